@@ -1,0 +1,64 @@
+"""The ``liaison`` command: one module per command group.
+
+Each module in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds its
+sub-command(s) and sets ``func`` (``(argparse.Namespace) -> int``) as a default.
+Every ``LiaisonError`` is printed as one line on stderr (a traceback only with
+``--verbose``) and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from liaison import __version__
+from liaison.errors import LiaisonError
+
+__all__ = ["main"]
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "liaison.cli.node",
+    "liaison.cli.party",
+    "liaison.cli.collection",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liaison", description="Liaison: a secure intelligence-exchange node."
+    )
+    parser.add_argument("--version", action="version", version=f"liaison {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LiaisonError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"liaison: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("liaison: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"liaison: error: {exc.strerror or exc}"
+              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""One settings table (name, default, help) drives the settings file, the docs and a test.
+
+A node home holds ``liaison.toml``; ``Settings.load(home)`` reads it, checks every
+value against the table and raises ``ConfigError`` with one readable line otherwise.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liaison.errors import ConfigError
+
+__all__ = ["SETTINGS", "Setting", "Settings", "SETTINGS_FILE", "write_settings"]
+
+SETTINGS_FILE = "liaison.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: type | tuple[type, ...]
+
+
+DEFAULT_LEVELS = [
+    "NON CLASSIFIÉ",
+    "DIFFUSION RESTREINTE",
+    "CONFIDENTIEL",
+    "SECRET",
+    "TRÈS SECRET",
+]
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("org", "", "Name of the organisation that runs this node.", str),
+    Setting("country", "", "ISO 3166-1 alpha-2 country code of the organisation.", str),
+    Setting("identity_id", "", "STIX id of the node's identity object (set by init).", str),
+    Setting("store", "sqlite:///liaison.db",
+            "Where objects live: sqlite:///FILE (relative to the home) or postgresql://…", str),
+    Setting("host", "127.0.0.1", "Address `liaison serve` listens on.", str),
+    Setting("port", 6100, "Port `liaison serve` listens on.", int),
+    Setting("api_root", "api", "Name of the single TAXII API root.", str),
+    Setting("title", "Liaison node", "Title shown in TAXII discovery.", str),
+    Setting("max_body_bytes", 20 * 1024 * 1024, "Largest accepted request body, in bytes.", int),
+    Setting("max_json_depth", 64, "Deepest accepted JSON nesting.", int),
+    Setting("page_size", 100, "Default TAXII page size when a client sends no limit.", int),
+    Setting("max_page_size", 1000, "Largest TAXII page size a client may ask for.", int),
+    Setting("durable", True, "fsync every acknowledged write (SQLite synchronous=FULL).", bool),
+    Setting("classification_levels", DEFAULT_LEVELS,
+            "The national classification scheme, lowest level first.", list),
+    Setting("sync_interval", 60, "Seconds between pulls from each partner inside serve.", int),
+    Setting("tls_cert", "", "PEM certificate for HTTPS (empty: plain HTTP, loopback only).", str),
+    Setting("tls_key", "", "PEM private key for HTTPS.", str),
+    Setting("tls_client_ca", "", "PEM bundle of pinned partner CAs; set it to require mutual TLS.",
+            str),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _BY_NAME:
+            return self.values.get(name, _BY_NAME[name].default)
+        raise AttributeError(name)
+
+    @classmethod
+    def load(cls, home: Path) -> Settings:
+        path = home / SETTINGS_FILE
+        if not home.is_dir():
+            raise ConfigError(f"{home}: not a Liaison node home (run `liaison init {home}`)")
+        if not path.is_file():
+            raise ConfigError(f"{path}: settings file missing (run `liaison init {home}`)")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        return cls(home=home, values=check(raw, str(path)))
+
+    def with_values(self, **changes: Any) -> Settings:
+        merged = dict(self.values)
+        merged.update(check(changes, "settings"))
+        return Settings(home=self.home, values=merged)
+
+    def sqlite_path(self) -> Path | None:
+        store = str(self.store)
+        if not store.startswith("sqlite:///"):
+            return None
+        p = Path(store[len("sqlite:///"):])
+        return p if p.is_absolute() else self.home / p
+
+
+def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        setting = _BY_NAME.get(key)
+        if setting is None:
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        if setting.kind is int and isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be an integer, not {value!r}")
+        if not isinstance(value, setting.kind):
+            want = getattr(setting.kind, "__name__", str(setting.kind))
+            raise ConfigError(f"{where}: {key} must be of type {want}, not {value!r}")
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{where}: {key} must not be negative")
+        if key == "classification_levels" and (
+            not value or not all(isinstance(v, str) and v for v in value)
+            or len(set(value)) != len(value)
+        ):
+            raise ConfigError(f"{where}: classification_levels must be distinct non-empty names")
+        if key == "port" and not 0 < value < 65536:
+            raise ConfigError(f"{where}: port must be between 1 and 65535")
+        out[key] = value
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"cannot write setting value {value!r}")
+
+
+def write_settings(home: Path, values: dict[str, Any]) -> Path:
+    """Write ``liaison.toml`` with every setting, commented with its help text."""
+    check(values, "settings")
+    lines = ["# Liaison node settings. Each key is documented in docs/settings.md.", ""]
+    for s in SETTINGS:
+        lines.append(f"# {s.help}")
+        lines.append(f"{s.name} = {_toml_value(values.get(s.name, s.default))}")
+        lines.append("")
+    path = home / SETTINGS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
