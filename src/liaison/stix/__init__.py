@@ -1,0 +1,42 @@
+"""STIX 2.1 at the boundary: validation, identifiers, timestamps, references.
+
+Usage::
+
+    from liaison.stix import new_id, now_timestamp, validate_object
+
+    ts = now_timestamp()
+    obj = {"type": "identity", "spec_version": "2.1", "id": new_id("identity"),
+           "created": ts, "modified": ts, "name": "DGSE liaison cell"}
+    assert validate_object(obj) == []
+    validate_object({"type": "indicator", "id": "foo"})
+    # ["id 'foo' is not of the form <type>--<UUID>", ...]
+
+Pure Python and fast (tens of thousands of objects per second); the ``stix2`` and
+``stix2-validator`` packages are used only by the tests, as an oracle.
+"""
+
+from liaison.stix.ids import id_type, is_identifier, is_type_name, new_id
+from liaison.stix.refs import iter_refs
+from liaison.stix.timestamps import (
+    compare_timestamps,
+    format_timestamp,
+    is_timestamp,
+    now_timestamp,
+    parse_timestamp,
+)
+from liaison.stix.validate import object_version, validate_object
+
+__all__ = [
+    "compare_timestamps",
+    "format_timestamp",
+    "id_type",
+    "is_identifier",
+    "is_timestamp",
+    "is_type_name",
+    "iter_refs",
+    "new_id",
+    "now_timestamp",
+    "object_version",
+    "parse_timestamp",
+    "validate_object",
+]

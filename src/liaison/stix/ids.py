@@ -1,0 +1,38 @@
+"""STIX identifiers (``<type>--<UUID>``) and type names."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from liaison.errors import InvalidInputError
+
+__all__ = ["ID_RE", "TYPE_RE", "id_type", "is_identifier", "is_type_name", "new_id"]
+
+#: Type names: lowercase ASCII letters, digits and single hyphens, 3-250 characters.
+TYPE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$", re.ASCII)
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+#: ``<type>--<UUID>`` with an RFC 4122 UUID (versions 1-5, variant 10xx).
+ID_RE = re.compile(rf"^([a-z0-9]+(?:-[a-z0-9]+)*)--{_UUID}$", re.ASCII)
+
+
+def is_type_name(value: object) -> bool:
+    """True if ``value`` is a syntactically valid STIX type name."""
+    return isinstance(value, str) and 3 <= len(value) <= 250 and TYPE_RE.match(value) is not None
+
+
+def is_identifier(value: object) -> bool:
+    """True if ``value`` is a ``<type>--<UUID>`` identifier."""
+    return isinstance(value, str) and ID_RE.match(value) is not None
+
+
+def id_type(identifier: str) -> str:
+    """The type part of an identifier (everything before the last ``--``)."""
+    return identifier.rpartition("--")[0]
+
+
+def new_id(type_: str) -> str:
+    """A fresh ``<type>--<uuid4>`` identifier; raises InvalidInputError for a bad type."""
+    if not is_type_name(type_):
+        raise InvalidInputError(f"{type_!r} is not a valid STIX type name")
+    return f"{type_}--{uuid.uuid4()}"

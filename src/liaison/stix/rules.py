@@ -1,0 +1,208 @@
+"""Per-type rules: required properties, value types, timestamp order, special cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from liaison.stix.ids import ID_RE
+from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
+from liaison.stix.vocab import (
+    ANY_OF,
+    BOOL_PROPS,
+    EXTENSION_TYPES,
+    INT_RANGES,
+    NOT_REL_ENDPOINT,
+    NUMBER_RANGES,
+    OPINION_VALUES,
+    REQUIRED,
+    SCO_TYPES,
+    SDO_TYPES,
+    STRING_PROPS,
+    TIMESTAMP_ORDER,
+    TIMESTAMP_PROPS,
+)
+
+__all__ = ["check_type_rules"]
+
+_KNOWN = SDO_TYPES | SCO_TYPES | {"relationship", "sighting"}
+_NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
+
+
+def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
+    """Append to ``out`` the reasons ``obj`` breaks the rules of its (known) type."""
+    for prop in REQUIRED.get(type_, ()):
+        if prop not in obj:
+            out.append(f"required property {prop!r} is missing")
+    any_of = ANY_OF.get(type_)
+    if any_of is not None and not any(prop in obj for prop in any_of):
+        out.append("at least one of " + ", ".join(repr(p) for p in any_of) + " is required")
+    if type_ in _KNOWN:
+        for prop in ("name", "description"):
+            if prop in obj and not isinstance(obj[prop], str):
+                out.append(f"{prop} must be a string")
+    for prop in STRING_PROPS.get(type_, ()):
+        if prop in obj and not isinstance(obj[prop], str):
+            out.append(f"{prop} must be a string")
+    for prop in BOOL_PROPS.get(type_, ()):
+        if prop in obj and not isinstance(obj[prop], bool):
+            out.append(f"{prop} must be a boolean")
+    for prop, low, high in INT_RANGES.get(type_, ()):
+        if prop in obj:
+            value = obj[prop]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                out.append(f"{prop} must be an integer from {low} to {high}, not {value!r}")
+    for prop, flow, fhigh in NUMBER_RANGES.get(type_, ()):
+        if prop in obj:
+            value = obj[prop]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not flow <= value <= fhigh
+            ):
+                out.append(f"{prop} must be a number from {flow:g} to {fhigh:g}, not {value!r}")
+    stamps = TIMESTAMP_PROPS.get(type_)
+    if stamps is not None:
+        _check_timestamps(obj, type_, stamps, out)
+    if type_ in _KNOWN and "kill_chain_phases" in obj:
+        _check_kill_chain_phases(obj["kill_chain_phases"], out)
+    special = _SPECIAL.get(type_)
+    if special is not None:
+        special(obj, out)
+
+
+def _check_timestamps(
+    obj: dict[str, Any], type_: str, stamps: tuple[str, ...], out: list[str]
+) -> None:
+    good: set[str] = set()
+    for prop in stamps:
+        if prop in obj:
+            value = obj[prop]
+            if isinstance(value, str) and TIMESTAMP_RE.match(value) and _real_date(value):
+                good.add(prop)
+            else:
+                out.append(f"{prop} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")
+    for later, earlier, strict in TIMESTAMP_ORDER.get(type_, ()):
+        if later in good and earlier in good:
+            order = compare_timestamps(obj[later], obj[earlier])
+            if order < 0 or (strict and order == 0):
+                relation = "later than" if strict else "equal to or later than"
+                out.append(f"{later} must be {relation} {earlier}")
+
+
+def _check_kill_chain_phases(phases: object, out: list[str]) -> None:
+    if not isinstance(phases, list) or not phases:
+        out.append("kill_chain_phases must be a non-empty list")
+        return
+    for i, phase in enumerate(phases):
+        if (
+            not isinstance(phase, dict)
+            or not isinstance(phase.get("kill_chain_name"), str)
+            or not isinstance(phase.get("phase_name"), str)
+        ):
+            out.append(f"kill_chain_phases[{i}] needs 'kill_chain_name' and 'phase_name' strings")
+
+
+def _ref_type(value: object) -> str | None:
+    if isinstance(value, str) and ID_RE.match(value):
+        return value.rpartition("--")[0]
+    return None
+
+
+def _relationship(obj: dict[str, Any], out: list[str]) -> None:
+    for prop in ("source_ref", "target_ref"):
+        kind = _ref_type(obj.get(prop))
+        if kind in NOT_REL_ENDPOINT:
+            out.append(f"{prop} must point to an SDO or SCO, not a {kind}")
+
+
+def _sighting(obj: dict[str, Any], out: list[str]) -> None:
+    kind = _ref_type(obj.get("sighting_of_ref"))
+    if kind in _NOT_SIGHTABLE:
+        out.append(f"sighting_of_ref must point to an SDO, not a {kind}")
+
+
+def _malware(obj: dict[str, Any], out: list[str]) -> None:
+    if obj.get("is_family") is True and "name" not in obj:
+        out.append("name is required when is_family is true")
+
+
+def _location(obj: dict[str, Any], out: list[str]) -> None:
+    if ("latitude" in obj) != ("longitude" in obj):
+        out.append("latitude and longitude must be given together")
+    if "precision" in obj and "latitude" not in obj:
+        out.append("precision requires latitude and longitude")
+
+
+def _observed_data(obj: dict[str, Any], out: list[str]) -> None:
+    if ("objects" in obj) == ("object_refs" in obj):
+        out.append("exactly one of 'objects' and 'object_refs' is required")
+    elif "objects" in obj and (not isinstance(obj["objects"], dict) or not obj["objects"]):
+        out.append("objects must be a non-empty dictionary")
+
+
+def _opinion(obj: dict[str, Any], out: list[str]) -> None:
+    value = obj.get("opinion")
+    if value is not None and value not in OPINION_VALUES:
+        out.append(f"opinion must be one of {', '.join(sorted(OPINION_VALUES))}, not {value!r}")
+
+
+def _marking_definition(obj: dict[str, Any], out: list[str]) -> None:
+    kind = obj.get("definition_type")
+    if ("definition" in obj) != (kind is not None):
+        out.append("definition and definition_type must be given together")
+        return
+    if kind is None:
+        return
+    definition = obj["definition"]
+    if not isinstance(kind, str):
+        out.append("definition_type must be a string")
+    elif not isinstance(definition, dict):
+        out.append("definition must be a dictionary")
+    elif kind == "tlp" and definition.get("tlp") not in ("white", "green", "amber", "red"):
+        out.append("a tlp definition needs 'tlp' set to white, green, amber or red")
+    elif kind == "statement" and not isinstance(definition.get("statement"), str):
+        out.append("a statement definition needs a 'statement' string")
+
+
+def _language_content(obj: dict[str, Any], out: list[str]) -> None:
+    contents = obj.get("contents")
+    if contents is None:
+        return
+    if (
+        not isinstance(contents, dict)
+        or not contents
+        or not all(isinstance(v, dict) and v for v in contents.values())
+    ):
+        out.append("contents must map language codes to non-empty dictionaries")
+
+
+def _extension_definition(obj: dict[str, Any], out: list[str]) -> None:
+    kinds = obj.get("extension_types")
+    if kinds is None:
+        return
+    if not isinstance(kinds, list) or not kinds or not all(k in EXTENSION_TYPES for k in kinds):
+        out.append(
+            "extension_types must be a non-empty list of " + ", ".join(sorted(EXTENSION_TYPES))
+        )
+
+
+def _artifact(obj: dict[str, Any], out: list[str]) -> None:
+    has_payload, has_url = "payload_bin" in obj, "url" in obj
+    if has_payload == has_url:
+        out.append("exactly one of 'payload_bin' and 'url' is required")
+    elif has_url and "hashes" not in obj:
+        out.append("hashes is required when url is given")
+
+
+_SPECIAL = {
+    "relationship": _relationship,
+    "sighting": _sighting,
+    "malware": _malware,
+    "location": _location,
+    "observed-data": _observed_data,
+    "opinion": _opinion,
+    "marking-definition": _marking_definition,
+    "language-content": _language_content,
+    "extension-definition": _extension_definition,
+    "artifact": _artifact,
+}

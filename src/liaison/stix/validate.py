@@ -1,0 +1,342 @@
+"""Validate one STIX 2.1 object as it crosses the boundary.
+
+``validate_object`` never raises: it returns one readable reason per problem, ``[]``
+when the object is valid. Unknown properties and custom object types are accepted when
+their common properties are right (they are kept, never stripped). Per-type rules live
+in ``liaison.stix.rules``; the tables in ``liaison.stix.vocab``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from liaison.stix.ids import ID_RE, TYPE_RE
+from liaison.stix.refs import MAX_DEPTH
+from liaison.stix.rules import check_type_rules
+from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
+from liaison.stix.vocab import (
+    EXTENSION_TYPES,
+    META_TYPES,
+    REF_TARGETS,
+    RESERVED_PROPERTIES,
+    SCO_TYPES,
+    SDO_TYPES,
+    SRO_TYPES,
+)
+
+__all__ = ["object_version", "validate_object"]
+
+_PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
+_EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
+_MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
+_NO_TARGETS: dict[str, frozenset[str]] = {}
+_COMMON_TARGETS = REF_TARGETS["*"]
+
+# Property names already seen to be valid; bounded so hostile input cannot grow it.
+_GOOD_NAMES: set[str] = {"id", "type"}
+_GOOD_NAMES_MAX = 20_000
+
+# Categories: which common properties are required.
+_SDO, _SCO, _MARKING, _CUSTOM = "sdo", "sco", "marking", "custom"
+
+
+def object_version(obj: Mapping[str, Any]) -> str | None:
+    """The TAXII version of an object: ``modified``, else ``created``, else None."""
+    for key in ("modified", "created"):
+        value = obj.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def validate_object(obj: object) -> list[str]:
+    """Check ``obj`` against the STIX 2.1 rules; ``[]`` when valid.
+
+    Each reason is prefixed with the object's id when the id itself is valid.
+    """
+    if not isinstance(obj, dict):
+        return [f"a STIX object must be a JSON object, not {type(obj).__name__}"]
+    out: list[str] = []
+    type_ = obj.get("type")
+    type_ok = False
+    if type_ is None:
+        out.append("required property 'type' is missing")
+    elif not isinstance(type_, str) or not (3 <= len(type_) <= 250 and TYPE_RE.match(type_)):
+        out.append(
+            f"type {type_!r} is not a valid type name "
+            "(3-250 characters: a-z, 0-9 and single inner hyphens)"
+        )
+    elif type_ == "bundle":
+        out.append("a bundle is not a STIX object: validate the objects it carries")
+    elif type_ == "action":
+        out.append("type 'action' is reserved by STIX 2.1")
+    else:
+        type_ok = True
+
+    id_ = obj.get("id")
+    id_ok = False
+    if id_ is None:
+        out.append("required property 'id' is missing")
+    elif not isinstance(id_, str) or ID_RE.match(id_) is None:
+        out.append(f"id {id_!r} is not of the form <type>--<UUID>")
+    elif isinstance(type_, str) and not id_.startswith(type_ + "--"):
+        out.append(f"id {id_!r} does not start with its type '{type_}--'")
+    else:
+        id_ok = True
+
+    if type_ok:
+        assert isinstance(type_, str)
+        category = _category(type_, obj)
+        _check_common(obj, type_, category, out)
+        _check_properties(obj, type_, category, out)
+        if category == _MARKING and id_ok:
+            marks = obj.get("object_marking_refs")
+            if isinstance(marks, list) and id_ in marks:
+                out.append("a marking-definition must not mark itself in object_marking_refs")
+        check_type_rules(obj, type_, out)
+    else:
+        _check_properties(obj, "", _CUSTOM, out)
+
+    if out and id_ok:
+        return [f"{id_}: {reason}" for reason in out]
+    return out
+
+
+def _category(type_: str, obj: dict[str, Any]) -> str:
+    if type_ in SDO_TYPES or type_ in SRO_TYPES:
+        return _SDO
+    if type_ in SCO_TYPES:
+        return _SCO
+    if type_ in META_TYPES:
+        return _MARKING if type_ == "marking-definition" else _SDO
+    # Custom type: an extension may say what it is; otherwise accept either shape.
+    exts = obj.get("extensions")
+    if isinstance(exts, dict):
+        for ext in exts.values():
+            if isinstance(ext, dict):
+                kind = ext.get("extension_type")
+                if kind == "new-sdo" or kind == "new-sro":
+                    return _SDO
+                if kind == "new-sco":
+                    return _SCO
+    return _CUSTOM
+
+
+def _check_common(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
+    spec = obj.get("spec_version")
+    if spec is None:
+        if category in (_SDO, _MARKING):
+            out.append("required property 'spec_version' is missing")
+    elif spec != "2.1":
+        out.append(f"spec_version must be '2.1', not {spec!r}")
+
+    if category == _SCO:
+        return
+    created: Any = obj.get("created")
+    modified: Any = obj.get("modified")
+    created_ok = modified_ok = False
+    if created is None:
+        if category != _CUSTOM:
+            out.append("required property 'created' is missing")
+    else:
+        created_ok = _check_millis("created", created, out)
+    if modified is None:
+        if category == _SDO:
+            out.append("required property 'modified' is missing")
+    else:
+        modified_ok = _check_millis("modified", modified, out)
+    if created_ok and modified_ok and compare_timestamps(modified, created) < 0:
+        out.append(f"modified ({modified}) is earlier than created ({created})")
+
+    if "revoked" in obj and not isinstance(obj["revoked"], bool):
+        out.append("revoked must be a boolean")
+    if "confidence" in obj:
+        conf = obj["confidence"]
+        if isinstance(conf, bool) or not isinstance(conf, int) or not 0 <= conf <= 100:
+            out.append(f"confidence must be an integer from 0 to 100, not {conf!r}")
+    if "lang" in obj and not isinstance(obj["lang"], str):
+        out.append("lang must be a string")
+    if "labels" in obj:
+        labels = obj["labels"]
+        if (
+            not isinstance(labels, list)
+            or not labels
+            or not all(isinstance(label, str) for label in labels)
+        ):
+            out.append("labels must be a non-empty list of strings")
+    if "external_references" in obj:
+        _check_external_references(obj["external_references"], out)
+    if "granular_markings" in obj:
+        _check_granular_markings(obj, out)
+    if "extensions" in obj:
+        _check_extensions(obj["extensions"], out)
+
+
+def _check_millis(name: str, value: object, out: list[str]) -> bool:
+    if not isinstance(value, str) or TIMESTAMP_RE.match(value) is None or not _real_date(value):
+        out.append(f"{name} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")
+        return False
+    if _MILLIS_RE.search(value) is None:
+        out.append(f"{name} {value!r} must be precise to at least the millisecond")
+        return False
+    return True
+
+
+def _check_external_references(refs: object, out: list[str]) -> None:
+    if not isinstance(refs, list) or not refs:
+        out.append("external_references must be a non-empty list")
+        return
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, dict):
+            out.append(f"external_references[{i}] must be a dictionary")
+            continue
+        if not isinstance(ref.get("source_name"), str):
+            out.append(f"external_references[{i}] needs a 'source_name' string")
+        for key in ("description", "url", "external_id"):
+            if key in ref and not isinstance(ref[key], str):
+                out.append(f"external_references[{i}].{key} must be a string")
+        if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
+            out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
+
+
+def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
+    marks = obj["granular_markings"]
+    if not isinstance(marks, list) or not marks:
+        out.append("granular_markings must be a non-empty list")
+        return
+    for i, mark in enumerate(marks):
+        where = f"granular_markings[{i}]"
+        if not isinstance(mark, dict):
+            out.append(f"{where} must be a dictionary")
+            continue
+        has_ref, has_lang = "marking_ref" in mark, "lang" in mark
+        if has_ref == has_lang:
+            out.append(f"{where} needs exactly one of 'marking_ref' and 'lang'")
+        elif has_ref:
+            ref = mark["marking_ref"]
+            if (
+                isinstance(ref, str)
+                and ID_RE.match(ref)
+                and not ref.startswith("marking-definition--")
+            ):
+                out.append(f"{where}.marking_ref must point to a marking-definition, not {ref!r}")
+        elif not isinstance(mark["lang"], str):
+            out.append(f"{where}.lang must be a string")
+        selectors = mark.get("selectors")
+        if (
+            not isinstance(selectors, list)
+            or not selectors
+            or not all(isinstance(s, str) and s for s in selectors)
+        ):
+            out.append(f"{where}.selectors must be a non-empty list of strings")
+            continue
+        for selector in selectors:
+            if not _selector_resolves(obj, selector):
+                out.append(f"{where}: selector {selector!r} does not select a property")
+
+
+def _selector_resolves(obj: dict[str, Any], selector: str) -> bool:
+    node: Any = obj
+    for step in selector.split("."):
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        else:
+            return False
+    return True
+
+
+def _check_extensions(exts: object, out: list[str]) -> None:
+    if not isinstance(exts, dict) or not exts:
+        out.append("extensions must be a non-empty dictionary")
+        return
+    for key, ext in exts.items():
+        if key.startswith("extension-definition--"):
+            if ID_RE.match(key) is None:
+                out.append(f"extension key {key!r} is not a valid extension-definition id")
+            elif not isinstance(ext, dict):
+                out.append(f"extension {key!r} must be a dictionary")
+            elif "extension_type" not in ext:
+                out.append(f"extension {key!r} needs an 'extension_type'")
+            elif ext["extension_type"] not in EXTENSION_TYPES:
+                out.append(
+                    f"extension {key!r} has unknown extension_type {ext['extension_type']!r}"
+                )
+        elif _EXT_NAME_RE.match(key):
+            if not isinstance(ext, dict) or not ext:
+                out.append(f"extension {key!r} must be a non-empty dictionary")
+        else:
+            out.append(
+                f"extension key {key!r} is neither an extension-definition id nor a '*-ext' name"
+            )
+
+
+def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
+    """Property names, reserved names and every reference, however deeply nested."""
+    targets = REF_TARGETS.get(type_, _NO_TARGETS)
+    skip_objects = type_ == "observed-data"
+    good = _GOOD_NAMES
+    for key, value in obj.items():
+        if key not in good:
+            if not isinstance(key, str) or _PROPERTY_RE.match(key) is None:
+                out.append(f"property name {key!r} is not valid (3-250 characters: a-z, 0-9 and _)")
+                continue
+            if category == _SDO and key in RESERVED_PROPERTIES:
+                out.append(f"property {key!r} is reserved by STIX 2.1")
+                continue
+            if len(good) < _GOOD_NAMES_MAX and key not in RESERVED_PROPERTIES:
+                good.add(key)
+        if key.endswith("_ref"):
+            if not isinstance(value, str) or ID_RE.match(value) is None:
+                out.append(f"{key} {value!r} is not an identifier (<type>--<UUID>)")
+            else:
+                allowed = targets.get(key) or _COMMON_TARGETS.get(key)
+                if allowed and value.rpartition("--")[0] not in allowed:
+                    out.append(f"{key} must point to {_one_of(allowed)}, not {value!r}")
+        elif key.endswith("_refs"):
+            allowed = targets.get(key) or _COMMON_TARGETS.get(key)
+            _check_ref_list(key, value, allowed, out)
+        elif (isinstance(value, dict | list)) and not (skip_objects and key == "objects"):
+            _check_nested(key, value, 1, out)
+
+
+def _check_ref_list(
+    path: str, value: object, allowed: frozenset[str] | None, out: list[str]
+) -> None:
+    if not isinstance(value, list) or not value:
+        out.append(f"{path} must be a non-empty list of identifiers")
+        return
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or ID_RE.match(item) is None:
+            out.append(f"{path}[{i}] {item!r} is not an identifier (<type>--<UUID>)")
+        elif allowed and item.rpartition("--")[0] not in allowed:
+            out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {item!r}")
+
+
+def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str]) -> None:
+    if depth >= MAX_DEPTH:
+        out.append(f"{path} is nested more than {MAX_DEPTH} levels deep")
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict | list):
+                _check_nested(f"{path}[{i}]", item, depth + 1, out)
+        return
+    for key, item in value.items():
+        if not isinstance(key, str):
+            continue
+        if key.endswith("_ref"):
+            if not isinstance(item, str) or ID_RE.match(item) is None:
+                out.append(f"{path}.{key} {item!r} is not an identifier (<type>--<UUID>)")
+        elif key.endswith("_refs"):
+            _check_ref_list(f"{path}.{key}", item, None, out)
+        elif isinstance(item, dict | list):
+            _check_nested(f"{path}.{key}", item, depth + 1, out)
+
+
+def _one_of(types: frozenset[str]) -> str:
+    names = sorted(types)
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
