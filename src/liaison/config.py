@@ -9,11 +9,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from liaison.errors import ConfigError
 
-__all__ = ["SETTINGS", "Setting", "Settings", "SETTINGS_FILE", "write_settings"]
+__all__ = ["SETTINGS", "SETTINGS_FILE", "Setting", "Settings", "write_settings"]
 
 SETTINGS_FILE = "liaison.toml"
 
@@ -38,8 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("org", "", "Name of the organisation that runs this node.", str),
     Setting("country", "", "ISO 3166-1 alpha-2 country code of the organisation.", str),
     Setting("identity_id", "", "STIX id of the node's identity object (set by init).", str),
-    Setting("store", "sqlite:///liaison.db",
-            "Where objects live: sqlite:///FILE (relative to the home) or postgresql://…", str),
+    Setting(
+        "store",
+        "sqlite:///liaison.db",
+        "Where objects live: sqlite:///FILE (relative to the home) or postgresql://…",
+        str,
+    ),
     Setting("host", "127.0.0.1", "Address `liaison serve` listens on.", str),
     Setting("port", 6100, "Port `liaison serve` listens on.", int),
     Setting("api_root", "api", "Name of the single TAXII API root.", str),
@@ -49,13 +53,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", 100, "Default TAXII page size when a client sends no limit.", int),
     Setting("max_page_size", 1000, "Largest TAXII page size a client may ask for.", int),
     Setting("durable", True, "fsync every acknowledged write (SQLite synchronous=FULL).", bool),
-    Setting("classification_levels", DEFAULT_LEVELS,
-            "The national classification scheme, lowest level first.", list),
+    Setting(
+        "classification_levels",
+        DEFAULT_LEVELS,
+        "The national classification scheme, lowest level first.",
+        list,
+    ),
     Setting("sync_interval", 60, "Seconds between pulls from each partner inside serve.", int),
     Setting("tls_cert", "", "PEM certificate for HTTPS (empty: plain HTTP, loopback only).", str),
     Setting("tls_key", "", "PEM private key for HTTPS.", str),
-    Setting("tls_client_ca", "", "PEM bundle of pinned partner CAs; set it to require mutual TLS.",
-            str),
+    Setting(
+        "tls_client_ca", "", "PEM bundle of pinned partner CAs; set it to require mutual TLS.", str
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -93,13 +102,14 @@ class Settings:
         store = str(self.store)
         if not store.startswith("sqlite:///"):
             return None
-        p = Path(store[len("sqlite:///"):])
+        p = Path(store[len("sqlite:///") :])
         return p if p.is_absolute() else self.home / p
 
 
 def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        value = cast(Any, value)
         setting = _BY_NAME.get(key)
         if setting is None:
             raise ConfigError(f"{where}: unknown setting {key!r}")
@@ -111,7 +121,8 @@ def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{where}: {key} must not be negative")
         if key == "classification_levels" and (
-            not value or not all(isinstance(v, str) and v for v in value)
+            not value
+            or not all(isinstance(v, str) and v for v in value)
             or len(set(value)) != len(value)
         ):
             raise ConfigError(f"{where}: classification_levels must be distinct non-empty names")
@@ -147,4 +158,3 @@ def write_settings(home: Path, values: dict[str, Any]) -> Path:
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(path)
     return path
-

@@ -1,0 +1,473 @@
+"""The one ``Store`` interface, written once over a small SQL dialect seam.
+
+Public methods live here; a backend supplies a connection (``_connection``), its
+schema (``_schema``), its placeholder style and how driver errors look. Every
+driver error leaves this module as ``StorageError``.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from liaison.errors import ConflictError, NotFoundError, StorageError
+from liaison.store.model import (
+    VERSION_ALL,
+    VERSION_FIRST,
+    VERSION_LAST,
+    Collection,
+    NewObject,
+    ObjectQuery,
+    ObjectRow,
+    PartyRecord,
+    Permission,
+    StatusRecord,
+)
+
+__all__ = ["Store", "format_us", "now_us"]
+
+_OBJECT_COLUMNS = (
+    "seq, collection_id, id, type, spec_version, version, date_added, date_added_us, body, "
+    "sha256, handling, origins, received_from"
+)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def format_us(us: int) -> str:
+    """Microsecond epoch time as a STIX/TAXII timestamp (always six fraction digits, Z)."""
+    secs, frac = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:06d}Z"
+
+
+class Store(abc.ABC):
+    """Collections, parties, object versions, status resources and small records."""
+
+    placeholder = "?"
+    #: Driver exception classes that mean "the storage failed".
+    driver_errors: tuple[type[BaseException], ...] = ()
+    #: Driver exception classes for a uniqueness violation.
+    integrity_errors: tuple[type[BaseException], ...] = ()
+
+    # --- backend hooks ----------------------------------------------------------------
+    @abc.abstractmethod
+    def _connection(self) -> Any:
+        """A DB-API connection for the calling thread (autocommit off)."""
+
+    @abc.abstractmethod
+    def _schema(self) -> Sequence[str]:
+        """DDL statements, each idempotent."""
+
+    @abc.abstractmethod
+    def _begin_write(self, conn: Any) -> None:
+        """Start a transaction that holds the write lock."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> str:
+        """Where the data lives, for humans (no credentials)."""
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        conn = self._connection()
+        try:
+            yield conn.cursor()
+            conn.rollback()
+        except self.driver_errors as exc:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise StorageError(f"storage read failed: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        conn = self._connection()
+        try:
+            self._begin_write(conn)
+            cur = conn.cursor()
+            yield cur
+            conn.commit()
+        except self.integrity_errors as exc:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise ConflictError(f"already exists: {exc}") from exc
+        except self.driver_errors as exc:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise StorageError(f"storage write failed: {exc}") from exc
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
+
+    def migrate(self) -> None:
+        with self._write() as cur:
+            for stmt in self._schema():
+                cur.execute(stmt)
+
+    # --- collections ------------------------------------------------------------------
+    def add_collection(self, c: Collection) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO collections (id, title, description, alias) VALUES (?,?,?,?)"
+                ),
+                (c.id, c.title, c.description, c.alias),
+            )
+
+    def collections(self) -> list[Collection]:
+        with self._read() as cur:
+            cur.execute("SELECT id, title, description, alias FROM collections ORDER BY title, id")
+            return [Collection(*row) for row in cur.fetchall()]
+
+    def collection(self, collection_id: str) -> Collection:
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT id, title, description, alias FROM collections WHERE id = ?"),
+                (collection_id,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no collection {collection_id}")
+        return Collection(*row)
+
+    # --- parties ----------------------------------------------------------------------
+    def add_party(self, p: PartyRecord) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO parties (name, identity_id, internal, token_hash, public_key, url,"
+                    " disabled) VALUES (?,?,?,?,?,?,?)"
+                ),
+                (
+                    p.name,
+                    p.identity_id,
+                    int(p.internal),
+                    p.token_hash,
+                    p.public_key_b64,
+                    p.url,
+                    int(p.disabled),
+                ),
+            )
+            self._put_permissions(cur, p.name, p.permissions)
+
+    def update_party(self, p: PartyRecord) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE parties SET identity_id=?, internal=?, token_hash=?, public_key=?,"
+                    " url=?, disabled=? WHERE name=?"
+                ),
+                (
+                    p.identity_id,
+                    int(p.internal),
+                    p.token_hash,
+                    p.public_key_b64,
+                    p.url,
+                    int(p.disabled),
+                    p.name,
+                ),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no party {p.name}")
+            cur.execute(self._sql("DELETE FROM permissions WHERE party = ?"), (p.name,))
+            self._put_permissions(cur, p.name, p.permissions)
+
+    def _put_permissions(self, cur: Any, party: str, perms: Sequence[Permission]) -> None:
+        for perm in perms:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO permissions (party, collection_id, can_read, can_write)"
+                    " VALUES (?,?,?,?)"
+                ),
+                (party, perm.collection_id, int(perm.can_read), int(perm.can_write)),
+            )
+
+    def _party_from_row(self, cur: Any, row: Sequence[Any]) -> PartyRecord:
+        cur.execute(
+            self._sql(
+                "SELECT collection_id, can_read, can_write FROM permissions WHERE party = ?"
+                " ORDER BY collection_id"
+            ),
+            (row[0],),
+        )
+        perms = tuple(Permission(c, bool(r), bool(w)) for c, r, w in cur.fetchall())
+        return PartyRecord(
+            name=row[0],
+            identity_id=row[1],
+            internal=bool(row[2]),
+            token_hash=row[3],
+            public_key_b64=row[4],
+            url=row[5],
+            disabled=bool(row[6]),
+            permissions=perms,
+        )
+
+    _PARTY_COLS = "name, identity_id, internal, token_hash, public_key, url, disabled"
+
+    def party(self, name: str) -> PartyRecord:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(f"SELECT {self._PARTY_COLS} FROM parties WHERE name = ?"), (name,)
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise NotFoundError(f"no party {name}")
+            return self._party_from_row(cur, row)
+
+    def party_by_token_hash(self, token_hash: str) -> PartyRecord | None:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(f"SELECT {self._PARTY_COLS} FROM parties WHERE token_hash = ?"),
+                (token_hash,),
+            )
+            row = cur.fetchone()
+            return None if row is None else self._party_from_row(cur, row)
+
+    def parties(self) -> list[PartyRecord]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {self._PARTY_COLS} FROM parties ORDER BY name")
+            rows = cur.fetchall()
+            return [self._party_from_row(cur, r) for r in rows]
+
+    # --- objects ----------------------------------------------------------------------
+    def add_objects(self, collection_id: str, objs: Sequence[NewObject]) -> list[tuple[str, bool]]:
+        """Store object versions in one transaction; return (date_added, was_new) per object.
+
+        Posting a version that is already stored is idempotent: it reports the first
+        date_added and ``was_new=False``.
+        """
+        out: list[tuple[str, bool]] = []
+        with self._write() as cur:
+            cur.execute("SELECT COALESCE(MAX(date_added_us), 0) FROM objects")
+            last = int(cur.fetchone()[0])
+            stamp = max(now_us(), last + 1)
+            for o in objs:
+                vkey = "" if o.version_us is None else str(o.version_us)
+                cur.execute(
+                    self._sql(
+                        "SELECT date_added FROM objects WHERE collection_id=? AND id=? AND vkey=?"
+                    ),
+                    (collection_id, o.id, vkey),
+                )
+                found = cur.fetchone()
+                if found is not None:
+                    out.append((found[0], False))
+                    continue
+                date_added = format_us(stamp)
+                version = o.version if o.version is not None else date_added
+                version_us = o.version_us if o.version_us is not None else stamp
+                cur.execute(
+                    self._sql(
+                        "SELECT MIN(version_us), MAX(version_us) FROM objects"
+                        " WHERE collection_id=? AND id=?"
+                    ),
+                    (collection_id, o.id),
+                )
+                lo, hi = cur.fetchone()
+                is_first = lo is None or version_us < lo
+                is_last = hi is None or version_us > hi
+                if is_first and lo is not None:
+                    cur.execute(
+                        self._sql("UPDATE objects SET is_first=0 WHERE collection_id=? AND id=?"),
+                        (collection_id, o.id),
+                    )
+                if is_last and hi is not None:
+                    cur.execute(
+                        self._sql("UPDATE objects SET is_last=0 WHERE collection_id=? AND id=?"),
+                        (collection_id, o.id),
+                    )
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO objects (collection_id, id, type, spec_version, version,"
+                        " version_us, vkey, date_added, date_added_us, is_first, is_last, body,"
+                        " sha256, handling, origins, received_from)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    ),
+                    (
+                        collection_id,
+                        o.id,
+                        o.type,
+                        o.spec_version,
+                        version,
+                        version_us,
+                        vkey,
+                        date_added,
+                        stamp,
+                        int(is_first),
+                        int(is_last),
+                        o.body,
+                        o.sha256,
+                        orjson.dumps(o.handling).decode(),
+                        orjson.dumps(list(o.origins)).decode(),
+                        o.received_from,
+                    ),
+                )
+                out.append((date_added, True))
+                stamp += 1
+        return out
+
+    def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
+        """Matching rows in insertion order, after ``q.after_seq``, at most ``q.limit``."""
+        where = ["collection_id = ?", "seq > ?"]
+        args: list[Any] = [q.collection_id, q.after_seq]
+        if q.added_after_us is not None:
+            where.append("date_added_us > ?")
+            args.append(q.added_after_us)
+        if q.ids:
+            where.append(f"id IN ({','.join('?' * len(q.ids))})")
+            args.extend(q.ids)
+        if q.types:
+            where.append(f"type IN ({','.join('?' * len(q.types))})")
+            args.extend(q.types)
+        if q.spec_versions:
+            where.append(f"spec_version IN ({','.join('?' * len(q.spec_versions))})")
+            args.extend(q.spec_versions)
+        if VERSION_ALL not in q.versions:
+            alts = []
+            if VERSION_FIRST in q.versions:
+                alts.append("is_first = 1")
+            if VERSION_LAST in q.versions:
+                alts.append("is_last = 1")
+            if q.version_us:
+                alts.append(f"version_us IN ({','.join('?' * len(q.version_us))})")
+                args.extend(q.version_us)
+            where.append("(" + " OR ".join(alts or ["1 = 0"]) + ")")
+        sql = (
+            f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE {' AND '.join(where)}"
+            f" ORDER BY seq LIMIT {int(q.limit)}"
+        )
+        with self._read() as cur:
+            cur.execute(self._sql(sql), args)
+            return [self._row(r) for r in cur.fetchall()]
+
+    def object_versions(self, collection_id: str, object_id: str) -> list[ObjectRow]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE collection_id=? AND id=?"
+                    " ORDER BY version_us"
+                ),
+                (collection_id, object_id),
+            )
+            return [self._row(r) for r in cur.fetchall()]
+
+    def delete_versions(self, collection_id: str, object_id: str, seqs: Sequence[int]) -> int:
+        """Delete the given rows of one object and repair its first/last flags."""
+        if not seqs:
+            return 0
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    f"DELETE FROM objects WHERE collection_id=? AND id=?"
+                    f" AND seq IN ({','.join('?' * len(seqs))})"
+                ),
+                (collection_id, object_id, *seqs),
+            )
+            n = int(cur.rowcount)
+            for flag, agg in (("is_first", "MIN"), ("is_last", "MAX")):
+                cur.execute(
+                    self._sql(
+                        f"UPDATE objects SET {flag} = CASE WHEN version_us ="
+                        f" (SELECT {agg}(version_us) FROM objects WHERE collection_id=? AND id=?)"
+                        " THEN 1 ELSE 0 END"
+                        " WHERE collection_id=? AND id=?"
+                    ),
+                    (collection_id, object_id, collection_id, object_id),
+                )
+            return n
+
+    def count_objects(self, collection_id: str | None = None) -> int:
+        with self._read() as cur:
+            if collection_id is None:
+                cur.execute("SELECT COUNT(*) FROM objects")
+            else:
+                cur.execute(
+                    self._sql("SELECT COUNT(*) FROM objects WHERE collection_id = ?"),
+                    (collection_id,),
+                )
+            return int(cur.fetchone()[0])
+
+    def object_hashes(self) -> Iterator[tuple[str, str, str]]:
+        """(id, version, sha256) of every stored version, for audit verification."""
+        with self._read() as cur:
+            cur.execute("SELECT id, version, sha256 FROM objects ORDER BY seq")
+            rows = cur.fetchall()
+        yield from ((r[0], r[1], r[2]) for r in rows)
+
+    @staticmethod
+    def _row(r: Sequence[Any]) -> ObjectRow:
+        return ObjectRow(
+            seq=int(r[0]),
+            collection_id=r[1],
+            id=r[2],
+            type=r[3],
+            spec_version=r[4],
+            version=r[5],
+            date_added=r[6],
+            date_added_us=int(r[7]),
+            body=bytes(r[8]),
+            sha256=r[9],
+            handling=orjson.loads(r[10]),
+            origins=tuple(orjson.loads(r[11])),
+            received_from=r[12],
+        )
+
+    # --- status resources -------------------------------------------------------------
+    def put_status(self, s: StatusRecord) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._sql("INSERT INTO statuses (id, collection_id, party, body) VALUES (?,?,?,?)"),
+                (s.id, s.collection_id, s.party, orjson.dumps(s.body).decode()),
+            )
+
+    def status(self, status_id: str) -> StatusRecord:
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT id, collection_id, party, body FROM statuses WHERE id = ?"),
+                (status_id,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no status {status_id}")
+        return StatusRecord(row[0], row[1], row[2], orjson.loads(row[3]))
+
+    # --- small records (agreements, consents, peers, checkpoints …) -------------------
+    def put_record(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        body = orjson.dumps(data).decode()
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM records WHERE kind=? AND key=?"), (kind, key))
+            cur.execute(
+                self._sql("INSERT INTO records (kind, key, data) VALUES (?,?,?)"), (kind, key, body)
+            )
+
+    def record(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT data FROM records WHERE kind=? AND key=?"), (kind, key))
+            row = cur.fetchone()
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT key, data FROM records WHERE kind=? ORDER BY key"), (kind,)
+            )
+            return [(k, dict(orjson.loads(d))) for k, d in cur.fetchall()]
+
+    def delete_record(self, kind: str, key: str) -> bool:
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM records WHERE kind=? AND key=?"), (kind, key))
+            return bool(cur.rowcount)

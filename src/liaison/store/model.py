@@ -1,0 +1,114 @@
+"""Records the store keeps: collections, parties, object rows, status resources, queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "VERSION_ALL",
+    "VERSION_FIRST",
+    "VERSION_LAST",
+    "Collection",
+    "NewObject",
+    "ObjectQuery",
+    "ObjectRow",
+    "PartyRecord",
+    "Permission",
+    "StatusRecord",
+]
+
+VERSION_FIRST = "first"
+VERSION_LAST = "last"
+VERSION_ALL = "all"
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str = ""
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    collection_id: str
+    can_read: bool
+    can_write: bool
+
+
+@dataclass(frozen=True)
+class PartyRecord:
+    """Someone who talks to this node: a partner organisation or a local (internal) client."""
+
+    name: str
+    identity_id: str
+    internal: bool
+    token_hash: str
+    public_key_b64: str = ""
+    url: str = ""
+    disabled: bool = False
+    permissions: tuple[Permission, ...] = ()
+
+    def can_read(self, collection_id: str) -> bool:
+        return any(p.collection_id == collection_id and p.can_read for p in self.permissions)
+
+    def can_write(self, collection_id: str) -> bool:
+        return any(p.collection_id == collection_id and p.can_write for p in self.permissions)
+
+
+@dataclass(frozen=True)
+class NewObject:
+    """One object version ready to be stored: parsed, validated, its handling computed."""
+
+    id: str
+    type: str
+    spec_version: str
+    version: str | None  # modified / created; None for version-less objects (SCOs)
+    version_us: int | None
+    body: bytes  # the JSON exactly as it will be served
+    sha256: str
+    handling: dict[str, Any] = field(default_factory=dict)
+    origins: tuple[str, ...] = ()
+    received_from: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    seq: int
+    collection_id: str
+    id: str
+    type: str
+    spec_version: str
+    version: str  # TAXII version: modified/created, else date_added of the first copy
+    date_added: str
+    date_added_us: int
+    body: bytes
+    sha256: str
+    handling: dict[str, Any]
+    origins: tuple[str, ...]
+    received_from: str
+
+
+@dataclass(frozen=True)
+class ObjectQuery:
+    """The TAXII filters, already validated."""
+
+    collection_id: str
+    added_after_us: int | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = (VERSION_LAST,)  # first / last / all / timestamps
+    version_us: tuple[int, ...] = ()  # parsed timestamps among `versions`
+    spec_versions: tuple[str, ...] = ()
+    after_seq: int = 0
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    id: str
+    collection_id: str
+    party: str
+    body: dict[str, Any]

@@ -1,0 +1,107 @@
+"""SQLite backend: one file in WAL mode, one connection per thread."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from liaison.errors import StorageError
+from liaison.store.base import Store
+
+__all__ = ["SqliteStore"]
+
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS collections (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+        alias TEXT)""",
+    """CREATE TABLE IF NOT EXISTS parties (
+        name TEXT PRIMARY KEY, identity_id TEXT NOT NULL, internal INTEGER NOT NULL,
+        token_hash TEXT NOT NULL, public_key TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS parties_token ON parties (token_hash)",
+    """CREATE TABLE IF NOT EXISTS permissions (
+        party TEXT NOT NULL REFERENCES parties(name) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        can_read INTEGER NOT NULL, can_write INTEGER NOT NULL,
+        PRIMARY KEY (party, collection_id))""",
+    """CREATE TABLE IF NOT EXISTS objects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        spec_version TEXT NOT NULL, version TEXT NOT NULL, version_us INTEGER NOT NULL,
+        vkey TEXT NOT NULL, date_added TEXT NOT NULL, date_added_us INTEGER NOT NULL,
+        is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,
+        body BLOB NOT NULL, sha256 TEXT NOT NULL, handling TEXT NOT NULL,
+        origins TEXT NOT NULL, received_from TEXT NOT NULL DEFAULT '')""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects (collection_id, id, vkey)",
+    "CREATE INDEX IF NOT EXISTS objects_id ON objects (collection_id, id, version_us)",
+    "CREATE INDEX IF NOT EXISTS objects_added ON objects (collection_id, date_added_us)",
+    "CREATE INDEX IF NOT EXISTS objects_type ON objects (collection_id, type, seq)",
+    """CREATE TABLE IF NOT EXISTS statuses (
+        id TEXT PRIMARY KEY, collection_id TEXT NOT NULL, party TEXT NOT NULL,
+        body TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS records (
+        kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (kind, key))""",
+)
+
+
+class SqliteStore(Store):
+    placeholder = "?"
+    driver_errors = (sqlite3.Error,)
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path, *, durable: bool = True, create: bool = False) -> None:
+        self.path = path
+        self.durable = durable
+        if not create and not path.exists():
+            raise StorageError(f"{path}: database file missing")
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._connection()  # fail early on a file that is not a database
+
+    @property
+    def description(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self.path}: cannot open database: {exc}") from exc
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def raw_connection(self) -> sqlite3.Connection:
+        """This thread's connection, for modules that keep their own tables here."""
+        return self._connection()
+
+    def _schema(self) -> Sequence[str]:
+        return SCHEMA
+
+    def _begin_write(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
