@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from liaison.errors import ConfigError
 
@@ -106,16 +106,19 @@ class Settings:
         return p if p.is_absolute() else self.home / p
 
 
+def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, kind)
+
+
 def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        value = cast(Any, value)
         setting = _BY_NAME.get(key)
         if setting is None:
             raise ConfigError(f"{where}: unknown setting {key!r}")
         if setting.kind is int and isinstance(value, bool):
             raise ConfigError(f"{where}: {key} must be an integer, not {value!r}")
-        if not isinstance(value, setting.kind):
+        if not _is_kind(value, setting.kind):
             want = getattr(setting.kind, "__name__", str(setting.kind))
             raise ConfigError(f"{where}: {key} must be of type {want}, not {value!r}")
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:

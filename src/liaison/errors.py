@@ -15,6 +15,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidStixError",
     "LiaisonError",
+    "NotAcceptableError",
     "NotFoundError",
     "PolicyError",
     "SignatureError",
@@ -22,7 +23,6 @@ __all__ = [
     "TooLargeError",
     "UnauthenticatedError",
     "UnsupportedMediaTypeError",
-    "NotAcceptableError",
 ]
 
 

@@ -55,8 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"liaison: error: {exc.strerror or exc}"
-              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        print(
+            f"liaison: error: {exc.strerror or exc}"
+            + (f": {exc.filename}" if exc.filename else ""),
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -80,7 +80,9 @@ def load_or_create_key(path: Path) -> SigningKey:
         return key
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        raise ConfigError(f"{path}: key file must not be readable by others (mode {mode:o}, want 600)")
+        raise ConfigError(
+            f"{path}: key file must not be readable by others (mode {mode:o}, want 600)"
+        )
     try:
         return SigningKey.from_seed_b64(path.read_text())
     except SignatureError as exc:

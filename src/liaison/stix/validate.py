@@ -34,9 +34,13 @@ _MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
 _COMMON_TARGETS = REF_TARGETS["*"]
 
-# Property names already seen to be valid; bounded so hostile input cannot grow it.
-_GOOD_NAMES: set[str] = {"id", "type"}
-_GOOD_NAMES_MAX = 20_000
+# Kinds of key: plain, ``*_ref`` or ``*_refs``. Caches of the kind of names already seen
+# (valid top-level property names; any nested key), bounded so hostile input cannot grow them.
+_PLAIN, _REF, _REFS = 0, 1, 2
+_GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
+_KINDS: dict[str, int] = {}
+_CACHE_MAX = 20_000
+_CONTAINERS = (dict, list)
 
 # Categories: which common properties are required.
 _SDO, _SCO, _MARKING, _CUSTOM = "sdo", "sco", "marking", "custom"
@@ -274,33 +278,43 @@ def _check_extensions(exts: object, out: list[str]) -> None:
             )
 
 
+def _kind_of(key: str) -> int:
+    return _REF if key.endswith("_ref") else _REFS if key.endswith("_refs") else _PLAIN
+
+
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
     """Property names, reserved names and every reference, however deeply nested."""
     targets = REF_TARGETS.get(type_, _NO_TARGETS)
     skip_objects = type_ == "observed-data"
-    good = _GOOD_NAMES
+    names = _GOOD_NAMES
     for key, value in obj.items():
-        if key not in good:
+        kind = names.get(key)
+        if kind is None:
             if not isinstance(key, str) or _PROPERTY_RE.match(key) is None:
                 out.append(f"property name {key!r} is not valid (3-250 characters: a-z, 0-9 and _)")
                 continue
-            if category == _SDO and key in RESERVED_PROPERTIES:
-                out.append(f"property {key!r} is reserved by STIX 2.1")
-                continue
-            if len(good) < _GOOD_NAMES_MAX and key not in RESERVED_PROPERTIES:
-                good.add(key)
-        if key.endswith("_ref"):
+            if key in RESERVED_PROPERTIES:
+                if category == _SDO:
+                    out.append(f"property {key!r} is reserved by STIX 2.1")
+                    continue
+                kind = _PLAIN
+            else:
+                kind = _kind_of(key)
+                if len(names) < _CACHE_MAX:
+                    names[key] = kind
+        if kind == _PLAIN:
+            if isinstance(value, _CONTAINERS) and not (skip_objects and key == "objects"):
+                _check_nested(key, value, 1, out)
+        elif kind == _REF:
             if not isinstance(value, str) or ID_RE.match(value) is None:
                 out.append(f"{key} {value!r} is not an identifier (<type>--<UUID>)")
             else:
                 allowed = targets.get(key) or _COMMON_TARGETS.get(key)
                 if allowed and value.rpartition("--")[0] not in allowed:
                     out.append(f"{key} must point to {_one_of(allowed)}, not {value!r}")
-        elif key.endswith("_refs"):
+        else:
             allowed = targets.get(key) or _COMMON_TARGETS.get(key)
             _check_ref_list(key, value, allowed, out)
-        elif (isinstance(value, dict | list)) and not (skip_objects and key == "objects"):
-            _check_nested(key, value, 1, out)
 
 
 def _check_ref_list(
@@ -309,8 +323,9 @@ def _check_ref_list(
     if not isinstance(value, list) or not value:
         out.append(f"{path} must be a non-empty list of identifiers")
         return
+    match = ID_RE.match
     for i, item in enumerate(value):
-        if not isinstance(item, str) or ID_RE.match(item) is None:
+        if not isinstance(item, str) or match(item) is None:
             out.append(f"{path}[{i}] {item!r} is not an identifier (<type>--<UUID>)")
         elif allowed and item.rpartition("--")[0] not in allowed:
             out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {item!r}")
@@ -322,19 +337,26 @@ def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out:
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
-            if isinstance(item, dict | list):
+            if isinstance(item, _CONTAINERS):
                 _check_nested(f"{path}[{i}]", item, depth + 1, out)
         return
+    kinds = _KINDS
     for key, item in value.items():
-        if not isinstance(key, str):
-            continue
-        if key.endswith("_ref"):
+        kind = kinds.get(key)
+        if kind is None:
+            if not isinstance(key, str):
+                continue
+            kind = _kind_of(key)
+            if len(kinds) < _CACHE_MAX:
+                kinds[key] = kind
+        if kind == _PLAIN:
+            if isinstance(item, _CONTAINERS):
+                _check_nested(f"{path}.{key}", item, depth + 1, out)
+        elif kind == _REF:
             if not isinstance(item, str) or ID_RE.match(item) is None:
                 out.append(f"{path}.{key} {item!r} is not an identifier (<type>--<UUID>)")
-        elif key.endswith("_refs"):
+        else:
             _check_ref_list(f"{path}.{key}", item, None, out)
-        elif isinstance(item, dict | list):
-            _check_nested(f"{path}.{key}", item, depth + 1, out)
 
 
 def _one_of(types: frozenset[str]) -> str:
