@@ -1,0 +1,245 @@
+"""Handling: everything the policy engine needs about one object version, parsed once.
+
+``handling_of`` reads an object's ``object_marking_refs``, ``granular_markings`` and
+source-grading extension at ingest; the result is stored next to the object
+(``Handling.to_json``) so a read never parses markings again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from liaison.errors import InvalidStixError
+from liaison.markings.extensions import (
+    CAVEATS_EXT_ID,
+    CLASSIFICATION_EXT_ID,
+    CREDIBILITY,
+    RELEASABILITY_EXT_ID,
+    RELIABILITY,
+    SOURCE_GRADING_EXT_ID,
+)
+from liaison.markings.tlp import TLP_LEVELS, TLP_MARKINGS, tlp_of_definition
+
+__all__ = ["GRADING_DESCRIPTION_SELECTOR", "Granular", "Handling", "handling_of"]
+
+#: The selector redacted when the originator's source description must stay local.
+GRADING_DESCRIPTION_SELECTOR = f"extensions.{SOURCE_GRADING_EXT_ID}.source_description"
+
+
+@dataclass(frozen=True, slots=True)
+class Granular:
+    """A restriction on some properties only (STIX granular marking).
+
+    ``None`` fields add nothing to the object-level handling.
+    """
+
+    selectors: tuple[str, ...]
+    classification: str | None = None
+    scheme_owner: str | None = None
+    releasable_to: frozenset[str] | None = None
+    tlp: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "selectors": list(self.selectors),
+            "classification": self.classification,
+            "scheme_owner": self.scheme_owner,
+            "releasable_to": None if self.releasable_to is None else sorted(self.releasable_to),
+            "tlp": self.tlp,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Granular:
+        rel = d.get("releasable_to")
+        return cls(
+            selectors=tuple(d["selectors"]),
+            classification=d.get("classification"),
+            scheme_owner=d.get("scheme_owner"),
+            releasable_to=None if rel is None else frozenset(rel),
+            tlp=d.get("tlp"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """Handling of one object version.
+
+    ``releasable_to`` None means no releasability marking was stated; the policy
+    engine reads that as "not releasable to partners" (see docs/adr/0002).
+    """
+
+    classification: str | None = None
+    scheme_owner: str | None = None
+    releasable_to: frozenset[str] | None = None
+    tlp: str | None = None
+    originator_control: bool = False
+    no_evidence_use: bool = False
+    statement: str | None = None
+    grading: tuple[str, str] | None = None
+    grading_description_local: bool = False
+    granular: tuple[Granular, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.tlp is not None and self.tlp not in TLP_LEVELS:
+            raise InvalidStixError(f"unknown TLP level {self.tlp!r}")
+        if (self.classification is None) != (self.scheme_owner is None):
+            raise InvalidStixError("a classification needs its scheme owner, and only then")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classification": self.classification,
+            "scheme_owner": self.scheme_owner,
+            "releasable_to": None if self.releasable_to is None else sorted(self.releasable_to),
+            "tlp": self.tlp,
+            "originator_control": self.originator_control,
+            "no_evidence_use": self.no_evidence_use,
+            "statement": self.statement,
+            "grading": None if self.grading is None else list(self.grading),
+            "grading_description_local": self.grading_description_local,
+            "granular": [g.to_json() for g in self.granular],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Handling:
+        rel = d.get("releasable_to")
+        grading = d.get("grading")
+        return cls(
+            classification=d.get("classification"),
+            scheme_owner=d.get("scheme_owner"),
+            releasable_to=None if rel is None else frozenset(rel),
+            tlp=d.get("tlp"),
+            originator_control=bool(d.get("originator_control", False)),
+            no_evidence_use=bool(d.get("no_evidence_use", False)),
+            statement=d.get("statement"),
+            grading=None if grading is None else (str(grading[0]), str(grading[1])),
+            grading_description_local=bool(d.get("grading_description_local", False)),
+            granular=tuple(Granular.from_json(g) for g in d.get("granular", ())),
+        )
+
+
+@dataclass
+class _Acc:
+    """Mutable accumulator while reading one set of marking refs."""
+
+    classification: tuple[str, str] | None = None
+    releasable_to: frozenset[str] | None = None
+    tlp: str | None = None
+    originator_control: bool = False
+    no_evidence_use: bool = False
+    statements: list[str] = field(default_factory=list)
+
+
+def _read_marking(ref: str, markings: Mapping[str, dict[str, Any]], acc: _Acc, owner: str) -> None:
+    tlp = TLP_MARKINGS.get(ref)
+    md = markings.get(ref)
+    if tlp is None and md is None:
+        raise InvalidStixError(f"marking {ref} is not known to this node")
+    if tlp is None and md is not None:
+        tlp = tlp_of_definition(md)
+    if tlp is not None:
+        if acc.tlp is not None and acc.tlp != tlp:
+            raise InvalidStixError(f"two TLP markings: TLP:{acc.tlp.upper()} and TLP:{tlp.upper()}")
+        acc.tlp = tlp
+    if md is None:
+        return
+    exts = md.get("extensions") or {}
+    cls = exts.get(CLASSIFICATION_EXT_ID)
+    if isinstance(cls, dict):
+        level = cls.get("level")
+        if not isinstance(level, str) or not level:
+            raise InvalidStixError(f"classification marking {ref} has no level")
+        pair = (level, str(cls.get("scheme_owner") or owner))
+        if acc.classification is not None and acc.classification != pair:
+            raise InvalidStixError(f"two classifications: {acc.classification[0]} and {pair[0]}")
+        acc.classification = pair
+    rel = exts.get(RELEASABILITY_EXT_ID)
+    if isinstance(rel, dict):
+        parties = rel.get("releasable_to")
+        if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
+            raise InvalidStixError(f"releasability marking {ref} needs a list of identity ids")
+        new = frozenset(parties)
+        acc.releasable_to = new if acc.releasable_to is None else acc.releasable_to & new
+    cav = exts.get(CAVEATS_EXT_ID)
+    if isinstance(cav, dict):
+        acc.originator_control |= cav.get("originator_control") is True
+        acc.no_evidence_use |= cav.get("no_evidence_use") is True
+    if md.get("definition_type") == "statement":
+        text = (md.get("definition") or {}).get("statement")
+        if isinstance(text, str) and text not in acc.statements:
+            acc.statements.append(text)
+
+
+def _grading(obj: Mapping[str, Any]) -> tuple[tuple[str, str] | None, bool]:
+    ext = (obj.get("extensions") or {}).get(SOURCE_GRADING_EXT_ID)
+    if ext is None:
+        return None, False
+    if not isinstance(ext, dict):
+        raise InvalidStixError("source grading extension must be an object")
+    rel, cred = ext.get("source_reliability"), ext.get("information_credibility")
+    if rel not in RELIABILITY or cred not in CREDIBILITY:
+        raise InvalidStixError(f"source grading must be A-F / 1-6, got {rel!r}/{cred!r}")
+    local = "source_description" in ext and ext.get("source_description_releasable") is not True
+    return (str(rel), str(cred)), local
+
+
+def handling_of(
+    obj: Mapping[str, Any], markings: Mapping[str, dict[str, Any]], *, scheme_owner: str
+) -> Handling:
+    """Parse the handling of ``obj``.
+
+    ``markings`` maps marking-definition ids to objects (TLP ids resolve without it);
+    ``scheme_owner`` is the identity whose scheme a classification marking that names
+    no owner is read in. Raises ``InvalidStixError`` on unknown marking refs and
+    contradictions (two TLPs, two classifications).
+    """
+    acc = _Acc()
+    refs = obj.get("object_marking_refs") or []
+    if not isinstance(refs, list):
+        raise InvalidStixError("object_marking_refs must be a list")
+    for ref in refs:
+        _read_marking(str(ref), markings, acc, scheme_owner)
+    granular: list[Granular] = []
+    for gm in obj.get("granular_markings") or []:
+        if not isinstance(gm, dict) or not isinstance(gm.get("selectors"), list):
+            raise InvalidStixError("a granular marking needs selectors")
+        ref = gm.get("marking_ref")
+        if ref is None:
+            continue  # a language marking: nothing to enforce
+        g = _Acc()
+        _read_marking(str(ref), markings, g, scheme_owner)
+        if g.classification is None and g.releasable_to is None and g.tlp is None:
+            continue
+        granular.append(
+            Granular(
+                selectors=tuple(str(s) for s in gm["selectors"]),
+                classification=g.classification[0] if g.classification else None,
+                scheme_owner=g.classification[1] if g.classification else None,
+                releasable_to=g.releasable_to,
+                tlp=g.tlp,
+            )
+        )
+    grading, local = _grading(obj)
+    return Handling(
+        classification=acc.classification[0] if acc.classification else None,
+        scheme_owner=acc.classification[1] if acc.classification else None,
+        releasable_to=acc.releasable_to,
+        tlp=acc.tlp,
+        originator_control=acc.originator_control,
+        no_evidence_use=acc.no_evidence_use,
+        statement="\n".join(acc.statements) or None,
+        grading=grading,
+        grading_description_local=local,
+        granular=tuple(granular),
+    )
+
+
+def statements_of(handlings: Iterable[Handling]) -> list[str]:
+    """Every distinct statement line, in first-seen order."""
+    out: list[str] = []
+    for h in handlings:
+        for line in (h.statement or "").split("\n"):
+            if line and line not in out:
+                out.append(line)
+    return out
