@@ -136,24 +136,10 @@ def _check_common(obj: dict[str, Any], type_: str, category: str, out: list[str]
     elif spec != "2.1":
         out.append(f"spec_version must be '2.1', not {spec!r}")
 
-    if category == _SCO:
-        return
-    created: Any = obj.get("created")
-    modified: Any = obj.get("modified")
-    created_ok = modified_ok = False
-    if created is None:
-        if category != _CUSTOM:
-            out.append("required property 'created' is missing")
-    else:
-        created_ok = _check_millis("created", created, out)
-    if modified is None:
-        if category == _SDO:
-            out.append("required property 'modified' is missing")
-    else:
-        modified_ok = _check_millis("modified", modified, out)
-    if created_ok and modified_ok and compare_timestamps(modified, created) < 0:
-        out.append(f"modified ({modified}) is earlier than created ({created})")
-
+    if category != _SCO:
+        _check_created_modified(obj, category, out)
+    elif "defanged" in obj and not isinstance(obj["defanged"], bool):
+        out.append("defanged must be a boolean")
     if "revoked" in obj and not isinstance(obj["revoked"], bool):
         out.append("revoked must be a boolean")
     if "confidence" in obj:
@@ -176,6 +162,24 @@ def _check_common(obj: dict[str, Any], type_: str, category: str, out: list[str]
         _check_granular_markings(obj, out)
     if "extensions" in obj:
         _check_extensions(obj["extensions"], out)
+
+
+def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) -> None:
+    created: Any = obj.get("created")
+    modified: Any = obj.get("modified")
+    created_ok = modified_ok = False
+    if created is None:
+        if category != _CUSTOM:
+            out.append("required property 'created' is missing")
+    else:
+        created_ok = _check_millis("created", created, out)
+    if modified is None:
+        if category == _SDO:
+            out.append("required property 'modified' is missing")
+    else:
+        modified_ok = _check_millis("modified", modified, out)
+    if created_ok and modified_ok and compare_timestamps(modified, created) < 0:
+        out.append(f"modified ({modified}) is earlier than created ({created})")
 
 
 def _check_millis(name: str, value: object, out: list[str]) -> bool:
