@@ -1,0 +1,128 @@
+"""Timestamps, identifiers and iter_refs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stix_examples import IDENTITY, INDICATOR, MARKING, example
+
+from liaison.errors import InvalidInputError, InvalidStixError
+from liaison.stix import (
+    compare_timestamps,
+    format_timestamp,
+    is_identifier,
+    is_timestamp,
+    iter_refs,
+    new_id,
+    now_timestamp,
+    parse_timestamp,
+    validate_object,
+)
+
+
+def test_parse_timestamp_precisions() -> None:
+    assert parse_timestamp("2026-11-29T12:00:00Z") == datetime(2026, 11, 29, 12, tzinfo=UTC)
+    assert parse_timestamp("2026-11-29T12:00:00.1Z").microsecond == 100_000
+    assert parse_timestamp("2026-11-29T12:00:00.123456789Z").microsecond == 123_456
+    assert parse_timestamp("2016-12-31T23:59:60Z") == datetime(
+        2016, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC
+    )
+    assert parse_timestamp("2024-02-29T00:00:00Z").day == 29
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-11-29T12:00:00",
+        "2026-11-29T12:00:00+00:00",
+        "2026-11-29 12:00:00Z",
+        "2026-11-29t12:00:00z",
+        "2026-13-01T00:00:00Z",
+        "2026-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-11-29T24:00:00Z",
+        "2026-11-29T12:00:00.Z",
+        "26-11-29T12:00:00Z",
+        "",
+    ],
+)
+def test_parse_timestamp_rejects(bad: str) -> None:
+    with pytest.raises(InvalidStixError):
+        parse_timestamp(bad)
+    assert not is_timestamp(bad)
+
+
+def test_format_timestamp() -> None:
+    dt = datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC)
+    assert format_timestamp(dt) == "2026-11-29T12:00:00.123456Z"
+    assert format_timestamp(dt.replace(microsecond=0)) == "2026-11-29T12:00:00.000Z"
+    assert format_timestamp(dt.replace(microsecond=5000)) == "2026-11-29T12:00:00.005Z"
+    paris = timezone(timedelta(hours=1))
+    assert format_timestamp(datetime(2026, 11, 29, 13, tzinfo=paris)) == "2026-11-29T12:00:00.000Z"
+    assert format_timestamp(datetime(33, 1, 2, tzinfo=UTC)) == "0033-01-02T00:00:00.000Z"
+    with pytest.raises(InvalidInputError):
+        format_timestamp(datetime(2026, 11, 29))  # naive
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_format_parse_round_trip(dt: datetime) -> None:
+    text = format_timestamp(dt)
+    assert re.search(r"\.\d{3}(\d{3})?Z$", text)
+    assert parse_timestamp(text) == dt
+
+
+@given(st.datetimes(timezones=st.just(UTC)), st.datetimes(timezones=st.just(UTC)))
+def test_compare_timestamps_matches_datetimes(a: datetime, b: datetime) -> None:
+    ta, tb = format_timestamp(a), format_timestamp(b)
+    assert compare_timestamps(ta, tb) == (a > b) - (a < b)
+
+
+def test_compare_timestamps_mixed_precision() -> None:
+    assert compare_timestamps("2026-01-01T00:00:00.1Z", "2026-01-01T00:00:00.100000Z") == 0
+    assert compare_timestamps("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z") == 0
+    assert compare_timestamps("2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00.123Z") == 1
+    assert compare_timestamps("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.001Z") == -1
+
+
+def test_now_timestamp_is_valid_and_recent() -> None:
+    stamp = now_timestamp()
+    assert is_timestamp(stamp)
+    assert abs((parse_timestamp(stamp) - datetime.now(UTC)).total_seconds()) < 5
+
+
+def test_new_id() -> None:
+    ident = new_id("indicator")
+    assert is_identifier(ident) and ident.startswith("indicator--")
+    assert ident[len("indicator--") :][14] == "4"  # version 4
+    assert new_id("indicator") != ident
+    with pytest.raises(InvalidInputError):
+        new_id("Not A Type")
+
+
+def test_iter_refs_finds_every_reference() -> None:
+    obj = example("indicator")
+    obj["object_marking_refs"] = [MARKING]
+    obj["granular_markings"] = [{"marking_ref": MARKING, "selectors": ["name"]}]
+    obj["extensions"] = {"x-acme-ext": {"reviewers": [{"who_ref": IDENTITY}]}}
+    obj["x_misc_refs"] = [INDICATOR, 7]
+    assert sorted(iter_refs(obj)) == sorted(
+        [
+            ("created_by_ref", IDENTITY),
+            ("object_marking_refs[0]", MARKING),
+            ("granular_markings[0].marking_ref", MARKING),
+            ("extensions.x-acme-ext.reviewers[0].who_ref", IDENTITY),
+            ("x_misc_refs[0]", INDICATOR),
+        ]
+    )
+    assert validate_object(obj) != []  # the 7 is reported by validation, skipped by iter_refs
+
+
+def test_iter_refs_skips_observed_data_local_refs() -> None:
+    obj = example("observed-data")
+    obj["objects"] = {"0": {"type": "network-traffic", "dst_ref": "1"}}
+    assert [path for path, _ in iter_refs(obj)] == ["created_by_ref", "object_refs[0]"]

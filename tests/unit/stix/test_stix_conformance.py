@@ -1,0 +1,206 @@
+"""Cross-checks against the reference tools: stix2-validator as an oracle, objects built by
+the stix2 library, and the MITRE ATT&CK bundle (real-world custom types and properties)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stix2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stix2validator import ValidationOptions, validate_instance
+from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
+
+from liaison.stix import iter_refs, object_version, validate_object
+
+ATTACK = Path("/work/shared/data/attack/mobile-attack-17.0.json")
+ORACLE = ValidationOptions(version="2.1")
+
+
+@pytest.mark.parametrize("type_", sorted(ALL))
+def test_examples_are_valid_for_the_reference_validator(type_: str) -> None:
+    obj = example(type_)
+    result = validate_instance(obj, ORACLE)
+    assert result.is_valid, [str(e) for e in result.errors]
+    assert validate_object(obj) == []
+
+
+# Breakages both validators must reject (the oracle agrees with our verdict).
+ORACLE_REJECTS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("indicator", lambda o: o.pop("pattern")),
+    ("indicator", lambda o: o.update(id="indicator--1234")),
+    ("indicator", lambda o: o.update(modified="2000-01-01T00:00:00.000Z")),
+    ("indicator", lambda o: o.update(created="2026-11-01T09:00:00Z")),
+    ("indicator", lambda o: o.update(confidence=101)),
+    ("indicator", lambda o: o.update(labels=[])),
+    ("indicator", lambda o: o.update(external_references=[{"url": "https://x.example"}])),
+    ("indicator", lambda o: o.update(extensions={"acme": {"a": 1}})),
+    ("indicator", lambda o: o.update(created_by_ref="bob")),
+    ("report", lambda o: o.pop("object_refs")),
+    ("relationship", lambda o: o.pop("target_ref")),
+    ("sighting", lambda o: o.update(count=-1)),
+    ("malware", lambda o: o.pop("is_family")),
+    ("observed-data", lambda o: o.update(number_observed=0)),
+    ("location", lambda o: o.update(latitude=100, longitude=0)),
+    ("ipv4-addr", lambda o: o.pop("value")),
+    ("file", lambda o: (o.pop("name"), o.pop("hashes"))),
+]
+
+
+@pytest.mark.parametrize(("type_", "breakage"), ORACLE_REJECTS)
+def test_we_reject_what_the_reference_validator_rejects(
+    type_: str, breakage: Callable[[dict[str, Any]], None]
+) -> None:
+    obj = example(type_)
+    breakage(obj)
+    assert not validate_instance(obj, ORACLE).is_valid
+    assert validate_object(obj) != []
+
+
+# --- objects built by the stix2 library ---------------------------------------------------
+_text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+_when = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+
+
+@st.composite
+def stix2_objects(draw: st.DrawFn) -> dict[str, Any]:
+    name = draw(_text)
+    start = draw(_when)
+    end = start + draw(st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=900)))
+    common: dict[str, Any] = {"created_by_ref": IDENTITY}
+    if draw(st.booleans()):
+        common["confidence"] = draw(st.integers(0, 100))
+    if draw(st.booleans()):
+        common["labels"] = draw(st.lists(_text, min_size=1, max_size=3))
+    if draw(st.booleans()):
+        common["external_references"] = [
+            {"source_name": draw(_text), "url": "https://example.com/r"}
+        ]
+    if draw(st.booleans()):
+        common["lang"] = draw(st.sampled_from(["fr", "ar", "en"]))
+    builders: list[Callable[[], Any]] = [
+        lambda: stix2.AttackPattern(name=name, **common),
+        lambda: stix2.Campaign(name=name, first_seen=start, last_seen=end, **common),
+        lambda: stix2.CourseOfAction(name=name, **common),
+        lambda: stix2.Grouping(context="unspecified", object_refs=[INDICATOR], **common),
+        lambda: stix2.Identity(name=name, identity_class="individual", **common),
+        lambda: stix2.Incident(name=name, **common),
+        lambda: stix2.Indicator(
+            name=name,
+            pattern="[domain-name:value = 'example.com']",
+            pattern_type="stix",
+            valid_from=start,
+            valid_until=end,
+            **common,
+        ),
+        lambda: stix2.Infrastructure(name=name, **common),
+        lambda: stix2.IntrusionSet(name=name, first_seen=start, last_seen=end, **common),
+        lambda: stix2.Location(
+            latitude=draw(st.floats(-90, 90)), longitude=draw(st.floats(-180, 180)), **common
+        ),
+        lambda: stix2.Malware(name=name, is_family=draw(st.booleans()), **common),
+        lambda: stix2.MalwareAnalysis(product=name, result="benign", **common),
+        lambda: stix2.Note(content=name, object_refs=[MALWARE], **common),
+        lambda: stix2.ObservedData(
+            first_observed=start,
+            last_observed=end,
+            number_observed=draw(st.integers(1, 999_999_999)),
+            object_refs=["ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"],
+            **common,
+        ),
+        lambda: stix2.Opinion(opinion="neutral", object_refs=[INDICATOR], **common),
+        lambda: stix2.Report(name=name, published=end, object_refs=[INDICATOR], **common),
+        lambda: stix2.ThreatActor(name=name, first_seen=start, last_seen=end, **common),
+        lambda: stix2.Tool(name=name, **common),
+        lambda: stix2.Vulnerability(name=name, **common),
+        lambda: stix2.Relationship(
+            source_ref=INDICATOR,
+            relationship_type="indicates",
+            target_ref=MALWARE,
+            start_time=start,
+            stop_time=end,
+            **common,
+        ),
+        lambda: stix2.Sighting(
+            sighting_of_ref=INDICATOR,
+            count=draw(st.integers(0, 999_999_999)),
+            where_sighted_refs=[IDENTITY],
+            **common,
+        ),
+        lambda: stix2.IPv4Address(value="198.51.100.7"),
+        lambda: stix2.DomainName(value="example.com"),
+        lambda: stix2.URL(value="https://example.com/" + str(draw(st.integers(0, 999)))),
+        lambda: stix2.File(name=name),
+        lambda: stix2.EmailAddress(value="a@example.com", display_name=name),
+        lambda: stix2.MarkingDefinition(
+            definition_type="statement", definition=stix2.StatementMarking(statement=name)
+        ),
+    ]
+    built = draw(st.sampled_from(builders))()
+    result: dict[str, Any] = json.loads(built.serialize())
+    return result
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stix2_objects())
+def test_objects_built_by_stix2_validate(obj: dict[str, Any]) -> None:
+    assert validate_object(obj) == []
+
+
+# --- robustness -------------------------------------------------------------------------
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(example("sighting"))) | st.text(), _json))
+def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
+    reasons = validate_object(obj)
+    assert all(isinstance(r, str) and r for r in reasons)
+    list(iter_refs(obj))
+    object_version(obj)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(ALL)), st.data())
+def test_corrupting_one_property_never_raises(type_: str, data: st.DataObject) -> None:
+    obj = example(type_)
+    key = data.draw(st.sampled_from(sorted(obj)))
+    obj[key] = data.draw(_json)
+    validate_object(obj)  # must return, whatever the value
+
+
+# --- MITRE ATT&CK -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def attack_objects() -> list[dict[str, Any]]:
+    if not ATTACK.exists():
+        pytest.skip(f"ATT&CK bundle not found at {ATTACK}")
+    objects: list[dict[str, Any]] = json.loads(ATTACK.read_text())["objects"]
+    return objects
+
+
+def test_attack_bundle_validates_fully(attack_objects: list[dict[str, Any]]) -> None:
+    assert len(attack_objects) == 2150
+    failures = {o.get("id"): r for o in attack_objects if (r := validate_object(o))}
+    assert failures == {}
+    assert {o["type"] for o in attack_objects} >= {"x-mitre-tactic", "relationship"}
+
+
+def test_attack_objects_broken_are_rejected(attack_objects: list[dict[str, Any]]) -> None:
+    rel = next(o for o in attack_objects if o["type"] == "relationship")
+    broken = {**rel, "source_ref": "T1234"}
+    assert validate_object(broken) == [
+        f"{rel['id']}: source_ref 'T1234' is not an identifier (<type>--<UUID>)"
+    ]
+    custom = next(o for o in attack_objects if o["type"] == "x-mitre-tactic")
+    assert validate_object({**custom, "modified": "yesterday"}) != []
