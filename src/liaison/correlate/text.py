@@ -1,0 +1,242 @@
+"""Name text to comparable tokens: script, case, diacritics, particles, phonetics.
+
+Three layers, each a pure function of its input:
+
+* ``tokens(name, kind)``: Arabic script romanised (``translit``), everything else folded
+  to ASCII (``anyascii``), lower case, hyphens and apostrophes split, particles and
+  titles dropped for the kind, ``Abd``-compounds joined (Abdel Aziz = عبد العزيز).
+* ``phonetic(token)``: French, English and Arabic-romanised spellings folded onto one
+  alphabet (ou/w -> u, dj -> j, ch -> sh, kh -> k, e -> a, o -> u, y -> i, doubles
+  collapsed, silent final e and h dropped).
+* ``skeleton(phonetic)``: the consonants only -- what an unvowelled Arabic spelling
+  still shares with a Latin one; ``coarse`` also drops ``h`` for blocking keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from anyascii import anyascii
+
+from liaison.correlate.translit import has_arabic, transliterate_ar
+
+__all__ = [
+    "KINDS",
+    "PARTICLES",
+    "acronym",
+    "coarse",
+    "phonetic",
+    "skeleton",
+    "tokens",
+]
+
+KINDS: Final = ("person", "organization", "place", "other")
+
+_ARTICLES = {"al", "el", "ul", "ad", "ed", "ud", "ar", "er", "as", "es", "ash", "at", "az", "an"}
+_TITLES = {
+    "emir",
+    "amir",
+    "dr",
+    "docteur",
+    "general",
+    "gen",
+    "colonel",
+    "col",
+    "capitaine",
+    "cpt",
+    "commandant",
+    "cdt",
+    "lieutenant",
+    "lt",
+    "sergent",
+    "sgt",
+    "mr",
+    "mme",
+    "mrs",
+    "ms",
+    "m",
+    "mlle",
+    "president",
+    "hadj",
+    "haj",
+    "hajj",
+    "elhadj",
+    "alhaji",
+    "elhadji",
+    "hadji",
+    "alhadji",
+}
+PARTICLES: Final[dict[str, frozenset[str]]] = {
+    "person": frozenset(
+        _ARTICLES
+        | _TITLES
+        | {
+            "ag",
+            "agh",
+            "ak",
+            "ould",
+            "uld",
+            "wuld",
+            "wld",
+            "walad",
+            "ben",
+            "bin",
+            "ibn",
+            "bn",
+            "ibnu",
+            "bint",
+            "bent",
+            "mint",
+            "ult",
+            "oult",
+            "welet",
+            "de",
+            "da",
+            "di",
+            "du",
+            "le",
+            "la",
+            "van",
+            "von",
+            "der",
+            "wa",
+        }
+    ),
+    "organization": frozenset(
+        _ARTICLES
+        | {
+            "de",
+            "du",
+            "des",
+            "la",
+            "le",
+            "les",
+            "l",
+            "d",
+            "et",
+            "aux",
+            "au",
+            "a",
+            "en",
+            "pour",
+            "of",
+            "the",
+            "and",
+            "for",
+            "in",
+            "wa",
+            "wal",
+            "fi",
+            "li",
+            "lil",
+            "bi",
+        }
+    ),
+    "place": frozenset({"al", "el", "de", "du", "la", "le", "les", "l", "d"}),
+    "other": frozenset({"al", "el", "de", "du", "des", "la", "le", "les", "l", "d", "the", "of"}),
+}
+
+_ELISION_RE = re.compile(r"\b(qu|[cdjlmnst])['’](?=\w)")
+_APOSTROPHE_RE = re.compile(r"['’‘`ʼʻ´]")
+_SEPARATOR_RE = re.compile(r"[^a-z0-9]+")
+_ABD_RE = re.compile(r"^abd(?:[aeiou]+l?)?")
+_AL_PREFIX_RE = re.compile(r"^(?:al|el)[^aeiouy\d][a-z]{3,}$")
+_PHONETIC_RULES: Final = (
+    (re.compile(r"tch"), "ch"),
+    (re.compile(r"sch"), "sh"),
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"ch"), "sh"),
+    (re.compile(r"dj"), "j"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"p"), "b"),  # Arabic has no p: Mopti = موبتي
+    (re.compile(r"gh"), "g"),
+    (re.compile(r"kh"), "k"),
+    (re.compile(r"th"), "t"),
+    (re.compile(r"dh"), "d"),
+    (re.compile(r"ck"), "k"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"c(?=[eiy])"), "s"),
+    (re.compile(r"c"), "k"),
+    (re.compile(r"(?<=[a-z]{3}[^aeiouy])e$"), ""),  # silent final e: Mourabitoune
+    (re.compile(r"ou|oo|w"), "u"),
+    (re.compile(r"ee|y"), "i"),
+    (re.compile(r"o"), "u"),
+    (re.compile(r"(?<=[aiu])h$"), ""),  # Fatimah = Fatima = فاطمة
+    (re.compile(r"(.)\1+"), r"\1"),
+)
+
+
+def _fold(name: str) -> tuple[str, bool]:
+    text = unicodedata.normalize("NFKC", name)
+    arabic = has_arabic(text)
+    if arabic:
+        text = transliterate_ar(text)
+    return anyascii(text).lower(), arabic
+
+
+def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
+    """The name's tokens without particles, and whether it was written in Arabic script.
+
+    Particles are kept when dropping them would leave nothing (``Al`` alone).
+    """
+    text, arabic = _fold(name)
+    text = _ELISION_RE.sub(r"\1 ", text)
+    text = _APOSTROPHE_RE.sub("", text)
+    raw = [t for t in _SEPARATOR_RE.split(text) if t]
+    drop = PARTICLES.get(kind or "other", PARTICLES["other"])
+    kept = [t for t in raw if t not in drop] or raw
+    out: list[str] = []
+    i = 0
+    while i < len(kept):
+        tok = kept[i]
+        if kind in (None, "person", "other") and tok in {
+            "abd",
+            "abdel",
+            "abdul",
+            "abdoul",
+            "abdal",
+        }:
+            # Abd + name is one name: "Abdel Aziz" = "Abdelaziz" = "عبد العزيز".
+            if i + 1 < len(kept):
+                tok = "abd" + kept[i + 1]
+                i += 1
+        elif tok.startswith("abd") and len(tok) > 3:
+            tok = "abd" + _ABD_RE.sub("", tok)
+        elif _AL_PREFIX_RE.match(tok):
+            tok = tok[2:]  # Alghabass = al-Ghabass = الغباس
+        out.append(tok)
+        i += 1
+    return out, arabic
+
+
+_E_RE = re.compile(r"e")
+_DOUBLE_RE = re.compile(r"(.)\1+")
+
+
+def phonetic(token: str, e: str = "a") -> str:
+    """Fold one ASCII token onto the matching alphabet (see the module docstring).
+
+    A Latin ``e`` stands for a fatha as often as for a kasra (Ahmed = Ahmad, Khaled =
+    Khalid): it becomes ``a`` by default and ``i`` with ``e="i"``.
+    """
+    s = token
+    for pattern, repl in _PHONETIC_RULES:
+        s = pattern.sub(repl, s)
+    return _DOUBLE_RE.sub(r"\1", _E_RE.sub(e, s))
+
+
+def skeleton(phon: str) -> str:
+    """Consonant skeleton of a phonetic token: ``muhamad`` -> ``mhmd``."""
+    return re.sub(r"[aiu]", "", re.sub(r"(?<=.)at$", "a", phon))
+
+
+def coarse(phon: str) -> str:
+    """Blocking form: skeleton without ``h``; the phonetic form when that is empty."""
+    return skeleton(phon).replace("h", "") or phon
+
+
+def acronym(toks: list[str]) -> str:
+    """Initials of the content tokens: groupe soutien islam musulmans -> gsim."""
+    return "".join(t[0] for t in toks if t and t[0].isalpha())
