@@ -142,7 +142,7 @@ def _observed_data(obj: dict[str, Any], out: list[str]) -> None:
 
 def _opinion(obj: dict[str, Any], out: list[str]) -> None:
     value = obj.get("opinion")
-    if value is not None and value not in OPINION_VALUES:
+    if value is not None and not (isinstance(value, str) and value in OPINION_VALUES):
         out.append(f"opinion must be one of {', '.join(sorted(OPINION_VALUES))}, not {value!r}")
 
 
@@ -180,7 +180,11 @@ def _extension_definition(obj: dict[str, Any], out: list[str]) -> None:
     kinds = obj.get("extension_types")
     if kinds is None:
         return
-    if not isinstance(kinds, list) or not kinds or not all(k in EXTENSION_TYPES for k in kinds):
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or not all(isinstance(k, str) and k in EXTENSION_TYPES for k in kinds)
+    ):
         out.append(
             "extension_types must be a non-empty list of " + ", ".join(sorted(EXTENSION_TYPES))
         )

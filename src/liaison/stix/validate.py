@@ -93,7 +93,7 @@ def validate_object(obj: object) -> list[str]:
     if type_ok:
         assert isinstance(type_, str)
         category = _category(type_, obj)
-        _check_common(obj, type_, category, out)
+        _check_common(obj, category, out)
         _check_properties(obj, type_, category, out)
         if category == _MARKING and id_ok:
             marks = obj.get("object_marking_refs")
@@ -128,7 +128,7 @@ def _category(type_: str, obj: dict[str, Any]) -> str:
     return _CUSTOM
 
 
-def _check_common(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
+def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
     spec = obj.get("spec_version")
     if spec is None:
         if category in (_SDO, _MARKING):
@@ -262,14 +262,16 @@ def _check_extensions(exts: object, out: list[str]) -> None:
         out.append("extensions must be a non-empty dictionary")
         return
     for key, ext in exts.items():
-        if key.startswith("extension-definition--"):
+        if not isinstance(key, str):
+            out.append(f"extension key {key!r} must be a string")
+        elif key.startswith("extension-definition--"):
             if ID_RE.match(key) is None:
                 out.append(f"extension key {key!r} is not a valid extension-definition id")
             elif not isinstance(ext, dict):
                 out.append(f"extension {key!r} must be a dictionary")
             elif "extension_type" not in ext:
                 out.append(f"extension {key!r} needs an 'extension_type'")
-            elif ext["extension_type"] not in EXTENSION_TYPES:
+            elif not _is_one_of(ext["extension_type"], EXTENSION_TYPES):
                 out.append(
                     f"extension {key!r} has unknown extension_type {ext['extension_type']!r}"
                 )
@@ -336,13 +338,30 @@ def _check_ref_list(
 
 
 def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str]) -> None:
+    """References inside a nested value; ``path`` names ``value`` in the reasons."""
     if depth >= MAX_DEPTH:
         out.append(f"{path} is nested more than {MAX_DEPTH} levels deep")
         return
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, _CONTAINERS):
+    if isinstance(value, dict):
+        _check_nested_dict(path, -1, value, depth, out)
+        return
+    for i, item in enumerate(value):
+        if isinstance(item, _CONTAINERS):
+            if isinstance(item, dict):  # the common case (external_references, ...)
+                _check_nested_dict(path, i, item, depth + 1, out)
+            else:
                 _check_nested(f"{path}[{i}]", item, depth + 1, out)
+
+
+def _check_nested_dict(
+    parent: str, index: int, value: dict[str, Any], depth: int, out: list[str]
+) -> None:
+    """Like _check_nested for a dictionary at ``parent`` (item ``index`` if >= 0).
+
+    The path string is only built when needed: most nested dictionaries hold no error.
+    """
+    if depth >= MAX_DEPTH:
+        out.append(f"{_path(parent, index)} is nested more than {MAX_DEPTH} levels deep")
         return
     kinds = _KINDS
     for key, item in value.items():
@@ -355,12 +374,21 @@ def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out:
                 kinds[key] = kind
         if kind == _PLAIN:
             if isinstance(item, _CONTAINERS):
-                _check_nested(f"{path}.{key}", item, depth + 1, out)
+                _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out)
         elif kind == _REF:
             if not isinstance(item, str) or ID_RE.match(item) is None:
-                out.append(f"{path}.{key} {item!r} is not an identifier (<type>--<UUID>)")
+                where = _path(parent, index)
+                out.append(f"{where}.{key} {item!r} is not an identifier (<type>--<UUID>)")
         else:
-            _check_ref_list(f"{path}.{key}", item, None, out)
+            _check_ref_list(f"{_path(parent, index)}.{key}", item, None, out)
+
+
+def _path(parent: str, index: int) -> str:
+    return parent if index < 0 else f"{parent}[{index}]"
+
+
+def _is_one_of(value: object, allowed: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in allowed
 
 
 def _one_of(types: frozenset[str]) -> str:

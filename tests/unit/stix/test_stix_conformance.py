@@ -157,7 +157,10 @@ def test_objects_built_by_stix2_validate(obj: dict[str, Any]) -> None:
 # --- robustness -------------------------------------------------------------------------
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | st.sampled_from(["x_ref", "y_refs"]), inner)
+    ),
     max_leaves=20,
 )
 
@@ -171,13 +174,39 @@ def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     object_version(obj)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(sorted(ALL)), st.data())
-def test_corrupting_one_property_never_raises(type_: str, data: st.DataObject) -> None:
+def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> None:
     obj = example(type_)
-    key = data.draw(st.sampled_from(sorted(obj)))
-    obj[key] = data.draw(_json)
-    validate_object(obj)  # must return, whatever the value
+    for key in data.draw(st.lists(st.sampled_from(sorted(obj)), min_size=1, max_size=3)):
+        obj[key] = data.draw(_json)
+    validate_object(obj)  # must return, whatever the values
+
+
+@pytest.mark.parametrize(
+    ("type_", "key", "value"),
+    [
+        ("opinion", "opinion", [1]),
+        ("extension-definition", "extension_types", [[1]]),
+        ("indicator", "extensions", {1: {}}),
+        ("indicator", "extensions", {"x-a-ext": [1]}),
+        ("indicator", 7, "int key"),
+        (
+            "indicator",
+            "extensions",
+            {"extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e": {"extension_type": [1]}},
+        ),
+        ("indicator", "granular_markings", [{"marking_ref": [1], "selectors": [{}]}]),
+        ("indicator", "spec_version", {"a": 1}),
+        ("relationship", "source_ref", ["x"]),
+        ("marking-definition", "definition", [1]),
+        ("marking-definition", "definition_type", ["tlp"]),
+    ],
+)
+def test_unhashable_and_odd_values_are_reported(type_: str, key: Any, value: Any) -> None:
+    obj = example(type_)
+    obj[key] = value
+    assert validate_object(obj) != []
 
 
 # --- MITRE ATT&CK -------------------------------------------------------------------------
