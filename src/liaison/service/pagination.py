@@ -45,7 +45,8 @@ def read_token(secret: bytes, token: str, *, party: str, query: str) -> int:
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except ValueError as exc:
         raise bad from exc
-    if not hmac.compare_digest(_mac(secret, payload), mac):
+    # Compare bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not hmac.compare_digest(_mac(secret, payload).encode(), mac.encode("utf-8", "replace")):
         raise bad
     try:
         data = orjson.loads(payload)
