@@ -1,0 +1,377 @@
+"""Domain rules for persons: titles and ranks, and names with Sahel particles.
+
+Statistical NER misses a name after a long title ("le chef d'état-major des armées
+mauritaniennes El-Mokhtar Bolle Chaabane") and there is no offline Arabic NER model, so
+persons are also found here: a title or rank, an optional complement made of known words
+(``de la Défense``, ``الجيش المالي``), then the name. Names carrying a particle
+(Ould, Ag, Ben, Abou; ولد، أغ، بن، أبو) are persons even without a title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from liaison.extract.lexicon import LexiconMatch, demonyms
+from liaison.extract.text import Token, normalize, tokenize
+
+__all__ = ["PersonMatch", "find_persons"]
+
+
+def _words(block: str) -> frozenset[str]:
+    """The normal forms of the whitespace-separated words of ``block``."""
+    return frozenset(normalize(w) for w in block.split())
+
+
+_TITLES_LATIN = """
+général|général d'armée|général de division|général de brigade|général de corps d'armée
+colonel|colonel-major|lieutenant-colonel|commandant|capitaine|lieutenant|sergent|adjudant
+chef d'état-major|chef d'état-major général|chef d'état-major général des armées
+chef d'état-major adjoint|ministre|ministre délégué|premier ministre|président|présidente
+porte-parole|directeur|directeur général|gouverneur|préfet|maire|émir|cheikh|imam
+ambassadeur|ambassadrice|secrétaire général|représentant spécial|commissaire|homologue
+m|mme|m.|dr|chef|chef militaire|leader|dirigeant|commandant de zone|juge|procureur
+general|gen|lieutenant general|lt gen|major general|maj gen|brigadier general|brig gen
+colonel|col|lieutenant colonel|lt col|major|captain|capt|sergeant|chief of staff
+chief of defence staff|chief of defense staff|army chief|minister|prime minister
+president|spokesman|spokeswoman|spokesperson|director|director general|governor|mayor
+emir|sheikh|shaykh|ambassador|secretary-general|secretary general|special representative
+commander|counterpart|mr|mrs|ms|judge|prosecutor|prefect
+"""
+
+_TITLES_ARABIC = """
+الفريق|الفريق أول|العقيد|اللواء|العميد|المقدم|الرائد|النقيب|الملازم|الجنرال|المشير
+الوزير|وزير|الرئيس|رئيس|رئيس الوزراء|الوزير الأول|الناطق باسم|المتحدث باسم
+الناطق الرسمي باسم|المتحدث الرسمي باسم|رئيس أركان|رئيس الأركان|قائد|القائد|زعيم|الزعيم
+أمير|الأمير|الشيخ|السيد|المدعو|القيادي|نظيره|نظيرته|السفير|الوالي|المحافظ|مدير|المدير
+الحاكم|الجنرال|ممثل|مبعوث|المبعوث
+"""
+
+# Words a title's complement may contain before the name (normal forms).
+_COMPLEMENT = _words(
+    """de du des la le les l d of the for and et a au aux en
+    armee armees army forces force armed air terre land nationale national nationales state
+    etat major general generale gendarmerie garde guard police defense defence securite
+    security interieur interior affaires etrangeres foreign affairs justice communication
+    gouvernement government transition republique republic junte junta conseil council
+    adjoint adjointe deputy ministere ministry cooperation renseignement intelligence
+    territoriale administration reconciliation decentralisation economie finances
+    presidence presidential militaire military regional regionale operations zone secteur
+    groupe group mouvement movement mission office staff porte parole spokesman
+    الجيش جيش الجيوش الاركان اركان العامه العام القوات قوات المسلحه الوطني الوطنيه الشعبي
+    الدفاع الداخليه الخارجيه الحكومه حكومه الانتقاليه المجلس مجلس العسكري الامن الشؤون
+    وزاره وزير الوزير باسم الرسمي المركزي العليا الاعلى للجيش للقوات للجيوش الاستخبارات
+    الخاصه الانتقالي العمليات المنطقه البريه الجويه الحرس الدرك الشرطه المفوضيه
+    اللجنه الهيئه البعثه الوفد الاتحاد الخاص الاممي"""
+)
+
+_STOP_ARABIC = _words(
+    """في من الى على عن مع الذي التي الذين خلال بعد قبل يوم اليوم امس حيث كما وقد قد لقد
+    هذا هذه ذلك تلك عند حول ضد بين منذ عبر لدى امام اثر وفق بحسب حسب ثم او لكن كان كانت
+    يكون ان انه انها قال وقال اعلن واعلن اكد واكد صرح افاد التقى استقبل وصل زار بحث اشرف
+    اجتمع واجتمع دعا ندد نفى اوضح اضاف واضاف يقود تقود قاد يتزعم ويتزعم مقتل قتل اعتقال
+    لمناقشه بشان حيال اجل الى ايضا بينما فيما وهو وهي هو هي التابعه المنتمي التابع
+    جماعه تنظيم حركه ولايه كتيبه مدينه منطقه بلده قريه بالقرب قرب شمال جنوب شرق غرب
+    ووزير والوزير ورئيس والرئيس ونظيره ونائب نائب الجماعه التنظيم الحركه المجموعه
+    الكتيبه الولايه المدينه البلده القريه القاعده الموقع الهجوم العمليه مسلحين المسلحين
+    عناصر مقاتلي مقاتلين فيه فيها به بها له لها عليه عليها نشر اصدر بث ظهر هدد يهدد
+    يدعو شوهد افادت افاد مصادر مصدر سكان تسجيلا تسجيل بيان رساله اليوم الثلاثاء الاربعاء
+    الخميس الجمعه السبت الاحد الاثنين"""
+)
+
+_PARTICLES_LATIN = {"ould", "ag", "ben", "bin", "ibn", "abou", "abu", "el", "al", "ould-", "ag-"}
+_STRONG_PARTICLES_LATIN = {"ould", "ag", "ben", "bin", "ibn", "abou", "abu"}
+_PARTICLES_ARABIC = {"بن", "ولد", "اغ", "ابو", "ابن", "بنت", "ال"}
+_STRONG_PARTICLES_ARABIC = {"بن", "ولد", "اغ", "ابو", "ابن", "بنت"}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """A person found by a rule: the name span and the title that introduced it."""
+
+    start: int
+    end: int
+    title: str | None
+    first: int
+    last: int
+
+
+@cache
+def _title_trie() -> dict[str, object]:
+    trie: dict[str, object] = {}
+    for line in (_TITLES_LATIN + _TITLES_ARABIC).split("\n"):
+        for title in line.split("|"):
+            tokens = tokenize(title.strip())
+            if not tokens:
+                continue
+            node = trie
+            for tok in tokens:
+                node = node.setdefault(tok.key, {})  # type: ignore[assignment]
+            node[""] = True
+    return trie
+
+
+@cache
+def _stopwords_latin() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR
+
+    words = {normalize(w) for w in (*EN, *FR)}
+    words |= {"selon", "according", "apres", "after", "lors", "during", "sources", "source"}
+    words -= {"ben"}
+    return frozenset(words)
+
+
+def _title_at(tokens: list[Token], i: int) -> int:
+    """Index after the longest title starting at ``i``, or ``i`` when there is none."""
+    node: object = _title_trie()
+    j, best = i, i
+    while j < len(tokens) and isinstance(node, dict):
+        key = tokens[j].key
+        if tokens[j].arabic and key not in node and key[:1] in "وفبل" and j == i:
+            key = key[1:]
+        node = node.get(key)
+        if node is None:
+            break
+        j += 1
+        if isinstance(node, dict) and node.get(""):
+            best = j
+        if j < len(tokens) and tokens[j].start - tokens[j - 1].end > 2:
+            break
+    return best
+
+
+def _gap(text: str, a: Token, b: Token) -> str:
+    return text[a.end : b.start]
+
+
+def _clean_gap(gap: str) -> bool:
+    return gap.strip(" -'’\u00a0") == "" and "\n" not in gap
+
+
+def find_persons(
+    text: str, tokens: list[Token], taken: list[LexiconMatch], lang: str
+) -> list[PersonMatch]:
+    """Persons introduced by a title or carrying a particle."""
+    in_lex = {}
+    for m in taken:
+        for k in range(m.first, m.last):
+            in_lex[k] = m
+    found: list[PersonMatch] = []
+    used: set[int] = set()
+    i = 0
+    while i < len(tokens):
+        end = _title_at(tokens, i)
+        if end > i:
+            title = text[tokens[i].start : tokens[end - 1].end]
+            before = _name_before(text, tokens, i, end, in_lex, used)
+            if before is not None:
+                found.append(PersonMatch(tokens[before].start, tokens[i - 1].end, title, before, i))
+                used.update(range(before, i))
+                i = end
+                continue
+            match = _name_after(text, tokens, end, in_lex, lang == "ar" or tokens[i].arabic)
+            if match is not None:
+                first, last = match
+                found.append(
+                    PersonMatch(tokens[first].start, tokens[last - 1].end, title, first, last)
+                )
+                used.update(range(first, last))
+                i = last
+                continue
+            i = end
+            continue
+        i += 1
+    for first, last in _particle_names(text, tokens, in_lex, used):
+        found.append(PersonMatch(tokens[first].start, tokens[last - 1].end, None, first, last))
+    return sorted(found, key=lambda p: p.start)
+
+
+_LEADER_ARABIC = _words("قائد القائد زعيم الزعيم أمير الأمير القيادي مؤسس")
+
+
+def _name_before(
+    text: str,
+    tokens: list[Token],
+    i: int,
+    end: int,
+    in_lex: dict[int, LexiconMatch],
+    used: set[int],
+) -> int | None:
+    """Arabic "NAME قائد GROUP": the name stands before a leader title."""
+    if not tokens[i].arabic or tokens[i].key not in _LEADER_ARABIC or end not in in_lex:
+        return None
+    dem = demonyms()
+    first = i
+    while first > 0 and i - first < 3:
+        t = tokens[first - 1]
+        forms = {t.key, t.key[1:]} if t.key[:1] in "وبلف" else {t.key}
+        if (
+            not t.arabic
+            or first - 1 in in_lex
+            or first - 1 in used
+            or forms & _STOP_ARABIC
+            or forms & _COMPLEMENT
+            or t.key in dem
+            or _title_at(tokens, first - 1) > first - 1
+            or not _clean_gap(_gap(text, t, tokens[first]))
+        ):
+            break
+        first -= 1
+    return first if i - first >= 2 else None
+
+
+def _name_after(
+    text: str, tokens: list[Token], i: int, in_lex: dict[int, LexiconMatch], arabic: bool
+) -> tuple[int, int] | None:
+    """Skip the title's complement, then read the name; (first, last) token indexes."""
+    dem = demonyms()
+    skipped = 0
+    while i < len(tokens) and skipped < 9:
+        if i > 0 and not _clean_gap(_gap(text, tokens[i - 1], tokens[i])):
+            return None
+        tok = tokens[i]
+        if i in in_lex:
+            i = in_lex[i].last
+            skipped += 1
+            continue
+        nested = _title_at(tokens, i)
+        if nested > i:
+            i = nested
+            skipped += 1
+            continue
+        key = tok.key
+        if arabic:
+            stripped = key[1:] if key[:1] in "ول" and len(key) > 3 else key
+            if key in _COMPLEMENT or stripped in _COMPLEMENT or key in dem:
+                i += 1
+                skipped += 1
+                continue
+            if key in _STOP_ARABIC or stripped in _STOP_ARABIC or tok.text.isdigit():
+                return None
+            break
+        if key in _COMPLEMENT or key in dem or (not tok.capitalized and key in dem):
+            i += 1
+            skipped += 1
+            continue
+        if not tok.capitalized:
+            return None
+        break
+    if i >= len(tokens):
+        return None
+    return _read_name(text, tokens, i, in_lex, arabic)
+
+
+def _read_name(
+    text: str, tokens: list[Token], i: int, in_lex: dict[int, LexiconMatch], arabic: bool
+) -> tuple[int, int] | None:
+    stop_latin = _stopwords_latin()
+    dem = demonyms()
+    first, j = i, i
+    limit = 5 if arabic else 6
+    while j < len(tokens) and j - first < limit:
+        tok = tokens[j]
+        if j > first and not _clean_gap(_gap(text, tokens[j - 1], tok)):
+            break
+        if j in in_lex or (j > first and _title_at(tokens, j) > j):
+            break
+        if arabic:
+            key = tok.key
+            if key in _STRONG_PARTICLES_ARABIC and j + 1 < len(tokens):
+                j += 2
+                continue
+            if (
+                key in _STOP_ARABIC
+                or key in dem
+                or key in _COMPLEMENT
+                or tok.text.isdigit()
+                or not tok.arabic
+            ):
+                break
+            if (
+                key[:1] in "وبلف"
+                and len(key) > 3
+                and (key[1:] in _STOP_ARABIC or key[1:] in _COMPLEMENT or _title_at(tokens, j) > j)
+            ):
+                break
+        else:
+            if tok.key in _STRONG_PARTICLES_LATIN and j + 1 < len(tokens):
+                j += 2
+                continue
+            if tok.key in _PARTICLES_LATIN:
+                j += 1
+                continue
+            if not tok.capitalized or tok.key in stop_latin or tok.key in dem:
+                break
+            if tok.text.isupper() and len(tok.text) > 1:
+                break
+        j += 1
+    while j > first and tokens[j - 1].key in (_PARTICLES_ARABIC if arabic else _PARTICLES_LATIN):
+        j -= 1
+    if j == first:
+        return None
+    if j - first == 1 and len(tokens[first].text) < 3:
+        return None
+    return first, j
+
+
+def _particle_names(
+    text: str, tokens: list[Token], in_lex: dict[int, LexiconMatch], used: set[int]
+) -> list[tuple[int, int]]:
+    """Names around Ould/Ag/Ben/Abou (ولد/أغ/بن/أبو) not already found."""
+    out: list[tuple[int, int]] = []
+    stop_latin = _stopwords_latin()
+    dem = demonyms()
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        strong = _STRONG_PARTICLES_ARABIC if tok.arabic else _STRONG_PARTICLES_LATIN
+        if k in used or k in in_lex or tok.key not in strong:
+            k += 1
+            continue
+        if not tok.arabic and not (tok.capitalized or tok.key in {"ould", "ag"}):
+            k += 1
+            continue
+
+        def name_like(idx: int, tok_arabic: bool = tok.arabic) -> bool:
+            t = tokens[idx]
+            if idx in used or idx in in_lex or t.key in dem:
+                return False
+            if tok_arabic:
+                forms = {t.key, t.key[1:]} if t.key[:1] in "وبلف" else {t.key}
+                return (
+                    t.arabic
+                    and not forms & _STOP_ARABIC
+                    and not forms & _COMPLEMENT
+                    and _title_at(tokens, idx) == idx
+                )
+            return t.capitalized and t.key not in stop_latin and not t.text.isupper()
+
+        first = k
+        while (
+            first > 0
+            and k - first < 2
+            and name_like(first - 1)
+            and _clean_gap(_gap(text, tokens[first - 1], tokens[first]))
+        ):
+            first -= 1
+        last = k + 1
+        while (
+            last < len(tokens)
+            and last - k <= 3
+            and _clean_gap(_gap(text, tokens[last - 1], tokens[last]))
+            and (
+                name_like(last)
+                or tokens[last].key in (_PARTICLES_ARABIC if tok.arabic else _PARTICLES_LATIN)
+            )
+        ):
+            last += 1
+        while last > k + 1 and tokens[last - 1].key in _PARTICLES_LATIN | _PARTICLES_ARABIC:
+            last -= 1
+        if last > k + 1:
+            out.append((first, last))
+            used.update(range(first, last))
+            k = last
+        else:
+            k += 1
+    return out
