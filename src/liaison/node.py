@@ -78,7 +78,6 @@ class Node:
         values = {"org": org.strip(), "country": country, "identity_id": identity_id, **settings}
         write_settings(home, values)
         node = cls.open(home, create=True)
-        node.store.migrate()
         node.store.put_record("identity", "self", node.identity_object())
         node.add_collection(
             DEFAULT_COLLECTION_TITLE,
@@ -99,6 +98,7 @@ class Node:
         store = open_store(
             str(settings.store), home=home, durable=bool(settings.durable), create=create
         )
+        store.migrate()
         return cls(home=home, settings=settings, key=key, store=store)
 
     def close(self) -> None:

@@ -10,6 +10,17 @@ Usage::
 Every read goes through ``Exchange.gate`` -- the policy decision -- row by row.
 """
 
-from liaison.service.exchange import Exchange, Filters, Page
+from liaison.node import Node
+from liaison.service.exchange import Exchange, Filters, Page, Received
 
-__all__ = ["Exchange", "Filters", "Page"]
+__all__ = ["Exchange", "Filters", "Page", "Received", "build_exchange"]
+
+
+def build_exchange(node: Node) -> Exchange:
+    """The exchange of a node with its real policy gate, signer and audit log."""
+    from liaison.service.events import AuditEvents
+    from liaison.service.gate import PolicyGate
+    from liaison.service.signer import NodeSigner
+
+    signer = NodeSigner(node)
+    return Exchange(node, PolicyGate(node, signer.resign), signer, AuditEvents(node))

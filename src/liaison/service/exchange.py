@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from liaison.errors import DeniedError, InvalidInputError, NotFoundError
+from liaison.errors import DeniedError, InvalidInputError, NotFoundError, SignatureError
 from liaison.node import Node
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.stix import object_version, parse_timestamp, validate_object
@@ -27,22 +27,73 @@ from liaison.store import (
     now_us,
 )
 
-__all__ = ["Exchange", "Filters", "Gate", "Page", "Release"]
+__all__ = [
+    "Admitted",
+    "Events",
+    "Exchange",
+    "Filters",
+    "Gate",
+    "Page",
+    "Received",
+    "Release",
+    "Signer",
+    "Verdict",
+]
 
-#: Given a stored row, the bytes this party may receive, or None when it may not.
-Release = Callable[[ObjectRow], bytes | None]
+
+@dataclass(frozen=True)
+class Verdict:
+    """The bytes a party may receive of a row (None: withheld) and the decision's reasons."""
+
+    body: bytes | None
+    reasons: tuple[str, ...]
+    agreement_id: str | None = None
+
+
+#: Given a stored row, what this party may receive of it.
+Release = Callable[[ObjectRow], Verdict]
 
 
 class Gate(Protocol):
     """The policy decision, prepared once per request for one party."""
 
-    def for_party(self, party: PartyRecord) -> Release: ...
+    def verdicts(self, party: PartyRecord) -> Release: ...
 
-    def prepare(
-        self, party: PartyRecord, obj: dict[str, Any]
-    ) -> tuple[dict[str, Any], tuple[str, ...]]:
-        """Handling (stored) and origins of an object this party submits; may refuse it."""
+    def admit(self, party: PartyRecord, objs: list[dict[str, Any]]) -> list[Admitted | str]:
+        """Per object: its handling and origins to store, or why it is refused."""
         ...
+
+
+@dataclass(frozen=True)
+class Admitted:
+    handling: dict[str, Any]
+    origins: tuple[str, ...]
+
+
+class Signer(Protocol):
+    """Origin signatures: sign what local clients create, verify what partners send."""
+
+    def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+    def verify(self, obj: dict[str, Any]) -> None: ...
+
+
+class Events(Protocol):
+    """Where security-relevant events go (the audit log)."""
+
+    def stored(
+        self,
+        party: PartyRecord,
+        collection_id: str,
+        objs: list[NewObject],
+        results: list[tuple[str, bool]],
+    ) -> None: ...
+
+    def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None: ...
+
+    def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
+
+    def withheld(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -83,10 +134,28 @@ class Page:
         return max((r.date_added for r, _ in self.items), default=None)
 
 
+@dataclass
+class Received:
+    """What happened to a batch of objects handed to the node."""
+
+    successes: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    stored: list[dict[str, str]] = field(default_factory=list)  # id, version, digest
+    new: int = 0
+    duplicates: int = 0
+
+    def fail(self, obj: Any, message: str) -> None:
+        self.failures.append(
+            _failure(obj.get("id") if isinstance(obj, dict) else None, obj, message)
+        )
+
+
 class Exchange:
-    def __init__(self, node: Node, gate: Gate) -> None:
+    def __init__(self, node: Node, gate: Gate, signer: Signer, events: Events) -> None:
         self.node = node
         self.gate = gate
+        self.signer = signer
+        self.events = events
         self.store = node.store
         self._secret = node.token_secret()
 
@@ -114,6 +183,7 @@ class Exchange:
 
     # --- ingest -----------------------------------------------------------------------
     def ingest(self, party: PartyRecord, collection_id: str, envelope: Any) -> dict[str, Any]:
+        """A TAXII POST: store what is valid, answer a status resource listing each object."""
         self._need_write(party, collection_id)
         if not isinstance(envelope, dict):
             raise InvalidInputError("the body must be a TAXII envelope (a JSON object)")
@@ -121,23 +191,63 @@ class Exchange:
         if not isinstance(objects, list):
             raise InvalidInputError("'objects' in the envelope must be a list")
         request_ts = format_us(now_us())
-        failures: list[dict[str, Any]] = []
-        accepted: list[NewObject] = []
+        result = self.receive(party, collection_id, objects)
+        status_id = str(uuid.uuid4())
+        status: dict[str, Any] = {
+            "id": status_id,
+            "status": "complete",
+            "request_timestamp": request_ts,
+            "total_count": len(objects),
+            "success_count": len(result.successes),
+            "successes": result.successes,
+            "failure_count": len(result.failures),
+            "failures": result.failures,
+            "pending_count": 0,
+            "pendings": [],
+        }
+        self.store.put_status(StatusRecord(status_id, collection_id, party.name, status))
+        return status
+
+    def receive(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Received:
+        """Check and store objects that ``party`` hands us, all valid ones in one transaction.
+
+        Each object must be valid STIX 2.1. From a partner it must carry a valid origin
+        signature and be acceptable under our agreement with that partner; from a local
+        client it is signed by this node as originator. Nothing of a rejected object is
+        stored; the others still land.
+        """
+        result = Received()
+        valid: list[dict[str, Any]] = []
         for obj in objects:
             reasons = validate_object(obj)
-            oid = obj.get("id") if isinstance(obj, dict) else None
-            ver = object_version(obj) if isinstance(obj, dict) and not reasons else None
             if reasons:
-                failures.append(_failure(oid, obj, "; ".join(reasons)))
-                continue
-            assert isinstance(obj, dict)
-            try:
-                handling, origins = self.gate.prepare(party, obj)
-            except (InvalidInputError, DeniedError) as exc:
-                failures.append(_failure(oid, obj, str(exc)))
+                result.fail(obj, "; ".join(reasons))
+            else:
+                valid.append(obj)
+        if party.internal:
+            valid = self.signer.sign_new(valid)
+        else:
+            kept = []
+            for obj in valid:
+                try:
+                    self.signer.verify(obj)
+                except SignatureError as exc:
+                    result.fail(obj, str(exc))
+                    self.events.rejected(party, obj, str(exc))
+                    continue
+                kept.append(obj)
+            valid = kept
+        admitted = self.gate.admit(party, valid)
+        news: list[NewObject] = []
+        for obj, verdict in zip(valid, admitted, strict=True):
+            if isinstance(verdict, str):
+                result.fail(obj, verdict)
+                if not party.internal:
+                    self.events.rejected(party, obj, verdict)
                 continue
             body = orjson.dumps(obj)
-            accepted.append(
+            ver = object_version(obj)
+            news.append(
                 NewObject(
                     id=obj["id"],
                     type=obj["type"],
@@ -146,37 +256,32 @@ class Exchange:
                     version_us=None if ver is None else _us(ver),
                     body=body,
                     sha256=hashlib.sha256(body).hexdigest(),
-                    handling=handling,
-                    origins=origins,
+                    handling=verdict.handling,
+                    origins=verdict.origins,
                     received_from="" if party.internal else party.identity_id,
                 )
             )
-        successes: list[dict[str, Any]] = []
-        if accepted:
-            results = self.store.add_objects(collection_id, accepted)
-            for o, (date_added, _new) in zip(accepted, results, strict=True):
-                successes.append(
+        if news:
+            stored = self.store.add_objects(
+                collection_id,
+                news,
+                within=lambda res: self.events.stored(party, collection_id, news, res),
+            )
+            for o, (date_added, new) in zip(news, stored, strict=True):
+                version = o.version or date_added
+                result.successes.append(
                     {
                         "id": o.id,
-                        "version": o.version or date_added,
-                        "message": "stored" if _new else "already stored",
+                        "version": version,
+                        "message": "stored" if new else "already stored",
                     }
                 )
-        status_id = str(uuid.uuid4())
-        status: dict[str, Any] = {
-            "id": status_id,
-            "status": "complete",
-            "request_timestamp": request_ts,
-            "total_count": len(objects),
-            "success_count": len(successes),
-            "successes": successes,
-            "failure_count": len(failures),
-            "failures": failures,
-            "pending_count": 0,
-            "pendings": [],
-        }
-        self.store.put_status(StatusRecord(status_id, collection_id, party.name, status))
-        return status
+                result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
+                if new:
+                    result.new += 1
+                else:
+                    result.duplicates += 1
+        return result
 
     def status(self, party: PartyRecord, status_id: str) -> dict[str, Any]:
         rec = self.store.status(status_id)
@@ -202,45 +307,57 @@ class Exchange:
         after = 0
         if next_token:
             after = read_token(self._secret, next_token, party=party.name, query=fp)
-        release = self.gate.for_party(party)
+        verdict = self.gate.verdicts(party)
         ids = (object_id,) if object_id is not None else filters.ids
         versions = (VERSION_ALL,) if kind == "versions" else filters.versions
         page = Page()
+        shown: list[tuple[ObjectRow, Verdict]] = []
+        hidden: list[tuple[ObjectRow, Verdict]] = []
         batch = max(limit + 1, 200)
-        while True:
-            rows = self.store.query_objects(
-                ObjectQuery(
-                    collection_id=collection_id,
-                    added_after_us=filters.added_after_us,
-                    ids=ids,
-                    types=filters.types,
-                    versions=versions,
-                    version_us=filters.version_us,
-                    spec_versions=filters.spec_versions,
-                    after_seq=after,
-                    limit=batch,
+        try:
+            while True:
+                rows = self.store.query_objects(
+                    ObjectQuery(
+                        collection_id=collection_id,
+                        added_after_us=filters.added_after_us,
+                        ids=ids,
+                        types=filters.types,
+                        versions=versions,
+                        version_us=filters.version_us,
+                        spec_versions=filters.spec_versions,
+                        after_seq=after,
+                        limit=batch,
+                    )
                 )
-            )
-            for row in rows:
-                body = release(row)
-                if body is None:
-                    continue
-                if len(page.items) == limit:
-                    page.more = True
-                    last = page.items[-1][0].seq
-                    page.next = make_token(self._secret, party=party.name, query=fp, seq=last)
+                for row in rows:
+                    v = verdict(row)
+                    if v.body is None:
+                        hidden.append((row, v))
+                        continue
+                    if len(page.items) == limit:
+                        page.more = True
+                        last = page.items[-1][0].seq
+                        page.next = make_token(self._secret, party=party.name, query=fp, seq=last)
+                        hidden = [h for h in hidden if h[0].seq <= last]
+                        return page
+                    page.items.append((row, v.body))
+                    shown.append((row, v))
+                if len(rows) < batch:
                     return page
-                page.items.append((row, body))
-            if len(rows) < batch:
-                return page
-            after = rows[-1].seq
+                after = rows[-1].seq
+        finally:
+            if not party.internal:
+                if shown and kind == "objects":
+                    self.events.released(party, shown)
+                if hidden:
+                    self.events.withheld(party, hidden)
 
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters
     ) -> int:
         self._need_read(party, collection_id)
         self._need_write(party, collection_id)
-        release = self.gate.for_party(party)
+        verdict = self.gate.verdicts(party)
         rows = self.store.query_objects(
             ObjectQuery(
                 collection_id=collection_id,
@@ -251,7 +368,7 @@ class Exchange:
                 limit=100_000,
             )
         )
-        visible = [r.seq for r in rows if release(r) is not None]
+        visible = [r.seq for r in rows if verdict(r).body is not None]
         if not visible:
             raise NotFoundError(f"no object {object_id}")
         return self.store.delete_versions(collection_id, object_id, visible)

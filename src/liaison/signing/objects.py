@@ -89,12 +89,14 @@ def signature_of(obj: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _statement(sig: Mapping[str, Any]) -> bytes:
-    return canonical({k: sig[k] for k in ("alg", "batch_root", "batch_size", "key", "signed",
-                                          "signer")})
+    return canonical(
+        {k: sig[k] for k in ("alg", "batch_root", "batch_size", "key", "signed", "signer")}
+    )
 
 
-def sign_objects(objs: Sequence[Mapping[str, Any]], key: SigningKey, signer: str,
-                 signed: str) -> list[dict[str, Any]]:
+def sign_objects(
+    objs: Sequence[Mapping[str, Any]], key: SigningKey, signer: str, signed: str
+) -> list[dict[str, Any]]:
     """Copies of ``objs``, each carrying the batch signature and its inclusion proof."""
     if not objs:
         return []
@@ -142,8 +144,9 @@ def sign_objects(objs: Sequence[Mapping[str, Any]], key: SigningKey, signer: str
 _VERIFIED_ROOTS: dict[bytes, None] = {}
 
 
-def verify_object(obj: Mapping[str, Any], keyring: Keyring,
-                  revoked: Callable[[str], bool] | None = None) -> SignatureInfo:
+def verify_object(
+    obj: Mapping[str, Any], keyring: Keyring, revoked: Callable[[str], bool] | None = None
+) -> SignatureInfo:
     """Check an object's origin signature; raise ``SignatureError`` saying why not."""
     sig = signature_of(obj)
     oid = obj.get("id", "?")
@@ -178,4 +181,3 @@ def verify_object(obj: Mapping[str, Any], keyring: Keyring,
             _VERIFIED_ROOTS.clear()
         _VERIFIED_ROOTS[cache_key] = None
     return SignatureInfo(signer=signer, key_fingerprint=fp, signed=str(sig["signed"]))
-

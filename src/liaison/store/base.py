@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -76,6 +76,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def description(self) -> str:
         """Where the data lives, for humans (no credentials)."""
+
+    def raw_connection(self) -> Any:
+        """This thread's connection, for modules that keep their own tables in the store."""
+        return self._connection()
 
     # --- plumbing ---------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -244,11 +248,18 @@ class Store(abc.ABC):
             return [self._party_from_row(cur, r) for r in rows]
 
     # --- objects ----------------------------------------------------------------------
-    def add_objects(self, collection_id: str, objs: Sequence[NewObject]) -> list[tuple[str, bool]]:
+    def add_objects(
+        self,
+        collection_id: str,
+        objs: Sequence[NewObject],
+        within: Callable[[list[tuple[str, bool]]], None] | None = None,
+    ) -> list[tuple[str, bool]]:
         """Store object versions in one transaction; return (date_added, was_new) per object.
 
         Posting a version that is already stored is idempotent: it reports the first
-        date_added and ``was_new=False``.
+        date_added and ``was_new=False``. ``within`` runs inside the same transaction
+        (on this thread's connection) before it commits -- the audit log uses it so
+        that an object and its audit entry are stored together or not at all.
         """
         out: list[tuple[str, bool]] = []
         with self._write() as cur:
@@ -318,6 +329,8 @@ class Store(abc.ABC):
                 )
                 out.append((date_added, True))
                 stamp += 1
+            if within is not None:
+                within(out)
         return out
 
     def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
@@ -352,6 +365,20 @@ class Store(abc.ABC):
         )
         with self._read() as cur:
             cur.execute(self._sql(sql), args)
+            return [self._row(r) for r in cur.fetchall()]
+
+    def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:
+        """The latest stored version of each id, in any collection."""
+        if not ids:
+            return []
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE is_last = 1"
+                    f" AND id IN ({','.join('?' * len(ids))}) ORDER BY seq"
+                ),
+                list(ids),
+            )
             return [self._row(r) for r in cur.fetchall()]
 
     def object_versions(self, collection_id: str, object_id: str) -> list[ObjectRow]:
@@ -453,6 +480,22 @@ class Store(abc.ABC):
             cur.execute(
                 self._sql("INSERT INTO records (kind, key, data) VALUES (?,?,?)"), (kind, key, body)
             )
+            self._bump(cur, kind)
+
+    def _bump(self, cur: Any, kind: str) -> None:
+        """Advance the generation of ``kind`` so caches of it notice any change."""
+        cur.execute(
+            self._sql(
+                "UPDATE records SET data = CAST(CAST(data AS BIGINT) + 1 AS TEXT)"
+                " WHERE kind = '_generation' AND key = ?"
+            ),
+            (kind,),
+        )
+        if cur.rowcount == 0:
+            cur.execute(
+                self._sql("INSERT INTO records (kind, key, data) VALUES ('_generation', ?, '1')"),
+                (kind,),
+            )
 
     def record(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._read() as cur:
@@ -467,7 +510,22 @@ class Store(abc.ABC):
             )
             return [(k, dict(orjson.loads(d))) for k, d in cur.fetchall()]
 
+    def generation(self, kinds: Sequence[str]) -> tuple[int, ...]:
+        """A value that changes whenever a record of one of ``kinds`` changes."""
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT key, data FROM records WHERE kind = '_generation'"
+                    f" AND key IN ({','.join('?' * len(kinds))})"
+                ),
+                list(kinds),
+            )
+            got = {k: int(v) for k, v in cur.fetchall()}
+        return tuple(got.get(k, 0) for k in kinds)
+
     def delete_record(self, kind: str, key: str) -> bool:
         with self._write() as cur:
             cur.execute(self._sql("DELETE FROM records WHERE kind=? AND key=?"), (kind, key))
-            return bool(cur.rowcount)
+            gone = bool(cur.rowcount)
+            self._bump(cur, kind)
+            return gone

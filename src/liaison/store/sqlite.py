@@ -40,6 +40,7 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS objects_id ON objects (collection_id, id, version_us)",
     "CREATE INDEX IF NOT EXISTS objects_added ON objects (collection_id, date_added_us)",
     "CREATE INDEX IF NOT EXISTS objects_type ON objects (collection_id, type, seq)",
+    "CREATE INDEX IF NOT EXISTS objects_by_id ON objects (id, is_last)",
     """CREATE TABLE IF NOT EXISTS statuses (
         id TEXT PRIMARY KEY, collection_id TEXT NOT NULL, party TEXT NOT NULL,
         body TEXT NOT NULL)""",
@@ -87,10 +88,6 @@ class SqliteStore(Store):
         with self._lock:
             self._all.append(conn)
         return conn
-
-    def raw_connection(self) -> sqlite3.Connection:
-        """This thread's connection, for modules that keep their own tables here."""
-        return self._connection()
 
     def _schema(self) -> Sequence[str]:
         return SCHEMA

@@ -16,8 +16,7 @@ from starlette.routing import Route
 
 from liaison.errors import LiaisonError
 from liaison.node import Node
-from liaison.service import Exchange, Page
-from liaison.service.gate import PolicyGate
+from liaison.service import Exchange, Page, build_exchange
 from liaison.store import Collection, PartyRecord
 from liaison.taxii.auth import authenticate
 from liaison.taxii.body import read_json
@@ -215,7 +214,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
 def create_app(
     node: Node, exchange: Exchange | None = None, extra_routes: list[Route] | None = None
 ) -> Starlette:
-    ex = exchange or Exchange(node, PolicyGate(node))
+    ex = exchange or build_exchange(node)
     t = TaxiiApp(node, ex)
     r = f"/{t.root}"
     g = _guard

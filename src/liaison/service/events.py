@@ -1,0 +1,109 @@
+"""Security-relevant events of the exchange, appended to the node's audit log."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
+from liaison.errors import InvalidInputError
+from liaison.node import Node
+from liaison.service.exchange import Verdict
+from liaison.store import NewObject, ObjectRow, PartyRecord
+
+__all__ = ["AuditEvents", "audit_log"]
+
+_LOGS = threading.local()
+
+
+def audit_log(node: Node) -> AuditLog:
+    """This thread's audit log over the node's store connection (same transactions)."""
+    logs: dict[int, AuditLog] = getattr(_LOGS, "logs", None) or {}
+    _LOGS.logs = logs
+    conn = node.store.raw_connection()
+    log = logs.get(id(conn))
+    if log is None or log.connection is not conn:
+        log = AuditLog(conn, signing_key=node.key)
+        logs[id(conn)] = log
+    return log
+
+
+def _ref(obj: Any) -> tuple[ObjectRef, ...]:
+    try:
+        oid = obj.get("id") if isinstance(obj, dict) else None
+        return (ObjectRef(str(oid), None, None),) if oid else ()
+    except InvalidInputError:
+        return ()
+
+
+class AuditEvents:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def _append(self, entries: list[AuditEntry]) -> None:
+        if entries:
+            audit_log(self.node).append_many(entries)
+
+    def stored(
+        self,
+        party: PartyRecord,
+        collection_id: str,
+        objs: list[NewObject],
+        results: list[tuple[str, bool]],
+    ) -> None:
+        action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
+        entries = [
+            AuditEntry(
+                action,
+                party.name,
+                objects=(ObjectRef.for_stored(o.id, o.version or date_added, o.body),),
+                details={"collection": collection_id, "from": party.identity_id},
+            )
+            for o, (date_added, new) in zip(objs, results, strict=True)
+            if new
+        ]
+        self._append(entries)
+
+    def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None:
+        self._append(
+            [
+                AuditEntry(
+                    "object.rejected",
+                    party.name,
+                    objects=_ref(obj),
+                    decision="deny",
+                    reasons=(reason[:500],),
+                )
+            ]
+        )
+
+    def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
+        self._append(
+            [
+                AuditEntry(
+                    Action.OBJECT_RELEASED,
+                    party.name,
+                    objects=(ObjectRef(row.id, row.version, row.sha256),),
+                    agreement=v.agreement_id,
+                    recipient=party.identity_id,
+                    decision="allow",
+                    reasons=v.reasons[:8],
+                )
+                for row, v in items
+            ]
+        )
+
+    def withheld(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
+        self._append(
+            [
+                AuditEntry(
+                    Action.READ_DENIED,
+                    party.name,
+                    objects=(ObjectRef(row.id, row.version, row.sha256),),
+                    recipient=party.identity_id,
+                    decision="deny",
+                    reasons=v.reasons[:8],
+                )
+                for row, v in items
+            ]
+        )

@@ -1,0 +1,90 @@
+"""Origin signatures for the exchange: this node signs, pinned partner keys verify."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from liaison.errors import SignatureError
+from liaison.node import Node
+from liaison.signing import fingerprint
+from liaison.signing.objects import Keyring, sign_objects, signature_of, verify_object
+from liaison.store import format_us, now_us
+
+__all__ = ["NodeSigner", "keyring_of"]
+
+log = logging.getLogger("liaison.signing")
+
+_TTL = 10.0
+
+
+def keyring_of(node: Node) -> dict[str, dict[str, str]]:
+    """Every key this node trusts for origin signatures, by signer identity."""
+    ring: dict[str, dict[str, str]] = {
+        node.identity_id: {node.key.fingerprint: node.key.public_key_b64}
+    }
+    for _, old in node.store.records("own-retired-key"):
+        ring[node.identity_id][old["fingerprint"]] = old["public_key"]
+    for p in node.store.parties():
+        if p.public_key_b64 and not p.internal:
+            ring.setdefault(p.identity_id, {})[fingerprint(p.public_key_b64)] = p.public_key_b64
+    for _, k in node.store.records("partner-key"):
+        ring.setdefault(k["identity_id"], {})[k["fingerprint"]] = k["public_key"]
+    return ring
+
+
+class NodeSigner:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._lock = threading.Lock()
+        self._ring: Keyring = {}
+        self._revoked: frozenset[str] = frozenset()
+        self._key: tuple[int, ...] = ()
+        self._at = 0.0
+
+    def _current(self) -> tuple[Keyring, frozenset[str]]:
+        gen = self.node.store.generation(("partner-key", "revoked-key", "own-retired-key"))
+        with self._lock:
+            if gen == self._key and time.monotonic() - self._at < _TTL:
+                return self._ring, self._revoked
+        ring = keyring_of(self.node)
+        revoked = frozenset(k for k, _ in self.node.store.records("revoked-key"))
+        with self._lock:
+            self._ring, self._revoked, self._key, self._at = ring, revoked, gen, time.monotonic()
+        return ring, revoked
+
+    def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Sign, as originator, the objects a local client created.
+
+        An object that already carries a valid signature (a partner's object a local
+        analyst handles again) keeps it; everything else is signed by this node.
+        """
+        ring, revoked = self._current()
+        fresh: list[int] = []
+        for i, o in enumerate(objs):
+            if signature_of(o) is not None:
+                try:
+                    verify_object(o, ring, revoked.__contains__)
+                    continue
+                except Exception:
+                    pass
+            fresh.append(i)
+        if not fresh:
+            return objs
+        signed = sign_objects(
+            [objs[i] for i in fresh], self.node.key, self.node.identity_id, format_us(now_us())
+        )
+        out = list(objs)
+        for i, s in zip(fresh, signed, strict=True):
+            out[i] = s
+        return out
+
+    def resign(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Sign a redacted copy this node releases (its origin signature no longer fits)."""
+        return sign_objects([obj], self.node.key, self.node.identity_id, format_us(now_us()))[0]
+
+    def verify(self, obj: dict[str, Any]) -> None:
+        ring, revoked = self._current()
+        verify_object(obj, ring, revoked.__contains__)

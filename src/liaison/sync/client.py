@@ -1,0 +1,123 @@
+"""A small TAXII 2.1 client for node-to-node sync (httpx), with pinned TLS."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import orjson
+
+from liaison.errors import InvalidInputError, LiaisonError, SignatureError
+from liaison.sync.peers import Peer
+
+__all__ = ["PeerClient", "PeerError"]
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+class PeerError(LiaisonError):
+    """The partner's node could not be reached or answered with an error."""
+
+
+class PeerClient:
+    def __init__(self, peer: Peer, *, timeout: float = 30.0) -> None:
+        self.peer = peer
+        verify: ssl.SSLContext | bool = True
+        if peer.url.startswith("https://"):
+            ctx = ssl.create_default_context(cafile=peer.ca or None)
+            if peer.client_cert:
+                ctx.load_cert_chain(peer.client_cert, peer.client_key or None)
+            verify = ctx
+        self.http = httpx.Client(
+            auth=(peer.user, peer.token),
+            timeout=timeout,
+            verify=verify,
+            headers={"Accept": TAXII},
+        )
+        self._root: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> PeerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            r = self.http.get(url, params=params)
+        except httpx.HTTPError as exc:
+            raise PeerError(f"{self.peer.party}: cannot reach {url}: {exc}") from exc
+        self._check(r, url)
+        return r
+
+    def _check(self, r: httpx.Response, url: str) -> None:
+        if r.status_code >= 400:
+            try:
+                desc = orjson.loads(r.content).get("description", "")
+            except (orjson.JSONDecodeError, AttributeError):
+                desc = ""
+            raise PeerError(f"{self.peer.party}: {url} answered {r.status_code} {desc}".strip())
+
+    def _json(self, r: httpx.Response) -> Any:
+        try:
+            return orjson.loads(r.content)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInputError(f"{self.peer.party}: answer is not JSON") from exc
+
+    @property
+    def api_root(self) -> str:
+        if self._root is None:
+            disc = self._json(self._get(self.peer.url))
+            default = disc.get("default") or (disc.get("api_roots") or [None])[0]
+            if not isinstance(default, str):
+                raise PeerError(f"{self.peer.party}: discovery names no API root")
+            self._root = urljoin(self.peer.url, default)
+        return self._root
+
+    def collections(self) -> list[dict[str, Any]]:
+        body = self._json(self._get(urljoin(self.api_root, "collections/")))
+        return [c for c in body.get("collections", []) if isinstance(c, dict)]
+
+    def objects_page(
+        self, collection_id: str, *, added_after: str | None, limit: int, next_token: str | None
+    ) -> tuple[list[Any], bool, str | None, str | None]:
+        """(objects, more, next, X-TAXII-Date-Added-Last) of one page."""
+        params: dict[str, Any] = {"limit": limit}
+        if added_after:
+            params["added_after"] = added_after
+        if next_token:
+            params["next"] = next_token
+        url = urljoin(self.api_root, f"collections/{collection_id}/objects/")
+        r = self._get(url, params)
+        body = self._json(r)
+        if not isinstance(body, dict):
+            raise InvalidInputError(f"{self.peer.party}: the envelope is not an object")
+        objs = body.get("objects", [])
+        if not isinstance(objs, list):
+            raise InvalidInputError(f"{self.peer.party}: 'objects' is not a list")
+        nxt = body.get("next")
+        return (
+            objs,
+            bool(body.get("more")),
+            nxt if isinstance(nxt, str) else None,
+            r.headers.get("X-TAXII-Date-Added-Last"),
+        )
+
+    def post_json(self, path: str, body: Any) -> Any:
+        url = urljoin(self.api_root, path)
+        try:
+            r = self.http.post(url, content=orjson.dumps(body), headers={"Content-Type": TAXII})
+        except httpx.HTTPError as exc:
+            raise PeerError(f"{self.peer.party}: cannot reach {url}: {exc}") from exc
+        if r.status_code == 422:
+            raise SignatureError(f"{self.peer.party} refused our signature at {url}")
+        self._check(r, url)
+        return self._json(r) if r.content else None
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._json(self._get(urljoin(self.api_root, path), params))
