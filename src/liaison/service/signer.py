@@ -68,8 +68,8 @@ class NodeSigner:
                 try:
                     verify_object(o, ring, revoked.__contains__)
                     continue
-                except Exception:
-                    pass
+                except SignatureError:
+                    log.info("%s: replacing a signature that does not verify", o.get("id"))
             fresh.append(i)
         if not fresh:
             return objs
