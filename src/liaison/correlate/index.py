@@ -1,0 +1,413 @@
+"""A persistent correlation index over SQLite: what links the objects a node holds.
+
+``CorrelationIndex(conn).add(obj, source)`` indexes one STIX object version -- its names
+(identity, intrusion-set, threat-actor, location, campaign: ``name``, ``aliases``) and
+its observables -- finds what it shares with the objects already indexed, and stores each
+correlation with its rule, score and explanation. Tables carry the ``corr_`` prefix; all
+SQL is parameterised. ``add`` runs inside a SAVEPOINT, so it joins a caller's transaction
+(and commits by itself when there is none).
+
+Correlations are local knowledge. A correlation between partner A's object and partner
+B's object must never reach A or B: every read method takes ``viewer`` and answers only
+the local node (``LOCAL``); any other viewer gets ``DeniedError``. The index never writes
+into the objects it reads, so nothing about a correlation travels with a shared object.
+
+Over-correlation guard: an observable value on the block list, or held by more than
+``max_objects_per_value`` objects, stops correlating (its correlations are dropped and
+the value is recorded in ``corr_saturated``); a name blocking key shared by more than
+``max_candidates_per_key`` names is not used for lookups.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Final
+
+from liaison.correlate.model import (
+    LOCAL,
+    Candidate,
+    Correlation,
+    CorrelationConfig,
+    default_block_list,
+    names_of,
+)
+from liaison.correlate.names import NameMatch, blocking_keys, match_names
+from liaison.correlate.observables import observables_of
+from liaison.correlate.text import KINDS
+from liaison.errors import DeniedError, InvalidInputError, StorageError
+
+__all__ = [
+    "LOCAL",
+    "Candidate",
+    "Correlation",
+    "CorrelationConfig",
+    "CorrelationIndex",
+    "default_block_list",
+    "names_of",
+]
+
+_SCHEMA: Final = (
+    """CREATE TABLE IF NOT EXISTS corr_object (
+        object_id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL,
+        type TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS corr_name (
+        id INTEGER PRIMARY KEY, object_id TEXT NOT NULL, kind TEXT NOT NULL,
+        name TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_name_key (
+        key TEXT NOT NULL, name_id INTEGER NOT NULL, PRIMARY KEY (key, name_id)
+        ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS corr_observable (
+        kind TEXT NOT NULL, value TEXT NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, object_id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS corr_observable_object ON corr_observable (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_saturated (
+        kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS corr_correlation (
+        id INTEGER PRIMARY KEY, object_a TEXT NOT NULL, object_b TEXT NOT NULL,
+        kind TEXT NOT NULL, rule TEXT NOT NULL, score REAL NOT NULL,
+        value_a TEXT NOT NULL, value_b TEXT NOT NULL, explanation TEXT NOT NULL,
+        created TEXT NOT NULL, UNIQUE (object_a, object_b, kind, value_a, value_b))""",
+    "CREATE INDEX IF NOT EXISTS corr_correlation_b ON corr_correlation (object_b)",
+)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class CorrelationIndex:
+    """Names and observables of indexed objects, and the correlations between them."""
+
+    def __init__(self, conn: sqlite3.Connection, config: CorrelationConfig | None = None) -> None:
+        self._conn = conn
+        self.config = config or CorrelationConfig()
+        with self._savepoint():
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    # --- plumbing -----------------------------------------------------------------------
+    @contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        try:
+            conn.execute("SAVEPOINT corr")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK TO corr")
+                conn.execute("RELEASE corr")
+                raise
+            conn.execute("RELEASE corr")
+        except sqlite3.Error as exc:
+            raise StorageError(f"correlation index: {exc}") from exc
+
+    @staticmethod
+    def _check_viewer(viewer: str) -> None:
+        if viewer != LOCAL:
+            raise DeniedError("correlations are local knowledge: only the local node reads them")
+
+    # --- writing ------------------------------------------------------------------------
+    def add(self, obj: Mapping[str, Any], source: str) -> list[Correlation]:
+        """Index one object version from ``source`` (a party identity id or ``"local"``).
+
+        Returns the correlations found for it. An older or equal version than the one
+        indexed is ignored; a newer one replaces it; a revoked one is removed.
+        """
+        object_id = obj.get("id")
+        if not isinstance(object_id, str) or not isinstance(obj.get("type"), str):
+            raise InvalidInputError("a STIX object needs a string id and type")
+        if not isinstance(source, str) or not source:
+            raise InvalidInputError("source must be a party identity id or 'local'")
+        modified = str(obj.get("modified") or obj.get("created") or "")
+        with self._savepoint() as conn:
+            row = conn.execute(
+                "SELECT modified FROM corr_object WHERE object_id = ?", (object_id,)
+            ).fetchone()
+            if row is not None:
+                if row[0] >= modified:
+                    return []
+                self._forget(conn, object_id)
+            if obj.get("revoked") is True:
+                return []
+            conn.execute(
+                "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
+                (object_id, modified, source, obj["type"]),
+            )
+            new_ids = self._add_observables(conn, object_id, obj)
+            new_ids += self._add_names(conn, object_id, names_of(obj))
+        return self._fetch(new_ids)
+
+    def remove(self, object_id: str) -> None:
+        """Forget an object and every correlation it takes part in."""
+        with self._savepoint() as conn:
+            self._forget(conn, object_id)
+
+    def _forget(self, conn: sqlite3.Connection, object_id: str) -> None:
+        for name_id, kind, name in conn.execute(
+            "SELECT id, kind, name FROM corr_name WHERE object_id = ?", (object_id,)
+        ).fetchall():
+            conn.executemany(
+                "DELETE FROM corr_name_key WHERE key = ? AND name_id = ?",
+                [(k, name_id) for k in blocking_keys(name, kind)],
+            )
+        conn.execute("DELETE FROM corr_name WHERE object_id = ?", (object_id,))
+        conn.execute("DELETE FROM corr_observable WHERE object_id = ?", (object_id,))
+        conn.execute(
+            "DELETE FROM corr_correlation WHERE object_a = ? OR object_b = ?",
+            (object_id, object_id),
+        )
+        conn.execute("DELETE FROM corr_object WHERE object_id = ?", (object_id,))
+
+    def _link(
+        self,
+        conn: sqlite3.Connection,
+        a: str,
+        b: str,
+        kind: str,
+        rule: str,
+        score: float,
+        value_a: str,
+        value_b: str,
+        explanation: str,
+    ) -> int | None:
+        if b < a:
+            a, b, value_a, value_b = b, a, value_b, value_a
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO corr_correlation (object_a, object_b, kind, rule, score,"
+            " value_a, value_b, explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (a, b, kind, rule, round(score, 4), value_a, value_b, explanation, _now()),
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def _add_observables(
+        self, conn: sqlite3.Connection, object_id: str, obj: Mapping[str, Any]
+    ) -> list[int]:
+        cap = self.config.max_objects_per_value
+        new: list[int] = []
+        for kind, value in observables_of(obj, default_region=self.config.default_region):
+            if self.config.blocked(kind, value):
+                continue
+            if conn.execute(
+                "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?", (kind, value)
+            ).fetchone():
+                continue
+            others = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?",
+                    (kind, value, cap),
+                )
+            ]
+            if len(others) + 1 > cap:
+                # Over-correlation: this value stops correlating, for good.
+                conn.execute(
+                    "INSERT OR IGNORE INTO corr_saturated (kind, value) VALUES (?, ?)",
+                    (kind, value),
+                )
+                conn.execute(
+                    "DELETE FROM corr_correlation WHERE kind = 'observable' AND rule = ?"
+                    " AND value_a = ?",
+                    (f"exact-{kind}", value),
+                )
+                conn.execute(
+                    "DELETE FROM corr_observable WHERE kind = ? AND value = ?", (kind, value)
+                )
+                continue
+            conn.execute(
+                "INSERT OR IGNORE INTO corr_observable (kind, value, object_id) VALUES (?, ?, ?)",
+                (kind, value, object_id),
+            )
+            for other in others:
+                if other == object_id:
+                    continue
+                cid = self._link(
+                    conn, object_id, other, "observable", f"exact-{kind}", 1.0, value, value,
+                    f"both hold {kind} {value} (after normalisation)",
+                )  # fmt: skip
+                if cid is not None:
+                    new.append(cid)
+        return new
+
+    def _candidates(
+        self, conn: sqlite3.Connection, keys: Iterable[str]
+    ) -> list[tuple[int, str, str, str]]:
+        cap = self.config.max_candidates_per_key
+        ids: set[int] = set()
+        for key in keys:
+            rows = conn.execute(
+                "SELECT name_id FROM corr_name_key WHERE key = ? LIMIT ?", (key, cap + 1)
+            ).fetchall()
+            if len(rows) <= cap:  # a key shared by too many names is no evidence
+                ids.update(r[0] for r in rows)
+        if not ids:
+            return []
+        out: list[tuple[int, str, str, str]] = []
+        id_list = sorted(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                conn.execute(
+                    f"SELECT id, object_id, kind, name FROM corr_name WHERE id IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+            )
+        return out
+
+    def _add_names(
+        self, conn: sqlite3.Connection, object_id: str, names: list[tuple[str, str]]
+    ) -> list[int]:
+        best: dict[str, tuple[NameMatch, str, str]] = {}
+        for kind, name in names:
+            keys = blocking_keys(name, kind)
+            for _, other_id, other_kind, other_name in self._candidates(conn, keys):
+                if other_id == object_id or other_kind != kind:
+                    continue
+                m = match_names(name, other_name, kind)
+                if m.same and (other_id not in best or m.score > best[other_id][0].score):
+                    best[other_id] = (m, name, other_name)
+            cur = conn.execute(
+                "INSERT INTO corr_name (object_id, kind, name) VALUES (?, ?, ?)",
+                (object_id, kind, name),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO corr_name_key (key, name_id) VALUES (?, ?)",
+                [(k, cur.lastrowid) for k in keys],
+            )
+        new: list[int] = []
+        for other_id, (m, name, other_name) in best.items():
+            cid = self._link(
+                conn, object_id, other_id, "name", m.rule, m.score, name, other_name,
+                f"{name!r} ~ {other_name!r}: {m.explanation}",
+            )  # fmt: skip
+            if cid is not None:
+                new.append(cid)
+        return new
+
+    def index_names(self, rows: Iterable[tuple[str, str, str, str]], batch: int = 20000) -> int:
+        """Bulk-index ``(object_id, source, kind, name)`` rows without correlating them.
+
+        For loading an existing store (and the benchmark); returns the rows indexed.
+        """
+        count = 0
+        buffer: list[tuple[str, str, str, str]] = []
+
+        def flush() -> None:
+            with self._savepoint() as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO corr_object (object_id, modified, source, type)"
+                    " VALUES (?, '', ?, 'name')",
+                    [(r[0], r[1]) for r in buffer],
+                )
+                start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corr_name").fetchone()[0]
+                conn.executemany(
+                    "INSERT INTO corr_name (id, object_id, kind, name) VALUES (?, ?, ?, ?)",
+                    [(start + 1 + i, r[0], r[2], r[3]) for i, r in enumerate(buffer)],
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO corr_name_key (key, name_id) VALUES (?, ?)",
+                    [
+                        (k, start + 1 + i)
+                        for i, r in enumerate(buffer)
+                        for k in blocking_keys(r[3], r[2])
+                    ],
+                )
+            buffer.clear()
+
+        for row in rows:
+            if row[2] not in KINDS:
+                raise InvalidInputError(f"unknown name kind {row[2]!r}")
+            buffer.append(row)
+            count += 1
+            if len(buffer) >= batch:
+                flush()
+        if buffer:
+            flush()
+        return count
+
+    # --- reading (local node only) ------------------------------------------------------
+    _SELECT = (
+        "SELECT c.id, c.object_a, c.object_b, COALESCE(oa.source, ''), COALESCE(ob.source, ''),"
+        " c.kind, c.rule, c.score, c.value_a, c.value_b, c.explanation, c.created"
+        " FROM corr_correlation c"
+        " LEFT JOIN corr_object oa ON oa.object_id = c.object_a"
+        " LEFT JOIN corr_object ob ON ob.object_id = c.object_b"
+    )
+
+    def _fetch(self, ids: list[int]) -> list[Correlation]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._conn.execute(f"{self._SELECT} WHERE c.id IN ({marks}) ORDER BY c.id", ids)
+        return [Correlation(*r) for r in rows]
+
+    def correlations_for(
+        self, object_id: str, *, viewer: str = LOCAL
+    ) -> builtins.list[Correlation]:
+        """Every correlation ``object_id`` takes part in, strongest first."""
+        self._check_viewer(viewer)
+        try:
+            rows = self._conn.execute(
+                f"{self._SELECT} WHERE c.object_a = ? OR c.object_b = ?"
+                " ORDER BY c.score DESC, c.id",
+                (object_id, object_id),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"correlation index: {exc}") from exc
+        return [Correlation(*r) for r in rows]
+
+    def list(self, limit: int = 100, offset: int = 0, *, viewer: str = LOCAL) -> list[Correlation]:
+        """Correlations, newest first."""
+        self._check_viewer(viewer)
+        if limit < 0 or offset < 0:
+            raise InvalidInputError("limit and offset must not be negative")
+        try:
+            rows = self._conn.execute(
+                f"{self._SELECT} ORDER BY c.id DESC LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"correlation index: {exc}") from exc
+        return [Correlation(*r) for r in rows]
+
+    def count(self, *, viewer: str = LOCAL) -> int:
+        self._check_viewer(viewer)
+        return int(self._conn.execute("SELECT COUNT(*) FROM corr_correlation").fetchone()[0])
+
+    def query_name(
+        self,
+        name: str,
+        kind: str | None = None,
+        *,
+        limit: int = 20,
+        min_score: float | None = None,
+        viewer: str = LOCAL,
+    ) -> builtins.list[Candidate]:
+        """Indexed names that match ``name`` (``min_score``: also near misses), best first."""
+        self._check_viewer(viewer)
+        kinds = (kind,) if kind else KINDS
+        found: list[Candidate] = []
+        try:
+            for k in kinds:
+                for _, object_id, other_kind, other_name in self._candidates(
+                    self._conn, blocking_keys(name, k)
+                ):
+                    if other_kind != k:
+                        continue
+                    m = match_names(name, other_name, k)
+                    if m.same if min_score is None else m.score >= min_score:
+                        found.append(Candidate(object_id, "", other_name, k, m))
+            marks = ",".join("?" * len(found))
+            sql = f"SELECT object_id, source FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
+            sources = dict(self._conn.execute(sql, [c.object_id for c in found]).fetchall())
+        except sqlite3.Error as exc:
+            raise StorageError(f"correlation index: {exc}") from exc
+        found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
+        return [
+            Candidate(c.object_id, sources.get(c.object_id, ""), c.name, c.kind, c.match)
+            for c in found[:limit]
+        ]

@@ -1,0 +1,115 @@
+"""Records of the correlation index, its configuration, and the names of a STIX object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Final
+
+from liaison.correlate.names import NameMatch
+from liaison.errors import InvalidInputError
+
+__all__ = [
+    "LOCAL",
+    "Candidate",
+    "Correlation",
+    "CorrelationConfig",
+    "default_block_list",
+    "names_of",
+]
+
+#: The only viewer allowed to read correlations: the node's own analysts.
+LOCAL: Final = "local"
+_NAME_TYPES: Final = ("identity", "intrusion-set", "threat-actor", "location", "campaign")
+
+
+def default_block_list() -> frozenset[tuple[str, str]]:
+    """``(kind, normalised value)`` pairs that never correlate (``data/blocklist.txt``)."""
+    text = resources.files("liaison.correlate").joinpath("data/blocklist.txt").read_text("utf-8")
+    out: set[tuple[str, str]] = set()
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            kind, _, value = line.partition(" ")
+            out.add((kind, value.strip()))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class CorrelationConfig:
+    """Guard thresholds and the block list (``("*", value)`` blocks a value of any kind)."""
+
+    max_objects_per_value: int = 50
+    max_candidates_per_key: int = 1000
+    block_list: frozenset[tuple[str, str]] = field(default_factory=default_block_list)
+    default_region: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_objects_per_value < 2 or self.max_candidates_per_key < 1:
+            raise InvalidInputError("correlation guard thresholds must be positive")
+
+    def blocked(self, kind: str, value: str) -> bool:
+        return (kind, value) in self.block_list or ("*", value) in self.block_list
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Two objects linked by a shared observable or a matching name (local knowledge)."""
+
+    id: int
+    object_a: str
+    object_b: str
+    source_a: str
+    source_b: str
+    kind: str  # "observable" | "name"
+    rule: str
+    score: float
+    value_a: str
+    value_b: str
+    explanation: str
+    created: str
+
+    def other(self, object_id: str) -> str:
+        return self.object_b if object_id == self.object_a else self.object_a
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An indexed name that matches an ad-hoc query."""
+
+    object_id: str
+    source: str
+    name: str
+    kind: str
+    match: NameMatch
+
+
+def names_of(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(kind, name)`` pairs of a STIX object: its ``name``, ``aliases`` and ``x_aliases``."""
+    typ = obj.get("type")
+    if typ not in _NAME_TYPES:
+        return []
+    if typ == "identity":
+        kind = "person" if obj.get("identity_class") == "individual" else "organization"
+    elif typ == "threat-actor":
+        kind = "person" if obj.get("resource_level") == "individual" else "organization"
+    elif typ == "intrusion-set":
+        kind = "organization"
+    elif typ == "location":
+        kind = "place"
+    else:
+        kind = "other"
+    found: list[str] = []
+    for key in ("name", "city") if typ == "location" else ("name",):
+        if isinstance(obj.get(key), str):
+            found.append(obj[key])
+    for key in ("aliases", "x_aliases"):
+        value = obj.get(key)
+        if isinstance(value, list):
+            found.extend(v for v in value if isinstance(v, str))
+    seen = dict.fromkeys(n.strip() for n in found if n.strip())
+    return [(kind, n[:300]) for n in seen]
