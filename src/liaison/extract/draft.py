@@ -223,12 +223,13 @@ def _report(
         object_refs=refs or [obj["id"]],
         x_liaison_draft=True,
         x_liaison_extractor=EXTRACTOR,
-        x_liaison_event_dates=[
+    )
+    if dates:
+        obj["x_liaison_event_dates"] = [
             {"date": d.value.isoformat(), "start": d.start, "end": d.end, "text": d.text}
             for d in dates
-        ],
-    )
+        ]
     if source:
         obj["x_liaison_source"] = source
-        obj["external_references"] = [{"source_name": source}]
+        obj["external_references"] = [{"source_name": "source", "description": source}]
     return obj

