@@ -48,13 +48,16 @@ def rfc_subproof(m: int, start: int, end: int, complete: bool, h) -> list[bytes]
         return [] if complete else [h(start, end)]
     k = 1 << ((n - 1).bit_length() - 1)
     if m <= k:
-        return rfc_subproof(m, start, start + k, complete, h) + [h(start + k, end)]
-    return rfc_subproof(m - k, start + k, end, False, h) + [h(start, start + k)]
+        return [*rfc_subproof(m, start, start + k, complete, h), h(start + k, end)]
+    return [*rfc_subproof(m - k, start + k, end, False, h), h(start, start + k)]
 
 
 def test_prefixes_are_rfc_9162() -> None:
     assert M.leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
-    assert M.node_hash(b"a" * 32, b"b" * 32) == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    assert (
+        M.node_hash(b"a" * 32, b"b" * 32)
+        == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    )
     assert M.root([]) == hashlib.sha256(b"").digest() == M.EMPTY_ROOT
 
 

@@ -1,0 +1,403 @@
+"""Recompute the whole audit log from storage and name everything that does not add up.
+
+One streaming pass over ``audit_entries`` (by ``seq``) and ``audit_nodes`` (by key, which
+is completion order): each row's leaf is recomputed from its body and compared with the
+stored leaf, the body's own ``seq``/``time``/``actor``/``action`` with the row, every
+interior node with the stored one, and the root at every signed head's size with that
+head. Memory stays O(log n) apart from the optional stored-object table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from liaison.audit.entry import ref_key
+from liaison.audit.heads import SignedTreeHead
+from liaison.audit.merkle import EMPTY_ROOT, node_hash
+from liaison.errors import LiaisonError
+from liaison.signing import fingerprint
+
+__all__ = ["Problem", "StoredObjects", "VerifyReport", "verify_log"]
+
+StoredObjects = Callable[[], Iterable[tuple[str, str | None, str]]]
+"""``stored_objects() -> (id, version, sha256 hex of the stored JSON)`` for every object."""
+
+MAX_PROBLEMS = 1000
+_CHUNK = 8192
+_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong. ``kind`` is stable (tests, JSON); ``message`` is for people."""
+
+    kind: str
+    message: str
+    seq: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "seq": self.seq}
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    root_hash: bytes = EMPTY_ROOT
+    head: SignedTreeHead | None = None
+    heads_checked: int = 0
+    objects_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suppressed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, message: str, seq: int | None = None) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.suppressed += 1
+        else:
+            self.problems.append(Problem(kind, message, seq))
+
+    def summary(self) -> str:
+        if self.ok:
+            head = f"signed head size {self.head.size}" if self.head else "no signed head"
+            return f"audit log OK: {self.size} entries, root {self.root_hash.hex()}, {head}"
+        first = self.problems[0].message
+        more = len(self.problems) + self.suppressed - 1
+        return f"audit log FAILED: {first}" + (f" (and {more} more problems)" if more else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root_hash": self.root_hash.hex(),
+            "head": self.head.to_dict() if self.head else None,
+            "heads_checked": self.heads_checked,
+            "objects_checked": self.objects_checked,
+            "problems": [p.to_dict() for p in self.problems],
+            "suppressed": self.suppressed,
+            "warnings": list(self.warnings),
+        }
+
+
+def _load_heads(
+    conn: sqlite3.Connection, keys: Sequence[str], report: VerifyReport
+) -> dict[int, list[tuple[int, SignedTreeHead]]]:
+    """Signature-checked heads by size; reports bad ones. Sets ``report.head``."""
+    by_size: dict[int, list[tuple[int, SignedTreeHead]]] = {}
+    rows = conn.execute(
+        "SELECT id, size, root, timestamp, key, signature FROM audit_heads ORDER BY id"
+    ).fetchall()
+    for row_id, size, root, ts, key, sig in rows:
+        try:
+            head = SignedTreeHead(int(size), bytes(root), ts, key, sig)
+            if key not in keys:
+                report.add(
+                    "head-untrusted-key",
+                    f"signed tree head #{row_id} (size {size}) is signed by untrusted key "
+                    f"{fingerprint(key)}",
+                )
+                continue
+            head.verify(key)
+        except LiaisonError as exc:
+            report.add(
+                "head-signature", f"signed tree head #{row_id} (size {size}) is invalid: {exc}"
+            )
+            continue
+        by_size.setdefault(head.size, []).append((row_id, head))
+        report.head = head
+    return by_size
+
+
+def _check_heads_at(
+    size: int,
+    root: bytes,
+    by_size: dict[int, list[tuple[int, SignedTreeHead]]],
+    report: VerifyReport,
+) -> None:
+    for row_id, head in by_size.pop(size, []):
+        report.heads_checked += 1
+        if head.root_hash != root:
+            report.add(
+                "head-root",
+                f"entries 0..{size - 1} do not hash to the root signed in tree head #{row_id} "
+                f"({head.timestamp}): history before seq {size} was changed",
+            )
+
+
+class _Walk:
+    """State of the streaming pass; the hot loop lives in ``run``, rare cases in methods."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        report: VerifyReport,
+        by_size: dict[int, list[tuple[int, SignedTreeHead]]],
+        objects: dict[tuple[str, str | None], list[Any]],
+    ) -> None:
+        self.conn = conn
+        self.report = report
+        self.by_size = by_size
+        self.objects = objects
+        self.stack: list[bytes] = []  # perfect-subtree roots, levels implied by ``pos``
+        self.flag = -1  # last leaf position already named in a problem
+        self.pos = 0
+        self.refs_sum = 0
+        self.refs_count = 0
+        self.stray_nodes = 0
+
+    # --- rare paths -----------------------------------------------------------------
+    def gap(self, seq: int) -> None:
+        pos = self.pos
+        self.report.add(
+            "missing-rows",
+            f"rows seq {pos}..{seq - 1} are missing ({seq - pos} deleted)"
+            if seq - pos > 1
+            else f"row seq {pos} was deleted",
+            pos,
+        )
+        nodes = self.nodes_for(pos, seq)
+        for p in range(pos, seq):
+            self.flag = p
+            self.push(p, b"\x00" * 32, nodes)
+
+    def bad_row(self, seq: int, doc: object, time: str, actor: str, action: str) -> None:
+        if not isinstance(doc, dict):
+            self.report.add("malformed-row", f"row seq {seq} does not hold a JSON entry", seq)
+            self.flag = seq
+        elif doc.get("seq") != seq:
+            self.report.add(
+                "reordered-row",
+                f"row seq {seq} holds the entry written as seq {doc.get('seq')}: rows were "
+                "reordered or renumbered",
+                seq,
+            )
+            self.flag = seq
+        else:
+            self.report.add(
+                "index-mismatch",
+                f"row seq {seq}: the time/actor/action columns were changed (the entry says "
+                f"{doc.get('actor')!r} {doc.get('action')!r} at {doc.get('time')!r}, the "
+                f"columns {actor!r} {action!r} at {time!r})",
+                seq,
+            )
+
+    def object_refs(self, seq: int, refs: object) -> None:
+        if not isinstance(refs, list):
+            return
+        refs = [r for r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
+        for object_id in {r["id"] for r in refs}:
+            self.refs_sum = (self.refs_sum + hash((ref_key(object_id), seq))) & _MASK
+            self.refs_count += 1
+        if not self.objects:
+            return
+        for ref in refs:
+            slot = self.objects.get((ref["id"], ref.get("version")))
+            sha = ref.get("sha256")
+            if slot is None or sha is None:
+                continue
+            if slot[0] == sha:
+                slot[1] = True
+            elif slot[1] is None:
+                slot[1] = (sha, seq)
+
+    def node_problem(self, start: int, p: int, missing: bool) -> None:
+        if self.flag >= start:
+            return  # already explained by a problem lower down
+        self.report.add(
+            "tree-node",
+            f"the tree node over rows {start}..{p} is missing from storage"
+            if missing
+            else f"rows {start}..{p} do not hash to the stored tree node: one of them was "
+            "rewritten together with its leaf hash",
+            start,
+        )
+        self.flag = p
+
+    # --- tree -----------------------------------------------------------------------
+    def nodes_for(self, first: int, last: int) -> tuple[list[int], list[bytes]]:
+        """Stored nodes completed by leaves ``first..last`` (key order)."""
+        rows = self.conn.execute(
+            "SELECT key, hash FROM audit_nodes WHERE key >= ? AND key < ? ORDER BY key",
+            (first << 6, (last + 1) << 6),
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def push(self, p: int, value: bytes, nodes: tuple[list[int], list[bytes]]) -> None:
+        """Slow-path twin of the inlined push in ``run``."""
+        keys, hashes = nodes
+        stack = self.stack
+        for level in range(1, ((p + 1) & -(p + 1)).bit_length()):
+            value = node_hash(stack.pop(), value)
+            key = (p << 6) | level
+            try:
+                i = keys.index(key)
+            except ValueError:
+                self.node_problem(p - (1 << level) + 1, p, missing=True)
+                continue
+            if hashes[i] != value:
+                self.node_problem(p - (1 << level) + 1, p, missing=False)
+        stack.append(value)
+        if p + 1 in self.by_size:
+            _check_heads_at(p + 1, _fold_hashes(stack), self.by_size, self.report)
+
+    def run(self) -> None:
+        sha256 = hashlib.sha256
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        by_size = self.by_size
+        stack = self.stack
+        cursor = self.conn.execute(
+            "SELECT seq, body, leaf, time, actor, action FROM audit_entries ORDER BY seq"
+        )
+        while chunk := cursor.fetchmany(_CHUNK):
+            if chunk[0][0] != self.pos:
+                self.gap(chunk[0][0])
+            keys, hashes = self.nodes_for(chunk[0][0], chunk[-1][0])
+            n_keys = len(keys)
+            ni = 0
+            for seq, body, stored_leaf, time, actor, action in chunk:
+                if seq != self.pos:
+                    self.gap(seq)
+                    ni = 0 if not keys else bisect_left(keys, seq << 6)
+                leaf = sha256(b"\x00" + body).digest()
+                if leaf != stored_leaf:
+                    self.report.add(
+                        "changed-row",
+                        f"row seq {seq} was changed: its content no longer matches its leaf hash",
+                        seq,
+                    )
+                    self.flag = seq
+                try:
+                    doc = loads(body)
+                except decode_error:
+                    doc = None
+                if (
+                    doc.__class__ is not dict
+                    or doc.get("seq") != seq
+                    or doc.get("time") != time
+                    or doc.get("actor") != actor
+                    or doc.get("action") != action
+                ):
+                    self.bad_row(seq, doc, time, actor, action)
+                if doc.__class__ is dict and doc.get("objects"):
+                    self.object_refs(seq, doc["objects"])
+                # push the leaf: merge one node per trailing 1 bit of seq
+                value = leaf
+                level = 0
+                p = seq
+                while p & 1:
+                    level += 1
+                    p >>= 1
+                    value = sha256(b"\x01" + stack.pop() + value).digest()
+                    key = (seq << 6) | level
+                    while ni < n_keys and keys[ni] < key:
+                        self.stray_nodes += 1
+                        ni += 1
+                    if ni < n_keys and keys[ni] == key:
+                        if hashes[ni] != value:
+                            self.node_problem(seq - (1 << level) + 1, seq, missing=False)
+                        ni += 1
+                    else:
+                        self.node_problem(seq - (1 << level) + 1, seq, missing=True)
+                stack.append(value)
+                self.pos = seq + 1
+                if self.pos in by_size:
+                    _check_heads_at(self.pos, _fold_hashes(stack), by_size, self.report)
+            self.stray_nodes += n_keys - ni
+        trailing = self.conn.execute(
+            "SELECT count(*) FROM audit_nodes WHERE key >= ?", (self.pos << 6,)
+        ).fetchone()[0]
+        self.stray_nodes += int(trailing)
+
+
+def _fold_hashes(stack: Sequence[bytes]) -> bytes:
+    if not stack:
+        return EMPTY_ROOT
+    value = stack[-1]
+    for left in reversed(stack[:-1]):
+        value = node_hash(left, value)
+    return value
+
+
+def verify_log(
+    conn: sqlite3.Connection,
+    keys: Sequence[str],
+    stored_objects: StoredObjects | None = None,
+) -> VerifyReport:
+    """Check the log in ``conn`` against heads signed by any of ``keys``."""
+    report = VerifyReport()
+    by_size = _load_heads(conn, keys, report)
+    latest = report.head
+    objects: dict[tuple[str, str | None], list[Any]] = {}
+    if stored_objects is not None:
+        for object_id, version, sha in stored_objects():
+            objects[(object_id, version)] = [sha, None]  # stored sha, what the log says
+    _check_heads_at(0, EMPTY_ROOT, by_size, report)
+    walk = _Walk(conn, report, by_size, objects)
+    walk.run()
+    pos = walk.pos
+    report.size = pos
+    report.root_hash = _fold_hashes(walk.stack)
+    if walk.stray_nodes:
+        report.add(
+            "tree-node",
+            f"{walk.stray_nodes} stored tree nodes belong to no row (rows deleted, "
+            "or nodes inserted)",
+        )
+    for size in sorted(by_size):
+        for row_id, _head in by_size[size]:
+            report.add(
+                "truncated",
+                f"signed tree head #{row_id} covers {size} entries but the log has {pos}: "
+                f"rows seq {pos}..{size - 1} are missing",
+                pos,
+            )
+    if latest is None:
+        if pos:
+            report.add("no-head", "no valid signed tree head covers the log")
+    elif pos > latest.size:
+        report.warnings.append(
+            f"entries {latest.size}..{pos - 1} are not yet covered by a signed tree head"
+        )
+    table_sum = table_count = 0
+    for key, seq in conn.execute("SELECT ref, seq FROM audit_refs"):
+        table_sum = (table_sum + hash((key, seq))) & _MASK
+        table_count += 1
+    if (table_sum, table_count) != (walk.refs_sum, walk.refs_count):
+        report.add(
+            "index-mismatch",
+            "the object index (audit_refs) does not match the entries: `show --object` "
+            "would hide or invent entries",
+        )
+    _check_objects(objects, report)
+    return report
+
+
+def _check_objects(objects: dict[tuple[str, str | None], list[Any]], report: VerifyReport) -> None:
+    for (object_id, version), (sha, seen) in objects.items():
+        report.objects_checked += 1
+        if seen is True:
+            continue
+        label = f"object {object_id}" + (f" version {version}" if version else "")
+        if seen is None:
+            report.add(
+                "object-unaudited",
+                f"{label} is stored (sha256 {sha[:12]}…) but no audit entry records it",
+            )
+        else:
+            report.add(
+                "object-changed",
+                f"{label} was changed in the store: sha256 {sha[:12]}… but audit entry seq "
+                f"{seen[1]} recorded {seen[0][:12]}…",
+                seen[1],
+            )
