@@ -23,6 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.node",
     "liaison.cli.party",
     "liaison.cli.collection",
+    "liaison.cli.agreement",
+    "liaison.cli.consent",
+    "liaison.cli.sync",
 )
 
 

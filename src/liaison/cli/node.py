@@ -78,7 +78,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     scheme = "https" if cert else "http"
+    from liaison.sync import SyncLoop, peers
+
     app = create_app(node)
+    loop = None
+    if peers(node.store) and int(s.sync_interval) > 0:
+        loop = SyncLoop(app.state.exchange, float(s.sync_interval))
+        loop.start()
     print(f"Liaison node {s.org} serving TAXII 2.1 at {scheme}://{host}:{port}/taxii2/", flush=True)
     ssl: dict[str, Any] = {}
     if cert:
@@ -87,8 +93,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl = {"ssl_certfile": cert, "ssl_keyfile": key}
         if client_ca:
             ssl.update(ssl_ca_certs=client_ca, ssl_cert_reqs=_ssl.CERT_REQUIRED)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **ssl)
-    node.close()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **ssl)
+    finally:
+        if loop is not None:
+            loop.stop()
+        node.close()
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from liaison.cli._common import add_home, emit_json, open_node
+from liaison.errors import InvalidInputError
 
 __all__ = ["register"]
 
@@ -28,6 +29,25 @@ def register(sub: Any) -> None:
         help="a client of this node's own organisation (not a partner)",
     )
     a.set_defaults(func=cmd_add)
+
+    c = ps.add_parser("connect", help="how to reach a partner's node (for sync)")
+    add_home(c)
+    c.add_argument("name", help="the partner's party name here")
+    c.add_argument("--url", required=True, help="the partner's TAXII discovery URL")
+    c.add_argument("--user", required=True, help="our party name at the partner's node")
+    c.add_argument("--token", required=True, help="the credential the partner gave us")
+    c.add_argument("--into", help="local collection for what we receive (default: default)")
+    c.add_argument(
+        "--collection",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these partner collections (default: all we can read)",
+    )
+    c.add_argument("--ca", default="", help="PEM CA of the partner's TLS certificate")
+    c.add_argument("--client-cert", default="", help="our client certificate (mutual TLS)")
+    c.add_argument("--client-key", default="", help="key of --client-cert")
+    c.set_defaults(func=cmd_connect)
 
     ls = ps.add_parser("list", help="list parties")
     add_home(ls)
@@ -53,6 +73,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     )
     print(f"party       {party.name} ({'internal' if party.internal else 'partner'})")
     print(f"identity    {party.identity_id}")
+    if party.public_key_b64:
+        from liaison.signing import fingerprint
+
+        print(f"key pinned  {fingerprint(party.public_key_b64)}  (compare it out of band)")
     print(f"credential  {token}")
     print("            (shown once: HTTP Basic user = party name, password = credential;")
     print("             or Authorization: Bearer <credential>)")
@@ -91,4 +115,31 @@ def cmd_disable(args: argparse.Namespace) -> int:
     node.store.update_party(replace(party, disabled=True))
     node.close()
     print(f"party {args.name} disabled")
+    return 0
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from liaison.sync import Peer, put_peer
+
+    node = open_node(args)
+    party = node.store.party(args.name)
+    if party.internal:
+        raise InvalidInputError(f"{args.name} is an internal party, not a partner")
+    into = node.resolve_collection(args.into).id if args.into else node.default_collection_id
+    put_peer(
+        node.store,
+        Peer(
+            party=party.name,
+            url=args.url,
+            user=args.user,
+            token=args.token,
+            into=into,
+            ca=args.ca,
+            client_cert=args.client_cert,
+            client_key=args.client_key,
+            collections=tuple(args.collection),
+        ),
+    )
+    node.close()
+    print(f"{args.name}: sync from {args.url} as {args.user}")
     return 0

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from liaison.audit import ConsistencyProof, SignedTreeHead
+from liaison.audit.gossip import Gossip
 from liaison.errors import LiaisonError
-from liaison.service import Exchange
-from liaison.store import format_us, now_us
-from liaison.sync.client import PeerClient
+from liaison.service import Exchange, documents
+from liaison.service.events import audit_log
+from liaison.store import PartyRecord, format_us, now_us
+from liaison.sync.client import PeerClient, PeerError
 from liaison.sync.peers import Peer, checkpoint, set_checkpoint
 from liaison.sync.receipts import make_receipt
 
@@ -46,6 +49,45 @@ class SyncReport:
         )
 
 
+def _gossip(exchange: Exchange, peer: Peer, public_key: str, c: PeerClient) -> None:
+    """Check the partner's signed audit head against the one we kept; stop on an alarm."""
+    node = exchange.node
+    log = audit_log(node)
+    gossip = Gossip(log.connection, log, actor="sync")
+    if gossip.peer_blocked(peer.party):
+        ids = ", ".join(str(a.id) for a in gossip.open_alarms(peer.party))
+        raise PeerError(
+            f"sync with {peer.party} is stopped by audit alarm {ids}: "
+            f"check it, then `liaison audit ack {node.home} ID`"
+        )
+    if not public_key:
+        raise PeerError(f"party {peer.party} has no pinned public key: cannot check its log")
+    head = SignedTreeHead.from_dict(c.get_json("liaison/audit/head"))
+    prev = gossip.peer_head(peer.party)
+    proof: tuple[bytes, ...] = ()
+    if prev is not None and 0 < prev.size < head.size:
+        got = c.get_json("liaison/audit/consistency", {"first": prev.size, "second": head.size})
+        proof = ConsistencyProof.from_dict(got).path
+    result = gossip.observe(peer.party, head, proof, public_key)
+    if not result.ok:
+        raise PeerError(f"{peer.party}: audit alarm ({result.kind}): {result.reason}")
+
+
+def _documents(exchange: Exchange, party: PartyRecord, c: PeerClient, report: SyncReport) -> None:
+    """Agreements and consents the partner holds about us."""
+    node = exchange.node
+    for raw in c.get_json("liaison/agreements/").get("agreements", []):
+        try:
+            documents.put_agreement(node, raw, sender=party)
+        except LiaisonError as exc:
+            report.reasons.append(f"agreement from {party.name} refused: {exc}")
+    for raw in c.get_json("liaison/consents/").get("consents", []):
+        try:
+            documents.put_consent(node, raw, sender=party)
+        except LiaisonError as exc:
+            report.reasons.append(f"consent from {party.name} refused: {exc}")
+
+
 def pull(
     exchange: Exchange,
     peer: Peer,
@@ -61,6 +103,7 @@ def pull(
     own = client is None
     c = client or PeerClient(peer)
     try:
+        _gossip(exchange, peer, party.public_key_b64, c)
         for coll in c.collections():
             cid = coll.get("id")
             if not isinstance(cid, str) or not coll.get("can_read"):
@@ -100,8 +143,7 @@ def pull(
                     progress(str(coll.get("title", cid)), report.stored, report.rejected)
                 if not more or not next_token:
                     break
-    except LiaisonError:
-        raise
+        _documents(exchange, party, c, report)
     finally:
         if own:
             c.close()

@@ -21,6 +21,7 @@ from liaison.store import Collection, PartyRecord
 from liaison.taxii.auth import authenticate
 from liaison.taxii.body import read_json
 from liaison.taxii.errors import error_response, taxii_error
+from liaison.taxii.liaison_api import liaison_routes
 from liaison.taxii.media import STIX, TAXII, check_accept, check_content_type
 from liaison.taxii.params import check_object_id, filters_from, limit_from
 
@@ -230,6 +231,7 @@ def create_app(
         Route(f"{r}/collections/{{cid}}/objects/{{oid}}/versions/", g(t.versions), methods=["GET"]),
         Route(f"{r}/collections/{{cid}}/manifest/", g(t.manifest), methods=["GET"]),
         Route(f"{r}/status/{{sid}}/", g(t.status), methods=["GET"]),
+        *liaison_routes(t),
         *(extra_routes or []),
     ]
     app = Starlette(

@@ -1,0 +1,118 @@
+"""Liaison's endpoints beside TAXII, under ``/{api_root}/liaison/``.
+
+``receipts/`` (POST: a partner's signed receipt), ``agreements/`` and ``consents/``
+(GET: the documents that concern the caller; POST: hand one over), ``audit/head``,
+``audit/consistency`` and ``audit/inclusion`` (signed tree heads and proofs -- hashes
+only, never entries). Every answer is a TAXII-style JSON body; errors are TAXII errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from liaison.errors import DeniedError, InvalidInputError
+from liaison.service import documents
+from liaison.service.events import audit_log
+from liaison.sync.receipts import verify_receipt
+from liaison.taxii.body import read_json
+from liaison.taxii.media import check_content_type
+
+__all__ = ["liaison_routes"]
+
+
+def _int(request: Request, name: str) -> int:
+    raw = request.query_params.get(name)
+    try:
+        value = int(raw) if raw is not None else -1
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidInputError(f"{name} must be a non-negative whole number")
+    return value
+
+
+def liaison_routes(t: Any) -> list[Route]:
+    """Routes bound to the TAXII app ``t`` (for its auth, limits and JSON helpers)."""
+    from liaison.taxii.app import _guard, _json
+
+    node = t.node
+    root = f"/{t.root}/liaison"
+
+    async def body(request: Request) -> Any:
+        check_content_type(request.headers.get("content-type"))
+        return await read_json(request, max_bytes=t.max_bytes, max_depth=t.max_depth)
+
+    async def post_receipt(request: Request) -> Response:
+        party = await t.party(request)
+        if party.internal or not party.public_key_b64:
+            raise DeniedError("only a partner with a pinned key sends receipts")
+        receipt = await body(request)
+        verify_receipt(receipt, party.public_key_b64)
+        if receipt.get("receiver") != party.identity_id:
+            raise InvalidInputError("the receipt's receiver is not the sending party")
+        await run_in_threadpool(node.store.put_record, "receipt", str(receipt["id"]), receipt)
+        return _json({"stored": receipt["id"]}, status=201)
+
+    async def get_agreements(request: Request) -> Response:
+        party = await t.party(request)
+        docs = await run_in_threadpool(documents.agreement_versions, node)
+        return _json({"agreements": [a.to_stix() for a in docs if documents.visible_to(party, a)]})
+
+    async def post_agreement(request: Request) -> Response:
+        party = await t.party(request)
+        raw = await body(request)
+        a = await run_in_threadpool(lambda: documents.put_agreement(node, raw, sender=party))
+        return _json({"stored": a.id}, status=201)
+
+    async def get_consents(request: Request) -> Response:
+        party = await t.party(request)
+        docs = await run_in_threadpool(documents.consents, node)
+        return _json({"consents": [c.to_stix() for c in docs if documents.visible_to(party, c)]})
+
+    async def post_consent(request: Request) -> Response:
+        party = await t.party(request)
+        raw = await body(request)
+        c = await run_in_threadpool(lambda: documents.put_consent(node, raw, sender=party))
+        return _json({"stored": c.id}, status=201)
+
+    async def audit_head(request: Request) -> Response:
+        await t.party(request)
+
+        def current() -> Any:
+            log = audit_log(node)
+            head = log.latest_head()
+            return head if head is not None and head.size == log.size() else log.tree_head()
+
+        head = await run_in_threadpool(current)
+        return _json(head.to_dict())
+
+    async def audit_consistency(request: Request) -> Response:
+        await t.party(request)
+        first, second = _int(request, "first"), _int(request, "second")
+        proof = await run_in_threadpool(lambda: audit_log(node).consistency_proof(first, second))
+        return _json(proof.to_dict())
+
+    async def audit_inclusion(request: Request) -> Response:
+        party = await t.party(request)
+        if not party.internal:
+            raise DeniedError("inclusion proofs are for this node's own auditors")
+        seq, size = _int(request, "seq"), _int(request, "size")
+        proof = await run_in_threadpool(lambda: audit_log(node).inclusion_proof(seq, size))
+        return _json(proof.to_dict())
+
+    g = _guard
+    return [
+        Route(f"{root}/receipts/", g(post_receipt), methods=["POST"]),
+        Route(f"{root}/agreements/", g(get_agreements), methods=["GET"]),
+        Route(f"{root}/agreements/", g(post_agreement), methods=["POST"]),
+        Route(f"{root}/consents/", g(get_consents), methods=["GET"]),
+        Route(f"{root}/consents/", g(post_consent), methods=["POST"]),
+        Route(f"{root}/audit/head", g(audit_head), methods=["GET"]),
+        Route(f"{root}/audit/consistency", g(audit_consistency), methods=["GET"]),
+        Route(f"{root}/audit/inclusion", g(audit_inclusion), methods=["GET"]),
+    ]
