@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 __all__ = ["has_arabic", "transliterate_ar"]
 
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
@@ -102,7 +104,10 @@ def _word(word: str, next_word: str | None) -> str:
         if ch in _HARAKAT:
             out.append(_HARAKAT[ch])
         elif ch == _SHADDA:
-            if out and out[-1] and out[-1][-1] not in "aiu":
+            # Doubles the consonant, whether the vowel mark came before it or after.
+            if out and out[-1] in ("a", "i", "u") and prev in _HARAKAT and len(out) > 1:
+                out.insert(len(out) - 1, out[-2][-1:])
+            elif out and out[-1] and out[-1][-1] not in "aiu":
                 out.append(out[-1][-1])
         elif ch == _SUKUN or ch in _TANWIN:
             continue
@@ -141,6 +146,8 @@ def _word(word: str, next_word: str | None) -> str:
             out.append(_LETTERS[ch])
         elif _is_letter(ch):
             out.append(ch)
+        elif has_arabic(ch):
+            out.append(anyascii(ch))  # rare Arabic-script letters: a best effort
         else:
             # Latin letters, digits and punctuation inside a mixed word pass through.
             out.append(ch)
