@@ -7,13 +7,30 @@ import uuid
 
 from liaison.errors import InvalidInputError
 
-__all__ = ["ID_RE", "TYPE_RE", "id_type", "is_identifier", "is_type_name", "new_id"]
+__all__ = [
+    "ID_RE",
+    "TYPE_RE",
+    "id_type",
+    "is_identifier",
+    "is_language_tag",
+    "is_type_name",
+    "new_id",
+]
 
 #: Type names: lowercase ASCII letters, digits and single hyphens, 3-250 characters.
 TYPE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$", re.ASCII)
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 #: ``<type>--<UUID>`` with an RFC 4122 UUID (versions 1-5, variant 10xx).
 ID_RE = re.compile(rf"^([a-z0-9]+(?:-[a-z0-9]+)*)--{_UUID}$", re.ASCII)
+
+#: RFC 5646 language tags, syntax only: a 2-8 letter primary subtag (or the ``x-``/``i-``
+#: prefixes) followed by 1-8 character subtags, e.g. ``fr``, ``ar-Latn``, ``en-GB``.
+_LANG_RE = re.compile(r"^(?:[a-zA-Z]{2,8}|[xXiI](?=-))(?:-[a-zA-Z0-9]{1,8})*$", re.ASCII)
+
+
+def is_language_tag(value: object) -> bool:
+    """True if ``value`` looks like an RFC 5646 language tag (syntax only)."""
+    return isinstance(value, str) and _LANG_RE.match(value) is not None
 
 
 def is_type_name(value: object) -> bool:

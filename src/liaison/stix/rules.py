@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
-from liaison.stix.ids import ID_RE
+from liaison.stix.ids import ID_RE, is_language_tag
 from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
 from liaison.stix.vocab import (
     ANY_OF,
-    BOOL_PROPS,
     EXTENSION_TYPES,
     INT_RANGES,
     NOT_REL_ENDPOINT,
     NUMBER_RANGES,
     OPINION_VALUES,
+    PROPERTY_KINDS,
     REQUIRED,
     SCO_TYPES,
-    SDO_TYPES,
-    STRING_PROPS,
     TIMESTAMP_ORDER,
     TIMESTAMP_PROPS,
 )
 
 __all__ = ["check_type_rules"]
 
-_KNOWN = SDO_TYPES | SCO_TYPES | {"relationship", "sighting"}
+_WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
 _NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
+_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$", re.ASCII)
+
+
+def _is_strs(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+_KIND_CHECKS: dict[str, Callable[[object], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "strs": _is_strs,
+    "bool": lambda v: isinstance(v, bool),
+    "dict": lambda v: isinstance(v, dict) and bool(v),
+}
+_KIND_TEXT = {
+    "str": "a string",
+    "strs": "a non-empty list of strings",
+    "bool": "a boolean",
+    "dict": "a non-empty dictionary",
+}
 
 
 def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
@@ -36,16 +55,11 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
     any_of = ANY_OF.get(type_)
     if any_of is not None and not any(prop in obj for prop in any_of):
         out.append("at least one of " + ", ".join(repr(p) for p in any_of) + " is required")
-    if type_ in _KNOWN:
-        for prop in ("name", "description"):
-            if prop in obj and not isinstance(obj[prop], str):
-                out.append(f"{prop} must be a string")
-    for prop in STRING_PROPS.get(type_, ()):
-        if prop in obj and not isinstance(obj[prop], str):
-            out.append(f"{prop} must be a string")
-    for prop in BOOL_PROPS.get(type_, ()):
-        if prop in obj and not isinstance(obj[prop], bool):
-            out.append(f"{prop} must be a boolean")
+    kinds = PROPERTY_KINDS.get(type_)
+    if kinds is not None:
+        for prop, kind in kinds.items():
+            if prop in obj and not _KIND_CHECKS[kind](obj[prop]):
+                out.append(f"{prop} must be {_KIND_TEXT[kind]}")
     for prop, low, high in INT_RANGES.get(type_, ()):
         if prop in obj:
             value = obj[prop]
@@ -63,7 +77,7 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
     stamps = TIMESTAMP_PROPS.get(type_)
     if stamps is not None:
         _check_timestamps(obj, type_, stamps, out)
-    if type_ in _KNOWN and "kill_chain_phases" in obj:
+    if type_ in _WITH_KILL_CHAIN and "kill_chain_phases" in obj:
         _check_kill_chain_phases(obj["kill_chain_phases"], out)
     special = _SPECIAL.get(type_)
     if special is not None:
@@ -109,6 +123,9 @@ def _ref_type(value: object) -> str | None:
 
 
 def _relationship(obj: dict[str, Any], out: list[str]) -> None:
+    kind_of_relation = obj.get("relationship_type")
+    if isinstance(kind_of_relation, str) and not _RELATIONSHIP_TYPE_RE.match(kind_of_relation):
+        out.append(f"relationship_type {kind_of_relation!r} may only hold a-z, 0-9 and hyphens")
     for prop in ("source_ref", "target_ref"):
         kind = _ref_type(obj.get(prop))
         if kind in NOT_REL_ENDPOINT:
@@ -168,12 +185,10 @@ def _language_content(obj: dict[str, Any], out: list[str]) -> None:
     contents = obj.get("contents")
     if contents is None:
         return
-    if (
-        not isinstance(contents, dict)
-        or not contents
-        or not all(isinstance(v, dict) and v for v in contents.values())
+    if not isinstance(contents, dict) or not all(
+        is_language_tag(k) and isinstance(v, dict) and v for k, v in contents.items()
     ):
-        out.append("contents must map language codes to non-empty dictionaries")
+        out.append("contents must map language tags to non-empty dictionaries")
 
 
 def _extension_definition(obj: dict[str, Any], out: list[str]) -> None:

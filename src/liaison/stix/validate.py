@@ -12,13 +12,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from liaison.stix.ids import ID_RE, TYPE_RE
+from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
 from liaison.stix.refs import MAX_DEPTH
 from liaison.stix.rules import check_type_rules
 from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
 from liaison.stix.vocab import (
     EXTENSION_TYPES,
     META_TYPES,
+    PROPERTY_KINDS,
     REF_TARGETS,
     RESERVED_PROPERTIES,
     SCO_TYPES,
@@ -32,6 +33,10 @@ _PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
 _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
 _MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
+_NO_KINDS: dict[str, str] = {}
+_LISTS_CHECKED_ELSEWHERE = frozenset(
+    {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
+)
 _COMMON_TARGETS = REF_TARGETS["*"]
 
 # Kinds of key: plain, ``*_ref`` or ``*_refs``. Caches of the kind of names already seen
@@ -136,18 +141,31 @@ def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
     elif spec != "2.1":
         out.append(f"spec_version must be '2.1', not {spec!r}")
 
-    if category != _SCO:
+    if category == _SCO:
+        if "defanged" in obj and not isinstance(obj["defanged"], bool):
+            out.append("defanged must be a boolean")
+    else:
         _check_created_modified(obj, category, out)
-    elif "defanged" in obj and not isinstance(obj["defanged"], bool):
-        out.append("defanged must be a boolean")
+    if category in (_SDO, _CUSTOM):
+        # Defined for SDOs and SROs only: on SCOs and markings these would be custom.
+        _check_sdo_common(obj, out)
+    if "external_references" in obj and category != _SCO:
+        _check_external_references(obj["external_references"], out)
+    if "granular_markings" in obj:
+        _check_granular_markings(obj, out)
+    if "extensions" in obj:
+        _check_extensions(obj["extensions"], out)
+
+
+def _check_sdo_common(obj: dict[str, Any], out: list[str]) -> None:
     if "revoked" in obj and not isinstance(obj["revoked"], bool):
         out.append("revoked must be a boolean")
     if "confidence" in obj:
         conf = obj["confidence"]
         if isinstance(conf, bool) or not isinstance(conf, int) or not 0 <= conf <= 100:
             out.append(f"confidence must be an integer from 0 to 100, not {conf!r}")
-    if "lang" in obj and not isinstance(obj["lang"], str):
-        out.append("lang must be a string")
+    if "lang" in obj and not is_language_tag(obj["lang"]):
+        out.append(f"lang {obj['lang']!r} is not an RFC 5646 language tag")
     if "labels" in obj:
         labels = obj["labels"]
         if (
@@ -156,12 +174,6 @@ def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
             or not all(isinstance(label, str) for label in labels)
         ):
             out.append("labels must be a non-empty list of strings")
-    if "external_references" in obj:
-        _check_external_references(obj["external_references"], out)
-    if "granular_markings" in obj:
-        _check_granular_markings(obj, out)
-    if "extensions" in obj:
-        _check_extensions(obj["extensions"], out)
 
 
 def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) -> None:
@@ -230,8 +242,8 @@ def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
                 and not ref.startswith("marking-definition--")
             ):
                 out.append(f"{where}.marking_ref must point to a marking-definition, not {ref!r}")
-        elif not isinstance(mark["lang"], str):
-            out.append(f"{where}.lang must be a string")
+        elif not is_language_tag(mark["lang"]):
+            out.append(f"{where}.lang {mark['lang']!r} is not an RFC 5646 language tag")
         selectors = mark.get("selectors")
         if (
             not isinstance(selectors, list)
@@ -292,6 +304,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
     """Property names, reserved names and every reference, however deeply nested."""
     targets = REF_TARGETS.get(type_, _NO_TARGETS)
     skip_objects = type_ == "observed-data"
+    own_checks = PROPERTY_KINDS.get(type_) or _NO_KINDS
     names = _GOOD_NAMES
     for key, value in obj.items():
         kind = names.get(key)
@@ -300,7 +313,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 out.append(f"property name {key!r} is not valid (3-250 characters: a-z, 0-9 and _)")
                 continue
             if key in RESERVED_PROPERTIES:
-                if category == _SDO:
+                if category != _CUSTOM:
                     out.append(f"property {key!r} is reserved by STIX 2.1")
                     continue
                 kind = _PLAIN
@@ -309,8 +322,12 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 if len(names) < _CACHE_MAX:
                     names[key] = kind
         if kind == _PLAIN:
-            if isinstance(value, _CONTAINERS) and not (skip_objects and key == "objects"):
-                _check_nested(key, value, 1, out)
+            if isinstance(value, _CONTAINERS):
+                if not value and isinstance(value, list) and key not in own_checks:
+                    if key not in _LISTS_CHECKED_ELSEWHERE:
+                        out.append(f"{key} is an empty list (omit the property instead)")
+                elif not (skip_objects and key == "objects"):
+                    _check_nested(key, value, 1, out)
         elif kind == _REF:
             if not isinstance(value, str) or ID_RE.match(value) is None:
                 out.append(f"{key} {value!r} is not an identifier (<type>--<UUID>)")

@@ -161,11 +161,11 @@ _json = st.recursive(
         st.lists(inner, max_size=4)
         | st.dictionaries(st.text(max_size=12) | st.sampled_from(["x_ref", "y_refs"]), inner)
     ),
-    max_leaves=20,
+    max_leaves=12,
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(example("sighting"))) | st.text(), _json))
 def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     reasons = validate_object(obj)
@@ -174,7 +174,7 @@ def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     object_version(obj)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.sampled_from(sorted(ALL)), st.data())
 def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> None:
     obj = example(type_)
