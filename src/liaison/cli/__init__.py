@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.agreement",
     "liaison.cli.consent",
     "liaison.cli.sync",
+    "liaison.cli.demo",
 )
 
 

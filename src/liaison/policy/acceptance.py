@@ -13,11 +13,10 @@ from collections.abc import Collection
 
 from liaison.markings.handling import Handling
 from liaison.policy.context import Party, PolicyContext
+from liaison.policy.definitions import DEFINITION_TYPES
 from liaison.policy.engine import Decision, _classification_reason, _scope_reasons
 
-__all__ = ["DEFINITION_TYPES", "accept"]
-
-DEFINITION_TYPES = frozenset({"marking-definition", "extension-definition"})
+__all__ = ["accept"]
 
 
 def accept(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from liaison.agreements import Agreement, Consent
 from liaison.errors import AgreementError, InvalidInputError, LiaisonError, PolicyError
+from liaison.markings import RELEASABILITY_EXT_ID
 from liaison.markings.handling import Handling, handling_of
 from liaison.node import Node
 from liaison.policy import (
@@ -31,6 +33,7 @@ from liaison.policy import (
     release,
 )
 from liaison.policy.acceptance import accept
+from liaison.policy.definitions import DEFINITION_TYPES, decide_definition
 from liaison.service.exchange import Admitted, Verdict
 from liaison.store import ObjectRow, PartyRecord
 
@@ -114,6 +117,8 @@ class PolicyGate:
             return Decision(False, ("party disabled",))
         ctx = ctx or self.context()
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
+        if row.type in DEFINITION_TYPES:
+            return decide_definition(who, self._handling(row), ctx)
         return decide(
             who,
             row.type,
@@ -177,6 +182,10 @@ class PolicyGate:
         ctx: PolicyContext,
     ) -> Admitted:
         h = handling_of(o, markings, scheme_owner=owner)
+        if o["type"] == "marking-definition":
+            listed = _releasability_list(o)
+            if listed is not None:
+                h = replace(h, releasable_to=listed)
         topics, regions = topics_regions(o)
         origins: set[str] = set()
         if not who.internal:
@@ -214,3 +223,12 @@ def _marking_refs(o: dict[str, Any]) -> Iterable[str]:
 def _derived(o: dict[str, Any]) -> list[str]:
     v = o.get(DERIVED_FROM)
     return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def _releasability_list(marking: dict[str, Any]) -> frozenset[str] | None:
+    ext = marking.get("extensions")
+    if isinstance(ext, dict):
+        body = ext.get(RELEASABILITY_EXT_ID)
+        if isinstance(body, dict) and isinstance(body.get("releasable_to"), list):
+            return frozenset(x for x in body["releasable_to"] if isinstance(x, str))
+    return None

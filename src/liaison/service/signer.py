@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+from liaison.agreements import problems
 from liaison.errors import SignatureError
 from liaison.node import Node
 from liaison.signing import fingerprint
@@ -30,6 +31,14 @@ def keyring_of(node: Node) -> dict[str, dict[str, str]]:
     for p in node.store.parties():
         if p.public_key_b64 and not p.internal:
             ring.setdefault(p.identity_id, {})[fingerprint(p.public_key_b64)] = p.public_key_b64
+    from liaison.service.documents import agreement_versions
+
+    for a in agreement_versions(node):  # keys named in agreements every party signed
+        if not problems(a):
+            for ap in a.parties:
+                ring.setdefault(ap.identity_id, {})[fingerprint(ap.public_key_b64)] = (
+                    ap.public_key_b64
+                )
     for _, k in node.store.records("partner-key"):
         ring.setdefault(k["identity_id"], {})[k["fingerprint"]] = k["public_key"]
     return ring
@@ -45,7 +54,9 @@ class NodeSigner:
         self._at = 0.0
 
     def _current(self) -> tuple[Keyring, frozenset[str]]:
-        gen = self.node.store.generation(("partner-key", "revoked-key", "own-retired-key"))
+        gen = self.node.store.generation(
+            ("partner-key", "revoked-key", "own-retired-key", "agreement")
+        )
         with self._lock:
             if gen == self._key and time.monotonic() - self._at < _TTL:
                 return self._ring, self._revoked
