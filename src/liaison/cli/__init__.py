@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.consent",
     "liaison.cli.sync",
     "liaison.cli.demo",
+    "liaison.cli.policy",
 )
 
 
