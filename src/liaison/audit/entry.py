@@ -87,8 +87,12 @@ def ref_key(object_id: str) -> int:
     return zlib.crc32(object_id.encode("utf-8"))
 
 
-def normalise_time(value: str | datetime) -> str:
-    """UTC, microseconds, ``Z``: ``2026-11-29T12:00:00.000000Z`` (sorts as text)."""
+def normalise_time(value: str | datetime, *, assume_utc: bool = False) -> str:
+    """UTC, microseconds, ``Z``: ``2026-11-29T12:00:00.000000Z`` (sorts as text).
+
+    A time without a zone is refused unless ``assume_utc`` (query bounds typed by people:
+    ``2026-11-29`` means midnight UTC).
+    """
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -99,6 +103,9 @@ def normalise_time(value: str | datetime) -> str:
     else:
         raise InvalidInputError(f"not a timestamp: {value!r}")
     if parsed.tzinfo is None:
+        if assume_utc:
+            parsed = parsed.replace(tzinfo=UTC)
+            return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         raise InvalidInputError(f"timestamp without a time zone: {value!r}")
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

@@ -186,8 +186,7 @@ class Gossip:
                 previous = self.peer_head(peer)
                 result = check_peer_head(previous, new, proof, peer_public_key)
                 if result.ok:
-                    if result.kind != "unchanged":
-                        self._keep(peer, new)
+                    self._keep(peer, new)  # the latest good head, even if unchanged
                 elif not self._already_raised(peer, new):
                     evidence = {
                         "previous": previous.to_dict() if previous else None,

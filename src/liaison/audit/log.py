@@ -284,10 +284,10 @@ class AuditLog:
             params.append(ref_key(object_id))
         if since is not None:
             where.append("time >= ?")
-            params.append(normalise_time(since))
+            params.append(normalise_time(since, assume_utc=True))
         if until is not None:
             where.append("time <= ?")
-            params.append(normalise_time(until))
+            params.append(normalise_time(until, assume_utc=True))
         sql = "SELECT seq, body, leaf FROM audit_entries"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -108,7 +108,7 @@ def _load_heads(
                 )
                 continue
             head.verify(key)
-        except LiaisonError as exc:
+        except (LiaisonError, TypeError, ValueError) as exc:
             report.add(
                 "head-signature", f"signed tree head #{row_id} (size {size}) is invalid: {exc}"
             )
@@ -266,6 +266,8 @@ class _Walk:
             n_keys = len(keys)
             ni = 0
             for seq, body, stored_leaf, time, actor, action in chunk:
+                if body.__class__ is not bytes:  # someone stored another SQL type
+                    body = _as_bytes(body)
                 if seq != self.pos:
                     self.gap(seq)
                     ni = 0 if not keys else bisect_left(keys, seq << 6)
@@ -318,6 +320,12 @@ class _Walk:
             "SELECT count(*) FROM audit_nodes WHERE key >= ?", (self.pos << 6,)
         ).fetchone()[0]
         self.stray_nodes += int(trailing)
+
+
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"" if value is None else str(value).encode()
 
 
 def _fold_hashes(stack: Sequence[bytes]) -> bytes:
