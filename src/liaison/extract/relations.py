@@ -29,7 +29,7 @@ _PRESENCE = re.compile(
 )
 _LEADER = re.compile(
     r"\bchef\b|\bleader\b|\bemir\b|\bdirigeant|\bfondateur|\bfounder|\bhead\b|\bcommandant|"
-    r"\bcommander|زعيم|أمير|امير|قائد|مؤسس"
+    r"\bcommander|زعيم|أمير|امير|قائد|مؤسس|يتزعم|تتزعم|يقود|تقود"
 )
 
 

@@ -66,7 +66,7 @@ _COMPLEMENT = _words(
 )
 
 _STOP_ARABIC = _words(
-    """في من الى على عن مع الذي التي الذين خلال بعد قبل يوم اليوم امس حيث كما وقد قد لقد
+    """في من الى عن مع الذي التي الذين خلال بعد قبل يوم اليوم امس حيث كما وقد قد لقد
     هذا هذه ذلك تلك عند حول ضد بين منذ عبر لدى امام اثر وفق بحسب حسب ثم او لكن كان كانت
     يكون ان انه انها قال وقال اعلن واعلن اكد واكد صرح افاد التقى استقبل وصل زار بحث اشرف
     اجتمع واجتمع دعا ندد نفى اوضح اضاف واضاف يقود تقود قاد يتزعم ويتزعم مقتل قتل اعتقال
@@ -128,8 +128,11 @@ def _title_at(tokens: list[Token], i: int) -> int:
     j, best = i, i
     while j < len(tokens) and isinstance(node, dict):
         key = tokens[j].key
-        if tokens[j].arabic and key not in node and key[:1] in "وفبل" and j == i:
-            key = key[1:]
+        if tokens[j].arabic and key not in node and j == i:
+            if key.startswith("لل"):  # للعقيد = ل + العقيد
+                key = "ال" + key[2:]
+            elif key[:1] in "وفبل":
+                key = key[1:]
         node = node.get(key)
         if node is None:
             break
@@ -259,7 +262,10 @@ def _name_after(
         break
     if i >= len(tokens):
         return None
-    return _read_name(text, tokens, i, in_lex, arabic)
+    found = _read_name(text, tokens, i, in_lex, arabic)
+    if found is not None and skipped and found[1] - found[0] == 1:
+        return None  # "governor of the Sahel region": one word after a complement is no name
+    return found
 
 
 def _read_name(

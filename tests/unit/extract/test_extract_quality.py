@@ -6,26 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from liaison.extract.evaluate import Score, load_corpus, score_corpus
+from liaison.extract.evaluate import TYPES, Score, load_corpus, score_corpus
 
-# Measured on the development corpus (35 texts) when this was written: fr 1.00 on every
-# type; en person 1.00, organization 0.974, place 1.00; ar person 0.957, organization
-# 1.00, place 1.00. Floors sit a little below, and never below the targets
+# Development corpus (35 texts; the rules were tuned on it): F1 1.00 on every language and
+# type when this was written. Floors sit below, and never below the targets
 # (0.90 fr/en, 0.80 ar).
-FLOORS = {
-    ("fr", "person"): 0.95,
-    ("fr", "organization"): 0.95,
-    ("fr", "place"): 0.95,
-    ("en", "person"): 0.95,
-    ("en", "organization"): 0.93,
-    ("en", "place"): 0.95,
-    ("ar", "person"): 0.90,
-    ("ar", "organization"): 0.95,
-    ("ar", "place"): 0.95,
-}
-# Held-out texts, written after the rules and never tuned on: fr 1.00, en 0.95, ar 0.95
-# over all three types.
-HELDOUT_FLOORS = {"fr": 0.92, "en": 0.90, "ar": 0.88}
+FLOORS = {(lang, kind): 0.95 for lang in ("fr", "en", "ar") for kind in TYPES}
+# Held-out (24 texts): first measured at fr 1.00, en 0.985, ar 0.96; its three errors
+# were then fixed (1.00 now), so it is a regression set like the development one.
+HELDOUT_FLOORS = {"fr": 0.95, "en": 0.95, "ar": 0.95}
+# Blind (12 texts, written last, never tuned on): fr 0.966, en 0.923, ar 0.923.
+BLIND_FLOORS = {"fr": 0.93, "en": 0.90, "ar": 0.88}
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +41,25 @@ def test_f1_holds(dev_scores: dict[tuple[str, str], Score], lang: str, kind: str
     assert score.f1 >= FLOORS[(lang, kind)], (lang, kind, score)
 
 
-def test_heldout_f1_holds(fixtures_dir: Path) -> None:
-    docs = load_corpus([fixtures_dir / "heldout.json"])
+def _per_language(scores: dict[tuple[str, str], Score]) -> dict[str, Score]:
+    totals: dict[str, Score] = {}
+    for (lang, _), s in scores.items():
+        total = totals.setdefault(lang, Score())
+        total.tp += s.tp
+        total.fp += s.fp
+        total.fn += s.fn
+    return totals
+
+
+@pytest.mark.parametrize(
+    ("name", "floors"), [("heldout.json", HELDOUT_FLOORS), ("blind.json", BLIND_FLOORS)]
+)
+def test_unseen_sets_hold(fixtures_dir: Path, name: str, floors: dict[str, float]) -> None:
+    docs = load_corpus([fixtures_dir / name])
+    assert {d["lang"] for d in docs} == set(floors)
     scores, errors = score_corpus(docs)
-    for lang, floor in HELDOUT_FLOORS.items():
-        total = Score()
-        for (cell_lang, _), s in scores.items():
-            if cell_lang == lang:
-                total.tp += s.tp
-                total.fp += s.fp
-                total.fn += s.fn
-        assert total.f1 >= floor, (lang, total, errors)
+    for lang, total in _per_language(scores).items():
+        assert total.f1 >= floors[lang], (lang, total, errors)
 
 
 def test_score_arithmetic() -> None:
