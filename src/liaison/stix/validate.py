@@ -31,6 +31,10 @@ __all__ = ["object_version", "validate_object"]
 
 _PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
 _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
+_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
+_BASE64_RE = re.compile(
+    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
+)
 _MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
 _NO_KINDS: dict[str, str] = {}
@@ -41,7 +45,7 @@ _COMMON_TARGETS = REF_TARGETS["*"]
 
 # Kinds of key: plain, ``*_ref`` or ``*_refs``. Caches of the kind of names already seen
 # (valid top-level property names; any nested key), bounded so hostile input cannot grow them.
-_PLAIN, _REF, _REFS = 0, 1, 2
+_PLAIN, _REF, _REFS, _ENCODED = 0, 1, 2, 3
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
 _KINDS: dict[str, int] = {}
 _CACHE_MAX = 20_000
@@ -287,17 +291,47 @@ def _check_extensions(exts: object, out: list[str]) -> None:
                 out.append(
                     f"extension {key!r} has unknown extension_type {ext['extension_type']!r}"
                 )
+            else:
+                _check_extension_properties(key, ext, out)
         elif _EXT_NAME_RE.match(key):
             if not isinstance(ext, dict) or not ext:
                 out.append(f"extension {key!r} must be a non-empty dictionary")
+            else:
+                _check_extension_properties(key, ext, out)
         else:
             out.append(
                 f"extension key {key!r} is neither an extension-definition id nor a '*-ext' name"
             )
 
 
+def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
+    """Extension properties follow the rules of top-level properties."""
+    for key, value in ext.items():
+        if not isinstance(key, str) or (_PROPERTY_RE.match(key) is None and key != "id"):
+            out.append(
+                f"extensions.{name}: property name {key!r} is not valid "
+                "(3-250 characters: a-z, 0-9 and _)"
+            )
+        elif isinstance(value, list) and not value:
+            out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
+        elif key.endswith(("_hex", "_bin")):
+            _check_encoded(f"extensions.{name}.{key}", key, value, out)
+
+
+def _check_encoded(path: str, key: str, value: object, out: list[str]) -> None:
+    if key.endswith("_hex"):
+        if not isinstance(value, str) or _HEX_RE.match(value) is None:
+            out.append(f"{path} must be an even number of hexadecimal digits")
+    elif not isinstance(value, str) or _BASE64_RE.match(value) is None:
+        out.append(f"{path} must be base64 (RFC 4648)")
+
+
 def _kind_of(key: str) -> int:
-    return _REF if key.endswith("_ref") else _REFS if key.endswith("_refs") else _PLAIN
+    if key.endswith("_ref"):
+        return _REF
+    if key.endswith("_refs"):
+        return _REFS
+    return _ENCODED if key.endswith(("_hex", "_bin")) else _PLAIN
 
 
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
@@ -323,8 +357,12 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     names[key] = kind
         if kind == _PLAIN:
             if isinstance(value, _CONTAINERS):
-                if not value and isinstance(value, list) and key not in own_checks:
-                    if key not in _LISTS_CHECKED_ELSEWHERE:
+                if not value:
+                    if (
+                        isinstance(value, list)
+                        and key not in own_checks
+                        and key not in _LISTS_CHECKED_ELSEWHERE
+                    ):
                         out.append(f"{key} is an empty list (omit the property instead)")
                 elif not (skip_objects and key == "objects"):
                     _check_nested(key, value, 1, out)
@@ -335,9 +373,11 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 allowed = targets.get(key) or _COMMON_TARGETS.get(key)
                 if allowed and value.rpartition("--")[0] not in allowed:
                     out.append(f"{key} must point to {_one_of(allowed)}, not {value!r}")
-        else:
+        elif kind == _REFS:
             allowed = targets.get(key) or _COMMON_TARGETS.get(key)
             _check_ref_list(key, value, allowed, out)
+        else:
+            _check_encoded(key, key, value, out)
 
 
 def _check_ref_list(
@@ -389,15 +429,14 @@ def _check_nested_dict(
             kind = _kind_of(key)
             if len(kinds) < _CACHE_MAX:
                 kinds[key] = kind
-        if kind == _PLAIN:
-            if isinstance(item, _CONTAINERS):
-                _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out)
-        elif kind == _REF:
+        if kind == _REF:
             if not isinstance(item, str) or ID_RE.match(item) is None:
                 where = _path(parent, index)
                 out.append(f"{where}.{key} {item!r} is not an identifier (<type>--<UUID>)")
-        else:
+        elif kind == _REFS:
             _check_ref_list(f"{_path(parent, index)}.{key}", item, None, out)
+        elif isinstance(item, _CONTAINERS):
+            _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out)
 
 
 def _path(parent: str, index: int) -> str:

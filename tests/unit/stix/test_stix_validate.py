@@ -280,6 +280,26 @@ CASES: list[tuple[str, str, Callable[[Obj], None], str]] = [
     ),
     ("predefined ext empty", "file", _set(extensions={"archive-ext": {}}), "must be a non-empty"),
     (
+        "extension empty list",
+        "indicator",
+        _set(extensions={"x-acme-ext": {"proofs": []}}),
+        "extensions.x-acme-ext.proofs is an empty list",
+    ),
+    (
+        "extension property name",
+        "indicator",
+        _set(extensions={"x-acme-ext": {"Bad-Name": 1}}),
+        "extensions.x-acme-ext: property name 'Bad-Name' is not valid",
+    ),
+    (
+        "extension hex",
+        "indicator",
+        _set(extensions={"x-acme-ext": {"key_hex": "abc"}}),
+        "extensions.x-acme-ext.key_hex must be an even number of hexadecimal digits",
+    ),
+    ("top-level hex", "file", _set(magic_number_hex="zz"), "magic_number_hex must be an even"),
+    ("top-level base64", "indicator", _set(x_blob_bin="not base64!"), "x_blob_bin must be base64"),
+    (
         "custom property uppercase",
         "indicator",
         _set(x_Acme=1),
@@ -467,3 +487,10 @@ def test_object_version() -> None:
     assert object_version(example("indicator")) == example("indicator")["modified"]
     assert object_version(example("marking-definition")) == example("marking-definition")["created"]
     assert object_version(example("ipv4-addr")) is None
+
+
+def test_well_formed_hex_and_base64_pass() -> None:
+    obj = example("file")
+    obj["magic_number_hex"] = "FFD8"
+    obj["extensions"] = {"x-acme-ext": {"sample_bin": "aGVsbG8=", "digest_hex": "00ff"}}
+    assert validate_object(obj) == []
