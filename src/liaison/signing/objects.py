@@ -129,12 +129,11 @@ def sign_objects(
     out = []
     for i, o in enumerate(bare):
         ext = dict(o.get("extensions") or {})
-        ext[SIGNATURE_EXT_ID] = {
-            "extension_type": "property-extension",
-            **head,
-            "index": i,
-            "proof": [_b64(h) for h in inclusion_proof(i, size, subtree)],
-        }
+        body: dict[str, Any] = {"extension_type": "property-extension", **head, "index": i}
+        proof = [_b64(h) for h in inclusion_proof(i, size, subtree)]
+        if proof:  # a batch of one has no proof; STIX forbids empty lists
+            body["proof"] = proof
+        ext[SIGNATURE_EXT_ID] = body
         signed_obj = dict(o)
         signed_obj["extensions"] = ext
         out.append(signed_obj)
@@ -155,7 +154,10 @@ def verify_object(
     try:
         signer, fp = str(sig["signer"]), str(sig["key"])
         index, size = sig["index"], sig["batch_size"]
-        proof = [_unb64(h) for h in sig["proof"]]
+        raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
+        if not isinstance(raw_proof, list):
+            raise TypeError("proof is not a list")
+        proof = [_unb64(h) for h in raw_proof]
         batch_root = _unb64(sig["batch_root"])
         if sig["alg"] != SIGNATURE_ALG:
             raise SignatureError(f"{oid}: unknown signature algorithm {sig['alg']!r}")
