@@ -98,7 +98,15 @@ class Node:
         store = open_store(
             str(settings.store), home=home, durable=bool(settings.durable), create=create
         )
-        store.migrate()
+        if create:
+            store.migrate()
+        elif store.pending_migrations():
+            pending = ", ".join(map(str, store.pending_migrations()))
+            store.close()
+            raise ConfigError(
+                f"{home}: the store needs schema migration(s) {pending}:"
+                f" run `liaison migrate {home}`"
+            )
         return cls(home=home, settings=settings, key=key, store=store)
 
     def close(self) -> None:
@@ -114,7 +122,7 @@ class Node:
         return str(uuid.uuid5(_NS, self.identity_id))
 
     def identity_object(self) -> dict[str, Any]:
-        stored = self.store.record("identity", "self") if self._migrated() else None
+        stored = self.store.record("identity", "self")
         if stored:
             return stored
         ts = format_us(now_us())[:-4] + "Z"  # millisecond precision
@@ -131,13 +139,6 @@ class Node:
             "x_liaison_public_key": self.key.public_key_b64,
             "x_liaison_country": str(self.settings.country),
         }
-
-    def _migrated(self) -> bool:
-        try:
-            self.store.records("identity")
-        except Exception:
-            return False
-        return True
 
     def token_secret(self) -> bytes:
         """Key for MACs on pagination tokens, derived from the identity key."""

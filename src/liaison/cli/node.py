@@ -31,6 +31,10 @@ def register(sub: Any) -> None:
     p.add_argument("--tls-client-ca", help="PEM CA bundle: require client certificates")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("migrate", help="apply pending schema migrations to the node's store")
+    add_home(p)
+    p.set_defaults(func=cmd_migrate)
+
     p = sub.add_parser("info", help="describe a node home")
     add_home(p)
     p.set_defaults(func=cmd_info)
@@ -99,6 +103,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if loop is not None:
             loop.stop()
         node.close()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from liaison.config import Settings
+    from liaison.store import open_store
+
+    settings = Settings.load(args.home)
+    store = open_store(str(settings.store), home=args.home, durable=bool(settings.durable))
+    try:
+        applied = store.migrate()
+        version = store.schema_version()
+    finally:
+        store.close()
+    if applied:
+        print(f"applied migration(s) {', '.join(map(str, applied))}; schema version {version}")
+    else:
+        print(f"schema version {version}: nothing to do")
     return 0
 
 

@@ -53,4 +53,10 @@ def open_store(url: str, *, home: Path, durable: bool = True, create: bool = Fal
     if url.startswith("sqlite:///"):
         p = Path(url[len("sqlite:///") :])
         return SqliteStore(p if p.is_absolute() else home / p, durable=durable, create=create)
-    raise ConfigError(f"unsupported store {url.split(':', 1)[0]!r}: use sqlite:///FILE")
+    if url.startswith(("postgresql://", "postgres://")):
+        from liaison.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ConfigError(
+        f"unsupported store {url.split(':', 1)[0]!r}: use sqlite:///FILE or postgresql://…"
+    )

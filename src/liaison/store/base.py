@@ -62,8 +62,8 @@ class Store(abc.ABC):
         """A DB-API connection for the calling thread (autocommit off)."""
 
     @abc.abstractmethod
-    def _schema(self) -> Sequence[str]:
-        """DDL statements, each idempotent."""
+    def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
+        """(version, DDL statements) in ascending order; applied once each."""
 
     @abc.abstractmethod
     def _begin_write(self, conn: Any) -> None:
@@ -117,10 +117,41 @@ class Store(abc.ABC):
                 conn.rollback()
             raise
 
-    def migrate(self) -> None:
+    def schema_version(self) -> int:
+        try:
+            with self._read() as cur:
+                cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                return int(cur.fetchone()[0])
+        except StorageError:
+            return 0  # no migrations table yet: a fresh database
+
+    def pending_migrations(self) -> list[int]:
+        current = self.schema_version()
+        return [v for v, _ in self._migrations() if v > current]
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; return their versions."""
+        applied = []
         with self._write() as cur:
-            for stmt in self._schema():
-                cur.execute(stmt)
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+            )
+        for version, statements in self._migrations():
+            with self._write() as cur:
+                cur.execute(
+                    f"SELECT COUNT(*) FROM schema_migrations WHERE version = {int(version)}"
+                )
+                if int(cur.fetchone()[0]):
+                    continue
+                for stmt in statements:
+                    cur.execute(stmt)
+                cur.execute(
+                    self._sql("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)"),
+                    (version, format_us(now_us())),
+                )
+            applied.append(version)
+        return applied
 
     # --- collections ------------------------------------------------------------------
     def add_collection(self, c: Collection) -> None:

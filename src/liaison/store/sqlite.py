@@ -14,7 +14,7 @@ from liaison.store.base import Store
 
 __all__ = ["SqliteStore"]
 
-SCHEMA: tuple[str, ...] = (
+_V1: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS collections (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
         alias TEXT)""",
@@ -48,6 +48,10 @@ SCHEMA: tuple[str, ...] = (
         kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (kind, key))""",
 )
+
+
+#: Versioned schema changes, applied in order by ``liaison migrate``.
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1),)
 
 
 class SqliteStore(Store):
@@ -89,8 +93,8 @@ class SqliteStore(Store):
             self._all.append(conn)
         return conn
 
-    def _schema(self) -> Sequence[str]:
-        return SCHEMA
+    def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
+        return MIGRATIONS
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,175 @@
+"""One contract, every backend: the same tests against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+
+import orjson
+import pytest
+
+from liaison.errors import ConflictError, NotFoundError
+from liaison.store import (
+    Collection,
+    NewObject,
+    ObjectQuery,
+    PartyRecord,
+    Permission,
+    StatusRecord,
+    Store,
+)
+
+C = "c0ffee00-0000-4000-8000-000000000001"
+
+
+def _obj(oid: str, version_us: int | None, n: int = 0) -> NewObject:
+    body = orjson.dumps({"id": oid, "n": n, "v": version_us})
+    return NewObject(
+        id=oid, type=oid.split("--")[0], spec_version="2.1",
+        version=None if version_us is None else f"v{version_us}", version_us=version_us,
+        body=body, sha256=hashlib.sha256(body).hexdigest(), handling={"h": {}},
+        origins=("identity--x",) if n % 2 else (), received_from="",
+    )
+
+
+def _ind(i: int) -> str:
+    return f"indicator--{uuid.UUID(int=i)}"
+
+
+@pytest.fixture
+def coll(store: Store) -> str:
+    store.add_collection(Collection(C, "default", "the default"))
+    return C
+
+
+def test_collections(store: Store, coll: str) -> None:
+    assert [c.id for c in store.collections()] == [coll]
+    assert store.collection(coll).title == "default"
+    with pytest.raises(NotFoundError):
+        store.collection("nope")
+    with pytest.raises(ConflictError):
+        store.add_collection(Collection(C, "again"))
+
+
+def test_parties_and_permissions(store: Store, coll: str) -> None:
+    p = PartyRecord("MR", "identity--1", False, "h" * 64,
+                    permissions=(Permission(coll, True, False),))
+    store.add_party(p)
+    got = store.party("MR")
+    assert got.can_read(coll) and not got.can_write(coll)
+    assert store.party_by_token_hash("h" * 64) == got
+    assert store.party_by_token_hash("x" * 64) is None
+    with pytest.raises(ConflictError):
+        store.add_party(p)
+    from dataclasses import replace
+
+    store.update_party(replace(got, disabled=True, permissions=()))
+    assert store.party("MR").disabled and not store.party("MR").can_read(coll)
+    with pytest.raises(NotFoundError):
+        store.party("nobody")
+
+
+def test_versions_first_last_and_idempotency(store: Store, coll: str) -> None:
+    oid = _ind(1)
+    first = store.add_objects(coll, [_obj(oid, 200), _obj(oid, 100), _obj(oid, 300)])
+    assert all(new for _, new in first)
+    again = store.add_objects(coll, [_obj(oid, 200)])
+    assert again == [(first[0][0], False)]  # same date_added, not new
+    rows = store.object_versions(coll, oid)
+    assert [r.version for r in rows] == ["v100", "v200", "v300"]
+    last = store.query_objects(ObjectQuery(coll, versions=("last",)))
+    assert [r.version for r in last] == ["v300"]
+    firsts = store.query_objects(ObjectQuery(coll, versions=("first",)))
+    assert [r.version for r in firsts] == ["v100"]
+    assert len(store.query_objects(ObjectQuery(coll, versions=("all",)))) == 3
+    # An old version arriving late never becomes the latest.
+    store.add_objects(coll, [_obj(oid, 50)])
+    assert [r.version for r in store.query_objects(ObjectQuery(coll))] == ["v300"]
+    assert [r.version for r in store.query_objects(ObjectQuery(coll, versions=("first",)))] \
+        == ["v50"]
+
+
+def test_versionless_objects_are_idempotent(store: Store, coll: str) -> None:
+    sco = f"ipv4-addr--{uuid.UUID(int=7)}"
+    a = store.add_objects(coll, [_obj(sco, None)])
+    b = store.add_objects(coll, [_obj(sco, None)])
+    assert a[0][0] == b[0][0] and a[0][1] and not b[0][1]
+    rows = store.query_objects(ObjectQuery(coll))
+    assert rows[0].version == rows[0].date_added
+
+
+def test_filters_and_pagination(store: Store, coll: str) -> None:
+    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(25)])
+    rows = store.query_objects(ObjectQuery(coll, limit=10))
+    assert len(rows) == 10
+    rest = store.query_objects(ObjectQuery(coll, after_seq=rows[-1].seq, limit=100))
+    assert len(rest) == 15 and rest[0].seq > rows[-1].seq
+    ids = store.query_objects(ObjectQuery(coll, ids=(_ind(3), _ind(4))))
+    assert {r.id for r in ids} == {_ind(3), _ind(4)}
+    assert store.query_objects(ObjectQuery(coll, types=("malware",))) == []
+    cut = rows[4].date_added_us
+    after = store.query_objects(ObjectQuery(coll, added_after_us=cut, limit=100))
+    assert len(after) == 20
+    assert store.query_objects(ObjectQuery(coll, version_us=(1003,), versions=("x",)))[0].id \
+        == _ind(3)
+    assert store.count_objects(coll) == 25
+    assert {r.id for r in store.latest_by_ids([_ind(1), _ind(2)])} == {_ind(1), _ind(2)}
+    assert store.query_objects(ObjectQuery(coll, ids=(_ind(1),)))[0].origins == ("identity--x",)
+
+
+def test_date_added_strictly_increases_with_seq_under_concurrent_writers(
+    store: Store, coll: str
+) -> None:
+    def writer(k: int) -> None:
+        for j in range(10):
+            store.add_objects(coll, [_obj(_ind(k * 1000 + j * 10 + i), 1, 0) for i in range(5)])
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = store.query_objects(ObjectQuery(coll, limit=1000))
+    assert len(rows) == 200
+    stamps = [r.date_added_us for r in rows]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+
+
+def test_delete_versions_repairs_first_last(store: Store, coll: str) -> None:
+    oid = _ind(9)
+    store.add_objects(coll, [_obj(oid, 1), _obj(oid, 2), _obj(oid, 3)])
+    rows = store.object_versions(coll, oid)
+    assert store.delete_versions(coll, oid, [rows[-1].seq]) == 1
+    assert [r.version for r in store.query_objects(ObjectQuery(coll))] == ["v2"]
+
+
+def test_within_runs_in_the_same_transaction(store: Store, coll: str) -> None:
+    def boom(results: list[tuple[str, bool]]) -> None:
+        raise RuntimeError("audit append failed")
+
+    with pytest.raises(RuntimeError):
+        store.add_objects(coll, [_obj(_ind(5), 1)], within=boom)
+    assert store.count_objects(coll) == 0  # nothing half-written
+
+
+def test_status_and_records(store: Store, coll: str) -> None:
+    store.put_status(StatusRecord("s1", coll, "MR", {"a": 1}))
+    assert store.status("s1").body == {"a": 1}
+    with pytest.raises(NotFoundError):
+        store.status("s2")
+    g0 = store.generation(("agreement",))
+    store.put_record("agreement", "a@1", {"x": 1})
+    store.put_record("agreement", "a@1", {"x": 2})
+    assert store.record("agreement", "a@1") == {"x": 2}
+    assert store.records("agreement") == [("a@1", {"x": 2})]
+    assert store.generation(("agreement",)) > g0
+    assert store.delete_record("agreement", "a@1")
+    assert store.record("agreement", "a@1") is None
+
+
+def test_migrations_are_idempotent(store: Store) -> None:
+    v = store.schema_version()
+    assert v >= 1 and store.pending_migrations() == []
+    assert store.migrate() == []
+    assert store.schema_version() == v
