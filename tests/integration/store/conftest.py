@@ -25,7 +25,7 @@ def _pg_available() -> str | None:
 
         with psycopg.connect(PG_ADMIN, connect_timeout=3):
             return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:  # any failure means "not available"
         return f"PostgreSQL not reachable at {PG_ADMIN}: {exc}"
 
 
