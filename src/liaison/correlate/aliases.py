@@ -79,8 +79,13 @@ class AliasTable:
             if key:
                 self._index.setdefault((group.kind, key), set()).add(group.id)
 
-    def lookup(self, name: str, kind: str | None) -> frozenset[str]:
-        """Ids of the groups ``name`` belongs to (any kind when ``kind`` is None)."""
+    def lookup(self, name: str, kind: str | None, *, key: str | None = None) -> frozenset[str]:
+        """Ids of the groups ``name`` belongs to (any kind when ``kind`` is None).
+
+        ``key`` is ``alias_key(name, kind)`` when the caller has it already.
+        """
+        if kind and key is not None:
+            return frozenset(self._index.get((kind, key), ()))
         kinds = (kind,) if kind else ("person", "organization", "place", "other")
         found: set[str] = set()
         for k in kinds:

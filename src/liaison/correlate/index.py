@@ -235,29 +235,32 @@ class CorrelationIndex:
 
     def _candidates(
         self, conn: sqlite3.Connection, keys: Iterable[str]
-    ) -> list[tuple[int, str, str, str]]:
+    ) -> builtins.list[tuple[int, str, str, str]]:
+        """Indexed names sharing a key, in one round trip; keys over the cap are dropped."""
         cap = self.config.max_candidates_per_key
-        ids: set[int] = set()
-        for key in keys:
-            rows = conn.execute(
-                "SELECT name_id FROM corr_name_key WHERE key = ? LIMIT ?", (key, cap + 1)
-            ).fetchall()
-            if len(rows) <= cap:  # a key shared by too many names is no evidence
-                ids.update(r[0] for r in rows)
-        if not ids:
+        key_list = sorted(keys)
+        if not key_list:
             return []
-        out: list[tuple[int, str, str, str]] = []
-        id_list = sorted(ids)
-        for start in range(0, len(id_list), 500):
-            chunk = id_list[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            out.extend(
-                conn.execute(
-                    f"SELECT id, object_id, kind, name FROM corr_name WHERE id IN ({marks})",  # noqa: S608
-                    chunk,
-                )
-            )
-        return out
+        per_key = " UNION ALL ".join(
+            "SELECT * FROM (SELECT key, name_id FROM corr_name_key WHERE key = ? LIMIT ?)"
+            for _ in key_list
+        )
+        sql = (
+            f"SELECT k.key, n.id, n.object_id, n.kind, n.name FROM ({per_key}) k"  # noqa: S608
+            " JOIN corr_name n ON n.id = k.name_id"
+        )
+        params: builtins.list[object] = []
+        for key in key_list:
+            params += [key, cap + 1]
+        rows = conn.execute(sql, params).fetchall()
+        per: dict[str, int] = {}
+        for row in rows:
+            per[row[0]] = per.get(row[0], 0) + 1
+        out: dict[int, tuple[int, str, str, str]] = {}
+        for key, name_id, object_id, kind, name in rows:
+            if per[key] <= cap:  # a key shared by too many names is no evidence
+                out[name_id] = (name_id, object_id, kind, name)
+        return list(out.values())
 
     def _add_names(
         self, conn: sqlite3.Connection, object_id: str, names: list[tuple[str, str]]

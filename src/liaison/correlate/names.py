@@ -107,7 +107,7 @@ def _prepare(name: str, kind: str | None) -> _Prepared:
         canon=tuple(given.get(x, x) for x in phon),
         skel=tuple(skeleton(p) for p in phon),
         arabic=arabic,
-        groups=load_aliases().lookup(name, kind),
+        groups=load_aliases().lookup(name, kind, key=" ".join(phon) if kind else None),
     )
 
 

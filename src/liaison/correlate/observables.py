@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -129,6 +130,7 @@ def _email(value: str) -> str | None:
     return f"{local}@{dom}" if dom else None
 
 
+@lru_cache(maxsize=65536)
 def _phone(value: str, region: str | None) -> str | None:
     v = value.strip()
     if v.startswith("00"):

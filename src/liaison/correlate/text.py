@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 from anyascii import anyascii
@@ -143,29 +144,15 @@ _APOSTROPHE_RE = re.compile(r"['’‘`ʼʻ´]")
 _SEPARATOR_RE = re.compile(r"[^a-z0-9]+")
 _ABD_RE = re.compile(r"^abd(?:[aeiou]+l?)?")
 _AL_PREFIX_RE = re.compile(r"^(?:al|el)[^aeiouy\d][a-z]{3,}$")
-_PHONETIC_RULES: Final = (
-    (re.compile(r"tch"), "ch"),
-    (re.compile(r"sch"), "sh"),
-    (re.compile(r"x"), "ks"),
-    (re.compile(r"ch"), "sh"),
-    (re.compile(r"dj"), "j"),
-    (re.compile(r"ph"), "f"),
-    (re.compile(r"p"), "b"),  # Arabic has no p: Mopti = موبتي
-    (re.compile(r"gh"), "g"),
-    (re.compile(r"kh"), "k"),
-    (re.compile(r"th"), "t"),
-    (re.compile(r"dh"), "d"),
-    (re.compile(r"ck"), "k"),
-    (re.compile(r"q"), "k"),
-    (re.compile(r"c(?=[eiy])"), "s"),
-    (re.compile(r"c"), "k"),
-    (re.compile(r"(?<=[a-z]{3}[^aeiouy])e$"), ""),  # silent final e: Mourabitoune
-    (re.compile(r"ou|oo|w"), "u"),
-    (re.compile(r"ee|y"), "i"),
-    (re.compile(r"o"), "u"),
-    (re.compile(r"(?<=[aiu])h$"), ""),  # Fatimah = Fatima = فاطمة
-    (re.compile(r"(.)\1+"), r"\1"),
-)
+_LITERAL_RULES: Final = (
+    ("tch", "ch"), ("sch", "sh"), ("x", "ks"), ("ch", "sh"), ("dj", "j"), ("ph", "f"),
+    ("p", "b"),  # Arabic has no p: Mopti = موبتي
+    ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("ck", "k"), ("q", "k"),
+)  # fmt: skip
+_SOFT_C_RE = re.compile(r"c(?=[eiy])")
+_SILENT_E_RE = re.compile(r"(?<=[a-z]{3}[^aeiouy])e$")  # silent final e: Mourabitoune
+_VOWEL_RULES: Final = (("ou", "u"), ("oo", "u"), ("w", "u"), ("ee", "i"), ("y", "i"), ("o", "u"))
+_FINAL_H_RE = re.compile(r"(?<=[aiu])h$")  # Fatimah = Fatima = فاطمة
 
 
 def _fold(name: str) -> tuple[str, bool]:
@@ -211,10 +198,12 @@ def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
     return out, arabic
 
 
-_E_RE = re.compile(r"e")
 _DOUBLE_RE = re.compile(r"(.)\1+")
+_VOWELS_RE = re.compile(r"[aiu]")
+_FINAL_AT_RE = re.compile(r"(?<=.)at$")  # taa marbuta: Jamaat = جماعة
 
 
+@lru_cache(maxsize=262144)
 def phonetic(token: str, e: str = "a") -> str:
     """Fold one ASCII token onto the matching alphabet (see the module docstring).
 
@@ -222,14 +211,25 @@ def phonetic(token: str, e: str = "a") -> str:
     Khalid): it becomes ``a`` by default and ``i`` with ``e="i"``.
     """
     s = token
-    for pattern, repl in _PHONETIC_RULES:
-        s = pattern.sub(repl, s)
-    return _DOUBLE_RE.sub(r"\1", _E_RE.sub(e, s))
+    for old, new in _LITERAL_RULES:
+        if old in s:
+            s = s.replace(old, new)
+    if "c" in s:
+        s = _SOFT_C_RE.sub("s", s).replace("c", "k")
+    if s.endswith("e"):
+        s = _SILENT_E_RE.sub("", s)
+    for old, new in _VOWEL_RULES:
+        if old in s:
+            s = s.replace(old, new)
+    if s.endswith("h"):
+        s = _FINAL_H_RE.sub("", s)
+    return _DOUBLE_RE.sub(r"\1", s.replace("e", e))
 
 
+@lru_cache(maxsize=262144)
 def skeleton(phon: str) -> str:
     """Consonant skeleton of a phonetic token: ``muhamad`` -> ``mhmd``."""
-    return re.sub(r"[aiu]", "", re.sub(r"(?<=.)at$", "a", phon))
+    return _VOWELS_RE.sub("", _FINAL_AT_RE.sub("a", phon))
 
 
 def coarse(phon: str) -> str:
