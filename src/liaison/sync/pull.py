@@ -95,7 +95,15 @@ def pull(
     page_size: int = 1000,
     progress: Progress | None = None,
     client: PeerClient | None = None,
+    rescan: bool = False,
 ) -> SyncReport:
+    """Pull every readable collection of ``peer`` from its checkpoint on.
+
+    ``rescan`` reads from the beginning instead: objects released to us only after
+    our checkpoint passed them (a consent granted later) have an older ``date_added``
+    and an incremental pull never sees them; a rescan stores them (the rest are
+    duplicates) and moves the checkpoint as usual.
+    """
     node = exchange.node
     party = node.store.party(peer.party)
     report = SyncReport(peer.party)
@@ -110,7 +118,7 @@ def pull(
                 continue
             if peer.collections and cid not in peer.collections:
                 continue
-            since = checkpoint(node.store, peer.party, cid)
+            since = None if rescan else checkpoint(node.store, peer.party, cid)
             next_token: str | None = None
             while True:
                 objs, more, next_token, last_added = c.objects_page(
