@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
@@ -16,16 +18,17 @@ __all__ = ["AuditEvents", "audit_log"]
 _LOGS = threading.local()
 
 
-def audit_log(node: Node) -> AuditLog:
-    """This thread's audit log over the node's store connection (same transactions)."""
-    logs: dict[int, AuditLog] = getattr(_LOGS, "logs", None) or {}
-    _LOGS.logs = logs
-    conn = node.store.raw_connection()
-    log = logs.get(id(conn))
-    if log is None or log.connection is not conn:
-        log = AuditLog(conn, signing_key=node.key)
-        logs[id(conn)] = log
-    return log
+@contextlib.contextmanager
+def audit_log(node: Node) -> Iterator[AuditLog]:
+    """The node's audit log on this thread's store connection (same transactions)."""
+    with node.store.connection() as conn:
+        logs: dict[int, AuditLog] = getattr(_LOGS, "logs", None) or {}
+        _LOGS.logs = logs
+        log = logs.get(id(conn))
+        if log is None or log.connection is not conn:
+            log = AuditLog(conn, signing_key=node.key)
+            logs[id(conn)] = log
+        yield log
 
 
 def _ref(obj: Any) -> tuple[ObjectRef, ...]:
@@ -42,7 +45,8 @@ class AuditEvents:
 
     def _append(self, entries: list[AuditEntry]) -> None:
         if entries:
-            audit_log(self.node).append_many(entries)
+            with audit_log(self.node) as log:
+                log.append_many(entries)
 
     def stored(
         self,

@@ -81,6 +81,15 @@ class Store(abc.ABC):
         """This thread's connection, for modules that keep their own tables in the store."""
         return self._connection()
 
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A sqlite3-style connection for modules with their own tables (the audit log).
+
+        Inside a write of this store (``add_objects(within=…)``) it is the very
+        connection of that transaction.
+        """
+        yield self._connection()
+
     # --- plumbing ---------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)

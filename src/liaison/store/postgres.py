@@ -18,6 +18,7 @@ import psycopg_pool
 
 from liaison.errors import ConflictError, StorageError
 from liaison.store.base import Store
+from liaison.store.compat import PgSqliteCompat
 
 __all__ = ["PostgresStore"]
 
@@ -71,6 +72,7 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 20) -> None:
         self.url = url
         self._held = threading.local()
+        self._compats: dict[int, PgSqliteCompat] = {}
         try:
             self.pool = psycopg_pool.ConnectionPool(
                 url,
@@ -98,7 +100,27 @@ class PostgresStore(Store):
         return conn
 
     def raw_connection(self) -> Any:
-        return self._connection()
+        return PgSqliteCompat(self._connection())
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        owned = getattr(self._held, "conn", None) is None
+        with self._checkout() as conn:
+            try:
+                yield self._compat(conn)
+                if owned:
+                    conn.commit()
+            except BaseException:
+                if owned:
+                    with contextlib.suppress(Exception):
+                        conn.rollback()
+                raise
+
+    def _compat(self, conn: Any) -> PgSqliteCompat:
+        compat = self._compats.get(id(conn))
+        if compat is None or compat.pg is not conn:
+            compat = self._compats[id(conn)] = PgSqliteCompat(conn)
+        return compat
 
     @contextlib.contextmanager
     def _checkout(self) -> Iterator[Any]:

@@ -52,23 +52,26 @@ class SyncReport:
 def _gossip(exchange: Exchange, peer: Peer, public_key: str, c: PeerClient) -> None:
     """Check the partner's signed audit head against the one we kept; stop on an alarm."""
     node = exchange.node
-    log = audit_log(node)
-    gossip = Gossip(log.connection, log, actor="sync")
-    if gossip.peer_blocked(peer.party):
-        ids = ", ".join(str(a.id) for a in gossip.open_alarms(peer.party))
-        raise PeerError(
-            f"sync with {peer.party} is stopped by audit alarm {ids}: "
-            f"check it, then `liaison audit ack {node.home} ID`"
-        )
+    with audit_log(node) as log:
+        gossip = Gossip(log.connection, log, actor="sync")
+        if gossip.peer_blocked(peer.party):
+            ids = ", ".join(str(a.id) for a in gossip.open_alarms(peer.party))
+            raise PeerError(
+                f"sync with {peer.party} is stopped by audit alarm {ids}: "
+                f"check it, then `liaison audit ack {node.home} ID`"
+            )
+        prev = gossip.peer_head(peer.party)
     if not public_key:
         raise PeerError(f"party {peer.party} has no pinned public key: cannot check its log")
     head = SignedTreeHead.from_dict(c.get_json("liaison/audit/head"))
-    prev = gossip.peer_head(peer.party)
     proof: tuple[bytes, ...] = ()
     if prev is not None and 0 < prev.size < head.size:
         got = c.get_json("liaison/audit/consistency", {"first": prev.size, "second": head.size})
         proof = ConsistencyProof.from_dict(got).path
-    result = gossip.observe(peer.party, head, proof, public_key)
+    with audit_log(node) as log:
+        result = Gossip(log.connection, log, actor="sync").observe(
+            peer.party, head, proof, public_key
+        )
     if not result.ok:
         raise PeerError(f"{peer.party}: audit alarm ({result.kind}): {result.reason}")
 

@@ -84,9 +84,9 @@ def liaison_routes(t: Any) -> list[Route]:
         await t.party(request)
 
         def current() -> Any:
-            log = audit_log(node)
-            head = log.latest_head()
-            return head if head is not None and head.size == log.size() else log.tree_head()
+            with audit_log(node) as log:
+                head = log.latest_head()
+                return head if head is not None and head.size == log.size() else log.tree_head()
 
         head = await run_in_threadpool(current)
         return _json(head.to_dict())
@@ -94,7 +94,12 @@ def liaison_routes(t: Any) -> list[Route]:
     async def audit_consistency(request: Request) -> Response:
         await t.party(request)
         first, second = _int(request, "first"), _int(request, "second")
-        proof = await run_in_threadpool(lambda: audit_log(node).consistency_proof(first, second))
+
+        def consistency() -> Any:
+            with audit_log(node) as log:
+                return log.consistency_proof(first, second)
+
+        proof = await run_in_threadpool(consistency)
         return _json(proof.to_dict())
 
     async def audit_inclusion(request: Request) -> Response:
@@ -102,7 +107,12 @@ def liaison_routes(t: Any) -> list[Route]:
         if not party.internal:
             raise DeniedError("inclusion proofs are for this node's own auditors")
         seq, size = _int(request, "seq"), _int(request, "size")
-        proof = await run_in_threadpool(lambda: audit_log(node).inclusion_proof(seq, size))
+
+        def inclusion() -> Any:
+            with audit_log(node) as log:
+                return log.inclusion_proof(seq, size)
+
+        proof = await run_in_threadpool(inclusion)
         return _json(proof.to_dict())
 
     g = _guard
