@@ -38,6 +38,10 @@ _BASE64_RE = re.compile(
 _MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
 _NO_KINDS: dict[str, str] = {}
+_EXTREF_KEYS = frozenset({"source_name", "description", "url", "hashes", "external_id"})
+_SKIP = frozenset({"external_references"})
+_SKIP_OBSERVED = frozenset({"external_references", "objects"})
+_SKIP_SCO: frozenset[str] = frozenset()
 _LISTS_CHECKED_ELSEWHERE = frozenset(
     {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
 )
@@ -223,6 +227,8 @@ def _check_external_references(refs: object, out: list[str]) -> None:
                 out.append(f"external_references[{i}].{key} must be a string")
         if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
             out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
+        if not ref.keys() <= _EXTREF_KEYS:  # custom keys may hold references
+            _check_nested_dict("external_references", i, ref, 2, out)
 
 
 def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
@@ -337,7 +343,9 @@ def _kind_of(key: str) -> int:
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
     """Property names, reserved names and every reference, however deeply nested."""
     targets = REF_TARGETS.get(type_, _NO_TARGETS)
-    skip_objects = type_ == "observed-data"
+    # Containers not walked here: the deprecated observed-data ``objects`` (local refs,
+    # not identifiers) and external_references (walked by their own check).
+    skip = _SKIP_OBSERVED if type_ == "observed-data" else _SKIP_SCO if category == _SCO else _SKIP
     own_checks = PROPERTY_KINDS.get(type_) or _NO_KINDS
     names = _GOOD_NAMES
     for key, value in obj.items():
@@ -364,7 +372,9 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                         and key not in _LISTS_CHECKED_ELSEWHERE
                     ):
                         out.append(f"{key} is an empty list (omit the property instead)")
-                elif not (skip_objects and key == "objects"):
+                elif key in skip:
+                    pass
+                else:
                     _check_nested(key, value, 1, out)
         elif kind == _REF:
             if not isinstance(value, str) or ID_RE.match(value) is None:

@@ -212,6 +212,12 @@ CASES: list[tuple[str, str, Callable[[Obj], None], str]] = [
         "external_references[0] needs a 'source_name' string",
     ),
     (
+        "custom ref in external reference",
+        "indicator",
+        _set(external_references=[{"source_name": "x", "x_owner_ref": "nobody"}]),
+        "external_references[0].x_owner_ref 'nobody' is not an identifier",
+    ),
+    (
         "external references empty",
         "indicator",
         _set(external_references=[]),
