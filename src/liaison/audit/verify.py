@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ StoredObjects = Callable[[], Iterable[tuple[str, str | None, str]]]
 
 MAX_PROBLEMS = 1000
 _CHUNK = 8192
-_MASK = (1 << 64) - 1
+_P = 65521  # fingerprint of the object index: sums stay far below 2**63 in SQLite
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ class _Walk:
         self.stack: list[bytes] = []  # perfect-subtree roots, levels implied by ``pos``
         self.flag = -1  # last leaf position already named in a problem
         self.pos = 0
-        self.refs_sum = 0
-        self.refs_count = 0
+        self.refs = [0, 0, 0, 0]  # count, sum(ref), sum(seq), sum((ref % P) * (seq % P))
         self.stray_nodes = 0
 
     # --- rare paths -----------------------------------------------------------------
@@ -195,9 +195,13 @@ class _Walk:
         if not isinstance(refs, list):
             return
         refs = [r for r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
+        fingerprint = self.refs
         for object_id in {r["id"] for r in refs}:
-            self.refs_sum = (self.refs_sum + hash((ref_key(object_id), seq))) & _MASK
-            self.refs_count += 1
+            key = ref_key(object_id)
+            fingerprint[0] += 1
+            fingerprint[1] += key
+            fingerprint[2] += seq
+            fingerprint[3] += (key % _P) * (seq % _P)
         if not self.objects:
             return
         for ref in refs:
@@ -251,75 +255,92 @@ class _Walk:
             _check_heads_at(p + 1, _fold_hashes(stack), self.by_size, self.report)
 
     def run(self) -> None:
+        cursor = self.conn.execute(
+            "SELECT seq, body, leaf, time, actor, action FROM audit_entries ORDER BY seq"
+        )
+        while chunk := cursor.fetchmany(_CHUNK):
+            self.chunk(chunk)
+        trailing = self.conn.execute(
+            "SELECT count(*) FROM audit_nodes WHERE key >= ?", (self.pos << 6,)
+        ).fetchone()[0]
+        self.stray_nodes += int(trailing)
+
+    # --- the hot loop ------------------------------------------------------------------
+    def chunk(self, chunk: list[Any]) -> None:
         sha256 = hashlib.sha256
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         by_size = self.by_size
         stack = self.stack
-        cursor = self.conn.execute(
-            "SELECT seq, body, leaf, time, actor, action FROM audit_entries ORDER BY seq"
-        )
-        while chunk := cursor.fetchmany(_CHUNK):
-            if chunk[0][0] != self.pos:
-                self.gap(chunk[0][0])
-            keys, hashes = self.nodes_for(chunk[0][0], chunk[-1][0])
-            n_keys = len(keys)
-            ni = 0
-            for seq, body, stored_leaf, time, actor, action in chunk:
-                if body.__class__ is not bytes:  # someone stored another SQL type
-                    body = _as_bytes(body)
-                if seq != self.pos:
-                    self.gap(seq)
-                    ni = 0 if not keys else bisect_left(keys, seq << 6)
-                leaf = sha256(b"\x00" + body).digest()
-                if leaf != stored_leaf:
-                    self.report.add(
-                        "changed-row",
-                        f"row seq {seq} was changed: its content no longer matches its leaf hash",
-                        seq,
-                    )
-                    self.flag = seq
-                try:
-                    doc = loads(body)
-                except decode_error:
-                    doc = None
-                if (
-                    doc.__class__ is not dict
-                    or doc.get("seq") != seq
-                    or doc.get("time") != time
-                    or doc.get("actor") != actor
-                    or doc.get("action") != action
-                ):
-                    self.bad_row(seq, doc, time, actor, action)
-                if doc.__class__ is dict and doc.get("objects"):
-                    self.object_refs(seq, doc["objects"])
-                # push the leaf: merge one node per trailing 1 bit of seq
-                value = leaf
-                level = 0
-                p = seq
-                while p & 1:
-                    level += 1
-                    p >>= 1
-                    value = sha256(b"\x01" + stack.pop() + value).digest()
-                    key = (seq << 6) | level
-                    while ni < n_keys and keys[ni] < key:
-                        self.stray_nodes += 1
-                        ni += 1
-                    if ni < n_keys and keys[ni] == key:
-                        if hashes[ni] != value:
-                            self.node_problem(seq - (1 << level) + 1, seq, missing=False)
-                        ni += 1
-                    else:
-                        self.node_problem(seq - (1 << level) + 1, seq, missing=True)
-                stack.append(value)
-                self.pos = seq + 1
-                if self.pos in by_size:
-                    _check_heads_at(self.pos, _fold_hashes(stack), by_size, self.report)
-            self.stray_nodes += n_keys - ni
-        trailing = self.conn.execute(
-            "SELECT count(*) FROM audit_nodes WHERE key >= ?", (self.pos << 6,)
-        ).fetchone()[0]
-        self.stray_nodes += int(trailing)
+        objects = self.objects
+        fingerprint = self.refs
+        crc32 = zlib.crc32
+        if chunk[0][0] != self.pos:
+            self.gap(chunk[0][0])
+        keys, hashes = self.nodes_for(chunk[0][0], chunk[-1][0])
+        n_keys = len(keys)
+        ni = 0
+        for seq, body, stored_leaf, time, actor, action in chunk:
+            if body.__class__ is not bytes:  # someone stored another SQL type
+                body = _as_bytes(body)
+            if seq != self.pos:
+                self.gap(seq)
+                ni = 0 if not keys else bisect_left(keys, seq << 6)
+            leaf = sha256(b"\x00" + body).digest()
+            if leaf != stored_leaf:
+                self.report.add(
+                    "changed-row",
+                    f"row seq {seq} was changed: its content no longer matches its leaf hash",
+                    seq,
+                )
+                self.flag = seq
+            try:
+                doc = loads(body)
+            except decode_error:
+                doc = None
+            if (
+                doc.__class__ is not dict
+                or doc.get("seq") != seq
+                or doc.get("time") != time
+                or doc.get("actor") != actor
+                or doc.get("action") != action
+            ):
+                self.bad_row(seq, doc, time, actor, action)
+            refs = doc.get("objects") if doc.__class__ is dict else None
+            if refs:
+                ref = refs[0] if refs.__class__ is list and len(refs) == 1 else None
+                oid = ref.get("id") if ref.__class__ is dict else None
+                if oid.__class__ is str and not objects:  # the common case, inline
+                    key = crc32(oid.encode())
+                    fingerprint[0] += 1
+                    fingerprint[1] += key
+                    fingerprint[2] += seq
+                    fingerprint[3] += (key % _P) * (seq % _P)
+                else:
+                    self.object_refs(seq, refs)
+            # push the leaf: merge one node per trailing 1 bit of seq
+            value = leaf
+            level = 0
+            p = seq
+            while p & 1:
+                level += 1
+                p >>= 1
+                value = sha256(b"\x01" + stack.pop() + value).digest()
+                key = (seq << 6) | level
+                while ni < n_keys and keys[ni] < key:
+                    self.stray_nodes += 1
+                    ni += 1
+                if ni < n_keys and keys[ni] == key:
+                    if hashes[ni] != value:
+                        self.node_problem(seq - (1 << level) + 1, seq, missing=False)
+                    ni += 1
+                else:
+                    self.node_problem(seq - (1 << level) + 1, seq, missing=True)
+            stack.append(value)
+            self.pos = seq + 1
+            if self.pos in by_size:
+                _check_heads_at(self.pos, _fold_hashes(stack), by_size, self.report)
+        self.stray_nodes += n_keys - ni
 
 
 def _as_bytes(value: object) -> bytes:
@@ -377,11 +398,12 @@ def verify_log(
         report.warnings.append(
             f"entries {latest.size}..{pos - 1} are not yet covered by a signed tree head"
         )
-    table_sum = table_count = 0
-    for key, seq in conn.execute("SELECT ref, seq FROM audit_refs"):
-        table_sum = (table_sum + hash((key, seq))) & _MASK
-        table_count += 1
-    if (table_sum, table_count) != (walk.refs_sum, walk.refs_count):
+    table = conn.execute(
+        "SELECT count(*), coalesce(sum(ref), 0), coalesce(sum(seq), 0),"
+        " coalesce(sum((ref % ?) * (seq % ?)), 0) FROM audit_refs",
+        (_P, _P),
+    ).fetchone()
+    if list(table) != walk.refs:
         report.add(
             "index-mismatch",
             "the object index (audit_refs) does not match the entries: `show --object` "

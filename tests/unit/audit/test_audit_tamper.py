@@ -10,10 +10,18 @@ from audit_support import MakeEntries, stix_id
 
 from liaison.audit import AuditEntry, AuditLog, ObjectRef, VerifyReport
 from liaison.audit import merkle as M
+from liaison.audit import verify as verify_module
 from liaison.audit.log import node_key
 from liaison.signing import SigningKey
 
 N = 40
+
+
+@pytest.fixture(autouse=True, params=[8192, 8], ids=["one-chunk", "chunks-of-8"])
+def chunk_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run every case with the log read in one chunk and in many small ones."""
+    monkeypatch.setattr(verify_module, "_CHUNK", request.param)
+    return int(request.param)
 
 
 @pytest.fixture
