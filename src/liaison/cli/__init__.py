@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.sync",
     "liaison.cli.demo",
     "liaison.cli.policy",
+    "liaison.cli.search",
 )
 
 

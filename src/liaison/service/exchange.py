@@ -14,6 +14,7 @@ import orjson
 from liaison.errors import DeniedError, InvalidInputError, NotFoundError, SignatureError
 from liaison.node import Node
 from liaison.service.pagination import make_token, query_fingerprint, read_token
+from liaison.service.search import searchable_text
 from liaison.stix import object_version, parse_timestamp, validate_object
 from liaison.store import (
     VERSION_ALL,
@@ -259,6 +260,7 @@ class Exchange:
                     handling=verdict.handling,
                     origins=verdict.origins,
                     received_from="" if party.internal else party.identity_id,
+                    search_text=searchable_text(obj),
                 )
             )
         if news:

@@ -31,6 +31,23 @@ from liaison.store.model import (
 
 __all__ = ["Store", "format_us", "now_us"]
 
+_COLUMN_NAMES = (
+    "seq",
+    "collection_id",
+    "id",
+    "type",
+    "spec_version",
+    "version",
+    "date_added",
+    "date_added_us",
+    "body",
+    "sha256",
+    "handling",
+    "origins",
+    "received_from",
+)
+#: The columns of an ``ObjectRow``, prefixed with the alias ``o`` (for joins).
+O_COLUMNS = ", ".join(f"o.{c}" for c in _COLUMN_NAMES)
 _OBJECT_COLUMNS = (
     "seq, collection_id, id, type, spec_version, version, date_added, date_added_us, body, "
     "sha256, handling, origins, received_from"
@@ -345,8 +362,8 @@ class Store(abc.ABC):
                     self._sql(
                         "INSERT INTO objects (collection_id, id, type, spec_version, version,"
                         " version_us, vkey, date_added, date_added_us, is_first, is_last, body,"
-                        " sha256, handling, origins, received_from)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                        " sha256, handling, origins, received_from, search_text)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     ),
                     (
                         collection_id,
@@ -365,6 +382,7 @@ class Store(abc.ABC):
                         orjson.dumps(o.handling).decode(),
                         orjson.dumps(list(o.origins)).decode(),
                         o.received_from,
+                        o.search_text,
                     ),
                 )
                 out.append((date_added, True))
@@ -405,6 +423,23 @@ class Store(abc.ABC):
         )
         with self._read() as cur:
             cur.execute(self._sql(sql), args)
+            return [self._row(r) for r in cur.fetchall()]
+
+    @abc.abstractmethod
+    def _search_sql(
+        self, collection_ids: Sequence[str], terms: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        """SQL and arguments selecting matching latest rows (``o.`` columns), best first."""
+
+    def search(
+        self, collection_ids: Sequence[str], terms: Sequence[str], *, limit: int, offset: int = 0
+    ) -> list[ObjectRow]:
+        """Latest versions in these collections whose text has every (folded) term."""
+        if not collection_ids or not terms:
+            return []
+        sql, args = self._search_sql(collection_ids, terms)
+        with self._read() as cur:
+            cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
             return [self._row(r) for r in cur.fetchall()]
 
     def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:

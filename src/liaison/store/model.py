@@ -72,6 +72,7 @@ class NewObject:
     handling: dict[str, Any] = field(default_factory=dict)
     origins: tuple[str, ...] = ()
     received_from: str = ""
+    search_text: str = ""
 
 
 @dataclass(frozen=True)

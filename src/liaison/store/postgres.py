@@ -17,7 +17,7 @@ import psycopg
 import psycopg_pool
 
 from liaison.errors import ConflictError, StorageError
-from liaison.store.base import Store
+from liaison.store.base import O_COLUMNS, Store
 from liaison.store.compat import PgSqliteCompat
 
 __all__ = ["PostgresStore"]
@@ -59,7 +59,17 @@ _V1: tuple[str, ...] = (
         PRIMARY KEY (kind, key))""",
 )
 
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1),)
+_V2: tuple[str, ...] = (
+    "ALTER TABLE objects ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+    """ALTER TABLE objects ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple', search_text) || to_tsvector('french', search_text)
+        || to_tsvector('english', search_text)) STORED""",
+    "CREATE INDEX objects_search ON objects USING GIN (search)",
+)
+
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
+
+_TERM = "(to_tsquery('simple', ?) || to_tsquery('french', ?) || to_tsquery('english', ?))"
 
 _PW = re.compile(r"(://[^:/@]+:)[^@]*@")
 
@@ -168,6 +178,19 @@ class PostgresStore(Store):
                 with contextlib.suppress(Exception):
                     conn.rollback()
                 raise
+
+    def _search_sql(
+        self, collection_ids: Sequence[str], terms: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        query = " && ".join([_TERM] * len(terms))
+        marks = ",".join("?" * len(collection_ids))
+        sql = (
+            f"SELECT {O_COLUMNS} FROM objects o WHERE o.search @@ ({query})"
+            f" AND o.is_last = 1 AND o.collection_id IN ({marks})"
+            f" ORDER BY ts_rank(o.search, ({query})) DESC, o.seq"
+        )
+        targs = [t for t in terms for _ in range(3)]
+        return sql, [*targs, *collection_ids, *targs]
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from liaison.errors import StorageError
-from liaison.store.base import Store
+from liaison.store.base import O_COLUMNS, Store
 
 __all__ = ["SqliteStore"]
 
@@ -50,8 +50,20 @@ _V1: tuple[str, ...] = (
 )
 
 
+_V2: tuple[str, ...] = (
+    "ALTER TABLE objects ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+    """CREATE VIRTUAL TABLE objects_fts USING fts5(
+        search_text, content='objects', content_rowid='seq',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER objects_fts_insert AFTER INSERT ON objects BEGIN
+        INSERT INTO objects_fts(rowid, search_text) VALUES (new.seq, new.search_text); END""",
+    """CREATE TRIGGER objects_fts_delete AFTER DELETE ON objects BEGIN
+        INSERT INTO objects_fts(objects_fts, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text); END""",
+)
+
 #: Versioned schema changes, applied in order by ``liaison migrate``.
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
 
 
 class SqliteStore(Store):
@@ -95,6 +107,18 @@ class SqliteStore(Store):
 
     def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
         return MIGRATIONS
+
+    def _search_sql(
+        self, collection_ids: Sequence[str], terms: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        match = " ".join(f'"{t}"' for t in terms)  # terms are \w+ words: safe to quote
+        marks = ",".join("?" * len(collection_ids))
+        sql = (
+            f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.rowid"
+            f" WHERE objects_fts MATCH ? AND o.is_last = 1 AND o.collection_id IN ({marks})"
+            " ORDER BY f.rank, o.seq"
+        )
+        return sql, [match, *collection_ids]
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")

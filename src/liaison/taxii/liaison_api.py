@@ -18,9 +18,10 @@ from starlette.routing import Route
 from liaison.errors import DeniedError, InvalidInputError
 from liaison.service import documents
 from liaison.service.events import audit_log
+from liaison.service.search import search
 from liaison.sync.receipts import verify_receipt
 from liaison.taxii.body import read_json
-from liaison.taxii.media import check_content_type
+from liaison.taxii.media import TAXII, check_content_type
 
 __all__ = ["liaison_routes"]
 
@@ -115,8 +116,19 @@ def liaison_routes(t: Any) -> list[Route]:
         proof = await run_in_threadpool(inclusion)
         return _json(proof.to_dict())
 
+    async def get_search(request: Request) -> Response:
+        party = await t.party(request)
+        query = request.query_params.get("q", "")
+        limit = min(
+            max(_int(request, "limit") if "limit" in request.query_params else 50, 1), t.max_page
+        )
+        hits = await run_in_threadpool(lambda: search(t.ex, party, query, limit=limit))
+        head = b'{"objects":[' + b",".join(body for _, body in hits) + b"]}"
+        return Response(head, media_type=TAXII)
+
     g = _guard
     return [
+        Route(f"{root}/search/", g(get_search), methods=["GET"]),
         Route(f"{root}/receipts/", g(post_receipt), methods=["POST"]),
         Route(f"{root}/agreements/", g(get_agreements), methods=["GET"]),
         Route(f"{root}/agreements/", g(post_agreement), methods=["POST"]),

@@ -26,10 +26,16 @@ C = "c0ffee00-0000-4000-8000-000000000001"
 def _obj(oid: str, version_us: int | None, n: int = 0) -> NewObject:
     body = orjson.dumps({"id": oid, "n": n, "v": version_us})
     return NewObject(
-        id=oid, type=oid.split("--")[0], spec_version="2.1",
-        version=None if version_us is None else f"v{version_us}", version_us=version_us,
-        body=body, sha256=hashlib.sha256(body).hexdigest(), handling={"h": {}},
-        origins=("identity--x",) if n % 2 else (), received_from="",
+        id=oid,
+        type=oid.split("--")[0],
+        spec_version="2.1",
+        version=None if version_us is None else f"v{version_us}",
+        version_us=version_us,
+        body=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        handling={"h": {}},
+        origins=("identity--x",) if n % 2 else (),
+        received_from="",
     )
 
 
@@ -53,8 +59,9 @@ def test_collections(store: Store, coll: str) -> None:
 
 
 def test_parties_and_permissions(store: Store, coll: str) -> None:
-    p = PartyRecord("MR", "identity--1", False, "h" * 64,
-                    permissions=(Permission(coll, True, False),))
+    p = PartyRecord(
+        "MR", "identity--1", False, "h" * 64, permissions=(Permission(coll, True, False),)
+    )
     store.add_party(p)
     got = store.party("MR")
     assert got.can_read(coll) and not got.can_write(coll)
@@ -86,8 +93,9 @@ def test_versions_first_last_and_idempotency(store: Store, coll: str) -> None:
     # An old version arriving late never becomes the latest.
     store.add_objects(coll, [_obj(oid, 50)])
     assert [r.version for r in store.query_objects(ObjectQuery(coll))] == ["v300"]
-    assert [r.version for r in store.query_objects(ObjectQuery(coll, versions=("first",)))] \
-        == ["v50"]
+    assert [r.version for r in store.query_objects(ObjectQuery(coll, versions=("first",)))] == [
+        "v50"
+    ]
 
 
 def test_versionless_objects_are_idempotent(store: Store, coll: str) -> None:
@@ -111,8 +119,9 @@ def test_filters_and_pagination(store: Store, coll: str) -> None:
     cut = rows[4].date_added_us
     after = store.query_objects(ObjectQuery(coll, added_after_us=cut, limit=100))
     assert len(after) == 20
-    assert store.query_objects(ObjectQuery(coll, version_us=(1003,), versions=("x",)))[0].id \
-        == _ind(3)
+    assert store.query_objects(ObjectQuery(coll, version_us=(1003,), versions=("x",)))[
+        0
+    ].id == _ind(3)
     assert store.count_objects(coll) == 25
     assert {r.id for r in store.latest_by_ids([_ind(1), _ind(2)])} == {_ind(1), _ind(2)}
     assert store.query_objects(ObjectQuery(coll, ids=(_ind(1),)))[0].origins == ("identity--x",)
@@ -173,3 +182,34 @@ def test_migrations_are_idempotent(store: Store) -> None:
     assert v >= 1 and store.pending_migrations() == []
     assert store.migrate() == []
     assert store.schema_version() == v
+
+
+def test_full_text_search_folds_and_ranks(store: Store, coll: str) -> None:
+    from dataclasses import replace
+
+    from liaison.service.search import fold, query_terms
+
+    texts = {
+        1: "Saïd Chanegriha, chef d'état-major de l'ANP",
+        2: "الفريق أول سعيد شنقريحة",
+        3: "Convoy near Bordj Badji Mokhtar",
+    }
+    store.add_objects(
+        coll, [replace(_obj(_ind(i), 1, i), search_text=fold(t)) for i, t in texts.items()]
+    )
+    other = "c0ffee00-0000-4000-8000-000000000002"
+    store.add_collection(Collection(other, "other"))
+    store.add_objects(other, [replace(_obj(_ind(9), 1), search_text=fold("Chanegriha"))])
+
+    def ids(q: str, colls: list[str] | None = None) -> set[str]:
+        rows = store.search(colls or [coll], query_terms(q), limit=10)
+        return {r.id for r in rows}
+
+    assert ids("chanegriha") == {_ind(1)}
+    assert ids("SAID CHANEGRIHA") == {_ind(1)}  # diacritics and case folded
+    assert ids("etat-major") == {_ind(1)}
+    assert ids("سعيد") == {_ind(2)}
+    assert ids("شنقريحه") == {_ind(2)}  # ta marbuta folded
+    assert ids("bordj mokhtar") == {_ind(3)}
+    assert ids("bordj nowhere") == set()
+    assert ids("chanegriha", [coll, other]) == {_ind(1), _ind(9)}

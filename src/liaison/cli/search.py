@@ -1,0 +1,52 @@
+"""``liaison search DIR QUERY``: full-text search, as a party would see it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import orjson
+
+from liaison.cli._common import add_home, emit_json, open_node
+from liaison.service import build_exchange
+from liaison.service.search import search
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("search", help="full-text search of reports, notes and names")
+    add_home(p)
+    p.add_argument("query")
+    p.add_argument(
+        "--party",
+        help="see only what this party may see (default: the node's"
+        " own view, through an internal party)",
+    )
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+
+def _operator(node: Any) -> Any:
+    for p in node.store.parties():
+        if p.internal and not p.disabled:
+            return p
+    party, _ = node.add_party("operator", internal=True)
+    return party
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    node = open_node(args)
+    party = node.store.party(args.party) if args.party else _operator(node)
+    hits = search(build_exchange(node), party, args.query, limit=max(1, min(args.limit, 500)))
+    node.close()
+    if args.json:
+        emit_json([orjson.loads(body) for _, body in hits])
+        return 0
+    for row, body in hits:
+        obj = orjson.loads(body)
+        print(f"{row.type:<14} {obj.get('name', row.id)}  ({row.id}, {row.date_added})")
+    if not hits:
+        print("no match")
+    return 0
