@@ -12,10 +12,12 @@ Usage::
     [(e.type, e.text, e.spans) for e in draft.entities]
     load_organizations()[0].acronyms  # ("JNIM", "GSIM")
 
-Drafts are local and unmarked; nothing here shares anything.
+Models, gazetteer and tables load lazily, once per process; call ``preload()`` at server
+start to pay that cost (a few seconds) up front. Drafts are local and unmarked; nothing
+here shares anything.
 """
 
-from liaison.extract.draft import MAX_TEXT_CHARS, Draft, Entity, Span, extract_text
+from liaison.extract.draft import MAX_TEXT_CHARS, Draft, Entity, Span, extract_text, preload
 from liaison.extract.lang import detect_language
 from liaison.extract.lexicon import OrgEntry, Place, load_organizations, load_places
 from liaison.extract.text import normalize_arabic
@@ -32,4 +34,5 @@ __all__ = [
     "load_organizations",
     "load_places",
     "normalize_arabic",
+    "preload",
 ]

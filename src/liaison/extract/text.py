@@ -75,14 +75,11 @@ class Token:
     start: int
     end: int
     key: str
+    arabic: bool = False
 
     @property
     def capitalized(self) -> bool:
         return self.text[:1].isupper()
-
-    @property
-    def arabic(self) -> bool:
-        return is_arabic(self.text)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -90,7 +87,9 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     for match in re.finditer(r"[\w\u0610-\u061a\u064b-\u065f\u0670]+", text):
         word = match.group()
-        tokens.append(Token(word, match.start(), match.end(), normalize(word)))
+        arabic = is_arabic(word)
+        key = normalize_arabic(word) if arabic else normalize_latin(word)
+        tokens.append(Token(word, match.start(), match.end(), key, arabic))
     return tokens
 
 

@@ -226,3 +226,17 @@ def test_speed_once_models_are_loaded(fr_draft: Draft) -> None:
     # The target is 50 ms on an idle machine (see docs/extract.md); the bound here is
     # loose because the test machine is shared.
     assert per_page < 0.5
+
+
+def test_preload_then_entities_serialise() -> None:
+    from liaison.extract import preload
+    from liaison.extract.models import loaded_models
+
+    preload(("fr", "ar"))
+    assert "fr" in loaded_models()
+    draft = extract_text(AR, document_date=DOC_DATE)
+    out = draft.to_dict()
+    assert out["lang"] == "ar"
+    assert {e["type"] for e in out["entities"]} >= {"person", "organization", "place", "date"}
+    ids = {o["id"] for o in out["bundle"]["objects"]}
+    assert all(e["stix_id"] in ids for e in out["entities"] if e["type"] != "date")
