@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-__all__ = ["write"]
+__all__ = ["ensure_tables", "write"]
+
+
+def ensure_tables(conn: sqlite3.Connection, tables: Sequence[str], schema: Sequence[str]) -> None:
+    """Run ``schema`` (``CREATE ... IF NOT EXISTS``) unless every table already exists.
+
+    Checking first keeps readers (``audit show``) from taking the write lock.
+    """
+    marks = ",".join("?" * len(tables))
+    row = conn.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
+        tuple(tables),
+    ).fetchone()
+    if row[0] == len(tables):
+        return
+    with write(conn):
+        for statement in schema:
+            conn.execute(statement)
 
 
 @contextmanager

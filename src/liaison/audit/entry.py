@@ -31,6 +31,7 @@ import orjson
 from liaison.errors import InvalidInputError
 
 __all__ = [
+    "STORES_CONTENT",
     "Action",
     "AuditEntry",
     "AuditRecord",
@@ -75,8 +76,9 @@ class Action(StrEnum):
     ALARM_ACKNOWLEDGED = "audit.alarm_acknowledged"
 
 
-_NEEDS_HASH = {Action.OBJECT_CREATED.value, Action.OBJECT_RECEIVED.value}
-_NEEDS_OBJECTS = _NEEDS_HASH | {Action.OBJECT_RELEASED.value, Action.RELEASE_REFUSED.value}
+STORES_CONTENT = frozenset({Action.OBJECT_CREATED.value, Action.OBJECT_RECEIVED.value})
+"""Actions whose object references vouch for what the store keeps (``verify`` checks them)."""
+_NEEDS_OBJECTS = STORES_CONTENT | {Action.OBJECT_RELEASED.value, Action.RELEASE_REFUSED.value}
 
 
 def ref_key(object_id: str) -> int:
@@ -217,7 +219,7 @@ class AuditEntry:
             object.__setattr__(self, "time", normalise_time(self.time))
         if action in _NEEDS_OBJECTS and not objects:
             raise InvalidInputError(f"{action} needs at least one object reference")
-        if action in _NEEDS_HASH and any(o.sha256 is None for o in objects):
+        if action in STORES_CONTENT and any(o.sha256 is None for o in objects):
             raise InvalidInputError(f"{action} needs the sha256 of every stored object")
         if action == Action.OBJECT_RELEASED and (self.recipient is None or self.agreement is None):
             raise InvalidInputError("object.released needs a recipient and an agreement")

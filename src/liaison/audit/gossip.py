@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from liaison.audit._db import write
+from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import Action, AuditEntry, normalise_time
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.log import AuditLog
@@ -151,9 +151,7 @@ class Gossip:
         self._audit = audit
         self._actor = actor
         try:
-            with write(conn):
-                for statement in SCHEMA:
-                    conn.execute(statement)
+            ensure_tables(conn, ("audit_peer_heads", "audit_alarms"), SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot create the gossip tables: {exc}") from exc
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from liaison.audit._db import write
+from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import (
     AuditEntry,
     AuditRecord,
@@ -60,6 +60,9 @@ SCHEMA = (
 )
 
 
+TABLES = ("audit_entries", "audit_refs", "audit_nodes", "audit_heads")
+
+
 def node_key(level: int, index: int) -> int:
     """Storage key of the perfect subtree ``index`` at height ``level`` (``level >= 1``)."""
     return ((((index + 1) << level) - 1) << 6) | level
@@ -80,9 +83,7 @@ class AuditLog:
         self._conn = conn
         self._key = signing_key
         try:
-            with self._write():
-                for statement in SCHEMA:
-                    conn.execute(statement)
+            ensure_tables(conn, TABLES, SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot create the audit tables: {exc}") from exc
 

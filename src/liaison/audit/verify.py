@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from liaison.audit.entry import ref_key
+from liaison.audit.entry import STORES_CONTENT, ref_key
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.merkle import EMPTY_ROOT, node_hash
 from liaison.errors import LiaisonError
@@ -191,7 +191,7 @@ class _Walk:
                 seq,
             )
 
-    def object_refs(self, seq: int, refs: object) -> None:
+    def object_refs(self, seq: int, refs: object, action: object) -> None:
         if not isinstance(refs, list):
             return
         refs = [r for r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
@@ -202,8 +202,8 @@ class _Walk:
             fingerprint[1] += key
             fingerprint[2] += seq
             fingerprint[3] += (key % _P) * (seq % _P)
-        if not self.objects:
-            return
+        if not self.objects or action not in STORES_CONTENT:
+            return  # only creation and receipt vouch for the stored bytes
         for ref in refs:
             slot = self.objects.get((ref["id"], ref.get("version")))
             sha = ref.get("sha256")
@@ -317,7 +317,7 @@ class _Walk:
                     fingerprint[2] += seq
                     fingerprint[3] += (key % _P) * (seq % _P)
                 else:
-                    self.object_refs(seq, refs)
+                    self.object_refs(seq, refs, doc.get("action"))
             # push the leaf: merge one node per trailing 1 bit of seq
             value = leaf
             level = 0

@@ -223,6 +223,17 @@ def test_stored_object_changed_or_unaudited(
         b"1.2.3.4", b"6.6.6.6"
     )
     stored[(stix_id("indicator", 9), "v1")] = b'{"id": "indicator--9"}'  # slipped in unlogged
+    # releasing the altered object logs its new hash -- that does not launder it
+    altered = stored_objects()[0]
+    log.append(
+        AuditEntry(
+            "object.released",
+            "node-fr",
+            objects=(ObjectRef(*altered),),
+            recipient=stix_id("identity", 2),
+            agreement=stix_id("x-agreement", 1),
+        )
+    )
     report = check(log, key, stored_objects=stored_objects)
     assert kinds(report) == {"object-changed", "object-unaudited"}
     by_kind = {p.kind: p for p in report.problems}
