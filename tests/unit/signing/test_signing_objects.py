@@ -1,0 +1,285 @@
+"""Origin signatures inside STIX objects: batch Merkle root, one object verifies alone."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from liaison.errors import SignatureError
+from liaison.markings import source_grading
+from liaison.signing import SigningKey
+from liaison.signing.objects import (
+    SIGNATURE_EXT_ID,
+    Keyring,
+    object_digest,
+    sign_objects,
+    signature_of,
+    strip_signature,
+    verify_object,
+)
+
+MR = "identity--6a1f7c3e-9d2b-4e8a-b1c5-3f7a9e2d4c10"
+DZ = "identity--0b5d2e8f-1c3a-4f6b-9e7d-2a8c4b6f1e30"
+SIGNED_AT = "2026-03-01T06:00:00.000000Z"
+
+
+def report(n: int = 0) -> dict[str, Any]:
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--3d6f0a52-8b1c-4e7a-9f5e-{n:012d}",
+        "created": "2026-03-01T06:00:00.000Z",
+        "modified": "2026-03-01T06:00:00.000Z",
+        "published": "2026-03-01T06:00:00.000Z",
+        "created_by_ref": MR,
+        "name": f"Convoi signalé près de Tessalit n°{n}",
+        "description": "قافلة من أربع سيارات رباعية الدفع. Convoy of four pick-ups, 12 rifles.",
+        "report_types": ["threat-actor"],
+        "object_refs": [MR],
+        "confidence": 70,
+        "x_liaison_topics": ["terrorism"],
+        "x_liaison_regions": ["ML"],
+        "extensions": source_grading("B", "2", description="TIGRE-7"),
+    }
+
+
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return SigningKey.generate()
+
+
+@pytest.fixture(scope="module")
+def ring(key: SigningKey) -> Keyring:
+    return {MR: {key.fingerprint: key.public_key_b64}}
+
+
+def signed(key: SigningKey, n: int = 3) -> list[dict[str, Any]]:
+    return sign_objects([report(i) for i in range(n)], key, MR, SIGNED_AT)
+
+
+def test_round_trip(key: SigningKey, ring: Keyring) -> None:
+    objs = signed(key, 5)
+    for i, o in enumerate(objs):
+        info = verify_object(o, ring)
+        assert (info.signer, info.key_fingerprint, info.signed) == (MR, key.fingerprint, SIGNED_AT)
+        assert strip_signature(o) == report(i)  # the signature is all that was added
+        again = orjson.loads(orjson.dumps(dict(reversed(list(o.items())))))  # any key order
+        verify_object(again, ring)
+    # other extensions stay beside the signature
+    assert set(objs[0]["extensions"]) == {SIGNATURE_EXT_ID, *report(0)["extensions"]}
+
+
+def test_signing_again_replaces_the_old_signature(key: SigningKey, ring: Keyring) -> None:
+    other = SigningKey.generate()
+    first = sign_objects([report(1)], other, DZ, SIGNED_AT)[0]
+    second = sign_objects([first], key, MR, SIGNED_AT)[0]
+    assert verify_object(second, ring).signer == MR
+    assert object_digest(first) == object_digest(second) == object_digest(report(1))
+
+
+@pytest.mark.parametrize("size", range(1, 41))
+def test_batch_sizes_each_object_verifies_alone(key: SigningKey, ring: Keyring, size: int) -> None:
+    objs = signed(key, size)
+    roots = {signature_of(o)["batch_root"] for o in objs}  # type: ignore[index]
+    assert len(roots) == 1
+    for i, o in enumerate(objs):
+        sig = signature_of(o)
+        assert sig is not None and sig["index"] == i and sig["batch_size"] == size
+        depth, proof = (size - 1).bit_length(), sig.get("proof", [])
+        assert len(proof) <= depth and (size & (size - 1) or len(proof) == depth)
+        assert "proof" in sig or size == 1  # never an empty list (invalid STIX)
+        verify_object(copy.deepcopy(o), ring)
+    if size > 1:  # one object's proof does not fit another's position
+        a, b = copy.deepcopy(objs[0]), objs[-1]
+        a["extensions"][SIGNATURE_EXT_ID]["index"] = b["extensions"][SIGNATURE_EXT_ID]["index"]
+        with pytest.raises(SignatureError, match="altered"):
+            verify_object(a, ring)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k != SIGNATURE_EXT_ID:
+                yield from _leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
+    for p in path[:-1]:
+        obj = obj[p]
+    obj[path[-1]] = value
+
+
+def _variants(value: Any) -> Iterator[Any]:
+    """Every one-character change of a string; a changed number or flag."""
+    if isinstance(value, str):
+        for i, ch in enumerate(value):
+            yield value[:i] + ("x" if ch != "x" else "y") + value[i + 1 :]
+        yield value + " "
+    elif isinstance(value, bool):
+        yield not value
+    elif isinstance(value, int):
+        yield value + 1
+        yield float(value) + 0.5
+
+
+def test_any_changed_byte_of_any_property_is_altered(key: SigningKey, ring: Keyring) -> None:
+    obj = signed(key, 7)[4]
+    checked = 0
+    for path, value in list(_leaves(obj)):
+        for changed in _variants(value):
+            bad = copy.deepcopy(obj)
+            _set(bad, path, changed)
+            with pytest.raises(SignatureError, match="altered") as exc:
+                verify_object(bad, ring)
+            assert obj["id"] in str(exc.value) or path == ("id",)
+            checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o.update(x_added="injected"),
+        lambda o: o.pop("description"),
+        lambda o: o["extensions"].pop(next(k for k in o["extensions"] if k != SIGNATURE_EXT_ID)),
+        lambda o: o["object_refs"].append(DZ),
+        lambda o: o["report_types"].clear(),
+        lambda o: o.update(confidence=70.0001),
+        lambda o: o["extensions"][SIGNATURE_EXT_ID].update(index=5),
+        lambda o: o["extensions"][SIGNATURE_EXT_ID].update(batch_root="A" * 44),
+        lambda o: o["extensions"][SIGNATURE_EXT_ID]["proof"].reverse(),
+        lambda o: o["extensions"][SIGNATURE_EXT_ID]["proof"].pop(),
+    ],
+    ids=[
+        "added",
+        "removed",
+        "grading-dropped",
+        "list-grew",
+        "list-emptied",
+        "number",
+        "index",
+        "root",
+        "proof-order",
+        "proof-short",
+    ],
+)
+def test_structural_changes_are_altered(key: SigningKey, ring: Keyring, change: Any) -> None:
+    obj = copy.deepcopy(signed(key, 7)[2])
+    change(obj)
+    with pytest.raises(SignatureError, match="altered"):
+        verify_object(obj, ring)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("signed", "2030-01-01T00:00:00.000000Z", "signature does not verify"),
+        ("signature", SigningKey.generate().sign(b"something else"), "signature does not verify"),
+        ("batch_size", 2, "malformed"),  # index 0 of 2 needs a proof
+    ],
+)
+def test_changed_signed_statement_does_not_verify(
+    key: SigningKey, ring: Keyring, field: str, value: Any, reason: str
+) -> None:
+    obj = copy.deepcopy(signed(key, 1)[0])
+    obj["extensions"][SIGNATURE_EXT_ID][field] = value
+    with pytest.raises(SignatureError, match=reason):
+        verify_object(obj, ring)
+    big = copy.deepcopy(signed(key, 4)[1])
+    big["extensions"][SIGNATURE_EXT_ID]["batch_size"] = 3  # same proof length, other tree
+    with pytest.raises(SignatureError, match=r"altered|does not verify"):
+        verify_object(big, ring)
+
+
+def test_unknown_signer(key: SigningKey) -> None:
+    with pytest.raises(SignatureError, match=r"signer .* is not a known partner"):
+        verify_object(signed(key)[0], {DZ: {key.fingerprint: key.public_key_b64}})
+    obj = copy.deepcopy(signed(key)[0])
+    obj["extensions"][SIGNATURE_EXT_ID]["signer"] = DZ  # claim another signer
+    with pytest.raises(SignatureError, match="not a known partner"):
+        verify_object(obj, {MR: {key.fingerprint: key.public_key_b64}})
+
+
+def test_unknown_key(key: SigningKey) -> None:
+    other = SigningKey.generate()
+    with pytest.raises(SignatureError, match=r"key .* is not a known key of"):
+        verify_object(signed(key)[0], {MR: {other.fingerprint: other.public_key_b64}})
+    # the right fingerprint pointing at another public key is no better
+    with pytest.raises(SignatureError, match="not a known key"):
+        verify_object(signed(key)[0], {MR: {key.fingerprint: other.public_key_b64}})
+    # a signer's second key verifies its own objects only
+    objs = sign_objects([report(9)], other, MR, SIGNED_AT)
+    both = {MR: {key.fingerprint: key.public_key_b64, other.fingerprint: other.public_key_b64}}
+    assert verify_object(objs[0], both).key_fingerprint == other.fingerprint
+    forged = copy.deepcopy(objs[0])
+    forged["extensions"][SIGNATURE_EXT_ID]["key"] = key.fingerprint  # claims the other key
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_object(forged, both)
+
+
+def test_revoked_key(key: SigningKey, ring: Keyring) -> None:
+    obj = signed(key)[1]
+    verify_object(obj, ring)  # valid, and its root now cached: revocation still wins
+    with pytest.raises(SignatureError, match="is revoked"):
+        verify_object(obj, ring, revoked=lambda fp: fp == key.fingerprint)
+    assert verify_object(obj, ring, revoked=lambda fp: False).signer == MR
+
+
+def _sig(obj: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = obj["extensions"][SIGNATURE_EXT_ID]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda s: s.pop("signer"), "malformed"),
+        (lambda s: s.pop("key"), "malformed"),
+        (lambda s: s.pop("index"), "malformed"),
+        (lambda s: s.pop("batch_root"), "malformed"),
+        (lambda s: s.pop("proof"), "malformed"),
+        (lambda s: s.pop("alg"), "malformed"),
+        (lambda s: s.update(proof="AAAA"), "malformed|base64"),
+        (lambda s: s.update(proof=[17]), "base64"),
+        (lambda s: s.update(proof=["not base64!"]), "base64"),
+        (lambda s: s.update(batch_root=None), "base64"),
+        (lambda s: s.update(index=-1), "bad proof position"),
+        (lambda s: s.update(index=7), "bad proof position"),
+        (lambda s: s.update(index="0"), "bad proof position"),
+        (lambda s: s.update(batch_size=None), "bad proof position|malformed"),
+        (lambda s: s.update(alg="rsa-sha1"), "unknown signature algorithm"),
+        (lambda s: s.update(signature=None), "does not verify|base64"),
+        (lambda s: s.update(signature="%%%"), "base64"),
+    ],
+)
+def test_malformed_extension(key: SigningKey, ring: Keyring, change: Any, reason: str) -> None:
+    obj = copy.deepcopy(signed(key, 7)[3])
+    change(_sig(obj))
+    with pytest.raises(SignatureError, match=reason):
+        verify_object(obj, ring)
+
+
+@pytest.mark.parametrize(
+    "extensions", [None, {}, {SIGNATURE_EXT_ID: "signed"}, {SIGNATURE_EXT_ID: []}, "x"]
+)
+def test_missing_signature(ring: Keyring, extensions: Any) -> None:
+    obj = report(0)
+    if extensions is None:
+        del obj["extensions"]
+    else:
+        obj["extensions"] = extensions
+    with pytest.raises(SignatureError, match="not signed"):
+        verify_object(obj, ring)
+
+
+def test_empty_batch(key: SigningKey) -> None:
+    assert sign_objects([], key, MR, SIGNED_AT) == []
