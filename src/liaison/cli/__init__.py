@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.demo",
     "liaison.cli.policy",
     "liaison.cli.search",
+    "liaison.cli.store",
 )
 
 
@@ -67,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as exc:  # a bug or an unmapped driver error: still one line
+        if args.verbose:
+            traceback.print_exc()
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"liaison: internal error: {first} (--verbose shows the traceback)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,14 @@ _DDL = (
 _AUTO: dict[str, str] = {}
 
 
+_MASTER = "FROM sqlite_master WHERE type = 'table' AND name IN"
+_PG_TABLES = (
+    "FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN"
+)
+
+
 def _translate(sql: str) -> str:
+    sql = sql.replace(_MASTER, _PG_TABLES)
     created = _CREATE.match(sql)
     if created:
         rowid = _ROWID.search(sql)
