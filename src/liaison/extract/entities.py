@@ -13,7 +13,7 @@ from liaison.extract.lexicon import (
     places_by_id,
 )
 from liaison.extract.rules import PersonMatch, _stopwords_latin, find_persons
-from liaison.extract.text import Token, normalize, tokenize
+from liaison.extract.text import Token, normalize, sentences, tokenize
 
 __all__ = ["EntityType", "Mention", "RawEntity", "find_entities"]
 
@@ -68,7 +68,8 @@ def find_entities(text: str, lang: str) -> list[RawEntity]:
     for p in persons:
         candidates.append((p.start, p.end, 2, p))
     if lang in ("fr", "en"):
-        for start, end, label in _model_entities(text, lang, tokens):
+        covered = [(c[0], c[1]) for c in candidates]
+        for start, end, label in _model_entities(text, lang, tokens, covered):
             candidates.append((start, end, 1, (label, start, end)))
     chosen = _resolve(candidates)
     entities: dict[tuple[str, str], RawEntity] = {}
@@ -134,15 +135,54 @@ def _person_key(name: str) -> str:
     return " ".join(t.key for t in tokenize(name))
 
 
-def _model_entities(text: str, lang: str, tokens: list[Token]) -> list[tuple[int, int, str]]:
+def _open_sentences(
+    text: str, tokens: list[Token], covered: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Sentences with a capitalised word that the lexicon and the rules left unexplained.
+
+    Only those go through the statistical model: the rest cannot add a person or an
+    organization, and skipping them is most of the time saved on a long text.
+    """
+    stop = _stopwords_latin()
+    dem = demonyms()
+    out: list[tuple[int, int]] = []
+    k = 0
+    for start, end in sentences(text):
+        open_word = False
+        while k < len(tokens) and tokens[k].start < end:
+            tok = tokens[k]
+            k += 1
+            if open_word or tok.start < start or not tok.capitalized:
+                continue
+            if tok.key in stop or tok.key in dem:
+                continue
+            if any(s <= tok.start < e for s, e in covered):
+                continue
+            open_word = True
+        if open_word:
+            out.append((start, end))
+    return out
+
+
+def _model_entities(
+    text: str, lang: str, tokens: list[Token], covered: list[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
     """spaCy persons and organizations, trimmed and filtered."""
     from liaison.extract.models import model_for
 
-    doc = model_for(lang)(text)
+    segments = _open_sentences(text, tokens, covered)
+    nlp = model_for(lang)
     stop = _stopwords_latin()
     dem = demonyms()
     out: list[tuple[int, int, str]] = []
-    for ent in doc.ents:
+    found = (
+        (ent, seg_start)
+        for doc, (seg_start, _) in zip(
+            nlp.pipe(text[s:e] for s, e in segments), segments, strict=True
+        )
+        for ent in doc.ents
+    )
+    for ent, offset in found:
         label = ent.label_
         if label not in ("PER", "PERSON", "ORG"):
             continue
@@ -158,8 +198,8 @@ def _model_entities(text: str, lang: str, tokens: list[Token]) -> list[tuple[int
         words = words[k:]
         if not words:
             continue
-        start = ent.start_char + words[0].start
-        end = ent.start_char + words[-1].end
+        start = offset + ent.start_char + words[0].start
+        end = offset + ent.start_char + words[-1].end
         if label in ("PER", "PERSON"):
             if len(words) < 2 or any(w.text.isdigit() or w.key in dem for w in words):
                 continue

@@ -4,8 +4,8 @@
   sentence: the group ``targets`` the organizations and places of that sentence;
 - an armed group and a presence cue (basé, active in, implanté, ينشط, معقل …): the group
   is ``located-at`` the places of that sentence;
-- a person and a leadership cue (chef, leader, émir, زعيم, أمير …) right next to an armed
-  group: the group is ``attributed-to`` that person.
+- a person and a leadership cue (chef, leader, émir, زعيم, أمير, يتزعم …) between them or
+  just before the pair, within 80 characters: the group is ``attributed-to`` that person.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def find_relations(text: str, entities: list[RawEntity]) -> list[Relation]:
         for g, g_pos in ((i, p) for i, p in inside if entities[i].type == "armed-group"):
             for p, p_pos in ((i, p) for i, p in inside if entities[i].type == "person"):
                 lo, hi = sorted((g_pos, p_pos))
-                between = text[lo:hi].lower() + "\n" + normalize(text[lo:hi])
+                window = text[max(s_start, lo - 12) : hi]  # "يتزعم X GROUP", "leader X of GROUP"
+                between = window.lower() + "\n" + normalize(window)
                 if hi - lo < 80 and _LEADER.search(between):
                     found.setdefault(
                         (g, "attributed-to", p), Relation(g, "attributed-to", p, s_start, s_end)

@@ -240,3 +240,43 @@ def test_preload_then_entities_serialise() -> None:
     assert {e["type"] for e in out["entities"]} >= {"person", "organization", "place", "date"}
     ids = {o["id"] for o in out["bundle"]["objects"]}
     assert all(e["stix_id"] in ids for e in out["entities"] if e["type"] != "date")
+
+
+def _relations(draft: Draft) -> set[tuple[str, str, str]]:
+    objects = {o["id"]: o for o in draft.bundle["objects"]}
+    return {
+        (objects[r["source_ref"]]["name"], r["relationship_type"], objects[r["target_ref"]]["name"])
+        for r in objects.values()
+        if r["type"] == "relationship"
+    }
+
+
+def test_relationships_in_english_and_arabic() -> None:
+    en = extract_text(
+        "JNIM claimed the attack on the Malian army near Boni. "
+        "The group is based in the Macina. General Oumar Diarra visited Kati.",
+        document_date=DOC_DATE,
+    )
+    rels = _relations(en)
+    jnim = "Jama'at Nusrat al-Islam wal-Muslimin"
+    assert (jnim, "targets", "Malian Armed Forces") in rels
+    assert (jnim, "targets", "Boni") in rels
+    assert all(src == jnim for src, _, _ in rels)
+    assert not any(dst == "Kati" for _, _, dst in rels)
+    ar = extract_text(
+        "يتزعم إياد أغ غالي جماعة نصرة الإسلام والمسلمين التي تنشط في كيدال.",
+        document_date=DOC_DATE,
+    )
+    rels = _relations(ar)
+    assert ("جماعة نصرة الإسلام والمسلمين", "attributed-to", "إياد أغ غالي") in rels
+    assert ("جماعة نصرة الإسلام والمسلمين", "located-at", "Kidal") in rels
+
+
+def test_model_only_sees_unexplained_sentences() -> None:
+    from liaison.extract.entities import _open_sentences
+    from liaison.extract.text import tokenize
+
+    text = "Le JNIM a attaqué Gao. Amadou Koufa a parlé."
+    tokens = tokenize(text)
+    covered = [(3, 7), (18, 21)]  # JNIM, Gao
+    assert _open_sentences(text, tokens, covered) == [(23, len(text))]
