@@ -162,13 +162,21 @@ class LiveServer:
         return f"{self.api_root}collections/{collection_id}/"
 
     def new_collection(self, title: str) -> tuple[str, str]:
-        """A new collection and an internal party that reads and writes it: (id, party)."""
-        out = run_cli("collection", "add", str(self.home.path), title).stdout
-        m = re.search(r"^collection (\S+) ", out)
-        assert m, out
-        party = f"p-{title}"
-        self.home.add_party(party, "--internal", "--read", m.group(1), "--write", m.group(1))
-        return m.group(1), party
+        """A new collection and an internal party that reads and writes it: (id, party).
+
+        Made in-process with the node API (the server sees it on its next request).
+        """
+        from liaison.node import Node
+
+        node = Node.open(self.home.path)
+        try:
+            c = node.add_collection(title)
+            party = f"p-{title}"
+            _, token = node.add_party(party, internal=True, read=[c.id], write=[c.id])
+        finally:
+            node.close()
+        self.home.tokens[party] = token
+        return c.id, party
 
     def client(self, party: str = "analyst", **kw: object) -> httpx.Client:
         """An httpx client with TAXII headers and the party's Bearer credential."""

@@ -87,11 +87,6 @@ def test_get_objects_as_pages_returns_each_object_once(
     assert_stix_valid(got)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (signing/objects.py): a batch of one object is signed with proof [], "
-    "and STIX forbids empty lists, so stix2-validator rejects the served object",
-)
 def test_single_object_post_is_valid_stix(
     live_server: Any, stix_factory: Any, assert_stix_valid: Any
 ) -> None:
