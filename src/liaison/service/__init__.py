@@ -18,9 +18,12 @@ __all__ = ["Exchange", "Filters", "Page", "Received", "build_exchange"]
 
 def build_exchange(node: Node) -> Exchange:
     """The exchange of a node with its real policy gate, signer and audit log."""
+    from liaison.service.correlations import Correlator
     from liaison.service.events import AuditEvents
     from liaison.service.gate import PolicyGate
     from liaison.service.signer import NodeSigner
 
     signer = NodeSigner(node)
-    return Exchange(node, PolicyGate(node, signer.resign), signer, AuditEvents(node))
+    return Exchange(
+        node, PolicyGate(node, signer.resign), signer, AuditEvents(node), Correlator(node)
+    )

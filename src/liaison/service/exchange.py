@@ -30,6 +30,7 @@ from liaison.store import (
 
 __all__ = [
     "Admitted",
+    "Correlator",
     "Events",
     "Exchange",
     "Filters",
@@ -77,6 +78,14 @@ class Signer(Protocol):
     def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
     def verify(self, obj: dict[str, Any]) -> None: ...
+
+
+class Correlator(Protocol):
+    """Indexes new objects against what the node holds (local knowledge)."""
+
+    def stored(
+        self, party: PartyRecord, objs: list[NewObject], results: list[tuple[str, bool]]
+    ) -> None: ...
 
 
 class Events(Protocol):
@@ -152,8 +161,16 @@ class Received:
 
 
 class Exchange:
-    def __init__(self, node: Node, gate: Gate, signer: Signer, events: Events) -> None:
+    def __init__(
+        self,
+        node: Node,
+        gate: Gate,
+        signer: Signer,
+        events: Events,
+        correlator: Correlator | None = None,
+    ) -> None:
         self.node = node
+        self.correlator = correlator
         self.gate = gate
         self.signer = signer
         self.events = events
@@ -208,6 +225,18 @@ class Exchange:
         }
         self.store.put_status(StatusRecord(status_id, collection_id, party.name, status))
         return status
+
+    def _stored(
+        self,
+        party: PartyRecord,
+        collection_id: str,
+        news: list[NewObject],
+        results: list[tuple[str, bool]],
+    ) -> None:
+        """Inside the storing transaction: audit entries, then correlations."""
+        self.events.stored(party, collection_id, news, results)
+        if self.correlator is not None:
+            self.correlator.stored(party, news, results)
 
     def receive(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Received:
         """Check and store objects that ``party`` hands us, all valid ones in one transaction.
@@ -267,7 +296,7 @@ class Exchange:
             stored = self.store.add_objects(
                 collection_id,
                 news,
-                within=lambda res: self.events.stored(party, collection_id, news, res),
+                within=lambda res: self._stored(party, collection_id, news, res),
             )
             for o, (date_added, new) in zip(news, stored, strict=True):
                 version = o.version or date_added

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from liaison.errors import DeniedError, InvalidInputError
 from liaison.service import documents
+from liaison.service.correlations import correlation_index
 from liaison.service.events import audit_log
 from liaison.service.search import search
 from liaison.sync.receipts import verify_receipt
@@ -126,8 +127,27 @@ def liaison_routes(t: Any) -> list[Route]:
         head = b'{"objects":[' + b",".join(body for _, body in hits) + b"]}"
         return Response(head, media_type=TAXII)
 
+    async def get_correlations(request: Request) -> Response:
+        party = await t.party(request)
+        if not party.internal:
+            raise DeniedError("correlations are local knowledge of this node")
+        object_id = request.query_params.get("object")
+        limit = _int(request, "limit") if "limit" in request.query_params else 100
+
+        def read() -> list[dict[str, Any]]:
+            with correlation_index(node) as index:
+                found = (
+                    index.correlations_for(object_id)
+                    if object_id
+                    else index.list(limit=min(limit, 1000))
+                )
+                return [c.as_dict() for c in found]
+
+        return _json({"correlations": await run_in_threadpool(read)})
+
     g = _guard
     return [
+        Route(f"{root}/correlations/", g(get_correlations), methods=["GET"]),
         Route(f"{root}/search/", g(get_search), methods=["GET"]),
         Route(f"{root}/receipts/", g(post_receipt), methods=["POST"]),
         Route(f"{root}/agreements/", g(get_agreements), methods=["GET"]),

@@ -1,0 +1,52 @@
+"""Correlation at ingest: every new object version is indexed against what we hold.
+
+Runs inside the transaction that stores the objects (like the audit entries), on the
+store's own connection. Correlations are local knowledge: they are read only by the
+node's own (internal) parties -- see ``liaison.correlate``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from liaison.correlate import LOCAL, CorrelationIndex
+from liaison.node import Node
+from liaison.store import NewObject, PartyRecord
+
+__all__ = ["Correlator", "correlation_index"]
+
+_INDEXES = threading.local()
+
+
+@contextlib.contextmanager
+def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
+    with node.store.connection() as conn:
+        cache: dict[int, CorrelationIndex] = getattr(_INDEXES, "cache", None) or {}
+        _INDEXES.cache = cache
+        index = cache.get(id(conn))
+        if index is None or index._conn is not conn:
+            index = cache[id(conn)] = CorrelationIndex(conn)
+        yield index
+
+
+class Correlator:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def stored(
+        self, party: PartyRecord, objs: list[NewObject], results: list[tuple[str, bool]]
+    ) -> None:
+        source = LOCAL if party.internal else party.identity_id
+        fresh: list[dict[str, Any]] = [
+            orjson.loads(o.body) for o, (_, new) in zip(objs, results, strict=True) if new
+        ]
+        if not fresh:
+            return
+        with correlation_index(self.node) as index:
+            for obj in fresh:
+                index.add(obj, source)
