@@ -273,12 +273,12 @@ def latency(n: int, queries: int, workdir: Path) -> Path:
         got = index.query_name(q, "person", limit=50)
         timings.append((time.perf_counter() - t) * 1000)
         hits += len(got)
-        found_self += any(c.object_id == f"identity--{i:08d}" for c in got)
+        found_self += any(c.name == names[i] for c in got)
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(0.95 * len(timings)) - 1]
     print(f"  query_name over {queries} respelled names: p50 {p50:.1f} ms, p95 {p95:.1f} ms,"
-          f" max {timings[-1]:.1f} ms; source name found {found_self}/{queries},"
+          f" max {timings[-1]:.1f} ms; original spelling found {found_self}/{queries},"
           f" {hits / queries:.1f} hits/query")  # fmt: skip
     conn.close()
     return path

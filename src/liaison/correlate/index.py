@@ -268,10 +268,13 @@ class CorrelationIndex:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
             keys = blocking_keys(name, kind)
+            scored: dict[str, NameMatch] = {}  # one score per distinct spelling
             for _, other_id, other_kind, other_name in self._candidates(conn, keys):
                 if other_id == object_id or other_kind != kind:
                     continue
-                m = match_names(name, other_name, kind)
+                m = scored.get(other_name) or scored.setdefault(
+                    other_name, match_names(name, other_name, kind)
+                )
                 if m.same and (other_id not in best or m.score > best[other_id][0].score):
                     best[other_id] = (m, name, other_name)
             cur = conn.execute(
@@ -396,21 +399,25 @@ class CorrelationIndex:
         found: list[Candidate] = []
         try:
             for k in kinds:
+                scored: dict[str, NameMatch] = {}  # one score per distinct spelling
                 for _, object_id, other_kind, other_name in self._candidates(
                     self._conn, blocking_keys(name, k)
                 ):
                     if other_kind != k:
                         continue
-                    m = match_names(name, other_name, k)
+                    m = scored.get(other_name) or scored.setdefault(
+                        other_name, match_names(name, other_name, k)
+                    )
                     if m.same if min_score is None else m.score >= min_score:
                         found.append(Candidate(object_id, "", other_name, k, m))
+            found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
+            found = found[:limit]
             marks = ",".join("?" * len(found))
             sql = f"SELECT object_id, source FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
             sources = dict(self._conn.execute(sql, [c.object_id for c in found]).fetchall())
         except sqlite3.Error as exc:
             raise StorageError(f"correlation index: {exc}") from exc
-        found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
         return [
             Candidate(c.object_id, sources.get(c.object_id, ""), c.name, c.kind, c.match)
-            for c in found[:limit]
+            for c in found
         ]
