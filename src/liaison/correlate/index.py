@@ -21,6 +21,7 @@ the value is recorded in ``corr_saturated``); a name blocking key shared by more
 from __future__ import annotations
 
 import builtins
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -76,6 +77,17 @@ _SCHEMA: Final = (
 )
 
 
+_TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
+
+
+def _version_key(timestamp: str) -> str:
+    """A STIX timestamp that sorts as a string: 00Z and 00.000Z are the same version."""
+    m = _TS_RE.match(timestamp)
+    if m is None:
+        return timestamp
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}Z"
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -123,7 +135,7 @@ class CorrelationIndex:
             raise InvalidInputError("a STIX object needs a string id and type")
         if not isinstance(source, str) or not source:
             raise InvalidInputError("source must be a party identity id or 'local'")
-        modified = str(obj.get("modified") or obj.get("created") or "")
+        modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
         with self._savepoint() as conn:
             row = conn.execute(
                 "SELECT modified FROM corr_object WHERE object_id = ?", (object_id,)

@@ -126,6 +126,9 @@ def test_versions_replace_and_revocation_removes(index: CorrelationIndex) -> Non
     index.add(actor(1, "Amadou Koufa"), PARTY_A)
     assert len(index.add(actor(2, "Amadou Kouffa"), PARTY_B)) == 1
     assert index.add(actor(2, "Amadou Kouffa"), PARTY_B) == []  # same version: no-op
+    same_version = actor(2, "Mokhtar Belmokhtar", modified="2026-03-01T00:00:00Z")
+    assert index.add(same_version, PARTY_B) == []  # 00Z == 00.000Z: still the same version
+    assert index.count() == 1
     assert index.add(actor(2, "Mokhtar Belmokhtar", modified=T2), PARTY_B) == []
     assert index.count() == 0  # the new version no longer matches
     assert index.add(actor(2, "Amadou Koufa", modified=T1), PARTY_B) == []  # older: ignored
