@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from liaison.stix.ids import ID_RE, is_language_tag
-from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
+from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
     ANY_OF,
     EXTENSION_TYPES,
@@ -91,7 +91,7 @@ def _check_timestamps(
     for prop in stamps:
         if prop in obj:
             value = obj[prop]
-            if isinstance(value, str) and TIMESTAMP_RE.match(value) and _real_date(value):
+            if is_timestamp(value):
                 good.add(prop)
             else:
                 out.append(f"{prop} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")

@@ -15,7 +15,7 @@ from typing import Any
 from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
 from liaison.stix.refs import MAX_DEPTH
 from liaison.stix.rules import check_type_rules
-from liaison.stix.timestamps import TIMESTAMP_RE, _real_date, compare_timestamps
+from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
     EXTENSION_TYPES,
     META_TYPES,
@@ -47,8 +47,8 @@ _LISTS_CHECKED_ELSEWHERE = frozenset(
 )
 _COMMON_TARGETS = REF_TARGETS["*"]
 
-# Kinds of key: plain, ``*_ref`` or ``*_refs``. Caches of the kind of names already seen
-# (valid top-level property names; any nested key), bounded so hostile input cannot grow them.
+# Kinds of key: plain, ``*_ref``, ``*_refs``, ``*_hex``/``*_bin``. Caches of the kind of
+# names already seen (valid top-level names; any nested key), bounded against hostile input.
 _PLAIN, _REF, _REFS, _ENCODED = 0, 1, 2, 3
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
 _KINDS: dict[str, int] = {}
@@ -203,9 +203,10 @@ def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) 
 
 
 def _check_millis(name: str, value: object, out: list[str]) -> bool:
-    if not isinstance(value, str) or TIMESTAMP_RE.match(value) is None or not _real_date(value):
+    if not is_timestamp(value):
         out.append(f"{name} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")
         return False
+    assert isinstance(value, str)
     if _MILLIS_RE.search(value) is None:
         out.append(f"{name} {value!r} must be precise to at least the millisecond")
         return False
