@@ -254,7 +254,7 @@ class CorrelationIndex:
         if not key_list:
             return []
         per_key = " UNION ALL ".join(
-            "SELECT * FROM (SELECT key, name_id FROM corr_name_key WHERE key = ? LIMIT ?)"
+            "SELECT * FROM (SELECT key, name_id FROM corr_name_key WHERE key = ? LIMIT ?) AS q"
             for _ in key_list
         )
         sql = (

@@ -35,8 +35,13 @@ _PG_TABLES = (
 )
 
 
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
+
+
 def _translate(sql: str) -> str:
     sql = sql.replace(_MASTER, _PG_TABLES)
+    if _OR_IGNORE.match(sql):
+        sql = _OR_IGNORE.sub("INSERT INTO", sql).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     created = _CREATE.match(sql)
     if created:
         rowid = _ROWID.search(sql)
@@ -54,7 +59,7 @@ def _translate(sql: str) -> str:
 class _Inserted:
     def __init__(self, rowid: int | None) -> None:
         self.lastrowid = rowid
-        self.rowcount = 1
+        self.rowcount = 0 if rowid is None else 1
 
     def fetchone(self) -> None:
         return None
@@ -78,7 +83,7 @@ class PgSqliteCompat:
         if word == "ROLLBACK":
             self.pg.rollback()
             return None
-        inserted = _INSERT.match(sql)
+        inserted = _INSERT.match(_OR_IGNORE.sub("INSERT INTO", sql))
         auto = _AUTO.get(inserted.group(1).lower()) if inserted else None
         if auto and "RETURNING" not in word:
             row = self.pg.execute(  # type: ignore[call-overload]
