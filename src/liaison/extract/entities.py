@@ -12,7 +12,7 @@ from liaison.extract.lexicon import (
     organizations_by_id,
     places_by_id,
 )
-from liaison.extract.rules import PersonMatch, _stopwords_latin, find_persons
+from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords, title_end
 from liaison.extract.text import Token, normalize, sentences, tokenize
 
 __all__ = ["EntityType", "Mention", "RawEntity", "find_entities"]
@@ -143,7 +143,7 @@ def _open_sentences(
     Only those go through the statistical model: the rest cannot add a person or an
     organization, and skipping them is most of the time saved on a long text.
     """
-    stop = _stopwords_latin()
+    stop = latin_stopwords()
     dem = demonyms()
     out: list[tuple[int, int]] = []
     k = 0
@@ -172,7 +172,7 @@ def _model_entities(
 
     segments = _open_sentences(text, tokens, covered)
     nlp = model_for(lang)
-    stop = _stopwords_latin()
+    stop = latin_stopwords()
     dem = demonyms()
     out: list[tuple[int, int, str]] = []
     found = (
@@ -186,15 +186,11 @@ def _model_entities(
         label = ent.label_
         if label not in ("PER", "PERSON", "ORG"):
             continue
-        words = [t for t in tokenize(ent.text)]
-        if not words:
-            continue
+        words = tokenize(ent.text)
         # trim leading function words and titles ("Le", "General")
-        from liaison.extract.rules import _title_at
-
         k = 0
-        while k < len(words) and (words[k].key in stop or _title_at(words, k) > k):
-            k = max(k + 1, _title_at(words, k))
+        while k < len(words) and (words[k].key in stop or title_end(words, k) > k):
+            k = max(k + 1, title_end(words, k))
         words = words[k:]
         if not words:
             continue
@@ -233,7 +229,7 @@ def _link_surnames(
             by_surname.setdefault(parts[-1], ent)
     if not by_surname:
         return
-    stop = _stopwords_latin()
+    stop = latin_stopwords()
     for tok in tokens:
         person = by_surname.get(tok.key)
         if person is None or tok.key in stop:

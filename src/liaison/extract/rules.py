@@ -15,7 +15,7 @@ from functools import cache
 from liaison.extract.lexicon import LexiconMatch, demonyms
 from liaison.extract.text import Token, normalize, tokenize
 
-__all__ = ["PersonMatch", "find_persons"]
+__all__ = ["PersonMatch", "find_persons", "latin_stopwords", "title_end"]
 
 
 def _words(block: str) -> frozenset[str]:
@@ -112,7 +112,7 @@ def _title_trie() -> dict[str, object]:
 
 
 @cache
-def _stopwords_latin() -> frozenset[str]:
+def latin_stopwords() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
 
@@ -122,7 +122,7 @@ def _stopwords_latin() -> frozenset[str]:
     return frozenset(words)
 
 
-def _title_at(tokens: list[Token], i: int) -> int:
+def title_end(tokens: list[Token], i: int) -> int:
     """Index after the longest title starting at ``i``, or ``i`` when there is none."""
     node: object = _title_trie()
     j, best = i, i
@@ -164,7 +164,7 @@ def find_persons(
     used: set[int] = set()
     i = 0
     while i < len(tokens):
-        end = _title_at(tokens, i)
+        end = title_end(tokens, i)
         if end > i:
             title = text[tokens[i].start : tokens[end - 1].end]
             before = _name_before(text, tokens, i, end, in_lex, used)
@@ -216,7 +216,7 @@ def _name_before(
             or forms & _STOP_ARABIC
             or forms & _COMPLEMENT
             or t.key in dem
-            or _title_at(tokens, first - 1) > first - 1
+            or title_end(tokens, first - 1) > first - 1
             or not _clean_gap(_gap(text, t, tokens[first]))
         ):
             break
@@ -238,7 +238,7 @@ def _name_after(
             i = in_lex[i].last
             skipped += 1
             continue
-        nested = _title_at(tokens, i)
+        nested = title_end(tokens, i)
         if nested > i:
             i = nested
             skipped += 1
@@ -253,7 +253,7 @@ def _name_after(
             if key in _STOP_ARABIC or stripped in _STOP_ARABIC or tok.text.isdigit():
                 return None
             break
-        if key in _COMPLEMENT or key in dem or (not tok.capitalized and key in dem):
+        if key in _COMPLEMENT or key in dem:
             i += 1
             skipped += 1
             continue
@@ -271,7 +271,7 @@ def _name_after(
 def _read_name(
     text: str, tokens: list[Token], i: int, in_lex: dict[int, LexiconMatch], arabic: bool
 ) -> tuple[int, int] | None:
-    stop_latin = _stopwords_latin()
+    stop_latin = latin_stopwords()
     dem = demonyms()
     first, j = i, i
     limit = 5 if arabic else 6
@@ -279,7 +279,7 @@ def _read_name(
         tok = tokens[j]
         if j > first and not _clean_gap(_gap(text, tokens[j - 1], tok)):
             break
-        if j in in_lex or (j > first and _title_at(tokens, j) > j):
+        if j in in_lex or (j > first and title_end(tokens, j) > j):
             break
         if arabic:
             key = tok.key
@@ -297,7 +297,7 @@ def _read_name(
             if (
                 key[:1] in "وبلف"
                 and len(key) > 3
-                and (key[1:] in _STOP_ARABIC or key[1:] in _COMPLEMENT or _title_at(tokens, j) > j)
+                and (key[1:] in _STOP_ARABIC or key[1:] in _COMPLEMENT or title_end(tokens, j) > j)
             ):
                 break
         else:
@@ -326,7 +326,7 @@ def _particle_names(
 ) -> list[tuple[int, int]]:
     """Names around Ould/Ag/Ben/Abou (ولد/أغ/بن/أبو) not already found."""
     out: list[tuple[int, int]] = []
-    stop_latin = _stopwords_latin()
+    stop_latin = latin_stopwords()
     dem = demonyms()
     k = 0
     while k < len(tokens):
@@ -349,7 +349,7 @@ def _particle_names(
                     t.arabic
                     and not forms & _STOP_ARABIC
                     and not forms & _COMPLEMENT
-                    and _title_at(tokens, idx) == idx
+                    and title_end(tokens, idx) == idx
                 )
             return t.capitalized and t.key not in stop_latin and not t.text.isupper()
 
