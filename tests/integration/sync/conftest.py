@@ -12,13 +12,11 @@ at the end of the test, whatever happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sync_world import World
-
-WorldFactory = Callable[..., World]
+from sync_world import World, WorldFactory
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,3 +341,6 @@ def new_version(obj: Obj, seconds: int = 60, **changes: Any) -> Obj:
 def body_of(row: ObjectRow) -> Obj:
     out: Obj = orjson.loads(row.body)
     return out
+
+
+WorldFactory = Callable[..., World]
