@@ -85,6 +85,12 @@ def stix2_objects(draw: st.DrawFn) -> dict[str, Any]:
         ]
     if draw(st.booleans()):
         common["lang"] = draw(st.sampled_from(["fr", "ar", "en"]))
+    if draw(st.booleans()):
+        common["object_marking_refs"] = [stix2.TLP_GREEN.id]
+    if draw(st.booleans()):
+        common["granular_markings"] = [
+            {"marking_ref": stix2.TLP_AMBER.id, "selectors": ["created_by_ref"]}
+        ]
     builders: list[Callable[[], Any]] = [
         lambda: stix2.AttackPattern(name=name, **common),
         lambda: stix2.Campaign(name=name, first_seen=start, last_seen=end, **common),
