@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -126,3 +127,19 @@ def test_iter_refs_skips_observed_data_local_refs() -> None:
     obj = example("observed-data")
     obj["objects"] = {"0": {"type": "network-traffic", "dst_ref": "1"}}
     assert [path for path, _ in iter_refs(obj)] == ["created_by_ref", "object_refs[0]"]
+
+
+def test_package_docstring_example_runs() -> None:
+    import liaison.stix
+
+    doc = liaison.stix.__doc__ or ""
+    lines = doc.split("Usage::", 1)[1].splitlines()[1:]
+    block = []
+    for line in lines:
+        if line and not line.startswith("    "):
+            break
+        block.append(line)
+    code = textwrap.dedent("\n".join(block))
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # the example asserts that its object is valid
+    assert namespace["obj"]
