@@ -280,3 +280,14 @@ def test_model_only_sees_unexplained_sentences() -> None:
     tokens = tokenize(text)
     covered = [(3, 7), (18, 21)]  # JNIM, Gao
     assert _open_sentences(text, tokens, covered) == [(23, len(text))]
+
+
+def test_missing_model_package_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from liaison.errors import ConfigError
+    from liaison.extract import models
+
+    with pytest.raises(ConfigError):
+        models.model_for("ar")
+    monkeypatch.setitem(models.MODEL_PACKAGES, "xx", "no_such_spacy_package_here")
+    with pytest.raises(ConfigError, match="not installed"):
+        models.model_for("xx")
