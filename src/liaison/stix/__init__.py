@@ -16,9 +16,10 @@ What ``validate_object`` checks: type and id syntax (``<type>--<RFC 4122 UUID>``
 earlier), the required and typed properties of every STIX 2.1 SDO, SRO, SCO and meta
 object, every ``*_ref``/``*_refs`` at any depth (with target types where STIX fixes
 them), external references, granular markings (selectors must resolve), extensions,
-property names, reserved names, empty lists, language tags, ``*_hex``/``*_bin``.
-Custom types and properties are accepted and kept. Not checked: indicator pattern
-grammar, open vocabularies, the format of SCO values (URLs, addresses).
+property names, reserved names, empty lists, language tags, ``*_hex``/``*_bin``, and
+the structure of STIX patterns (brackets, strings, object paths). Custom types and
+properties are accepted and kept. Not checked: the full pattern grammar, open
+vocabularies, the format of SCO values (URLs, addresses).
 
 Pure Python and fast (tens of thousands of objects per second); the ``stix2`` and
 ``stix2-validator`` packages are used only by the tests, as an oracle.

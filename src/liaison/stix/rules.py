@@ -22,7 +22,7 @@ from liaison.stix.vocab import (
     TIMESTAMP_PROPS,
 )
 
-__all__ = ["check_type_rules"]
+__all__ = ["check_type_rules", "stix_pattern_problem"]
 
 _WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
 _NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
@@ -122,6 +122,52 @@ def _ref_type(value: object) -> str | None:
     return None
 
 
+_OBJECT_PATH_RE = re.compile(r"\s*[a-z0-9-]+:[A-Za-z0-9_]", re.ASCII)
+# Quoted strings (with backslash escapes) as one token, brackets, or a stray quote.
+_PATTERN_TOKEN_RE = re.compile(r"'(?:[^'\\]|\\.)*'|[\[\]()]|'", re.DOTALL)
+
+
+def stix_pattern_problem(pattern: str) -> str | None:
+    """A cheap structural check of a STIX pattern (not the full grammar).
+
+    Brackets and parentheses balanced outside quoted strings, strings terminated, at
+    least one ``[object-type:property ...]`` comparison. Returns the problem or None.
+    """
+    depth: list[str] = []
+    comparisons = 0
+    for token in _PATTERN_TOKEN_RE.finditer(pattern):
+        c = token.group()
+        if c == "(":
+            depth.append(c)
+        elif c == "[":
+            if "[" in depth:  # a list index inside an object path: body_multipart[*]
+                depth.append("i")
+            elif _OBJECT_PATH_RE.match(pattern, token.end()) is None:
+                return "has a comparison without an object path (type:property)"
+            else:
+                comparisons += 1
+                depth.append(c)
+        elif c in "])":
+            top = depth.pop() if depth else ""
+            if (c == ")") != (top == "(") or not top:
+                return "has unbalanced brackets"
+        elif c == "'":
+            return "has an unterminated string"
+    if depth:
+        return "has unbalanced brackets"
+    if not comparisons:
+        return "has no [object-type:property ...] comparison"
+    return None
+
+
+def _indicator(obj: dict[str, Any], out: list[str]) -> None:
+    pattern = obj.get("pattern")
+    if obj.get("pattern_type") == "stix" and isinstance(pattern, str):
+        problem = stix_pattern_problem(pattern)
+        if problem is not None:
+            out.append(f"pattern {problem}")
+
+
 def _relationship(obj: dict[str, Any], out: list[str]) -> None:
     kind_of_relation = obj.get("relationship_type")
     if isinstance(kind_of_relation, str) and not _RELATIONSHIP_TYPE_RE.match(kind_of_relation):
@@ -214,6 +260,7 @@ def _artifact(obj: dict[str, Any], out: list[str]) -> None:
 
 
 _SPECIAL = {
+    "indicator": _indicator,
     "relationship": _relationship,
     "sighting": _sighting,
     "malware": _malware,

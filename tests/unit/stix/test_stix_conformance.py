@@ -13,6 +13,7 @@ import pytest
 import stix2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
 
@@ -60,6 +61,47 @@ def test_we_reject_what_the_reference_validator_rejects(
     breakage(obj)
     assert not validate_instance(obj, ORACLE).is_valid
     assert validate_object(obj) != []
+
+
+GOOD_PATTERNS = [
+    "[ipv4-addr:value = '198.51.100.7']",
+    "[file:hashes.'SHA-256' = '" + "ab" * 32 + "'] AND [file:name = 'x[1]\\'s']",
+    "([ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'x.com']) "
+    "FOLLOWEDBY [url:value MATCHES '^http'] WITHIN 300 SECONDS",
+    "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_port IN (80, 443)]"
+    " REPEATS 5 TIMES",
+    "[x-acme-thing:x_prop = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'",
+    "[email-message:body_multipart[*].body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']",
+    "[file:extensions.'windows-pebinary-ext'.sections[0].entropy > 7.0]",
+]
+BAD_PATTERNS = [
+    "",
+    "ipv4-addr:value = '1.2.3.4'",
+    "[ipv4-addr:value = '1.2.3.4'",
+    "[value = 1]",
+    "[ipv4-addr:value = '1.2.3.4]",
+    "[[a-b:c = 1]]",
+    "([a-b:c = 1]))",
+    "[a-b:c = 1)",
+    "[a-b:c[0 = 1]",
+]
+
+
+@pytest.mark.parametrize("pattern", GOOD_PATTERNS)
+def test_patterns_the_reference_grammar_accepts_pass(pattern: str) -> None:
+    assert run_validator(pattern) == []
+    obj = example("indicator")
+    obj["pattern"] = pattern
+    assert validate_object(obj) == []
+
+
+@pytest.mark.parametrize("pattern", BAD_PATTERNS)
+def test_patterns_the_reference_grammar_rejects_fail(pattern: str) -> None:
+    if pattern:  # stix2-patterns 2.1.2 crashes on an empty pattern
+        assert run_validator(pattern) != []
+    obj = example("indicator")
+    obj["pattern"] = pattern
+    assert any(": pattern " in reason for reason in validate_object(obj))
 
 
 # --- objects built by the stix2 library ---------------------------------------------------

@@ -396,6 +396,18 @@ CASES: list[tuple[str, str, Callable[[Obj], None], str]] = [
         "kill_chain_phases[0] needs 'kill_chain_name' and 'phase_name' strings",
     ),
     ("bundle", "indicator", _set(type="bundle"), "a bundle is not a STIX object"),
+    (
+        "pattern without brackets",
+        "indicator",
+        _set(pattern="ipv4-addr:value = '1.2.3.4'"),
+        "pattern has no [object-type:property ...] comparison",
+    ),
+    (
+        "pattern unterminated",
+        "indicator",
+        _set(pattern="[ipv4-addr:value = '1.2.3.4]"),
+        "pattern has an unterminated string",
+    ),
 ]
 
 
