@@ -12,12 +12,22 @@ Usage::
     [(e.type, e.text, e.spans) for e in draft.entities]
     load_organizations()[0].acronyms  # ("JNIM", "GSIM")
 
+For ``POST /extract``: ``extract_request(json_body).to_dict()``.
+
 Models, gazetteer and tables load lazily, once per process; call ``preload()`` at server
 start to pay that cost (a few seconds) up front. Drafts are local and unmarked; nothing
 here shares anything.
 """
 
-from liaison.extract.draft import MAX_TEXT_CHARS, Draft, Entity, Span, extract_text, preload
+from liaison.extract.draft import (
+    MAX_TEXT_CHARS,
+    Draft,
+    Entity,
+    Span,
+    extract_request,
+    extract_text,
+    preload,
+)
 from liaison.extract.lang import detect_language
 from liaison.extract.lexicon import OrgEntry, Place, load_organizations, load_places
 from liaison.extract.text import normalize_arabic
@@ -30,6 +40,7 @@ __all__ = [
     "Place",
     "Span",
     "detect_language",
+    "extract_request",
     "extract_text",
     "load_organizations",
     "load_places",

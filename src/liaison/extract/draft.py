@@ -8,6 +8,7 @@ Every extracted object carries ``x_liaison_spans`` (character offsets into the t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +20,15 @@ from liaison.extract.lang import resolve_language
 from liaison.extract.lexicon import organizations_by_id, organizations_version, places_by_id
 from liaison.extract.relations import Relation, find_relations
 
-__all__ = ["MAX_TEXT_CHARS", "Draft", "Entity", "Span", "extract_text", "preload"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "Draft",
+    "Entity",
+    "Span",
+    "extract_request",
+    "extract_text",
+    "preload",
+]
 
 MAX_TEXT_CHARS = 200_000
 EXTRACTOR = "liaison.extract/1"
@@ -126,6 +135,36 @@ def extract_text(
         for d in dates
     ]
     return Draft(bundle=bundle, lang=lang, entities=entities)
+
+
+def extract_request(payload: Mapping[str, Any]) -> Draft:
+    """``extract_text`` from a decoded JSON request body (``POST /extract``).
+
+    ``{"text": str, "lang": "fr"|"ar"|"en"|"auto", "document_date": "YYYY-MM-DD",
+    "source": str}``; only ``text`` is required. Bad fields raise ``InvalidInputError``.
+    """
+    if not isinstance(payload, Mapping):
+        raise InvalidInputError("the request body must be a JSON object")
+    unknown = set(payload) - {"text", "lang", "document_date", "source"}
+    if unknown:
+        raise InvalidInputError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    text = payload.get("text")
+    lang = payload.get("lang", "auto")
+    source = payload.get("source")
+    raw_date = payload.get("document_date")
+    if not isinstance(text, str):
+        raise InvalidInputError("'text' must be a string")
+    if not isinstance(lang, str):
+        raise InvalidInputError("'lang' must be a string")
+    if source is not None and not isinstance(source, str):
+        raise InvalidInputError("'source' must be a string")
+    document_date = None
+    if raw_date is not None:
+        try:
+            document_date = date.fromisoformat(str(raw_date))
+        except ValueError as exc:
+            raise InvalidInputError("'document_date' must be YYYY-MM-DD") from exc
+    return extract_text(text, lang=lang, document_date=document_date, source=source)
 
 
 def preload(langs: tuple[str, ...] = ("fr", "en", "ar")) -> None:

@@ -291,3 +291,23 @@ def test_missing_model_package_is_a_config_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(models.MODEL_PACKAGES, "xx", "no_such_spacy_package_here")
     with pytest.raises(ConfigError, match="not installed"):
         models.model_for("xx")
+
+
+def test_extract_request_for_http() -> None:
+    from liaison.extract import extract_request
+
+    draft = extract_request(
+        {"text": EN, "lang": "en", "document_date": "2026-03-15", "source": "wire"}
+    )
+    assert draft.report["published"] == "2026-03-15T00:00:00Z"
+    assert draft.report["x_liaison_source"] == "wire"
+    for bad in (
+        {"lang": "en"},
+        {"text": 3},
+        {"text": EN, "document_date": "15/03/2026"},
+        {"text": EN, "colour": "red"},
+        {"text": EN, "source": ["a"]},
+        {"text": EN, "lang": "es"},
+    ):
+        with pytest.raises(InvalidInputError):
+            extract_request(bad)
