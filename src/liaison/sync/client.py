@@ -51,9 +51,34 @@ class PeerClient:
         try:
             r = self.http.get(url, params=params)
         except httpx.HTTPError as exc:
-            raise PeerError(f"{self.peer.party}: cannot reach {url}: {exc}") from exc
+            raise self._unreachable(url, exc) from exc
         self._check(r, url)
         return r
+
+    def _unreachable(self, url: str, exc: httpx.HTTPError) -> PeerError:
+        """A transport failure, with what it most likely means for TLS set-ups."""
+        text = str(exc) or type(exc).__name__
+        low = text.lower()
+        hint = ""
+        if "certificate_verify_failed" in low or "certificate verify failed" in low:
+            hint = "the partner's TLS certificate is not trusted (check the CA given with --ca)"
+        elif url.startswith("https://") and (
+            isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)
+            or "alert" in low
+            or "ssl" in low
+        ):
+            hint = (
+                "the partner closed the TLS connection: it probably requires a client certificate "
+                "(liaison party connect --client-cert/--client-key)"
+                if not self.peer.client_cert
+                else "the partner closed the TLS connection: it may not accept our client "
+                "certificate (check --client-cert against the CA the partner pinned)"
+            )
+        elif url.startswith("http://") and isinstance(exc, httpx.RemoteProtocolError):
+            hint = "plain HTTP was refused: does the partner serve HTTPS only?"
+        return PeerError(
+            f"{self.peer.party}: cannot reach {url}: {text}" + (f" -- {hint}" if hint else "")
+        )
 
     def _check(self, r: httpx.Response, url: str) -> None:
         if r.status_code >= 400:
@@ -113,7 +138,7 @@ class PeerClient:
         try:
             r = self.http.post(url, content=orjson.dumps(body), headers={"Content-Type": TAXII})
         except httpx.HTTPError as exc:
-            raise PeerError(f"{self.peer.party}: cannot reach {url}: {exc}") from exc
+            raise self._unreachable(url, exc) from exc
         if r.status_code == 422:
             raise SignatureError(f"{self.peer.party} refused our signature at {url}")
         self._check(r, url)
