@@ -41,6 +41,8 @@ _ARABIC_MAP = str.maketrans(
     }
 )
 _ARABIC_CHAR = re.compile("[\u0600-\u06ff]")
+# A word: letters and digits, with combining marks (decomposed accents, Arabic harakat).
+_WORD_RE = re.compile("[\\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670]+")
 
 
 def is_arabic(text: str) -> bool:
@@ -85,7 +87,7 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """Words of ``text`` with offsets; hyphens, apostrophes and punctuation separate them."""
     tokens: list[Token] = []
-    for match in re.finditer(r"[\w\u0610-\u061a\u064b-\u065f\u0670]+", text):
+    for match in _WORD_RE.finditer(text):
         word = match.group()
         arabic = is_arabic(word)
         key = normalize_arabic(word) if arabic else normalize_latin(word)

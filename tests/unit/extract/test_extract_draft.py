@@ -311,3 +311,15 @@ def test_extract_request_for_http() -> None:
     ):
         with pytest.raises(InvalidInputError):
             extract_request(bad)
+
+
+def test_decomposed_accents_keep_words_whole() -> None:
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "Le JNIM a attaqué Léré et Ségou.")
+    draft = extract_text(text, lang="fr", document_date=DOC_DATE)
+    places = {e.ref: e.spans[0] for e in draft.entities if e.type == "place"}
+    assert set(places) == {"town:lere", "town:segou"}
+    for span in places.values():
+        assert text[span.start : span.end] == span.text
+        assert len(span.text) > 4  # "Le" + "re" would mean a word split at the accent
