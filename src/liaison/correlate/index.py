@@ -15,7 +15,12 @@ into the objects it reads, so nothing about a correlation travels with a shared 
 Over-correlation guard: an observable value on the block list, or held by more than
 ``max_objects_per_value`` objects, stops correlating (its correlations are dropped and
 the value is recorded in ``corr_saturated``); a name blocking key shared by more than
-``max_candidates_per_key`` names is not used for lookups.
+``max_candidates_per_key`` distinct spellings is not used for lookups, and a spelling
+borne by more than ``max_objects_per_name`` objects does not correlate.
+
+Names are stored once per distinct spelling (``corr_spelling``, with its blocking keys
+in ``corr_spelling_key``) and linked to objects (``corr_name``), so a lookup scores each
+spelling once however many reports use it.
 """
 
 from __future__ import annotations
@@ -55,13 +60,15 @@ _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS corr_object (
         object_id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL,
         type TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS corr_name (
-        id INTEGER PRIMARY KEY, object_id TEXT NOT NULL, kind TEXT NOT NULL,
-        name TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
-    """CREATE TABLE IF NOT EXISTS corr_name_key (
-        key TEXT NOT NULL, name_id INTEGER NOT NULL, PRIMARY KEY (key, name_id)
+    """CREATE TABLE IF NOT EXISTS corr_spelling (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (kind, name))""",
+    """CREATE TABLE IF NOT EXISTS corr_spelling_key (
+        key TEXT NOT NULL, spelling_id INTEGER NOT NULL, PRIMARY KEY (key, spelling_id)
         ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS corr_name (
+        spelling_id INTEGER NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (spelling_id, object_id)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
     """CREATE TABLE IF NOT EXISTS corr_observable (
         kind TEXT NOT NULL, value TEXT NOT NULL, object_id TEXT NOT NULL,
         PRIMARY KEY (kind, value, object_id)) WITHOUT ROWID""",
@@ -160,13 +167,7 @@ class CorrelationIndex:
             self._forget(conn, object_id)
 
     def _forget(self, conn: sqlite3.Connection, object_id: str) -> None:
-        for name_id, kind, name in conn.execute(
-            "SELECT id, kind, name FROM corr_name WHERE object_id = ?", (object_id,)
-        ).fetchall():
-            conn.executemany(
-                "DELETE FROM corr_name_key WHERE key = ? AND name_id = ?",
-                [(k, name_id) for k in blocking_keys(name, kind)],
-            )
+        # Spellings and their keys stay: without objects they match nothing.
         conn.execute("DELETE FROM corr_name WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM corr_observable WHERE object_id = ?", (object_id,))
         conn.execute(
@@ -245,21 +246,25 @@ class CorrelationIndex:
                     new.append(cid)
         return new
 
-    def _candidates(
+    def _spellings(
         self, conn: sqlite3.Connection, keys: Iterable[str]
-    ) -> builtins.list[tuple[int, str, str, str]]:
-        """Indexed names sharing a key, in one round trip; keys over the cap are dropped."""
+    ) -> builtins.list[tuple[int, str, str]]:
+        """Distinct indexed spellings sharing a key, in one round trip.
+
+        A key shared by more than ``max_candidates_per_key`` spellings is no evidence.
+        """
         cap = self.config.max_candidates_per_key
         key_list = sorted(keys)
         if not key_list:
             return []
         per_key = " UNION ALL ".join(
-            "SELECT * FROM (SELECT key, name_id FROM corr_name_key WHERE key = ? LIMIT ?) AS q"
+            "SELECT * FROM (SELECT key, spelling_id FROM corr_spelling_key WHERE key = ?"
+            " LIMIT ?) AS q"
             for _ in key_list
         )
         sql = (
-            f"SELECT k.key, n.id, n.object_id, n.kind, n.name FROM ({per_key}) k"  # noqa: S608
-            " JOIN corr_name n ON n.id = k.name_id"
+            f"SELECT k.key, s.id, s.kind, s.name FROM ({per_key}) k"  # noqa: S608
+            " JOIN corr_spelling s ON s.id = k.spelling_id"
         )
         params: builtins.list[object] = []
         for key in key_list:
@@ -268,34 +273,65 @@ class CorrelationIndex:
         per: dict[str, int] = {}
         for row in rows:
             per[row[0]] = per.get(row[0], 0) + 1
-        out: dict[int, tuple[int, str, str, str]] = {}
-        for key, name_id, object_id, kind, name in rows:
-            if per[key] <= cap:  # a key shared by too many names is no evidence
-                out[name_id] = (name_id, object_id, kind, name)
+        out: dict[int, tuple[int, str, str]] = {}
+        for key, spelling_id, kind, name in rows:
+            if per[key] <= cap:
+                out[spelling_id] = (spelling_id, kind, name)
         return list(out.values())
+
+    def _matches(
+        self, conn: sqlite3.Connection, name: str, kind: str, min_score: float | None = None
+    ) -> builtins.list[tuple[int, str, NameMatch]]:
+        """``(spelling id, spelling, match)`` for the indexed spellings that match ``name``."""
+        found = []
+        for spelling_id, other_kind, other_name in self._spellings(conn, blocking_keys(name, kind)):
+            if other_kind != kind:
+                continue
+            m = match_names(name, other_name, kind)
+            if m.same if min_score is None else m.score >= min_score:
+                found.append((spelling_id, other_name, m))
+        return found
+
+    def _objects_of(
+        self, conn: sqlite3.Connection, spelling_id: int, limit: int | None = None
+    ) -> builtins.list[str]:
+        """Objects bearing a spelling: the first ``limit``, or -- when correlating -- none
+        if more than ``max_objects_per_name`` do (a name everyone uses is no evidence)."""
+        cap = self.config.max_objects_per_name if limit is None else limit
+        rows = conn.execute(
+            "SELECT object_id FROM corr_name WHERE spelling_id = ? LIMIT ?",
+            (spelling_id, cap + 1 if limit is None else cap),
+        ).fetchall()
+        return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
+
+    def _spelling_id(self, conn: sqlite3.Connection, kind: str, name: str) -> int:
+        row = conn.execute(
+            "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        cur = conn.execute("INSERT INTO corr_spelling (kind, name) VALUES (?, ?)", (kind, name))
+        spelling_id = int(cur.lastrowid or 0)
+        conn.executemany(
+            "INSERT OR IGNORE INTO corr_spelling_key (key, spelling_id) VALUES (?, ?)",
+            [(k, spelling_id) for k in blocking_keys(name, kind)],
+        )
+        return spelling_id
 
     def _add_names(
         self, conn: sqlite3.Connection, object_id: str, names: list[tuple[str, str]]
     ) -> list[int]:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
-            keys = blocking_keys(name, kind)
-            scored: dict[str, NameMatch] = {}  # one score per distinct spelling
-            for _, other_id, other_kind, other_name in self._candidates(conn, keys):
-                if other_id == object_id or other_kind != kind:
-                    continue
-                m = scored.get(other_name) or scored.setdefault(
-                    other_name, match_names(name, other_name, kind)
-                )
-                if m.same and (other_id not in best or m.score > best[other_id][0].score):
-                    best[other_id] = (m, name, other_name)
-            cur = conn.execute(
-                "INSERT INTO corr_name (object_id, kind, name) VALUES (?, ?, ?)",
-                (object_id, kind, name),
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO corr_name_key (key, name_id) VALUES (?, ?)",
-                [(k, cur.lastrowid) for k in keys],
+            for spelling_id, other_name, m in self._matches(conn, name, kind):
+                for other_id in self._objects_of(conn, spelling_id):
+                    if other_id != object_id and (
+                        other_id not in best or m.score > best[other_id][0].score
+                    ):
+                        best[other_id] = (m, name, other_name)
+            conn.execute(
+                "INSERT OR IGNORE INTO corr_name (spelling_id, object_id) VALUES (?, ?)",
+                (self._spelling_id(conn, kind, name), object_id),
             )
         new: list[int] = []
         for other_id, (m, name, other_name) in best.items():
@@ -322,18 +358,10 @@ class CorrelationIndex:
                     " VALUES (?, '', ?, 'name')",
                     [(r[0], r[1]) for r in buffer],
                 )
-                start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corr_name").fetchone()[0]
+                ids = {(r[2], r[3]): self._spelling_id(conn, r[2], r[3]) for r in buffer}
                 conn.executemany(
-                    "INSERT INTO corr_name (id, object_id, kind, name) VALUES (?, ?, ?, ?)",
-                    [(start + 1 + i, r[0], r[2], r[3]) for i, r in enumerate(buffer)],
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO corr_name_key (key, name_id) VALUES (?, ?)",
-                    [
-                        (k, start + 1 + i)
-                        for i, r in enumerate(buffer)
-                        for k in blocking_keys(r[3], r[2])
-                    ],
+                    "INSERT OR IGNORE INTO corr_name (spelling_id, object_id) VALUES (?, ?)",
+                    [(ids[(r[2], r[3])], r[0]) for r in buffer],
                 )
             buffer.clear()
 
@@ -408,20 +436,14 @@ class CorrelationIndex:
         """Indexed names that match ``name`` (``min_score``: also near misses), best first."""
         self._check_viewer(viewer)
         kinds = (kind,) if kind else KINDS
-        found: list[Candidate] = []
+        found: builtins.list[Candidate] = []
         try:
             for k in kinds:
-                scored: dict[str, NameMatch] = {}  # one score per distinct spelling
-                for _, object_id, other_kind, other_name in self._candidates(
-                    self._conn, blocking_keys(name, k)
-                ):
-                    if other_kind != k:
-                        continue
-                    m = scored.get(other_name) or scored.setdefault(
-                        other_name, match_names(name, other_name, k)
+                for spelling_id, other_name, m in self._matches(self._conn, name, k, min_score):
+                    found.extend(
+                        Candidate(object_id, "", other_name, k, m)
+                        for object_id in self._objects_of(self._conn, spelling_id, limit)
                     )
-                    if m.same if min_score is None else m.score >= min_score:
-                        found.append(Candidate(object_id, "", other_name, k, m))
             found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
             found = found[:limit]
             marks = ",".join("?" * len(found))

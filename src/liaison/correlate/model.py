@@ -42,11 +42,16 @@ class CorrelationConfig:
 
     max_objects_per_value: int = 50
     max_candidates_per_key: int = 1000
+    max_objects_per_name: int = 1000
     block_list: frozenset[tuple[str, str]] = field(default_factory=default_block_list)
     default_region: str | None = None
 
     def __post_init__(self) -> None:
-        if self.max_objects_per_value < 2 or self.max_candidates_per_key < 1:
+        if (
+            self.max_objects_per_value < 2
+            or self.max_candidates_per_key < 1
+            or self.max_objects_per_name < 1
+        ):
             raise InvalidInputError("correlation guard thresholds must be positive")
 
     def blocked(self, kind: str, value: str) -> bool:

@@ -115,11 +115,18 @@ def test_over_correlation_guard_and_block_list(
     assert custom.add(indicator(21, "10.9.9.9"), PARTY_B) == []
 
 
-def test_name_keys_shared_by_too_many_names_are_not_used(conn: sqlite3.Connection) -> None:
+def test_name_keys_shared_by_too_many_spellings_are_not_used(conn: sqlite3.Connection) -> None:
     index = CorrelationIndex(conn, CorrelationConfig(max_candidates_per_key=2))
-    for i in range(3):
-        index.add(actor(i, "Katiba Serma"), PARTY_A)
+    index.add(actor(1, "Katiba Serma"), PARTY_A)
+    assert len(index.add(actor(2, "Katiba Sérma"), PARTY_A)) == 1
+    index.add(actor(3, "KATIBA SERMA"), PARTY_A)  # three spellings now share the keys
     assert index.add(actor(9, "Katibat Serma"), PARTY_B) == []
+
+
+def test_a_name_borne_by_too_many_objects_stops_correlating(conn: sqlite3.Connection) -> None:
+    index = CorrelationIndex(conn, CorrelationConfig(max_objects_per_name=2))
+    assert [len(index.add(actor(i, "Katiba Serma"), PARTY_A)) for i in range(4)] == [0, 1, 2, 0]
+    assert len(index.query_name("Katiba Serma", "organization", limit=3)) == 3  # still findable
 
 
 def test_versions_replace_and_revocation_removes(index: CorrelationIndex) -> None:
