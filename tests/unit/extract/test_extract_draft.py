@@ -6,6 +6,8 @@ import time
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
 
 from liaison.errors import InvalidInputError
@@ -323,3 +325,54 @@ def test_decomposed_accents_keep_words_whole() -> None:
     for span in places.values():
         assert text[span.start : span.end] == span.text
         assert len(span.text) > 4  # "Le" + "re" would mean a word split at the accent
+
+
+_PIECES = [
+    "Le JNIM",
+    " a attaqué ",
+    "Tessalit",
+    " le colonel ",
+    "Assimi Goïta",
+    " Ould ",
+    "Ag",
+    "العقيد ",
+    "جماعة نصرة الإسلام والمسلمين",
+    " في ",
+    "تساليت",
+    " ولد ",
+    "أغ",
+    "\n",
+    ".",
+    " hier",
+    " 12 mars",
+    " 31 février",
+    " General ",
+    "ISGS",
+    " near ",
+    "Kidal",
+    ", ",
+    "'",
+    "- ",
+    "é",
+    "\u0301",
+    "ـ",
+    "٣ مارس",
+    " on Tuesday",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), min_size=1, max_size=12))
+def test_any_text_gives_valid_spans_or_a_clean_error(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    try:
+        draft = extract_text(text, document_date=DOC_DATE)
+    except InvalidInputError:
+        return
+    assert draft.lang in ("fr", "en", "ar")
+    for entity in draft.entities:
+        for span in entity.spans:
+            assert 0 <= span.start < span.end <= len(text)
+            assert text[span.start : span.end] == span.text
+    report = draft.report
+    assert report["object_refs"]
