@@ -212,7 +212,9 @@ class AuditEntry:
         if len(reasons) > _MAX_REASONS:
             raise InvalidInputError(f"at most {_MAX_REASONS} reasons per entry")
         for reason in reasons:
-            _text(reason, "reason", _MAX_REASON)
+            _text(reason, "reason", 1 << 20)
+        # a long policy explanation must not make the event unloggable: keep its start
+        reasons = tuple(r if len(r) <= _MAX_REASON else r[: _MAX_REASON - 1] + "…" for r in reasons)
         object.__setattr__(self, "reasons", reasons)
         object.__setattr__(self, "details", _details(self.details))
         if self.time is not None:
