@@ -259,10 +259,11 @@ def latency(n: int, queries: int, workdir: Path) -> Path:
         (f"identity--{i:08d}", "local", "person", name) for i, name in enumerate(names)
     )
     build = time.perf_counter() - t0
-    keys = conn.execute("SELECT COUNT(*) FROM corr_name_key").fetchone()[0]
+    keys = conn.execute("SELECT COUNT(*) FROM corr_spelling_key").fetchone()[0]
+    spellings = conn.execute("SELECT COUNT(*) FROM corr_spelling").fetchone()[0]
     size = path.stat().st_size / 1e6
     print(f"\n{n:,} names indexed in {build:.1f} s ({n / build:,.0f} names/s), "
-          f"{keys:,} blocking keys, {size:.0f} MB")  # fmt: skip
+          f"{spellings:,} distinct spellings, {keys:,} blocking keys, {size:.0f} MB")  # fmt: skip
     rng = random.Random(11)
     timings: list[float] = []
     cpu: list[float] = []
