@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from liaison.stix._show import show
 from liaison.stix.ids import ID_RE, is_language_tag
 from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
@@ -51,7 +52,7 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
     """Append to ``out`` the reasons ``obj`` breaks the rules of its (known) type."""
     for prop in REQUIRED.get(type_, ()):
         if prop not in obj:
-            out.append(f"required property {prop!r} is missing")
+            out.append(f"required property {show(prop)} is missing")
     any_of = ANY_OF.get(type_)
     if any_of is not None and not any(prop in obj for prop in any_of):
         out.append("at least one of " + ", ".join(repr(p) for p in any_of) + " is required")
@@ -64,7 +65,7 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
         if prop in obj:
             value = obj[prop]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                out.append(f"{prop} must be an integer from {low} to {high}, not {value!r}")
+                out.append(f"{prop} must be an integer from {low} to {high}, not {show(value)}")
     for prop, flow, fhigh in NUMBER_RANGES.get(type_, ()):
         if prop in obj:
             value = obj[prop]
@@ -73,7 +74,7 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
                 or not isinstance(value, int | float)
                 or not flow <= value <= fhigh
             ):
-                out.append(f"{prop} must be a number from {flow:g} to {fhigh:g}, not {value!r}")
+                out.append(f"{prop} must be a number from {flow:g} to {fhigh:g}, not {show(value)}")
     stamps = TIMESTAMP_PROPS.get(type_)
     if stamps is not None:
         _check_timestamps(obj, type_, stamps, out)
@@ -94,7 +95,9 @@ def _check_timestamps(
             if is_timestamp(value):
                 good.add(prop)
             else:
-                out.append(f"{prop} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")
+                out.append(
+                    f"{prop} {show(value)} is not an RFC 3339 timestamp in UTC ending in 'Z'"
+                )
     for later, earlier, strict in TIMESTAMP_ORDER.get(type_, ()):
         if later in good and earlier in good:
             order = compare_timestamps(obj[later], obj[earlier])
@@ -171,7 +174,7 @@ def _indicator(obj: dict[str, Any], out: list[str]) -> None:
 def _relationship(obj: dict[str, Any], out: list[str]) -> None:
     kind_of_relation = obj.get("relationship_type")
     if isinstance(kind_of_relation, str) and not _RELATIONSHIP_TYPE_RE.match(kind_of_relation):
-        out.append(f"relationship_type {kind_of_relation!r} may only hold a-z, 0-9 and hyphens")
+        out.append(f"relationship_type {show(kind_of_relation)} may only hold a-z, 0-9 and hyphens")
     for prop in ("source_ref", "target_ref"):
         kind = _ref_type(obj.get(prop))
         if kind in NOT_REL_ENDPOINT:
@@ -206,7 +209,7 @@ def _observed_data(obj: dict[str, Any], out: list[str]) -> None:
 def _opinion(obj: dict[str, Any], out: list[str]) -> None:
     value = obj.get("opinion")
     if value is not None and not (isinstance(value, str) and value in OPINION_VALUES):
-        out.append(f"opinion must be one of {', '.join(sorted(OPINION_VALUES))}, not {value!r}")
+        out.append(f"opinion must be one of {', '.join(sorted(OPINION_VALUES))}, not {show(value)}")
 
 
 def _marking_definition(obj: dict[str, Any], out: list[str]) -> None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from liaison.stix._show import show
 from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
 from liaison.stix.refs import MAX_DEPTH
 from liaison.stix.rules import check_type_rules
@@ -82,7 +83,7 @@ def validate_object(obj: object) -> list[str]:
         out.append("required property 'type' is missing")
     elif not isinstance(type_, str) or not (3 <= len(type_) <= 250 and TYPE_RE.match(type_)):
         out.append(
-            f"type {type_!r} is not a valid type name "
+            f"type {show(type_)} is not a valid type name "
             "(3-250 characters: a-z, 0-9 and single inner hyphens)"
         )
     elif type_ == "bundle":
@@ -97,9 +98,9 @@ def validate_object(obj: object) -> list[str]:
     if id_ is None:
         out.append("required property 'id' is missing")
     elif not isinstance(id_, str) or ID_RE.match(id_) is None:
-        out.append(f"id {id_!r} is not of the form <type>--<UUID>")
+        out.append(f"id {show(id_)} is not of the form <type>--<UUID>")
     elif isinstance(type_, str) and not id_.startswith(type_ + "--"):
-        out.append(f"id {id_!r} does not start with its type '{type_}--'")
+        out.append(f"id {show(id_)} does not start with its type '{type_}--'")
     else:
         id_ok = True
 
@@ -147,7 +148,7 @@ def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
         if category in (_SDO, _MARKING):
             out.append("required property 'spec_version' is missing")
     elif spec != "2.1":
-        out.append(f"spec_version must be '2.1', not {spec!r}")
+        out.append(f"spec_version must be '2.1', not {show(spec)}")
 
     if category == _SCO:
         if "defanged" in obj and not isinstance(obj["defanged"], bool):
@@ -171,9 +172,9 @@ def _check_sdo_common(obj: dict[str, Any], out: list[str]) -> None:
     if "confidence" in obj:
         conf = obj["confidence"]
         if isinstance(conf, bool) or not isinstance(conf, int) or not 0 <= conf <= 100:
-            out.append(f"confidence must be an integer from 0 to 100, not {conf!r}")
+            out.append(f"confidence must be an integer from 0 to 100, not {show(conf)}")
     if "lang" in obj and not is_language_tag(obj["lang"]):
-        out.append(f"lang {obj['lang']!r} is not an RFC 5646 language tag")
+        out.append(f"lang {show(obj['lang'])} is not an RFC 5646 language tag")
     if "labels" in obj:
         labels = obj["labels"]
         if (
@@ -204,11 +205,11 @@ def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) 
 
 def _check_millis(name: str, value: object, out: list[str]) -> bool:
     if not is_timestamp(value):
-        out.append(f"{name} {value!r} is not an RFC 3339 timestamp in UTC ending in 'Z'")
+        out.append(f"{name} {show(value)} is not an RFC 3339 timestamp in UTC ending in 'Z'")
         return False
     assert isinstance(value, str)
     if _MILLIS_RE.search(value) is None:
-        out.append(f"{name} {value!r} must be precise to at least the millisecond")
+        out.append(f"{name} {show(value)} must be precise to at least the millisecond")
         return False
     return True
 
@@ -252,9 +253,11 @@ def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
                 and ID_RE.match(ref)
                 and not ref.startswith("marking-definition--")
             ):
-                out.append(f"{where}.marking_ref must point to a marking-definition, not {ref!r}")
+                out.append(
+                    f"{where}.marking_ref must point to a marking-definition, not {show(ref)}"
+                )
         elif not is_language_tag(mark["lang"]):
-            out.append(f"{where}.lang {mark['lang']!r} is not an RFC 5646 language tag")
+            out.append(f"{where}.lang {show(mark['lang'])} is not an RFC 5646 language tag")
         selectors = mark.get("selectors")
         if (
             not isinstance(selectors, list)
@@ -265,7 +268,7 @@ def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
             continue
         for selector in selectors:
             if not _selector_resolves(obj, selector):
-                out.append(f"{where}: selector {selector!r} does not select a property")
+                out.append(f"{where}: selector {show(selector)} does not select a property")
 
 
 def _selector_resolves(obj: dict[str, Any], selector: str) -> bool:
@@ -273,7 +276,13 @@ def _selector_resolves(obj: dict[str, Any], selector: str) -> bool:
     for step in selector.split("."):
         if isinstance(node, dict) and step in node:
             node = node[step]
-        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+        elif (
+            isinstance(node, list)
+            and step.isascii()
+            and step.isdigit()
+            and len(step) < 10
+            and int(step) < len(node)
+        ):
             node = node[int(step)]
         else:
             return False
@@ -286,28 +295,30 @@ def _check_extensions(exts: object, out: list[str]) -> None:
         return
     for key, ext in exts.items():
         if not isinstance(key, str):
-            out.append(f"extension key {key!r} must be a string")
+            out.append(f"extension key {show(key)} must be a string")
         elif key.startswith("extension-definition--"):
             if ID_RE.match(key) is None:
-                out.append(f"extension key {key!r} is not a valid extension-definition id")
+                out.append(f"extension key {show(key)} is not a valid extension-definition id")
             elif not isinstance(ext, dict):
-                out.append(f"extension {key!r} must be a dictionary")
+                out.append(f"extension {show(key)} must be a dictionary")
             elif "extension_type" not in ext:
-                out.append(f"extension {key!r} needs an 'extension_type'")
+                out.append(f"extension {show(key)} needs an 'extension_type'")
             elif not _is_one_of(ext["extension_type"], EXTENSION_TYPES):
                 out.append(
-                    f"extension {key!r} has unknown extension_type {ext['extension_type']!r}"
+                    f"extension {show(key)} has unknown extension_type "
+                    f"{show(ext['extension_type'])}"
                 )
             else:
                 _check_extension_properties(key, ext, out)
         elif _EXT_NAME_RE.match(key):
             if not isinstance(ext, dict) or not ext:
-                out.append(f"extension {key!r} must be a non-empty dictionary")
+                out.append(f"extension {show(key)} must be a non-empty dictionary")
             else:
                 _check_extension_properties(key, ext, out)
         else:
             out.append(
-                f"extension key {key!r} is neither an extension-definition id nor a '*-ext' name"
+                f"extension key {show(key)} is neither an extension-definition id "
+                "nor a '*-ext' name"
             )
 
 
@@ -316,7 +327,7 @@ def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) 
     for key, value in ext.items():
         if not isinstance(key, str) or (_PROPERTY_RE.match(key) is None and key != "id"):
             out.append(
-                f"extensions.{name}: property name {key!r} is not valid "
+                f"extensions.{name}: property name {show(key)} is not valid "
                 "(3-250 characters: a-z, 0-9 and _)"
             )
         elif isinstance(value, list) and not value:
@@ -353,11 +364,13 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
         kind = names.get(key)
         if kind is None:
             if not isinstance(key, str) or _PROPERTY_RE.match(key) is None:
-                out.append(f"property name {key!r} is not valid (3-250 characters: a-z, 0-9 and _)")
+                out.append(
+                    f"property name {show(key)} is not valid (3-250 characters: a-z, 0-9 and _)"
+                )
                 continue
             if key in RESERVED_PROPERTIES:
                 if category != _CUSTOM:
-                    out.append(f"property {key!r} is reserved by STIX 2.1")
+                    out.append(f"property {show(key)} is reserved by STIX 2.1")
                     continue
                 kind = _PLAIN
             else:
@@ -379,11 +392,11 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     _check_nested(key, value, 1, out)
         elif kind == _REF:
             if not isinstance(value, str) or ID_RE.match(value) is None:
-                out.append(f"{key} {value!r} is not an identifier (<type>--<UUID>)")
+                out.append(f"{key} {show(value)} is not an identifier (<type>--<UUID>)")
             else:
                 allowed = targets.get(key) or _COMMON_TARGETS.get(key)
                 if allowed and value.rpartition("--")[0] not in allowed:
-                    out.append(f"{key} must point to {_one_of(allowed)}, not {value!r}")
+                    out.append(f"{key} must point to {_one_of(allowed)}, not {show(value)}")
         elif kind == _REFS:
             allowed = targets.get(key) or _COMMON_TARGETS.get(key)
             _check_ref_list(key, value, allowed, out)
@@ -400,9 +413,9 @@ def _check_ref_list(
     match = ID_RE.match
     for i, item in enumerate(value):
         if not isinstance(item, str) or match(item) is None:
-            out.append(f"{path}[{i}] {item!r} is not an identifier (<type>--<UUID>)")
+            out.append(f"{path}[{i}] {show(item)} is not an identifier (<type>--<UUID>)")
         elif allowed and item.rpartition("--")[0] not in allowed:
-            out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {item!r}")
+            out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {show(item)}")
 
 
 def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str]) -> None:
@@ -443,7 +456,7 @@ def _check_nested_dict(
         if kind == _REF:
             if not isinstance(item, str) or ID_RE.match(item) is None:
                 where = _path(parent, index)
-                out.append(f"{where}.{key} {item!r} is not an identifier (<type>--<UUID>)")
+                out.append(f"{where}.{key} {show(item)} is not an identifier (<type>--<UUID>)")
         elif kind == _REFS:
             _check_ref_list(f"{_path(parent, index)}.{key}", item, None, out)
         elif isinstance(item, _CONTAINERS):

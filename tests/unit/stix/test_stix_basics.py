@@ -143,3 +143,12 @@ def test_package_docstring_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(code, namespace)  # the example asserts that its object is valid
     assert namespace["obj"]
+
+
+def test_reasons_stay_short_whatever_the_value() -> None:
+    obj = example("indicator")
+    obj["created"] = ["x" * 10_000]
+    obj["confidence"] = list(range(1000))
+    reasons = validate_object(obj)
+    assert len(reasons) == 2
+    assert all(len(r) < 300 for r in reasons), reasons

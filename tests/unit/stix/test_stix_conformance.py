@@ -246,6 +246,8 @@ def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> 
         ),
         ("indicator", "granular_markings", [{"marking_ref": [1], "selectors": [{}]}]),
         ("indicator", "spec_version", {"a": 1}),
+        ("indicator", "granular_markings", [{"lang": "fr", "selectors": ["labels.²"]}]),
+        ("indicator", "granular_markings", [{"lang": "fr", "selectors": ["labels." + "9" * 5000]}]),
         ("relationship", "source_ref", ["x"]),
         ("marking-definition", "definition", [1]),
         ("marking-definition", "definition_type", ["tlp"]),
