@@ -28,7 +28,10 @@ from liaison.stix.vocab import (
     SRO_TYPES,
 )
 
-__all__ = ["object_version", "validate_object"]
+__all__ = ["MAX_REASONS", "object_version", "validate_object"]
+
+#: At most this many reasons are returned; the last one then counts the others.
+MAX_REASONS = 50
 
 _PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
 _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
@@ -117,6 +120,9 @@ def validate_object(obj: object) -> list[str]:
     else:
         _check_properties(obj, "", _CUSTOM, out)
 
+    if len(out) > MAX_REASONS:
+        hidden = len(out) - MAX_REASONS + 1
+        out[MAX_REASONS - 1 :] = [f"... and {hidden} more problems"]
     if out and id_ok:
         return [f"{id_}: {reason}" for reason in out]
     return out

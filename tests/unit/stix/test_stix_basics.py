@@ -152,3 +152,13 @@ def test_reasons_stay_short_whatever_the_value() -> None:
     reasons = validate_object(obj)
     assert len(reasons) == 2
     assert all(len(r) < 300 for r in reasons), reasons
+
+
+def test_reasons_are_capped() -> None:
+    from liaison.stix.validate import MAX_REASONS
+
+    obj = example("indicator")
+    obj.update({f"Bad{i}": i for i in range(500)})
+    reasons = validate_object(obj)
+    assert len(reasons) == MAX_REASONS
+    assert reasons[-1] == f"{INDICATOR}: ... and {500 - MAX_REASONS + 1} more problems"

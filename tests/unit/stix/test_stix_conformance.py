@@ -31,6 +31,31 @@ def test_examples_are_valid_for_the_reference_validator(type_: str) -> None:
     assert validate_object(obj) == []
 
 
+TLP2_GREEN = {
+    "type": "marking-definition",
+    "spec_version": "2.1",
+    "id": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "created": "2022-10-01T00:00:00.000Z",
+    "name": "TLP:GREEN",
+    "extensions": {
+        "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+            "extension_type": "property-extension",
+            "tlp_2_0": "green",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "marking",
+    [TLP2_GREEN, *(json.loads(m.serialize()) for m in (stix2.TLP_WHITE, stix2.TLP_RED))],
+    ids=["tlp2-green", "tlp1-white", "tlp1-red"],
+)
+def test_tlp_markings_are_valid(marking: dict[str, Any]) -> None:
+    assert validate_instance(marking, ORACLE).is_valid
+    assert validate_object(marking) == []
+
+
 # Breakages both validators must reject (the oracle agrees with our verdict).
 ORACLE_REJECTS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("indicator", lambda o: o.pop("pattern")),
