@@ -168,17 +168,16 @@ def _model_entities(
     text: str, lang: str, tokens: list[Token], covered: list[tuple[int, int]]
 ) -> list[tuple[int, int, str]]:
     """spaCy persons and organizations, trimmed and filtered."""
-    from liaison.extract.models import model_for
+    from liaison.extract.models import run_model
 
     segments = _open_sentences(text, tokens, covered)
-    nlp = model_for(lang)
     stop = latin_stopwords()
     dem = demonyms()
     out: list[tuple[int, int, str]] = []
     found = (
         (ent, seg_start)
         for doc, (seg_start, _) in zip(
-            nlp.pipe(text[s:e] for s, e in segments), segments, strict=True
+            run_model(lang, [text[s:e] for s, e in segments]), segments, strict=True
         )
         for ent in doc.ents
     )

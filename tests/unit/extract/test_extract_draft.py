@@ -376,3 +376,15 @@ def test_any_text_gives_valid_spans_or_a_clean_error(pieces: list[str]) -> None:
             assert text[span.start : span.end] == span.text
     report = draft.report
     assert report["object_refs"]
+
+
+def test_concurrent_calls_agree(fr_draft: Draft) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def names(text: str) -> list[tuple[str, str]]:
+        return [(e.type, e.text) for e in extract_text(text, document_date=DOC_DATE).entities]
+
+    expected = {t: names(t) for t in (FR, EN, AR)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(names, [FR, EN, AR] * 3))
+    assert results == [expected[t] for t in [FR, EN, AR] * 3]
