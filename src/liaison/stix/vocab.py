@@ -299,7 +299,6 @@ PROPERTY_KINDS: dict[str, dict[str, str]] = {
     "relationship": {"relationship_type": "str", "description": "str"},
     "sighting": {"description": "str", "summary": "bool"},
     "marking-definition": {"name": "str"},
-    "language-content": {"contents": "dict"},
     "extension-definition": {
         **_NAMED,
         "schema": "str",
