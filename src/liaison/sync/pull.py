@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.audit.gossip import Gossip
@@ -122,41 +124,68 @@ def pull(
             if peer.collections and cid not in peer.collections:
                 continue
             since = None if rescan else checkpoint(node.store, peer.party, cid)
-            next_token: str | None = None
-            while True:
-                objs, more, next_token, last_added = c.objects_page(
-                    cid, added_after=since, limit=page_size, next_token=next_token
-                )
-                report.pages += 1
-                report.received += len(objs)
-                if objs:
-                    result = exchange.receive(party, peer.into, objs)
-                    report.stored += result.new
-                    report.duplicates += result.duplicates
-                    report.rejected += len(result.failures)
-                    report.reasons.extend(
-                        f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20]
-                    )
-                    if result.stored:
-                        receipt = make_receipt(
-                            node.key,
-                            receiver=node.identity_id,
-                            sender=party.identity_id,
-                            collection=cid,
-                            received=format_us(now_us()),
-                            objects=result.stored,
-                        )
-                        c.post_json("liaison/receipts/", receipt)
-                        node.store.put_record("receipt-sent", receipt["id"], receipt)
-                if last_added:
-                    set_checkpoint(node.store, peer.party, cid, last_added)
-                if progress is not None:
-                    progress(str(coll.get("title", cid)), report.stored, report.rejected)
-                if not more or not next_token:
-                    break
+            title = str(coll.get("title", cid))
+            _pull_collection(
+                exchange, party, peer, c, cid, title, since, page_size, report, progress
+            )
         _documents(exchange, party, c, report)
     finally:
         if own:
             c.close()
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _pull_collection(
+    exchange: Exchange,
+    party: PartyRecord,
+    peer: Peer,
+    c: PeerClient,
+    cid: str,
+    title: str,
+    since: str | None,
+    page_size: int,
+    report: SyncReport,
+    progress: Progress | None,
+) -> None:
+    """Pages of one collection; the next page is fetched while this one is stored.
+
+    The checkpoint still moves only after a page is stored and acknowledged, so a cut
+    at any point repeats at most the page in hand (the prefetched one was not counted).
+    """
+    node = exchange.node
+
+    def fetch(token: str | None) -> tuple[list[Any], bool, str | None, str | None]:
+        return c.objects_page(cid, added_after=since, limit=page_size, next_token=token)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-prefetch") as pool:
+        pending: Future[tuple[list[Any], bool, str | None, str | None]] | None
+        pending = pool.submit(fetch, None)
+        while pending is not None:
+            objs, more, next_token, last_added = pending.result()
+            pending = pool.submit(fetch, next_token) if more and next_token else None
+            report.pages += 1
+            report.received += len(objs)
+            if objs:
+                result = exchange.receive(party, peer.into, objs)
+                report.stored += result.new
+                report.duplicates += result.duplicates
+                report.rejected += len(result.failures)
+                report.reasons.extend(
+                    f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20]
+                )
+                if result.stored:
+                    receipt = make_receipt(
+                        node.key,
+                        receiver=node.identity_id,
+                        sender=party.identity_id,
+                        collection=cid,
+                        received=format_us(now_us()),
+                        objects=result.stored,
+                    )
+                    c.post_json("liaison/receipts/", receipt)
+                    node.store.put_record("receipt-sent", receipt["id"], receipt)
+            if last_added:
+                set_checkpoint(node.store, peer.party, cid, last_added)
+            if progress is not None:
+                progress(title, report.stored, report.rejected)
