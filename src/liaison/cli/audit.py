@@ -154,7 +154,7 @@ def _row(record: AuditRecord) -> list[str]:
         e.decision or "",
         objects,
         to,
-        "; ".join(e.reasons),
+        "; ".join([*e.reasons, *(f"{k}={v}" for k, v in e.details.items())]),
     ]
 
 
@@ -181,7 +181,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json([r.to_dict() for r in records])
         return 0
-    header = ["SEQ", "TIME", "ACTOR", "ACTION", "DECISION", "OBJECTS", "TO / AGREEMENT", "REASONS"]
+    header = ["SEQ", "TIME", "ACTOR", "ACTION", "DECISION", "OBJECTS", "TO / AGREEMENT", "WHY"]
     _table(header, [_row(r) for r in records])
     return 0
 

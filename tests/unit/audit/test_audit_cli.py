@@ -110,6 +110,9 @@ def test_show_filters_as_table_and_json(run: Run, home: Path) -> None:
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["2", "6", "10"]
     assert "ORCON: originator consent missing" in out
 
+    code, out, _ = run("show", str(home), "--action", "login.failed", "--limit", "1")
+    assert "address=10.0.0.7; attempt=3" in out
+
     code, out, _ = run("show", str(home), "--object", stix_id("indicator", 5), "--json")
     assert [r["seq"] for r in json.loads(out)] == [5]
 
