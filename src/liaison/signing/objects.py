@@ -12,7 +12,6 @@ distinct root (cached) and a few hashes per object.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,7 +139,7 @@ def sign_objects(
     return out
 
 
-_VERIFIED_ROOTS: dict[bytes, None] = {}
+_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str], None] = {}
 
 
 def verify_object(
@@ -152,7 +151,9 @@ def verify_object(
     if sig is None:
         raise SignatureError(f"{oid}: not signed")
     try:
-        signer, fp = str(sig["signer"]), str(sig["key"])
+        signer, fp, signed, signature = sig["signer"], sig["key"], sig["signed"], sig["signature"]
+        if not all(isinstance(v, str) for v in (signer, fp, signed, signature)):
+            raise TypeError("signer, key, signed and signature must be strings")
         index, size = sig["index"], sig["batch_size"]
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
         if not isinstance(raw_proof, list):
@@ -161,7 +162,7 @@ def verify_object(
         batch_root = _unb64(sig["batch_root"])
         if sig["alg"] != SIGNATURE_ALG:
             raise SignatureError(f"{oid}: unknown signature algorithm {sig['alg']!r}")
-        if not (isinstance(index, int) and isinstance(size, int) and 0 <= index < size):
+        if not (type(index) is int and type(size) is int and 0 <= index < size):
             raise SignatureError(f"{oid}: bad proof position")
     except (KeyError, TypeError) as exc:
         raise SignatureError(f"{oid}: malformed signature extension ({exc})") from exc
@@ -175,11 +176,11 @@ def verify_object(
         raise SignatureError(f"{oid}: key {fp} of {signer} is revoked")
     if not verify_inclusion(object_digest(obj), index, size, proof, batch_root):
         raise SignatureError(f"{oid}: object was altered (digest not in the signed batch)")
-    statement = _statement(sig)
-    cache_key = hashlib.sha256(statement + str(sig.get("signature")).encode()).digest()
+    # Every field of the signed statement, exactly typed: equal tuples, equal statements.
+    cache_key = (sig["batch_root"], size, fp, signed, signer, signature)
     if cache_key not in _VERIFIED_ROOTS:
-        verify(pub, statement, str(sig.get("signature")))
+        verify(pub, _statement(sig), signature)
         if len(_VERIFIED_ROOTS) > 100_000:
             _VERIFIED_ROOTS.clear()
         _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=str(sig["signed"]))
+    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=signed)

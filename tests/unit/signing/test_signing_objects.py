@@ -257,7 +257,12 @@ def _sig(obj: dict[str, Any]) -> dict[str, Any]:
         (lambda s: s.update(index="0"), "bad proof position"),
         (lambda s: s.update(batch_size=None), "bad proof position|malformed"),
         (lambda s: s.update(alg="rsa-sha1"), "unknown signature algorithm"),
-        (lambda s: s.update(signature=None), "does not verify|base64"),
+        (lambda s: s.update(signature=None), "malformed"),
+        (lambda s: s.pop("signature"), "malformed"),
+        (lambda s: s.update(signed=20260301), "malformed"),
+        (lambda s: s.update(signer=[MR]), "malformed"),
+        (lambda s: s.update(index=False), "bad proof position"),
+        (lambda s: s.update(batch_size=7.0), "bad proof position"),
         (lambda s: s.update(signature="%%%"), "base64"),
     ],
 )
