@@ -24,6 +24,7 @@ __all__ = [
     "OrgEntry",
     "Place",
     "demonyms",
+    "given_names",
     "lexicon",
     "load_organizations",
     "load_places",
@@ -230,6 +231,17 @@ def demonyms() -> dict[str, str]:
         for d in c["demonyms"]:
             out[normalize(d)] = c["code"]
     return out
+
+
+@cache
+def given_names() -> frozenset[str]:
+    """Normal forms of common given names (one or two words), Latin and Arabic script."""
+    from liaison.extract.text import normalize
+
+    data = _read_json("given_names.json")
+    return frozenset(
+        " ".join(t.key for t in tokenize(n)) for n in (*data["latin"], *data["arabic"])
+    ) | frozenset(normalize(n) for n in (*data["latin"], *data["arabic"]))
 
 
 # --- matcher -----------------------------------------------------------------------------

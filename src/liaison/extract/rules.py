@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from liaison.extract.lexicon import LexiconMatch, demonyms
+from liaison.extract.lexicon import LexiconMatch, demonyms, given_names
 from liaison.extract.text import Token, normalize, tokenize
 
 __all__ = ["PersonMatch", "find_persons", "latin_stopwords", "title_end"]
@@ -186,6 +186,8 @@ def find_persons(
             continue
         i += 1
     for first, last in _particle_names(text, tokens, in_lex, used):
+        found.append(PersonMatch(tokens[first].start, tokens[last - 1].end, None, first, last))
+    for first, last in _given_name_persons(text, tokens, in_lex, used):
         found.append(PersonMatch(tokens[first].start, tokens[last - 1].end, None, first, last))
     return sorted(found, key=lambda p: p.start)
 
@@ -377,6 +379,60 @@ def _particle_names(
         if last > k + 1:
             out.append((first, last))
             used.update(range(first, last))
+            k = last
+        else:
+            k += 1
+    return out
+
+
+def _given_name_persons(
+    text: str, tokens: list[Token], in_lex: dict[int, LexiconMatch], used: set[int]
+) -> list[tuple[int, int]]:
+    """A known given name followed by one to three name-like words ("Boureima Dicko")."""
+    names = given_names()
+    stop_latin = latin_stopwords()
+    dem = demonyms()
+    out: list[tuple[int, int]] = []
+
+    def free(idx: int) -> bool:
+        return idx not in used and idx not in in_lex and title_end(tokens, idx) == idx
+
+    def name_like(idx: int) -> bool:
+        t = tokens[idx]
+        if not free(idx) or t.key in dem or t.text.isdigit():
+            return False
+        if t.arabic:
+            forms = {t.key, t.key[1:]} if t.key[:1] in "وبلف" and len(t.key) > 3 else {t.key}
+            return not forms & _STOP_ARABIC and not forms & _COMPLEMENT
+        return (t.capitalized and t.key not in stop_latin and not t.text.isupper()) or (
+            t.key in _PARTICLES_LATIN
+        )
+
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        # "على" (on) and "علي" (Ali) share a normal form: only the written ي is a name
+        given = tok.key in names and (tok.capitalized or tok.arabic) and "ى" not in tok.text
+        if not given or not free(k):
+            k += 1
+            continue
+        last = k + 1
+        if last < len(tokens) and f"{tok.key} {tokens[last].key}" in names:
+            last += 1  # عبد الله, Abdel Kader
+        start_of_rest = last
+        while (
+            last < len(tokens)
+            and last - start_of_rest < 3
+            and _clean_gap(_gap(text, tokens[last - 1], tokens[last]))
+            and name_like(last)
+        ):
+            last += 1
+        keys = _PARTICLES_ARABIC if tok.arabic else _PARTICLES_LATIN
+        while last > start_of_rest and tokens[last - 1].key in keys:
+            last -= 1
+        if last > start_of_rest:
+            out.append((k, last))
+            used.update(range(k, last))
             k = last
         else:
             k += 1

@@ -15,9 +15,11 @@ FLOORS = {(lang, kind): 0.95 for lang in ("fr", "en", "ar") for kind in TYPES}
 # Held-out (24 texts): first measured at fr 1.00, en 0.985, ar 0.96; its three errors
 # were then fixed (1.00 now), so it is a regression set like the development one.
 HELDOUT_FLOORS = {"fr": 0.95, "en": 0.95, "ar": 0.95}
-# Blind (24 texts, written last, never tuned on): fr 0.982, en 0.962, ar 0.943 over
-# person, organization and place.
+# Blind 1 (24 texts): measured fr 0.982, en 0.962, ar 0.943 before the given-name rule
+# was added (fr 1.00, en 0.962, ar 0.926 after). Blind 2 (12 texts, written after that
+# rule, never tuned on): fr 0.966, en 0.968, ar 0.857 -- Arabic persons only 0.57.
 BLIND_FLOORS = {"fr": 0.95, "en": 0.93, "ar": 0.90}
+BLIND2_FLOORS = {"fr": 0.93, "en": 0.93, "ar": 0.82}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,12 @@ def _per_language(scores: dict[tuple[str, str], Score]) -> dict[str, Score]:
 
 
 @pytest.mark.parametrize(
-    ("name", "floors"), [("heldout.json", HELDOUT_FLOORS), ("blind.json", BLIND_FLOORS)]
+    ("name", "floors"),
+    [
+        ("heldout.json", HELDOUT_FLOORS),
+        ("blind.json", BLIND_FLOORS),
+        ("blind2.json", BLIND2_FLOORS),
+    ],
 )
 def test_unseen_sets_hold(fixtures_dir: Path, name: str, floors: dict[str, float]) -> None:
     docs = load_corpus([fixtures_dir / name])
