@@ -8,6 +8,7 @@ from typing import Literal
 from liaison.extract.lexicon import (
     LexiconMatch,
     demonyms,
+    fuzzy_place,
     lexicon,
     organizations_by_id,
     places_by_id,
@@ -71,6 +72,10 @@ def find_entities(text: str, lang: str) -> list[RawEntity]:
         covered = [(c[0], c[1]) for c in candidates]
         for start, end, label in _model_entities(text, lang, tokens, covered):
             candidates.append((start, end, 1, (label, start, end)))
+    if lang in ("fr", "en"):
+        covered = [(c[0], c[1]) for c in candidates]
+        for start, end, ref in _fuzzy_places(text, tokens, covered, lang):
+            candidates.append((start, end, 1, (f"place:{ref}", start, end)))
     chosen = _resolve(candidates)
     entities: dict[tuple[str, str], RawEntity] = {}
     for start, end, payload in chosen:
@@ -124,6 +129,11 @@ def _to_entity(text: str, start: int, end: int, payload: object, lang: str) -> R
         )
     assert isinstance(payload, tuple)
     label = str(payload[0])
+    if label.startswith("place:"):
+        place = places_by_id()[label.removeprefix("place:")]
+        return RawEntity(
+            "place", place.name, f"place:{place.id}", [mention], place.id, origin="gazetteer-fuzzy"
+        )
     if label == "person":
         return RawEntity("person", surface, _person_key(surface), [mention], origin="model")
     return RawEntity(
@@ -183,7 +193,7 @@ def _model_entities(
     )
     for ent, offset in found:
         label = ent.label_
-        if label not in ("PER", "PERSON", "ORG"):
+        if label not in ("PER", "PERSON", "ORG", "LOC", "GPE"):
             continue
         words = tokenize(ent.text)
         # trim leading function words and titles ("Le", "General")
@@ -195,6 +205,12 @@ def _model_entities(
             continue
         start = offset + ent.start_char + words[0].start
         end = offset + ent.start_char + words[-1].end
+        if label in ("LOC", "GPE"):
+            if all(w.capitalized for w in words):
+                ref = fuzzy_place(text[start:end])
+                if ref is not None:
+                    out.append((start, end, f"place:{ref}"))
+            continue
         if label in ("PER", "PERSON"):
             if len(words) < 2 or any(w.text.isdigit() or w.key in dem for w in words):
                 continue
@@ -209,6 +225,35 @@ def _model_entities(
             acronym = len(words) == 1 and words[0].text.isupper() and len(words[0].text) >= 3
             if acronym or (len(words) > 1 and words[0].key in _ORG_HEADS and words[0].capitalized):
                 out.append((start, end, "organization"))
+    return out
+
+
+_LOCATIVE = {
+    "fr": _words("a au aux de d du vers pres depuis entre dans sur"),
+    "en": _words("in from near at to toward towards around outside between"),
+}
+
+
+def _fuzzy_places(
+    text: str, tokens: list[Token], covered: list[tuple[int, int]], lang: str
+) -> list[tuple[int, int, str]]:
+    """Capitalised words after a locative preposition ("from Anderamboukane") that are a
+    gazetteer name spelled a little differently."""
+    stop = latin_stopwords()
+    dem = demonyms()
+    locative = _LOCATIVE[lang]
+    out: list[tuple[int, int, str]] = []
+    for i in range(1, len(tokens)):
+        tok = tokens[i]
+        if tok.arabic or not tok.capitalized or tok.text.isupper() or tok.key in stop:
+            continue
+        if tok.key in dem or tokens[i - 1].key not in locative or tok.start - tokens[i - 1].end > 2:
+            continue
+        if any(s < tok.end and tok.start < e for s, e in covered):
+            continue
+        ref = fuzzy_place(tok.text)
+        if ref is not None:
+            out.append((tok.start, tok.end, ref))
     return out
 
 

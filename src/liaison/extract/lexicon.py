@@ -24,6 +24,7 @@ __all__ = [
     "OrgEntry",
     "Place",
     "demonyms",
+    "fuzzy_place",
     "given_names",
     "lexicon",
     "load_organizations",
@@ -242,6 +243,42 @@ def given_names() -> frozenset[str]:
     return frozenset(
         " ".join(t.key for t in tokenize(n)) for n in (*data["latin"], *data["arabic"])
     ) | frozenset(normalize(n) for n in (*data["latin"], *data["arabic"]))
+
+
+@cache
+def _latin_place_keys() -> tuple[list[str], list[str]]:
+    keys: list[str] = []
+    ids: list[str] = []
+    seen: set[str] = set()
+    for place in _places():
+        for name in place.names:
+            tokens = tokenize(name)
+            if not tokens or tokens[0].arabic:
+                continue
+            key = " ".join(t.key for t in tokens)
+            if key not in seen and len(key) >= 5:
+                seen.add(key)
+                keys.append(key)
+                ids.append(place.id)
+    return keys, ids
+
+
+def fuzzy_place(surface: str, cutoff: float = 88.0) -> str | None:
+    """The gazetteer id of a Latin-script place name spelled a little differently.
+
+    "Anderamboukane" finds GeoNames' "Andéranboukan". Only for names the NER model
+    already calls a location: on its own, fuzzy matching would find towns everywhere.
+    """
+    from rapidfuzz import fuzz, process
+
+    key = " ".join(t.key for t in tokenize(surface))
+    if len(key) < 5:
+        return None
+    keys, ids = _latin_place_keys()
+    best = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+    if best is None or best[0][:1] != key[:1]:
+        return None
+    return ids[best[2]]
 
 
 # --- matcher -----------------------------------------------------------------------------

@@ -388,3 +388,13 @@ def test_concurrent_calls_agree(fr_draft: Draft) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(names, [FR, EN, AR] * 3))
     assert results == [expected[t] for t in [FR, EN, AR] * 3]
+
+
+def test_fuzzy_place_after_a_locative_preposition() -> None:
+    fr = extract_text("Des familles arrivent d'Anderamboukane.", document_date=DOC_DATE)
+    places = [(e.text, e.spans[0].text) for e in fr.entities if e.type == "place"]
+    assert places == [("Andéranboukan", "Anderamboukane")]
+    en = extract_text(
+        "A Russian delegation and Anderamboukane elders met.", lang="en", document_date=DOC_DATE
+    )
+    assert not [e for e in en.entities if e.type == "place"]  # no locative, no demonym
