@@ -154,6 +154,8 @@ _SENTENCES = (
     "تم اعتراض اتصالات عبر هاتف ثريا في محيط تمبكتو.",
 )
 _PLACES = ("Gao", "Ménaka", "Tombouctou", "Kidal", "Mopti", "Tillabéri", "Dori", "Djibo")
+_UNITS = ("Unité", "Bataillon", "Groupement", "Brigade", "Direction", "Katiba", "Cellule")
+_SYLLABLES = ("ka", "zu", "mor", "tel", "vex", "ri", "dan", "sol", "qu", "ix", "bel", "tor")
 _MALWARE = ("backdoor", "remote-access-trojan", "spyware", "dropper", "downloader", "bot")
 # TLP 2.0 marking definitions (clear, green, amber), as published with the standard.
 _TLP2 = (
@@ -209,7 +211,7 @@ def _generated(
             "type": "malware",
             "id": f"malware--{_uuid(rng)}",
             **common,
-            "name": f"SAHEL-{rng.randint(100, 999)}",
+            "name": "".join(rng.choices(_SYLLABLES, k=3)).capitalize() + str(rng.randint(1, 9)),
             "is_family": rng.random() < 0.5,
             "malware_types": rng.sample(_MALWARE, 2),
             "description": _text(rng, 1, 4),
@@ -219,7 +221,7 @@ def _generated(
             "type": "identity",
             "id": f"identity--{_uuid(rng)}",
             **common,
-            "name": f"Unité {rng.randint(1, 99)} {rng.choice(_PLACES)}",
+            "name": f"{rng.choice(_UNITS)} {rng.randint(1, 999)} {rng.choice(_PLACES)}",
             "identity_class": "organization",
             "sectors": ["defense"],
         }
