@@ -273,17 +273,19 @@ class _Walk:
         by_size = self.by_size
         stack = self.stack
         objects = self.objects
-        fingerprint = self.refs
         crc32 = zlib.crc32
+        n_refs = sum_ref = sum_seq = sum_mix = 0  # added to self.refs at the end
         if chunk[0][0] != self.pos:
             self.gap(chunk[0][0])
         keys, hashes = self.nodes_for(chunk[0][0], chunk[-1][0])
         n_keys = len(keys)
         ni = 0
+        pos = self.pos
         for seq, body, stored_leaf, time, actor, action in chunk:
             if body.__class__ is not bytes:  # someone stored another SQL type
                 body = _as_bytes(body)
-            if seq != self.pos:
+            if seq != pos:
+                self.pos = pos
                 self.gap(seq)
                 ni = 0 if not keys else bisect_left(keys, seq << 6)
             leaf = sha256(b"\x00" + body).digest()
@@ -312,10 +314,10 @@ class _Walk:
                 oid = ref.get("id") if ref.__class__ is dict else None
                 if oid.__class__ is str and not objects:  # the common case, inline
                     key = crc32(oid.encode())
-                    fingerprint[0] += 1
-                    fingerprint[1] += key
-                    fingerprint[2] += seq
-                    fingerprint[3] += (key % _P) * (seq % _P)
+                    n_refs += 1
+                    sum_ref += key
+                    sum_seq += seq
+                    sum_mix += (key % _P) * (seq % _P)
                 else:
                     self.object_refs(seq, refs, doc.get("action"))
             # push the leaf: merge one node per trailing 1 bit of seq
@@ -337,10 +339,16 @@ class _Walk:
                 else:
                     self.node_problem(seq - (1 << level) + 1, seq, missing=True)
             stack.append(value)
-            self.pos = seq + 1
-            if self.pos in by_size:
-                _check_heads_at(self.pos, _fold_hashes(stack), by_size, self.report)
+            pos = seq + 1
+            if pos in by_size:
+                _check_heads_at(pos, _fold_hashes(stack), by_size, self.report)
+        self.pos = pos
         self.stray_nodes += n_keys - ni
+        fingerprint = self.refs
+        fingerprint[0] += n_refs
+        fingerprint[1] += sum_ref
+        fingerprint[2] += sum_seq
+        fingerprint[3] += sum_mix
 
 
 def _as_bytes(value: object) -> bytes:
