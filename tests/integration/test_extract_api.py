@@ -25,7 +25,7 @@ def test_extract_over_http(tmp_path: Path) -> None:
         "/api/liaison/extract/",
         headers=H,
         auth=("analyst", analyst),
-        json={"text": text, "lang": "auto", "date": "2026-03-01"},
+        json={"text": text, "lang": "auto", "document_date": "2026-03-01"},
     )
     assert r.status_code == 200, r.text
     body = r.json()

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.policy",
     "liaison.cli.search",
     "liaison.cli.store",
+    "liaison.cli.extract",
 )
 
 

@@ -85,6 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from liaison.sync import SyncLoop, peers
 
     app = create_app(node)
+    _preload_extraction()
     loop = None
     if peers(node.store) and int(s.sync_interval) > 0:
         loop = SyncLoop(app.state.exchange, float(s.sync_interval))
@@ -122,6 +123,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     else:
         print(f"schema version {version}: nothing to do")
     return 0
+
+
+def _preload_extraction() -> None:
+    """Load the language models in the background: the first draft is then fast."""
+    import threading
+
+    def load() -> None:
+        from liaison.extract import preload
+
+        preload()
+
+    threading.Thread(target=load, name="liaison-preload", daemon=True).start()
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -150,28 +150,12 @@ def liaison_routes(t: Any) -> list[Route]:
         if not party.internal:
             raise DeniedError("extraction drafts are for this node's own analysts")
         raw = await body(request)
-        if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
-            raise InvalidInputError('the body must be {"text": "...", "lang": "auto|fr|ar|en"}')
-        lang = raw.get("lang", "auto")
-        when = raw.get("date")
-        source = raw.get("source")
 
         def run() -> dict[str, Any]:
-            from datetime import date
+            from liaison.extract import extract_request
 
-            from liaison.extract import extract_text
-
-            try:
-                day = date.fromisoformat(when) if isinstance(when, str) else None
-            except ValueError as exc:
-                raise InvalidInputError(f"date {when!r} is not YYYY-MM-DD") from exc
-            draft = extract_text(
-                raw["text"],
-                lang=str(lang),
-                document_date=day,
-                source=source if isinstance(source, str) else None,
-            )
-            return {"lang": draft.lang, "bundle": draft.bundle}
+            result: dict[str, Any] = extract_request(raw).to_dict()
+            return result
 
         return _json(await run_in_threadpool(run))
 
