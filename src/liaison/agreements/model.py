@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from liaison.errors import AgreementError
@@ -154,6 +155,10 @@ class Agreement:
 
     def signing_payload(self) -> bytes:
         """The bytes each signature covers: RFC 8785 form without ``signatures``."""
+        return self._payload
+
+    @cached_property
+    def _payload(self) -> bytes:
         return canonical({k: v for k, v in self._raw.items() if k != "signatures"})
 
     @classmethod

@@ -16,6 +16,7 @@ from liaison.agreements.lifecycle import AgreementState, latest, problems, state
 from liaison.agreements.model import Agreement
 from liaison.errors import SignatureError
 from liaison.markings.scale import ClassificationScale, equivalence_map
+from liaison.policy.decision import Decision
 
 __all__ = ["AgreementView", "Party", "PolicyContext", "Provenance"]
 
@@ -69,6 +70,7 @@ class AgreementView:
     max_rank: int
     max_level: str
     node_to_partner: Mapping[int, int]
+    allowed: Decision  # the (shared, immutable) decision when nothing is redacted
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class PolicyContext:
                         node_to_partner=equivalence_map(
                             self.node_levels, p.classification_levels, a.pairs(node, p.identity_id)
                         ),
+                        allowed=Decision(True, (f"released to {p.name} under {a.name}",), (), aid),
                     )
                 )
         object.__setattr__(self, "scale", scale)

@@ -11,22 +11,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import PolicyError
 from liaison.markings.handling import GRADING_DESCRIPTION_SELECTOR, Handling
 from liaison.policy.context import AgreementView, Party, PolicyContext, Provenance
+from liaison.policy.decision import Decision
 
 __all__ = ["Decision", "decide", "release"]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allow: bool
-    reasons: tuple[str, ...]
-    redact: tuple[str, ...] = ()
-    agreement_id: str | None = None
 
 
 _INTERNAL = Decision(True, ("internal: this node's own organisation",))
@@ -159,7 +151,7 @@ def decide(
         return Decision(False, (f"no agreement in force with {party.name} covers {obj_type}",))
     reasons: list[str] = []
     for v in covering:
-        found = _scope_reasons(v, topics, regions)
+        found = _scope_reasons(v, topics, regions) if (v.topics or v.regions) else []
         r = _classification_reason(
             handling.classification, handling.scheme_owner, v, ctx, party.name
         )
@@ -174,14 +166,11 @@ def decide(
         if provenance.origins:
             found += _third_party_reasons(object_id, provenance.origins, pid, party.name, ctx)
         if not found:
-            redact = (
-                _redactions(handling, v, provenance, party, ctx)
-                if (handling.granular or handling.grading_description_local)
-                else ()
-            )
-            return Decision(
-                True, (f"released to {party.name} under {v.name}",), redact, v.agreement_id
-            )
+            if handling.granular or handling.grading_description_local:
+                redact = _redactions(handling, v, provenance, party, ctx)
+                if redact:
+                    return Decision(True, v.allowed.reasons, redact, v.agreement_id)
+            return v.allowed
         if len(covering) > 1:
             found = [f"{v.name}: {r}" for r in found]
         reasons += found
