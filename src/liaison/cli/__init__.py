@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.search",
     "liaison.cli.store",
     "liaison.cli.extract",
+    "liaison.cli.correlate",
 )
 
 

@@ -3,23 +3,21 @@
 * ``liaison correlate names NAME1 NAME2 [--kind person|organization|place] [--json]``
   works without a node home.
 * ``liaison correlate list DIR [--object ID] [--limit N] [--offset N] [--json]`` reads
-  ``DIR/liaison.db`` (local analysts only: correlations are never shown to partners).
+  the node's store (local analysts only: correlations are never shown to partners).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from liaison.errors import ConfigError, InvalidInputError, StorageError
+from liaison.errors import InvalidInputError
 
 __all__ = ["register", "run_list", "run_names"]
 
-DB_FILE = "liaison.db"
 
 
 def register(subparsers: Any) -> None:
@@ -73,26 +71,23 @@ def run_names(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the correlations stored in ``DIR/liaison.db``."""
-    from liaison.correlate import LOCAL, CorrelationIndex
+    from liaison.correlate import LOCAL
 
     if args.limit < 0 or args.offset < 0:
         raise InvalidInputError("--limit and --offset must not be negative")
-    path = args.home / DB_FILE
-    if not path.is_file():
-        raise ConfigError(f"{args.home}: no {DB_FILE} here (not a Liaison node home?)")
+    from liaison.node import Node
+    from liaison.service.correlations import correlation_index
+
+    node = Node.open(args.home)
     try:
-        conn = sqlite3.connect(path)
-    except sqlite3.Error as exc:
-        raise StorageError(f"{path}: {exc}") from exc
-    try:
-        index = CorrelationIndex(conn)
-        if args.object:
-            found = index.correlations_for(args.object, viewer=LOCAL)
-            found = found[args.offset : args.offset + args.limit]
-        else:
-            found = index.list(args.limit, args.offset, viewer=LOCAL)
+        with correlation_index(node) as index:
+            if args.object:
+                found = index.correlations_for(args.object, viewer=LOCAL)
+                found = found[args.offset : args.offset + args.limit]
+            else:
+                found = index.list(args.limit, args.offset, viewer=LOCAL)
     finally:
-        conn.close()
+        node.close()
     if args.json:
         rows = [c.as_dict() for c in found]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from liaison.correlate import LOCAL, CorrelationIndex
+from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
 from liaison.node import Node
 from liaison.store import NewObject, PartyRecord
 
@@ -30,7 +30,8 @@ def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
         _INDEXES.cache = cache
         index = cache.get(id(conn))
         if index is None or index._conn is not conn:
-            index = cache[id(conn)] = CorrelationIndex(conn)
+            config = CorrelationConfig(default_region=str(node.settings.country) or None)
+            index = cache[id(conn)] = CorrelationIndex(conn, config)
         yield index
 
 

@@ -39,10 +39,14 @@ def test_names_rejects_unknown_kind() -> None:
 def test_list_reads_the_node_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ConfigError):
         run(["correlate", "list", str(tmp_path)])
+    from liaison.node import Node
+
+    Node.init(tmp_path, org="DZ", country="DZ").close()
     conn = sqlite3.connect(tmp_path / "liaison.db")
     index = CorrelationIndex(conn)
     index.add({"type": "intrusion-set", "id": "intrusion-set--1", "name": "JNIM"}, "local")
     index.add({"type": "intrusion-set", "id": "intrusion-set--2", "name": "GSIM"}, "local")
+    conn.commit()
     conn.close()
     assert run(["correlate", "list", str(tmp_path)]) == 0
     out = capsys.readouterr().out
