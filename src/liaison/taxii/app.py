@@ -131,6 +131,8 @@ class TaxiiApp:
         allow: set[str] | None = None,
     ) -> Response:
         party = await self.party(request)
+        if object_id is not None:
+            check_object_id(object_id)  # only after authenticating: 401 comes first
         params = request.query_params
         filters = filters_from(params, allow=allow)
         limit = limit_from(params, default=self.page_size, maximum=self.max_page)
@@ -164,8 +166,8 @@ class TaxiiApp:
         return _json(status, status=202)
 
     async def get_object(self, request: Request) -> Response:
-        oid = check_object_id(request.path_params["oid"])
         allow = {"added_after", "limit", "next", "match[version]", "match[spec_version]"}
+        oid = request.path_params["oid"]
         return await self._read(request, "objects", object_id=oid, allow=allow)
 
     async def delete_object(self, request: Request) -> Response:
@@ -178,8 +180,8 @@ class TaxiiApp:
         return Response(status_code=200, media_type=TAXII)
 
     async def versions(self, request: Request) -> Response:
-        oid = check_object_id(request.path_params["oid"])
         allow = {"added_after", "limit", "next", "match[spec_version]"}
+        oid = request.path_params["oid"]
         return await self._read(request, "versions", object_id=oid, allow=allow)
 
     async def manifest(self, request: Request) -> Response:
