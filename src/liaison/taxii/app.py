@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -176,6 +177,9 @@ class TaxiiApp:
         filters = filters_from(
             request.query_params, allow={"match[version]", "match[spec_version]"}
         )
+        if "match[version]" not in request.query_params:
+            # TAXII 2.1: a DELETE without match[version] removes every version.
+            filters = dataclasses.replace(filters, versions=("all",))
         await run_in_threadpool(self.ex.delete, party, request.path_params["cid"], oid, filters)
         return Response(status_code=200, media_type=TAXII)
 
