@@ -26,6 +26,7 @@ import orjson
 
 from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import (
+    Action,
     AuditEntry,
     AuditRecord,
     entries_from,
@@ -226,6 +227,31 @@ class AuditLog:
                 return self._sign_and_store(size, self._frontier(size), key)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot store the tree head: {exc}") from exc
+
+    def rotate_key(self, new_key: SigningKey, actor: str) -> SignedTreeHead:
+        """Hand the log over to ``new_key``, verifiably.
+
+        In one transaction: a ``key.rotated`` entry naming both public keys, a head signed
+        by the current key that covers it, and a head of the same size signed by the new
+        key, which signs from now on. ``verify`` follows the chain in either direction.
+        """
+        old_key = self._key
+        if old_key is None:
+            raise InvalidInputError("the log has no signing key to rotate")
+        entry = AuditEntry(
+            Action.KEY_ROTATED,
+            actor,
+            details={"old_key": old_key.public_key_b64, "new_key": new_key.public_key_b64},
+        )
+        try:
+            with self._write():
+                self.append_many([entry])  # signed by the old key
+                size = self.size()
+                head = self._sign_and_store(size, self._frontier(size), new_key)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot rotate the audit key: {exc}") from exc
+        self._key = new_key
+        return head
 
     def heads(self) -> list[SignedTreeHead]:
         """Every stored head, oldest first (as stored: not verified)."""

@@ -23,7 +23,6 @@ from liaison.audit.entry import STORES_CONTENT, ref_key
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.merkle import EMPTY_ROOT, node_hash
 from liaison.errors import LiaisonError
-from liaison.signing import fingerprint
 
 __all__ = ["Problem", "StoredObjects", "VerifyReport", "verify_log"]
 
@@ -32,6 +31,7 @@ StoredObjects = Callable[[], Iterable[tuple[str, str | None, str]]]
 
 MAX_PROBLEMS = 1000
 _CHUNK = 8192
+_ROTATED = "key.rotated"
 _P = 65521  # fingerprint of the object index: sums stay far below 2**63 in SQLite
 
 
@@ -90,48 +90,97 @@ class VerifyReport:
         }
 
 
-def _load_heads(
-    conn: sqlite3.Connection, keys: Sequence[str], report: VerifyReport
-) -> dict[int, list[tuple[int, SignedTreeHead]]]:
-    """Signature-checked heads by size; reports bad ones. Sets ``report.head``."""
-    by_size: dict[int, list[tuple[int, SignedTreeHead]]] = {}
+def _load_heads(conn: sqlite3.Connection, report: VerifyReport) -> list[tuple[int, SignedTreeHead]]:
+    """Heads whose signature holds (by whichever key), in the order they were made."""
+    out: list[tuple[int, SignedTreeHead]] = []
     rows = conn.execute(
         "SELECT id, size, root, timestamp, key, signature FROM audit_heads ORDER BY id"
     ).fetchall()
     for row_id, size, root, ts, key, sig in rows:
         try:
             head = SignedTreeHead(int(size), bytes(root), ts, key, sig)
-            if key not in keys:
-                report.add(
-                    "head-untrusted-key",
-                    f"signed tree head #{row_id} (size {size}) is signed by untrusted key "
-                    f"{fingerprint(key)}",
-                )
-                continue
-            head.verify(key)
+            head.verify()
         except (LiaisonError, TypeError, ValueError) as exc:
             report.add(
                 "head-signature", f"signed tree head #{row_id} (size {size}) is invalid: {exc}"
             )
             continue
-        by_size.setdefault(head.size, []).append((row_id, head))
-        report.head = head
-    return by_size
+        out.append((row_id, head))
+    return out
 
 
-def _check_heads_at(
+_NO_LIMIT = 1 << 62
+
+
+def _trusted_ranges(
+    keys: Sequence[str],
+    heads: list[tuple[int, SignedTreeHead]],
+    roots: dict[int, bytes],
+    rotations: list[tuple[int, str, str]],
+) -> dict[str, list[tuple[int, int]]]:
+    """Which key may sign heads of which sizes.
+
+    The given keys: any size. A ``key.rotated`` entry at ``seq`` (details ``old_key``,
+    ``new_key``) that a trusted head covers -- its size beyond ``seq`` and its root equal
+    to the recomputed one -- lets ``old_key`` sign sizes up to ``seq + 1`` and ``new_key``
+    sizes from ``seq + 1``. Repeated until nothing changes, so a chain of rotations can be
+    followed from the current key back to the first one, or forward from a pinned one.
+    """
+    ranges: dict[str, list[tuple[int, int]]] = {k: [(0, _NO_LIMIT)] for k in keys}
+
+    def allowed(key: str, size: int) -> bool:
+        return any(lo <= size <= hi for lo, hi in ranges.get(key, ()))
+
+    changed = True
+    while changed:
+        changed = False
+        for seq, old, new in rotations:
+            covered = any(
+                h.size > seq and roots.get(h.size) == h.root_hash and allowed(h.key, h.size)
+                for _, h in heads
+            )
+            if not covered:
+                continue
+            for key, span in ((old, (0, seq + 1)), (new, (seq + 1, _NO_LIMIT))):
+                if span not in ranges.setdefault(key, []):
+                    ranges[key].append(span)
+                    changed = True
+    return ranges
+
+
+def _judge_heads(
+    keys: Sequence[str],
+    heads: list[tuple[int, SignedTreeHead]],
+    roots: dict[int, bytes],
+    rotations: list[tuple[int, str, str]],
     size: int,
-    root: bytes,
-    by_size: dict[int, list[tuple[int, SignedTreeHead]]],
     report: VerifyReport,
 ) -> None:
-    for row_id, head in by_size.pop(size, []):
+    """Compare every trusted head with the recomputed tree; set ``report.head``."""
+    ranges = _trusted_ranges(keys, heads, roots, rotations)
+    for row_id, head in heads:
+        if not any(lo <= head.size <= hi for lo, hi in ranges.get(head.key, ())):
+            report.add(
+                "head-untrusted-key",
+                f"signed tree head #{row_id} (size {head.size}) is signed by untrusted key "
+                f"{head.key_fingerprint}",
+            )
+            continue
+        report.head = head
+        if head.size > size:
+            report.add(
+                "truncated",
+                f"signed tree head #{row_id} covers {head.size} entries but the log has "
+                f"{size}: rows seq {size}..{head.size - 1} are missing",
+                size,
+            )
+            continue
         report.heads_checked += 1
-        if head.root_hash != root:
+        if roots.get(head.size) != head.root_hash:
             report.add(
                 "head-root",
-                f"entries 0..{size - 1} do not hash to the root signed in tree head #{row_id} "
-                f"({head.timestamp}): history before seq {size} was changed",
+                f"entries 0..{head.size - 1} do not hash to the root signed in tree head "
+                f"#{row_id} ({head.timestamp}): history before seq {head.size} was changed",
             )
 
 
@@ -142,12 +191,14 @@ class _Walk:
         self,
         conn: sqlite3.Connection,
         report: VerifyReport,
-        by_size: dict[int, list[tuple[int, SignedTreeHead]]],
+        sizes: set[int],
         objects: dict[tuple[str, str | None], list[Any]],
     ) -> None:
         self.conn = conn
         self.report = report
-        self.by_size = by_size
+        self.sizes = sizes  # the sizes of signed heads: record the root there
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT}
+        self.rotations: list[tuple[int, str, str]] = []
         self.objects = objects
         self.stack: list[bytes] = []  # perfect-subtree roots, levels implied by ``pos``
         self.flag = -1  # last leaf position already named in a problem
@@ -214,6 +265,13 @@ class _Walk:
             elif slot[1] is None:
                 slot[1] = (sha, seq)
 
+    def rotation(self, seq: int, doc: object) -> None:
+        details = doc.get("details") if isinstance(doc, dict) else None
+        if isinstance(details, dict):
+            old, new = details.get("old_key"), details.get("new_key")
+            if isinstance(old, str) and isinstance(new, str):
+                self.rotations.append((seq, old, new))
+
     def node_problem(self, start: int, p: int, missing: bool) -> None:
         if self.flag >= start:
             return  # already explained by a problem lower down
@@ -251,8 +309,8 @@ class _Walk:
             if hashes[i] != value:
                 self.node_problem(p - (1 << level) + 1, p, missing=False)
         stack.append(value)
-        if p + 1 in self.by_size:
-            _check_heads_at(p + 1, _fold_hashes(stack), self.by_size, self.report)
+        if p + 1 in self.sizes:
+            self.roots[p + 1] = _fold_hashes(stack)
 
     def run(self) -> None:
         cursor = self.conn.execute(
@@ -270,7 +328,8 @@ class _Walk:
         sha256 = hashlib.sha256
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
-        by_size = self.by_size
+        sizes = self.sizes
+        roots = self.roots
         stack = self.stack
         objects = self.objects
         crc32 = zlib.crc32
@@ -308,6 +367,8 @@ class _Walk:
                 or doc.get("action") != action
             ):
                 self.bad_row(seq, doc, time, actor, action)
+            if action == _ROTATED:
+                self.rotation(seq, doc)
             refs = doc.get("objects") if doc.__class__ is dict else None
             if refs:
                 ref = refs[0] if refs.__class__ is list and len(refs) == 1 else None
@@ -340,8 +401,8 @@ class _Walk:
                     self.node_problem(seq - (1 << level) + 1, seq, missing=True)
             stack.append(value)
             pos = seq + 1
-            if pos in by_size:
-                _check_heads_at(pos, _fold_hashes(stack), by_size, self.report)
+            if pos in sizes:
+                roots[pos] = _fold_hashes(stack)
         self.pos = pos
         self.stray_nodes += n_keys - ni
         fingerprint = self.refs
@@ -373,14 +434,12 @@ def verify_log(
 ) -> VerifyReport:
     """Check the log in ``conn`` against heads signed by any of ``keys``."""
     report = VerifyReport()
-    by_size = _load_heads(conn, keys, report)
-    latest = report.head
+    heads = _load_heads(conn, report)
     objects: dict[tuple[str, str | None], list[Any]] = {}
     if stored_objects is not None:
         for object_id, version, sha in stored_objects():
             objects[(object_id, version)] = [sha, None]  # stored sha, what the log says
-    _check_heads_at(0, EMPTY_ROOT, by_size, report)
-    walk = _Walk(conn, report, by_size, objects)
+    walk = _Walk(conn, report, {h.size for _, h in heads}, objects)
     walk.run()
     pos = walk.pos
     report.size = pos
@@ -391,14 +450,8 @@ def verify_log(
             f"{walk.stray_nodes} stored tree nodes belong to no row (rows deleted, "
             "or nodes inserted)",
         )
-    for size in sorted(by_size):
-        for row_id, _head in by_size[size]:
-            report.add(
-                "truncated",
-                f"signed tree head #{row_id} covers {size} entries but the log has {pos}: "
-                f"rows seq {pos}..{size - 1} are missing",
-                pos,
-            )
+    _judge_heads(keys, heads, walk.roots, walk.rotations, pos, report)
+    latest = report.head
     if latest is None:
         if pos:
             report.add("no-head", "no valid signed tree head covers the log")

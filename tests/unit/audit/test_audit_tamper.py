@@ -249,3 +249,51 @@ def test_malformed_row(filled: AuditLog, key: SigningKey) -> None:
     report = check(filled, key)
     assert {"changed-row", "malformed-row"} <= kinds(report)
     assert [p.seq for p in report.problems if p.kind == "malformed-row"] == [3]
+
+
+def test_key_rotation_is_followed_both_ways(
+    filled: AuditLog, key: SigningKey, make_entries: MakeEntries
+) -> None:
+    new = SigningKey.generate()
+    head = filled.rotate_key(new, "admin")
+    assert head.key == new.public_key_b64 and head.size == N + 1
+    filled.append_many(make_entries(5, 100))
+    assert filled.latest_head().key == new.public_key_b64  # type: ignore[union-attr]
+    by_new = filled.verify(new.public_key_b64)  # the node's current key: back to the first
+    assert by_new.ok, by_new.problems
+    assert by_new.heads_checked == len(filled.heads())
+    by_old = filled.verify(key.public_key_b64)  # a partner's pinned key: forward
+    assert by_old.ok, by_old.problems
+    stranger = filled.verify(SigningKey.generate().public_key_b64)
+    assert kinds(stranger) == {"head-untrusted-key", "no-head"}
+
+
+def test_stolen_old_key_cannot_sign_after_the_rotation(
+    filled: AuditLog, key: SigningKey, make_entries: MakeEntries
+) -> None:
+    new = SigningKey.generate()
+    filled.rotate_key(new, "admin")
+    filled.append_many(make_entries(3, 100))
+    filled.tree_head(key)  # the retired key signs a later size
+    report = filled.verify(new.public_key_b64)
+    assert kinds(report) == {"head-untrusted-key"}
+    assert f"(size {N + 4})" in report.problems[0].message
+
+
+def test_forged_rotation_is_not_followed(
+    filled: AuditLog, key: SigningKey, make_entries: MakeEntries
+) -> None:
+    """An intruder appends 'rotated to my key' and signs with it: no trusted head covers it."""
+    intruder = SigningKey.generate()
+    forged = AuditLog(filled.connection, signing_key=intruder)
+    forged.append(
+        AuditEntry(
+            "key.rotated",
+            "admin",
+            details={"old_key": key.public_key_b64, "new_key": intruder.public_key_b64},
+        )
+    )
+    forged.append_many(make_entries(3, 100))
+    report = filled.verify(key.public_key_b64)
+    assert kinds(report) == {"head-untrusted-key"}
+    assert report.head is not None and report.head.size == N
