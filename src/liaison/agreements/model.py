@@ -164,6 +164,14 @@ class Agreement:
     @classmethod
     def from_stix(cls, obj: Mapping[str, Any]) -> Agreement:
         """Parse and validate; raises ``AgreementError`` naming the first problem."""
+        try:
+            return cls._parse(obj)
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # A value of the wrong JSON type somewhere the checks below did not expect.
+            raise AgreementError(f"malformed agreement: {exc}") from exc
+
+    @classmethod
+    def _parse(cls, obj: Mapping[str, Any]) -> Agreement:
         if not isinstance(obj, Mapping) or obj.get("type") != AGREEMENT_TYPE:
             raise AgreementError(f"not an agreement object (type must be {AGREEMENT_TYPE})")
         raw = copy.deepcopy(dict(obj))
@@ -172,7 +180,8 @@ class Agreement:
             raise AgreementError("agreement id must be x-liaison-agreement--<uuid>")
         if raw.get("spec_version") != "2.1":
             raise AgreementError(f"{oid}: spec_version must be 2.1")
-        ext = (raw.get("extensions") or {}).get(AGREEMENT_EXT_ID)
+        exts = raw.get("extensions")
+        ext = exts.get(AGREEMENT_EXT_ID) if isinstance(exts, dict) else None
         if not isinstance(ext, dict) or ext.get("extension_type") != "new-sdo":
             raise AgreementError(f"{oid}: missing the Liaison agreement extension")
         parties = _parse_parties(raw.get("parties"), oid)

@@ -194,6 +194,15 @@ def handling_of(
     no owner is read in. Raises ``InvalidStixError`` on unknown marking refs and
     contradictions (two TLPs, two classifications).
     """
+    try:
+        return _handling_of(obj, markings, scheme_owner)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise InvalidStixError(f"malformed markings: {exc}") from exc
+
+
+def _handling_of(
+    obj: Mapping[str, Any], markings: Mapping[str, dict[str, Any]], scheme_owner: str
+) -> Handling:
     acc = _Acc()
     refs = obj.get("object_marking_refs") or []
     if not isinstance(refs, list):
