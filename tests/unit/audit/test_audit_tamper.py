@@ -297,3 +297,25 @@ def test_forged_rotation_is_not_followed(
     report = filled.verify(key.public_key_b64)
     assert kinds(report) == {"head-untrusted-key"}
     assert report.head is not None and report.head.size == N
+
+
+def test_many_heads_are_sampled(
+    log: AuditLog, key: SigningKey, make_entries: MakeEntries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "MAX_HEADS", 4)
+    for i in range(20):
+        log.append_many(make_entries(2, 2 * i))  # a head per small batch: 20 heads
+    new = SigningKey.generate()
+    log.rotate_key(new, "admin")  # heads 21 (old key) and 22 (new key)
+    log.append_many(make_entries(2, 100))
+    report = log.verify(new.public_key_b64)
+    assert report.ok, report.problems
+    assert report.warnings == [
+        "checked 7 of 23 signed tree heads (evenly spaced, the latest, and every change of key)"
+    ]
+    log.connection.execute("DELETE FROM audit_entries WHERE seq = 7")
+    assert "missing-rows" in kinds(log.verify(new.public_key_b64))
+    log.connection.execute(
+        "UPDATE audit_heads SET size = 1 WHERE id = (SELECT max(id) FROM audit_heads)"
+    )
+    assert "head-signature" in kinds(log.verify(new.public_key_b64))
