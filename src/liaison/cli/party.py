@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from liaison.cli._common import add_home, emit_json, open_node
-from liaison.errors import InvalidInputError
+from liaison.errors import ConflictError, InvalidInputError
 
 __all__ = ["register"]
 
@@ -62,15 +62,20 @@ def register(sub: Any) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     node = open_node(args)
-    party, token = node.add_party(
-        args.name,
-        identity_id=args.identity,
-        internal=args.internal,
-        read=args.read,
-        write=args.write,
-        public_key_b64=args.public_key,
-        url=args.url,
-    )
+    try:
+        party, token = node.add_party(
+            args.name,
+            identity_id=args.identity,
+            internal=args.internal,
+            read=args.read,
+            write=args.write,
+            public_key_b64=args.public_key,
+            url=args.url,
+        )
+    except ConflictError as exc:
+        raise ConflictError(f"party {args.name!r} already exists") from exc
+    finally:
+        node.close()
     print(f"party       {party.name} ({'internal' if party.internal else 'partner'})")
     print(f"identity    {party.identity_id}")
     if party.public_key_b64:
@@ -80,7 +85,6 @@ def cmd_add(args: argparse.Namespace) -> int:
     print(f"credential  {token}")
     print("            (shown once: HTTP Basic user = party name, password = credential;")
     print("             or Authorization: Bearer <credential>)")
-    node.close()
     return 0
 
 
