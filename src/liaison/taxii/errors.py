@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from liaison.errors import (
+    AgreementError,
     ConfigError,
     ConflictError,
     DeniedError,
@@ -34,6 +35,7 @@ _STATUS: tuple[tuple[type[LiaisonError], int, str], ...] = (
     (UnsupportedMediaTypeError, 415, "Unsupported Media Type"),
     (NotAcceptableError, 406, "Not Acceptable"),
     (SignatureError, 422, "Signature Rejected"),
+    (AgreementError, 422, "Agreement Rejected"),
     (InvalidInputError, 400, "Bad Request"),
     (UnauthenticatedError, 401, "Unauthorized"),
     (DeniedError, 403, "Forbidden"),
