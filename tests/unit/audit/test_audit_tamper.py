@@ -9,6 +9,7 @@ import pytest
 from audit_support import MakeEntries, stix_id
 
 from liaison.audit import AuditEntry, AuditLog, ObjectRef, VerifyReport
+from liaison.audit import _trust as trust_module
 from liaison.audit import merkle as M
 from liaison.audit import verify as verify_module
 from liaison.audit.log import node_key
@@ -302,7 +303,7 @@ def test_forged_rotation_is_not_followed(
 def test_many_heads_are_sampled(
     log: AuditLog, key: SigningKey, make_entries: MakeEntries, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify_module, "MAX_HEADS", 4)
+    monkeypatch.setattr(trust_module, "MAX_HEADS", 4)
     for i in range(20):
         log.append_many(make_entries(2, 2 * i))  # a head per small batch: 20 heads
     new = SigningKey.generate()
