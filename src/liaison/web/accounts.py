@@ -50,9 +50,8 @@ MIN_PASSWORD = 10
 USER_KIND = "ui-user"
 SESSION_KIND = "ui-session"
 READ_KIND = "ui-read"
-_HASHER = PasswordHasher()
-# Verified against when the user does not exist, so timing says nothing about names.
-_DUMMY = _HASHER.hash("liaison-no-such-user")
+_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_DUMMIES: dict[int, str] = {}
 
 
 @dataclass(frozen=True)
@@ -107,10 +106,20 @@ def _check_password(password: str) -> None:
 class Accounts:
     """Users and sessions of one node."""
 
-    def __init__(self, node: Node, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, node: Node, *, clock: Any = time.time, hasher: PasswordHasher = _HASHER
+    ) -> None:
         self.node = node
         self.store = node.store
         self._clock = clock
+        self._hasher = hasher
+
+    def _dummy(self) -> str:
+        """A hash verified when the user does not exist, so timing says nothing."""
+        key = id(self._hasher)
+        if key not in _DUMMIES:
+            _DUMMIES[key] = self._hasher.hash("liaison-no-such-user")
+        return _DUMMIES[key]
 
     # --- users --------------------------------------------------------------------------
     def get(self, name: str) -> User:
@@ -130,7 +139,7 @@ class Accounts:
         _check_password(password)
         if self.store.record(USER_KIND, name) is not None:
             raise ConflictError(f"user {name!r} exists already")
-        user = User(name=name, role=role, lang=lang, password_hash=_HASHER.hash(password))
+        user = User(name=name, role=role, lang=lang, password_hash=self._hasher.hash(password))
         self.party_of(user)
         self._put(user)
         return user
@@ -145,7 +154,7 @@ class Accounts:
     def set_password(self, name: str, password: str) -> User:
         _check_password(password)
         user = replace(
-            self.get(name), password_hash=_HASHER.hash(password), failures=0, locked_until=0.0
+            self.get(name), password_hash=self._hasher.hash(password), failures=0, locked_until=0.0
         )
         self._put(user)
         self.end_sessions(name)
@@ -174,14 +183,14 @@ class Accounts:
         raw = self.store.record(USER_KIND, name) if name else None
         user = User(**raw) if raw else None
         if user is None:
-            _verify(_DUMMY, password)
+            _verify(self._dummy(), password)
             self._audit(Action.LOGIN_FAILED, name or "?", "no such user", client)
             raise UnauthenticatedError("wrong user name or password")
         if user.locked_until > now:
             self._audit(Action.LOGIN_FAILED, name, "account locked", client)
             raise DeniedError("too many failed attempts: this account is locked for a while")
         if user.disabled:
-            _verify(_DUMMY, password)
+            _verify(self._dummy(), password)
             self._audit(Action.LOGIN_FAILED, name, "account disabled", client)
             raise UnauthenticatedError("wrong user name or password")
         if not _verify(user.password_hash, password):

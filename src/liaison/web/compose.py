@@ -39,7 +39,21 @@ __all__ = ["Built", "build", "compose_page", "policy_context", "preview", "submi
 _MAX_TEXT = 20_000
 #: Properties of an accepted extraction object that survive into the shared batch.
 _KEEP = frozenset(
-    ["type", "id", "name", "aliases", "identity_class", "latitude", "longitude", "country", "region", "description", "value", "first_seen", "threat_actor_types"]
+    [
+        "type",
+        "id",
+        "name",
+        "aliases",
+        "identity_class",
+        "latitude",
+        "longitude",
+        "country",
+        "region",
+        "description",
+        "value",
+        "first_seen",
+        "threat_actor_types",
+    ]
 )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from argon2 import PasswordHasher
 
 from liaison.agreements import sign
 from liaison.cli.agreement import propose_from_spec
@@ -25,6 +26,8 @@ from liaison.service import Exchange, Filters, build_exchange, documents
 from liaison.web import Accounts
 
 PASSWORD = "correct horse battery"
+#: Still argon2id, with parameters cheap enough for a shared CI machine.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 LEVELS = {
     "DZ": ["NON CLASSIFIÉ", "DIFFUSION RESTREINTE", "CONFIDENTIEL", "SECRET", "TRÈS SECRET"],
     "MR": [
@@ -100,7 +103,7 @@ def make_world(base: Path) -> World:
     dz_ex = build_exchange(dz)
     got = dz_ex.receive(dz.store.party("MR"), dz.default_collection_id, released)
     assert not got.failures, got.failures
-    accounts = Accounts(dz)
+    accounts = Accounts(dz, hasher=FAST_HASHER)
     accounts.add("ana", PASSWORD, role="analyst", lang="fr")
     accounts.add("omar", PASSWORD, role="officer", lang="ar")
     accounts.add("aude", PASSWORD, role="auditor", lang="en")
