@@ -109,10 +109,18 @@ class PeerClient:
         return [c for c in body.get("collections", []) if isinstance(c, dict)]
 
     def objects_page(
-        self, collection_id: str, *, added_after: str | None, limit: int, next_token: str | None
+        self,
+        collection_id: str,
+        *,
+        added_after: str | None,
+        limit: int,
+        next_token: str | None,
+        ids: tuple[str, ...] = (),
     ) -> tuple[list[Any], bool, str | None, str | None]:
-        """(objects, more, next, X-TAXII-Date-Added-Last) of one page."""
+        """(objects, more, next, X-TAXII-Date-Added-Last) of one page (``ids``: match[id])."""
         params: dict[str, Any] = {"limit": limit}
+        if ids:
+            params["match[id]"] = ",".join(ids)
         if added_after:
             params["added_after"] = added_after
         if next_token:

@@ -5,6 +5,11 @@ page to ``Exchange.receive`` (signature check, our agreement's acceptance, stora
 one transaction), send the partner a signed receipt for what was stored, then move
 the checkpoint to the page's last ``date_added``. A crash or a network cut at any
 point repeats at most one page, which storage makes idempotent.
+
+Objects refused on receipt (altered in transit, not acceptable yet) are behind the
+checkpoint afterwards: their ids go on a retry list, fetched again by id at the start
+of the next pulls (``MAX_ATTEMPTS`` times), so a man in the middle cannot make us miss
+them for good.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Any
 from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.audit.gossip import Gossip
 from liaison.errors import LiaisonError
-from liaison.service import Exchange, documents
+from liaison.node import Node
+from liaison.service import Exchange, Received, documents
 from liaison.service.events import audit_log
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
@@ -154,6 +160,9 @@ def _pull_collection(
     at any point repeats at most the page in hand (the prefetched one was not counted).
     """
     node = exchange.node
+    retry = _retry_list(node, peer.party, cid)
+    if retry:
+        _retry(exchange, party, peer, c, cid, retry, report)
 
     def fetch(token: str | None) -> tuple[list[Any], bool, str | None, str | None]:
         return c.objects_page(cid, added_after=since, limit=page_size, next_token=token)
@@ -167,25 +176,94 @@ def _pull_collection(
             report.pages += 1
             report.received += len(objs)
             if objs:
-                result = exchange.receive(party, peer.into, objs)
-                report.stored += result.new
-                report.duplicates += result.duplicates
-                report.rejected += len(result.failures)
-                report.reasons.extend(
-                    f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20]
-                )
-                if result.stored:
-                    receipt = make_receipt(
-                        node.key,
-                        receiver=node.identity_id,
-                        sender=party.identity_id,
-                        collection=cid,
-                        received=format_us(now_us()),
-                        objects=result.stored,
-                    )
-                    c.post_json("liaison/receipts/", receipt)
-                    node.store.put_record("receipt-sent", receipt["id"], receipt)
+                result = _store(exchange, party, peer, c, cid, objs, report)
+                refused = {f["id"] for f in result.failures if f.get("id")}
+                if refused:
+                    for oid in refused:
+                        retry.setdefault(oid, 0)
+                    _save_retry(node, peer.party, cid, retry)
             if last_added:
                 set_checkpoint(node.store, peer.party, cid, last_added)
             if progress is not None:
                 progress(title, report.stored, report.rejected)
+
+
+def _store(
+    exchange: Exchange,
+    party: PartyRecord,
+    peer: Peer,
+    c: PeerClient,
+    cid: str,
+    objs: list[Any],
+    report: SyncReport,
+) -> Received:
+    """Receive one page; acknowledge what was stored with a signed receipt."""
+    node = exchange.node
+    result = exchange.receive(party, peer.into, objs)
+    report.stored += result.new
+    report.duplicates += result.duplicates
+    report.rejected += len(result.failures)
+    report.reasons.extend(f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20])
+    if result.stored:
+        receipt = make_receipt(
+            node.key,
+            receiver=node.identity_id,
+            sender=party.identity_id,
+            collection=cid,
+            received=format_us(now_us()),
+            objects=result.stored,
+        )
+        c.post_json("liaison/receipts/", receipt)
+        node.store.put_record("receipt-sent", receipt["id"], receipt)
+    return result
+
+
+# --- objects refused earlier, fetched again by id -----------------------------------------
+MAX_ATTEMPTS = 5
+MAX_RETRY_IDS = 1000
+_RETRY = "sync-retry"
+_CHUNK = 50
+
+
+def _retry_list(node: Node, party: str, cid: str) -> dict[str, int]:
+    """Object id -> attempts made so far."""
+    d = node.store.record(_RETRY, f"{party}/{cid}")
+    ids = d.get("ids") if d else None
+    return {str(k): int(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+
+
+def _save_retry(node: Node, party: str, cid: str, ids: dict[str, int]) -> None:
+    if len(ids) > MAX_RETRY_IDS:  # keep the newest refusals
+        ids = dict(list(ids.items())[-MAX_RETRY_IDS:])
+    if ids:
+        node.store.put_record(_RETRY, f"{party}/{cid}", {"ids": ids})
+    else:
+        node.store.delete_record(_RETRY, f"{party}/{cid}")
+
+
+def _retry(
+    exchange: Exchange,
+    party: PartyRecord,
+    peer: Peer,
+    c: PeerClient,
+    cid: str,
+    retry: dict[str, int],
+    report: SyncReport,
+) -> None:
+    """Fetch refused objects again by id; forget them once stored or after MAX_ATTEMPTS."""
+    ids = list(retry)
+    for i in range(0, len(ids), _CHUNK):
+        chunk = tuple(ids[i : i + _CHUNK])
+        objs, _, _, _ = c.objects_page(
+            cid, added_after=None, limit=len(chunk), next_token=None, ids=chunk
+        )
+        result = _store(exchange, party, peer, c, cid, objs, report) if objs else None
+        failed = {f["id"] for f in result.failures if f.get("id")} if result else set()
+        for oid in chunk:
+            if oid in failed and retry[oid] + 1 < MAX_ATTEMPTS:
+                retry[oid] += 1
+            else:  # stored, no longer released to us, or given up on
+                if oid in failed:
+                    report.reasons.append(f"{oid}: refused {MAX_ATTEMPTS} times, not retried")
+                del retry[oid]
+    _save_retry(exchange.node, peer.party, cid, retry)

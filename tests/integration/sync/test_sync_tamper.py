@@ -61,10 +61,10 @@ def test_objects_altered_in_transit_are_rejected(proxied: tuple[World, Proxy]) -
         refused = log.query(action="object.rejected")
     assert {e.entry.objects[0].id for e in refused} == altered
 
-    # without the man in the middle, a rescan fetches the genuine objects
+    # without the man in the middle, the next pull fetches the genuine objects by id
     proxy.alter = None
-    again = dz.pull("MR", rescan=True)
-    assert again.stored == 3 and again.rejected == 0
+    again = dz.pull("MR")
+    assert again.stored == 3 and again.rejected == 0 and again.received == 0
     assert all(dz.held(i) == mr.held(i) for i in altered)
 
 
@@ -149,20 +149,38 @@ def test_replayed_old_version_never_overwrites_the_newer(world_factory: WorldFac
     assert [body_of(r)["modified"] for r in rows] == [v1["modified"], latest["modified"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: objects rejected in transit are behind the checkpoint afterwards; only "
-    "pull(rescan=True) fetches them again (no retry list of rejected ids yet)",
-)
 def test_objects_altered_in_transit_come_on_the_next_pull(
     proxied: tuple[World, Proxy],
 ) -> None:
+    """Refused ids are fetched again by id; an attacker who persists is given up on."""
     world, proxy = proxied
     dz, mr = world["DZ"], world["MR"]
-    objs = world.marked_reports("MR", 3, to=["DZ"])
+    objs = world.marked_reports("MR", 4, to=["DZ"])
     mr.post(objs)
-    proxy.alter = lambda path, body: body.replace(b"sighting 1 near", b"sighting 9 near")
-    assert dz.pull("MR").rejected == 1
-    proxy.alter = None
-    dz.pull("MR")
+
+    def alter(path: str, body: bytes) -> bytes:
+        return body.replace(b"sighting 1 near", b"sighting 9 near").replace(
+            b"sighting 2 near", b"sighting 8 near"
+        )
+
+    proxy.alter = alter
+    assert dz.pull("MR").rejected == 2
+    retry_key = f"MR/{mr.collection_id}"
+    assert set(dz.node.store.record("sync-retry", retry_key)["ids"]) == {  # type: ignore[index]
+        objs[3]["id"],
+        objs[4]["id"],
+    }
+    # object 1 comes through untouched now; object 2 is still altered every time
+    proxy.alter = lambda path, body: body.replace(b"sighting 2 near", b"sighting 8 near")
+    report = dz.pull("MR")
+    assert report.stored == 1 and report.received == 0  # nothing new past the checkpoint
     assert dz.held(objs[3]["id"]) == mr.held(objs[3]["id"])
+    assert dz.held(objs[4]["id"]) is None
+    for _ in range(3):
+        dz.pull("MR")
+    last = dz.pull("MR")  # the fifth refusal of object 2
+    assert any("refused 5 times, not retried" in r for r in last.reasons), last.reasons
+    assert dz.node.store.record("sync-retry", retry_key) is None
+    proxy.alter = None
+    assert dz.pull("MR").stored == 0  # given up on: a rescan is the way to get it
+    assert dz.pull("MR", rescan=True).stored == 1
