@@ -13,8 +13,12 @@ from collections.abc import Collection
 
 from liaison.markings.handling import Handling
 from liaison.policy.context import Party, PolicyContext
-from liaison.policy.definitions import DEFINITION_TYPES
-from liaison.policy.engine import Decision, _classification_reason, _scope_reasons
+from liaison.policy.engine import (
+    DEFINITION_TYPES,
+    Decision,
+    _classification_reason,
+    _scope_reasons,
+)
 
 __all__ = ["accept"]
 

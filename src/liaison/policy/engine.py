@@ -18,7 +18,7 @@ from liaison.markings.handling import GRADING_DESCRIPTION_SELECTOR, Handling
 from liaison.policy.context import AgreementView, Party, PolicyContext, Provenance
 from liaison.policy.decision import Decision
 
-__all__ = ["Decision", "decide", "release"]
+__all__ = ["DEFINITION_TYPES", "Decision", "decide", "release"]
 
 
 _INTERNAL = Decision(True, ("internal: this node's own organisation",))
@@ -124,6 +124,22 @@ def _redactions(
     return tuple(out)
 
 
+#: Objects that carry no intelligence but are needed to read others' handling.
+DEFINITION_TYPES = frozenset({"marking-definition", "extension-definition"})
+
+
+def _definition(party: Party, handling: Handling, v: AgreementView) -> Decision:
+    """A receiver cannot parse an object's handling without the marking-definitions it
+    names, and definitions carry no intelligence: under any agreement in force they are
+    released -- except a releasability marking that does not list the party, whose
+    names would tell it who else receives what."""
+    if handling.releasable_to is not None and party.identity_id not in handling.releasable_to:
+        return Decision(False, (f"a releasability marking that does not name {party.name}",))
+    return Decision(
+        True, (f"definition released to {party.name} under {v.name}",), (), v.agreement_id
+    )
+
+
 def decide(
     party: Party,
     obj_type: str,
@@ -146,6 +162,8 @@ def decide(
     views = ctx.views.get(pid)
     if not views:
         return Decision(False, (f"no agreement in force with {party.name}",))
+    if obj_type in DEFINITION_TYPES:
+        return _definition(party, handling, views[0])
     covering = [v for v in views if obj_type in v.stix_types]
     if not covering:
         return Decision(False, (f"no agreement in force with {party.name} covers {obj_type}",))

@@ -33,7 +33,6 @@ from liaison.policy import (
     release,
 )
 from liaison.policy.acceptance import accept
-from liaison.policy.definitions import DEFINITION_TYPES, decide_definition
 from liaison.service.exchange import Admitted, Verdict
 from liaison.store import ObjectRow, PartyRecord
 
@@ -117,8 +116,6 @@ class PolicyGate:
             return Decision(False, ("party disabled",))
         ctx = ctx or self.context()
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
-        if row.type in DEFINITION_TYPES:
-            return decide_definition(who, self._handling(row), ctx)
         return decide(
             who,
             row.type,
