@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -76,6 +77,15 @@ class SqliteStore(Store):
         self.durable = durable
         if not create and not path.exists():
             raise StorageError(f"{path}: database file missing")
+        if create and not path.exists():
+            # Intelligence lives here: owner-only, like the key. SQLite gives the -wal
+            # and -shm files the mode of the database file.
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StorageError(f"{path}: cannot create database: {exc}") from exc
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
