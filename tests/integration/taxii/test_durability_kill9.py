@@ -45,10 +45,7 @@ def _read_all(server: Any) -> set[tuple[str, str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("round_", range(2))
-def test_kill_9_loses_no_acknowledged_object(
-    server_factory: Any, stix_factory: Any, round_: int
-) -> None:
+def test_kill_9_loses_no_acknowledged_object(server_factory: Any, stix_factory: Any) -> None:
     server = server_factory()
     acked: set[tuple[str, str]] = set()
     stop = threading.Event()

@@ -302,3 +302,21 @@ def test_a_failed_batch_stores_nothing(store: SqliteStore) -> None:
     with pytest.raises(LiaisonError):  # a constraint failure, wrapped
         store.add_objects(COL, [good, bad])
     assert store.count_objects() == 0
+
+
+def test_database_files_are_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        s = SqliteStore(tmp_path / "secret.db", create=True)
+        s.migrate()
+        s.add_collection(Collection(COL, "intel"))
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("secret.db")]
+        assert {p.name for p in files} >= {"secret.db", "secret.db-wal"}
+        for p in files:
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+        s.close()
+    finally:
+        os.umask(old)
