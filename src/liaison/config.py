@@ -59,6 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
         "The national classification scheme, lowest level first.",
         list,
     ),
+    Setting("preload_extraction", False,
+            "Load the extraction language models when `serve` starts (else at first use).", bool),
     Setting("sync_interval", 60, "Seconds between pulls from each partner inside serve.", int),
     Setting("tls_cert", "", "PEM certificate for HTTPS (empty: plain HTTP, loopback only).", str),
     Setting("tls_key", "", "PEM private key for HTTPS.", str),

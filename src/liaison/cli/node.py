@@ -85,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from liaison.sync import SyncLoop, peers
 
     app = create_app(node)
-    _preload_extraction()
+    if s.preload_extraction:
+        _preload_extraction()
     loop = None
     if peers(node.store) and int(s.sync_interval) > 0:
         loop = SyncLoop(app.state.exchange, float(s.sync_interval))
