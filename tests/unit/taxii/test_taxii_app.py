@@ -343,3 +343,23 @@ def test_storage_failure_is_500_without_internals(api: Api) -> None:
     body = is_error(r, 500)
     assert "statuses" not in body.get("description", "")
     assert api.c.get("/taxii2/").status_code == 200  # and it keeps serving
+
+
+def test_version_less_objects_use_date_added_as_version(api: Api, stix_factory: Any) -> None:
+    sco = stix_factory.ipv4()
+    first = api.post([sco])
+    second = api.post([sco])
+    (m,) = api.get("manifest/").json()["objects"]
+    assert m["version"] == m["date_added"]
+    assert first["successes"][0]["version"] == second["successes"][0]["version"] == m["version"]
+    got = api.get(f"objects/{sco['id']}/", **{"match[version]": m["version"]}).json()["objects"]
+    assert bare(got) == [sco]
+    assert api.get(f"objects/{sco['id']}/versions/").json()["versions"] == [m["version"]]
+
+
+def test_version_timestamps_match_whatever_their_precision(api: Api, stix_factory: Any) -> None:
+    obj = stix_factory.indicator()  # modified has milliseconds: ...:01.000Z
+    api.post([obj])
+    seconds_only = obj["modified"].replace(".000Z", "Z")
+    got = api.get(f"objects/{obj['id']}/", **{"match[version]": seconds_only}).json()
+    assert [o["id"] for o in got["objects"]] == [obj["id"]]
