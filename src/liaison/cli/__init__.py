@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.store",
     "liaison.cli.extract",
     "liaison.cli.correlate",
+    "liaison.cli.audit",
 )
 
 

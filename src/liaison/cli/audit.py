@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -45,11 +45,8 @@ def _open(home: Path) -> Iterator[_Home]:
 
         node = Node.open(home)
         try:
-            conn = node.store.raw_connection()
-            if not isinstance(conn, sqlite3.Connection):
-                raise ConfigError("the audit log needs the SQLite store")
-            hashes = getattr(node.store, "object_hashes", None)
-            yield _Home(conn, node.key, hashes)
+            with node.store.connection() as conn:  # SQLite, or PostgreSQL via its adapter
+                yield _Home(cast(sqlite3.Connection, conn), node.key, node.store.object_hashes)
         finally:
             node.close()
         return
