@@ -34,7 +34,7 @@ _MAX_VALUES = 1000
 def _us(ts: str, what: str) -> int:
     try:
         return (parse_timestamp(ts) - _EPOCH) // timedelta(microseconds=1)
-    except InvalidInputError as exc:
+    except (InvalidInputError, ValueError) as exc:  # ValueError: a year datetime refuses (0000)
         raise InvalidInputError(f"{what}: {ts!r} is not a STIX timestamp") from exc
 
 
