@@ -363,3 +363,22 @@ def test_version_timestamps_match_whatever_their_precision(api: Api, stix_factor
     seconds_only = obj["modified"].replace(".000Z", "Z")
     got = api.get(f"objects/{obj['id']}/", **{"match[version]": seconds_only}).json()
     assert [o["id"] for o in got["objects"]] == [obj["id"]]
+
+
+def test_year_zero_in_a_query_is_a_400(api: Api) -> None:
+    is_error(api.get("objects/", added_after="0000-01-01T00:00:00Z"), 400)
+    is_error(api.get("objects/", **{"match[version]": "0000-01-01T00:00:00Z"}), 400)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (stix/timestamps.py): validate_object accepts year 0000 but parse_timestamp "
+    "raises ValueError on it, so the whole POST is a 500 and the valid objects do not land",
+)
+def test_year_zero_object_fails_alone(api: Api, stix_factory: Any) -> None:
+    good = stix_factory.indicator()
+    zero = "0000-01-01T00:00:00.000Z"
+    bad = stix_factory.indicator(created=zero, modified=zero, valid_from=zero)
+    r = api.c.post(api.col + "objects/", content=json.dumps({"objects": [good, bad]}))
+    assert r.status_code == 202, r.text
+    assert r.json()["success_count"] == 1 and r.json()["failure_count"] == 1
