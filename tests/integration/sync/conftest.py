@@ -37,9 +37,12 @@ def world_factory(tmp_path: Path) -> Iterator[WorldFactory]:
             world.agree(a, b)
         for source, puller in pulls:
             world.connect(source, puller)
-        if start:
-            for code in dict.fromkeys(source for source, _ in pulls):
-                world[code].start()
+        if start:  # launched together, then waited for
+            sources = [world[code] for code in dict.fromkeys(source for source, _ in pulls)]
+            for n in sources:
+                n.launch()
+            for n in sources:
+                n.wait_ready()
         return world
 
     try:

@@ -133,6 +133,10 @@ class SyncNode:
     # --- the server ------------------------------------------------------------------
     def start(self, tls: Tls | None = None, *, ready_ctx: ssl.SSLContext | None = None) -> None:
         """Run ``liaison serve`` on this node's port; wait until it answers."""
+        self.launch(tls)
+        self.wait_ready(ready_ctx)
+
+    def launch(self, tls: Tls | None = None) -> None:
         self.tls = tls
         args = [sys.executable, "-m", "liaison", "serve", str(self.node.home)]
         args += ["--port", str(self.port)]
@@ -142,6 +146,9 @@ class SyncNode:
                 args += ["--tls-client-ca", str(tls.client_ca)]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=cli_env())
+
+    def wait_ready(self, ready_ctx: ssl.SSLContext | None = None) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
@@ -163,11 +170,16 @@ class SyncNode:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
+    def interrupt(self) -> None:
+        """Ask the server to stop (SIGINT), without waiting."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
     def stop(self) -> None:
         if self.proc is None:
             return
+        self.interrupt()
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -318,6 +330,8 @@ class World:
         return out
 
     def close(self) -> None:
+        for n in self.nodes.values():
+            n.interrupt()
         for n in self.nodes.values():
             n.stop()
         for n in self.nodes.values():
