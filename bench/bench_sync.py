@@ -280,7 +280,9 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
         log(f"MR holds {held:,} objects (ingest {time.perf_counter() - t0:.1f} s)")
         with serving(mr, port) as proc:
             reads = []
-            for attempt in ("plain read", "plain read again"):
+            # best of two reads for small runs; at 100k one read is plenty (and slow)
+            attempts = ("plain read", "plain read again") if n <= 20_000 else ("plain read",)
+            for attempt in attempts:
                 with Clock(proc.pid) as read:
                     read_n = plain_read(port, mr.default_collection_id, tokens["DZ"], page)
                 log(f"{attempt}: {read_n:,} objects in {read.wall:.2f} s (CPU {read.cpu:.2f} s)")
@@ -367,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{r['verify_objects_per_s']:,}/s vs raw Ed25519 {r['raw_ed25519_per_s']:,}/s "
         f"({r['verify_objects_per_s'] / r['raw_ed25519_per_s']:.1f}x)"
     )
-    print(f"Total run {r['total_seconds']} s")
+    print(f"Total run {r['total_seconds']} s (of which setting up MR's objects is part)")
+    if r["total_seconds"] > 300:
+        print("  note: over the 5-minute aim on this machine; --objects 50000 halves it")
     return 0
 
 
