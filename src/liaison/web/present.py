@@ -48,7 +48,10 @@ class Names:
     def __call__(self, identity_id: str | None) -> str:
         if not identity_id:
             return ""
-        return self._m.get(identity_id, identity_id)
+        known = self._m.get(identity_id)
+        if known is not None:
+            return known
+        return identity_id[:18] + "…" if identity_id.startswith("identity--") else identity_id
 
 
 @dataclass(frozen=True)

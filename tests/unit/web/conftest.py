@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from console_world import PASSWORD, World, make_world
+from console_world import World, login, make_world
 
 from liaison.taxii.app import create_app
 from liaison.web import routes
@@ -36,25 +34,6 @@ def app_client(world: World) -> Callable[[], TestClient]:
     return make
 
 
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert m, "no CSRF field on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
-    """Sign in; return the CSRF token of the first page."""
-    page = client.get("/ui/login")
-    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
-    assert nonce
-    r = client.post(
-        "/ui/login", data={"username": user, "password": password, "nonce": nonce.group(1)}
-    )
-    assert r.status_code == 200, r.text
-    assert r.url.path == "/ui/inbox", r.url
-    return csrf_of(r.text)
-
-
 @pytest.fixture
 def signed_in(app_client: Callable[[], TestClient]) -> Callable[[str], tuple[TestClient, str]]:
     def make(user: str) -> tuple[TestClient, str]:
@@ -62,6 +41,3 @@ def signed_in(app_client: Callable[[], TestClient]) -> Callable[[str], tuple[Tes
         return c, login(c, user)
 
     return make
-
-
-__all__ = ["Path", "csrf_of", "login"]

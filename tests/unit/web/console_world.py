@@ -10,10 +10,11 @@ DZ: ``ana`` (analyst, fr), ``omar`` (officer, ar), ``aude`` (auditor, en).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from argon2 import PasswordHasher
@@ -24,6 +25,9 @@ from liaison.demo.scenario import border_report
 from liaison.node import Node
 from liaison.service import Exchange, Filters, build_exchange, documents
 from liaison.web import Accounts
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 PASSWORD = "correct horse battery"
 #: Still argon2id, with parameters cheap enough for a shared CI machine.
@@ -109,3 +113,22 @@ def make_world(base: Path) -> World:
     accounts.add("aude", PASSWORD, role="auditor", lang="en")
     report = next(o for o in released if o["type"] == "report")
     return World(dz, mr, dz_ex, report, released)
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF field on the page"
+    return m.group(1)
+
+
+def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
+    """Sign in; return the CSRF token of the first page."""
+    page = client.get("/ui/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
+    assert nonce
+    r = client.post(
+        "/ui/login", data={"username": user, "password": password, "nonce": nonce.group(1)}
+    )
+    assert r.status_code == 200, r.text
+    assert r.url.path == "/ui/inbox", r.url
+    return csrf_of(r.text)
