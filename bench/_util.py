@@ -367,6 +367,23 @@ class Server:
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
 
+    def wait_idle(self, timeout: float = 120.0, window: float = 1.0, busy: float = 0.05) -> float:
+        """Wait until the server uses under ``busy`` of a CPU for ``window`` seconds.
+
+        A server may keep working after it answers (loading models in the background,
+        say); measuring then would charge that work to the first requests. Returns the
+        seconds waited; gives up quietly after ``timeout``.
+        """
+        start = time.monotonic()
+        last = cpu_seconds(self.pid)
+        while time.monotonic() - start < timeout:
+            time.sleep(window)
+            now = cpu_seconds(self.pid)
+            if now - last < busy * window:
+                break
+            last = now
+        return time.monotonic() - start
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -452,7 +469,10 @@ class LiaisonNode:
 def start_liaison(
     home: Path, *, org: str = "Bench", country: str = "FR", party: str = "bench"
 ) -> Iterator[LiaisonNode]:
-    """``liaison init`` a fresh home, add an internal party, serve it; stop on exit."""
+    """``liaison init`` a fresh home, add an internal party, serve it; stop on exit.
+
+    Yields once the server answers and has gone idle (see ``Server.wait_idle``).
+    """
     cli = liaison_command()
     out = _run([*cli, "init", str(home), "--org", org, "--country", country])
     collection_id = _field(out, "collection")
@@ -469,4 +489,5 @@ def start_liaison(
     )
     with server:
         server.start()
+        server.wait_idle()
         yield LiaisonNode(home, base, collection_id, party, token, server)

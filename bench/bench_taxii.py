@@ -278,6 +278,7 @@ def medallion_target(work: Path, log: Log) -> Iterator[Target]:
     server = Server("medallion", argv, f"{base}/taxii2/", d / "server.log")
     with server, httpx.Client(auth=("bench", "bench-password"), timeout=300.0) as client:
         server.start()
+        server.wait_idle()
         coll = f"{base}/api1/collections/{COLLECTION}"
         yield Target("medallion", client, f"{coll}/objects/", f"{coll}/manifest/", server)
 
