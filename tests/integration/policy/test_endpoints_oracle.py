@@ -112,7 +112,7 @@ def oracle(party: str, s: Spec) -> bool:
         return False
     if s.tlp == "amber" and origins - {party}:
         return False
-    return all(o == party or (o, party) == ("MR", "NE") and s.consent_ne for o in origins)
+    return all(o == party or ((o, party) == ("MR", "NE") and s.consent_ne) for o in origins)
 
 
 def _build(w: World, s: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
