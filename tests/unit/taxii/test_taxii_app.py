@@ -338,7 +338,6 @@ def test_unknown_routes_and_methods(api: Api) -> None:
 
 def test_storage_failure_is_500_without_internals(api: Api) -> None:
     api.node.store.raw_connection().execute("DROP TABLE statuses")
-    # the app may use another thread's connection; drop it for every connection
     r = api.c.post(api.col + "objects/", content=b'{"objects": []}')
     body = is_error(r, 500)
     assert "statuses" not in body.get("description", "")
