@@ -67,6 +67,11 @@ def routes(node: Node) -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/consents", p(pages.consents_page), methods=["GET"]),
+        Route(
+            "/consents/{cid}/answer",
+            p(pages.answer_consent, capability="sign"),
+            methods=["POST"],
+        ),
         Route("/correlations", p(pages.correlations_page), methods=["GET"]),
         Route("/audit", p(pages.audit_page, capability="audit"), methods=["GET"]),
         Mount("/static", app=static, name="ui-static"),

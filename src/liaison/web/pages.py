@@ -9,8 +9,8 @@ import orjson
 from starlette.responses import Response
 
 from liaison.agreements import sign, state
-from liaison.audit import Action, AuditEntry
-from liaison.errors import InvalidInputError, LiaisonError
+from liaison.audit import Action, AuditEntry, ObjectRef
+from liaison.errors import InvalidInputError, LiaisonError, NotFoundError
 from liaison.service import documents
 from liaison.service.events import audit_log
 from liaison.web.console import Ctx
@@ -19,6 +19,7 @@ from liaison.web.views import _title, names_of, released_row, visible_rows
 
 __all__ = [
     "agreements_page",
+    "answer_consent",
     "audit_page",
     "consents_page",
     "correlations_page",
@@ -113,8 +114,11 @@ def sign_agreement(c: Ctx) -> Response:
 
 def consents_page(c: Ctx) -> Response:
     names = names_of(c)
+    me = c.node.identity_id
     items = [
         {
+            "id": k.id,
+            "answerable": k.decision == "requested" and k.originator_ref == me,
             "object": k.object_ref,
             "originator": names(k.originator_ref),
             "recipient": names(k.recipient_ref),
@@ -125,7 +129,33 @@ def consents_page(c: Ctx) -> Response:
         }
         for k in documents.consents(c.node)
     ]
-    return c.render("consents.html", consents=items)
+    return c.render("consents.html", consents=items, may_sign=c.user.may("sign"))
+
+
+def answer_consent(c: Ctx) -> Response:
+    """An officer grants or refuses, as originator, a request about our object."""
+    from liaison.agreements import deny, grant
+
+    cid, answer = c.request.path_params["cid"], c.form.get("answer", "")
+    req = next((k for k in documents.consents(c.node) if k.id == cid), None)
+    if req is None:
+        raise NotFoundError(f"no consent request {cid}")
+    if req.originator_ref != c.node.identity_id or req.decision != "requested":
+        raise InvalidInputError("only an open request about this node's own object is answered")
+    if answer not in ("grant", "deny"):
+        raise InvalidInputError("answer must be 'grant' or 'deny'")
+    signed = grant(req, c.node.key) if answer == "grant" else deny(req, c.node.key)
+    documents.put_consent(c.node, signed.to_stix())
+    with audit_log(c.node) as log:
+        log.append(
+            AuditEntry(
+                Action.CONSENT_SIGNED, c.user.name, recipient=req.recipient_ref,
+                decision="allow" if answer == "grant" else "deny",
+                objects=(ObjectRef(req.object_ref, None, None),),
+                details={"channel": "console", "consent": req.id},
+            )
+        )  # fmt: skip
+    return c.redirect("/consents")
 
 
 def correlations_page(c: Ctx) -> Response:

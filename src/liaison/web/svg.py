@@ -36,13 +36,6 @@ def sahel_geojson() -> dict[str, Any]:
     return data
 
 
-def _scale() -> tuple[float, float]:
-    lon0, lat0, lon1, lat1 = BBOX
-    mid = math.radians((lat0 + lat1) / 2)
-    kx = WIDTH / (lon1 - lon0)
-    return kx, kx / math.cos(mid) * math.cos(mid)  # equirectangular, true scale at mid-lat
-
-
 def height() -> float:
     lon0, lat0, lon1, lat1 = BBOX
     mid = math.radians((lat0 + lat1) / 2)

@@ -259,3 +259,32 @@ def test_extraction_highlights_spans(signed_in: SignIn) -> None:
     assert ("armed-group", "JNIM") in marks
     assert any(t == "Tessalit" for _, t in marks)
     assert csrf_of(r.text) == csrf
+
+
+def test_officer_answers_a_consent_request(world: World, signed_in: SignIn) -> None:
+    from liaison.agreements import request
+    from liaison.service import documents
+
+    xx = next(p for p in world.dz.store.parties() if p.name == "XX")
+    req = request(
+        f"report--{'0' * 8}-0000-4000-8000-{'0' * 12}",
+        originator=world.dz.identity_id,
+        recipient=xx.identity_id,
+        requester=world.mr.identity_id,
+        requester_key=world.mr.key,
+        justification="Onward release to XX for the joint border operation",
+    )
+    documents.put_consent(world.dz, req.to_stix())
+    ana, ana_csrf = signed_in("ana")
+    page = ana.get("/ui/consents").text
+    assert "Onward release to XX" in page and f"/ui/consents/{req.id}/answer" not in page
+    r = ana.post(f"/ui/consents/{req.id}/answer", data={"csrf": ana_csrf, "answer": "grant"})
+    assert r.status_code == 403
+    c, csrf = signed_in("omar")
+    assert f"/ui/consents/{req.id}/answer" in c.get("/ui/consents").text
+    r = c.post(f"/ui/consents/{req.id}/answer", data={"csrf": csrf, "answer": "grant"})
+    assert r.status_code == 200 and r.url.path == "/ui/consents"
+    answered = next(k for k in documents.consents(world.dz) if k.id == req.id)
+    assert answered.decision == "granted" and answered.signed_by == world.dz.identity_id
+    r = c.post(f"/ui/consents/{req.id}/answer", data={"csrf": csrf, "answer": "deny"})
+    assert r.status_code == 400  # no longer an open request
