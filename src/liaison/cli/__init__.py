@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.extract",
     "liaison.cli.correlate",
     "liaison.cli.audit",
+    "liaison.cli.key",
 )
 
 

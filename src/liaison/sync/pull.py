@@ -25,7 +25,7 @@ from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.audit.gossip import Gossip
 from liaison.errors import LiaisonError
 from liaison.node import Node
-from liaison.service import Exchange, Received, documents
+from liaison.service import Exchange, Received, documents, keys
 from liaison.service.events import audit_log
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
@@ -84,6 +84,17 @@ def _gossip(exchange: Exchange, peer: Peer, public_key: str, c: PeerClient) -> N
         raise PeerError(f"{peer.party}: audit alarm ({result.kind}): {result.reason}")
 
 
+def _follow_rotation(exchange: Exchange, party: PartyRecord, c: PeerClient) -> PartyRecord:
+    """Re-pin the partner's key when it announced a rotation signed by the pinned key."""
+    anns = c.get_json("liaison/keys/").get("announcements", [])
+    for ann in sorted((a for a in anns if isinstance(a, dict)), key=lambda a: str(a.get("time"))):
+        updated = keys.accept_rotation(exchange.node, party, ann)
+        if updated is not None:
+            log.warning("%s rotated its key: now pinned %s", party.name, updated.public_key_b64)
+            party = updated
+    return party
+
+
 def _documents(exchange: Exchange, party: PartyRecord, c: PeerClient, report: SyncReport) -> None:
     """Agreements and consents the partner holds about us."""
     node = exchange.node
@@ -122,6 +133,7 @@ def pull(
     own = client is None
     c = client or PeerClient(peer)
     try:
+        party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
         for coll in c.collections():
             cid = coll.get("id")

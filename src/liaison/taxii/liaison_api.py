@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from liaison.errors import DeniedError, InvalidInputError
-from liaison.service import documents
+from liaison.service import documents, keys
 from liaison.service.correlations import correlation_index
 from liaison.service.events import audit_log
 from liaison.service.search import search
@@ -159,8 +159,13 @@ def liaison_routes(t: Any) -> list[Route]:
 
         return _json(await run_in_threadpool(run))
 
+    async def get_keys(request: Request) -> Response:
+        await t.party(request)
+        return _json({"announcements": await run_in_threadpool(keys.announcements, node)})
+
     g = _guard
     return [
+        Route(f"{root}/keys/", g(get_keys), methods=["GET"]),
         Route(f"{root}/extract/", g(post_extract), methods=["POST"]),
         Route(f"{root}/correlations/", g(get_correlations), methods=["GET"]),
         Route(f"{root}/search/", g(get_search), methods=["GET"]),
