@@ -15,7 +15,13 @@ import pytest
 TAXII = "application/taxii+json;version=2.1"
 
 
-def _poster(server: Any, factory: Any, acked: set[tuple[str, str]], stop: threading.Event) -> None:
+def _poster(
+    server: Any,
+    factory: Any,
+    acked: set[tuple[str, str]],
+    stop: threading.Event,
+    statuses: list[str],
+) -> None:
     path = server.collection_url.removeprefix(server.url) + "objects/"
     with server.client() as c:
         while not stop.is_set():
@@ -27,6 +33,7 @@ def _poster(server: Any, factory: Any, acked: set[tuple[str, str]], stop: thread
             except httpx.TransportError:
                 return  # the server is gone: this batch was never acknowledged
             if r.status_code == 202:
+                statuses.append(r.json()["id"])
                 for s in r.json()["successes"]:
                     acked.add((s["id"], s["version"]))
 
@@ -48,10 +55,11 @@ def _read_all(server: Any) -> set[tuple[str, str]]:
 def test_kill_9_loses_no_acknowledged_object(server_factory: Any, stix_factory: Any) -> None:
     server = server_factory()
     acked: set[tuple[str, str]] = set()
+    statuses: list[str] = []
     stop = threading.Event()
     # Two factories so the threads do not share a counter.
     threads = [
-        threading.Thread(target=_poster, args=(server, type(stix_factory)(), acked, stop))
+        threading.Thread(target=_poster, args=(server, type(stix_factory)(), acked, stop, statuses))
         for _ in range(2)
     ]
     for t in threads:
@@ -72,6 +80,9 @@ def test_kill_9_loses_no_acknowledged_object(server_factory: Any, stix_factory: 
     stored = _read_all(restarted)
     missing = acked - stored
     assert not missing, f"{len(missing)} acknowledged objects lost, e.g. {sorted(missing)[:3]}"
+    with restarted.client() as c:  # every acknowledged status resource survived too
+        for sid in statuses:
+            assert c.get(f"/api/status/{sid}/").status_code == 200
     # And the restarted node still takes writes.
     with restarted.client() as c:
         r = c.post(
