@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 
@@ -288,3 +289,31 @@ def test_officer_answers_a_consent_request(world: World, signed_in: SignIn) -> N
     assert answered.decision == "granted" and answered.signed_by == world.dz.identity_id
     r = c.post(f"/ui/consents/{req.id}/answer", data={"csrf": csrf, "answer": "deny"})
     assert r.status_code == 400  # no longer an open request
+
+
+def test_extraction_draft_flows_into_a_shared_report(world: World, signed_in: SignIn) -> None:
+    c, csrf = signed_in("ana")
+    text = "Le JNIM a attaqué un poste près de Tessalit hier."
+    page = c.post("/ui/extract", data={"csrf": csrf, "text": text}).text
+    objs = [orjson.loads(html.unescape(m)) for m in re.findall(r'data-object="([^"]+)"', page)]
+    assert objs and all("type" in o and "id" in o for o in objs)
+    draft = c.post(
+        "/ui/compose/draft",
+        data={"csrf": csrf, "name": "JNIM près de Tessalit", "description": text, "lang": "fr",
+              "accepted": orjson.dumps(objs).decode()},
+    )  # fmt: skip
+    assert draft.status_code == 200 and 'name="accepted" value="' in draft.text
+    accepted = html.unescape(re.findall(r'name="accepted" value="([^"]*)"', draft.text)[0])
+    assert orjson.loads(accepted) == objs
+    r = c.post(
+        "/ui/compose",
+        data={"csrf": csrf, "name": "JNIM près de Tessalit", "description": text, "lang": "fr",
+              "classification": "DIFFUSION RESTREINTE", "rel": ["MR"], "tlp": "green",
+              "topics": "terrorism", "regions": "ML", "accepted": accepted},
+    )  # fmt: skip
+    assert r.status_code == 200 and r.url.path.startswith("/ui/object/report--"), r.text[-600:]
+    report = orjson.loads(world.dz.store.latest_by_ids([r.url.path.rsplit("/", 1)[1]])[0].body)
+    assert set(report["object_refs"]) == {o["id"] for o in objs}
+    for o in objs:  # stored too, with the report's markings
+        row = world.dz.store.latest_by_ids([o["id"]])[0]
+        assert row.handling["h"]["classification"] == "DIFFUSION RESTREINTE"
