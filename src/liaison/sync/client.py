@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
-from liaison.errors import InvalidInputError, LiaisonError, SignatureError
+from liaison.errors import ConfigError, InvalidInputError, LiaisonError, SignatureError
 from liaison.sync.peers import Peer
 
 __all__ = ["PeerClient", "PeerError"]
@@ -26,9 +26,15 @@ class PeerClient:
         self.peer = peer
         verify: ssl.SSLContext | bool = True
         if peer.url.startswith("https://"):
-            ctx = ssl.create_default_context(cafile=peer.ca or None)
-            if peer.client_cert:
-                ctx.load_cert_chain(peer.client_cert, peer.client_key or None)
+            try:
+                ctx = ssl.create_default_context(cafile=peer.ca or None)
+                if peer.client_cert:
+                    ctx.load_cert_chain(peer.client_cert, peer.client_key or None)
+            except (OSError, ssl.SSLError) as exc:  # SSLError is an OSError; named for clarity
+                raise ConfigError(
+                    f"{peer.party}: cannot load the TLS files of this connection "
+                    f"(--ca {peer.ca or '-'}, --client-cert {peer.client_cert or '-'}): {exc}"
+                ) from exc
             verify = ctx
         self.http = httpx.Client(
             auth=(peer.user, peer.token),
@@ -47,11 +53,26 @@ class PeerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """One request; once more on a fresh connection if a kept-alive one was dropped.
+
+        The partner closes idle connections (uvicorn: after 5 s) while we store a large
+        page; the next request on that connection then fails before reaching it. Every
+        request sync makes is safe to repeat (reads, and receipts/documents by id).
+        """
         try:
-            r = self.http.get(url, params=params)
+            return self.http.request(method, url, **kw)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            pass  # a dropped connection: once more, below
         except httpx.HTTPError as exc:
             raise self._unreachable(url, exc) from exc
+        try:
+            return self.http.request(method, url, **kw)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(url, exc) from exc
+
+    def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        r = self._send("GET", url, params=params)
         self._check(r, url)
         return r
 
@@ -143,10 +164,7 @@ class PeerClient:
 
     def post_json(self, path: str, body: Any) -> Any:
         url = urljoin(self.api_root, path)
-        try:
-            r = self.http.post(url, content=orjson.dumps(body), headers={"Content-Type": TAXII})
-        except httpx.HTTPError as exc:
-            raise self._unreachable(url, exc) from exc
+        r = self._send("POST", url, content=orjson.dumps(body), headers={"Content-Type": TAXII})
         if r.status_code == 422:
             raise SignatureError(f"{self.peer.party} refused our signature at {url}")
         self._check(r, url)
