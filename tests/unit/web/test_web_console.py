@@ -317,3 +317,28 @@ def test_extraction_draft_flows_into_a_shared_report(world: World, signed_in: Si
     for o in objs:  # stored too, with the report's markings
         row = world.dz.store.latest_by_ids([o["id"]])[0]
         assert row.handling["h"]["classification"] == "DIFFUSION RESTREINTE"
+
+
+def test_correlations_page_links_a_local_indicator_to_the_received_one(
+    world: World, signed_in: SignIn
+) -> None:
+    received = next(o for o in world.objects if o["type"] == "indicator")
+    mine = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5b0c3f4e-8f57-4b8a-9d2c-2c1f0e9a7d11",
+        "created": "2026-11-02T00:00:00.000Z",
+        "modified": "2026-11-02T00:00:00.000Z",
+        "name": "Adresse du coordinateur (source locale)",
+        "pattern": received["pattern"],
+        "pattern_type": "stix",
+        "valid_from": "2026-11-02T00:00:00.000Z",
+    }
+    got = world.dz_ex.receive(
+        world.dz.store.party("ui.ana"), world.dz.default_collection_id, [mine]
+    )
+    assert not got.failures
+    c, _ = signed_in("ana")
+    page = c.get("/ui/correlations").text
+    assert mine["name"] in page and received["name"].replace("'", "&#39;") in page
+    assert "tilemsi.logistique@example.org" in page
