@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 TAXII = "application/taxii+json;version=2.1"
-ATTACK = Path("/work/shared/data/attack/mobile-attack-17.0.json")
+ATTACK = Path(__file__).resolve().parents[2] / "shared/data/attack/mobile-attack-17.0.json"
 TAXII_HEADERS = {"Accept": TAXII}
 
 

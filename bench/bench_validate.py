@@ -19,7 +19,7 @@ from typing import Any
 
 from liaison.stix import new_id, validate_object
 
-DEFAULT = Path("/work/shared/data/attack/mobile-attack-17.0.json")
+DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/attack/mobile-attack-17.0.json"
 
 
 def typical_objects(n: int) -> list[dict[str, Any]]:

@@ -17,11 +17,7 @@ from liaison.signing.objects import verify_object
 TAXII = "application/taxii+json;version=2.1"
 _BUNDLE = Path("data/attack/mobile-attack-17.0.json")
 # shared/ sits beside the checkout (on a developer machine and in CI alike)
-_CANDIDATES = [
-    Path(__file__).resolve().parents[4] / "shared" / _BUNDLE,
-    Path("/work/shared") / _BUNDLE,
-]
-ATTACK = next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[0])
+ATTACK = Path(__file__).resolve().parents[4] / "shared" / _BUNDLE
 
 
 def _pages(client: Any, path: str, **params: str) -> list[list[dict[str, Any]]]:

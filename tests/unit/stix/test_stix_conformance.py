@@ -19,7 +19,9 @@ from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
 
 from liaison.stix import iter_refs, object_version, validate_object
 
-ATTACK = Path("/work/shared/data/attack/mobile-attack-17.0.json")
+ATTACK = (
+    Path(__file__).resolve().parents[4] / "shared/data/attack/mobile-attack-17.0.json"
+)  # beside the checkout
 ORACLE = ValidationOptions(version="2.1")
 
 
