@@ -1,4 +1,4 @@
-"""``liaison user add|passwd|disable``: accounts of the analyst console."""
+"""``liaison user add|passwd|disable|list``: accounts of the analyst console."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
     add_home(d)
     d.add_argument("name")
     d.set_defaults(func=cmd_disable)
+
+    ls = us.add_parser("list", help="list console users")
+    add_home(ls)
+    ls.set_defaults(func=cmd_list)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -87,4 +91,18 @@ def cmd_disable(args: argparse.Namespace) -> int:
     finally:
         node.close()
     print(f"user {args.name} disabled")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from liaison.web.accounts import Accounts
+
+    node = open_node(args)
+    try:
+        users = Accounts(node).users()
+    finally:
+        node.close()
+    for u in users:
+        state = "disabled" if u.disabled else "active"
+        print(f"{u.name}\t{u.role}\t{u.lang}\t{state}")
     return 0

@@ -47,6 +47,9 @@ def test_add_passwd_disable(
         assert acc.login("amina", "another long passphrase").role == "officer"
     finally:
         node.close()
+    capsys.readouterr()
+    assert run(["user", "list", str(home)], "", monkeypatch) == 0
+    assert capsys.readouterr().out == "amina\tofficer\tar\tactive\n"
     assert run(["user", "disable", str(home), "amina"], "", monkeypatch) == 0
     node = Node.open(home)
     try:
