@@ -106,12 +106,6 @@ class CorrelationIndex:
         self._conn = conn
         self.config = config or CorrelationConfig()
         with self._savepoint():
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(corr_name)")}
-            if columns and "spelling_id" not in columns:
-                # The first layout (one row per name): its name rows are dropped and the
-                # names of objects indexed before are no longer found; correlations stay.
-                conn.execute("DROP TABLE corr_name")
-                conn.execute("DROP TABLE IF EXISTS corr_name_key")
             for statement in _SCHEMA:
                 conn.execute(statement)
 
