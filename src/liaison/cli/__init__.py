@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.correlate",
     "liaison.cli.audit",
     "liaison.cli.key",
+    "liaison.cli.user",
 )
 
 

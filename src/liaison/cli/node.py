@@ -83,15 +83,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     scheme = "https" if cert else "http"
     from liaison.sync import SyncLoop, peers
+    from liaison.web import routes as console_routes
 
-    app = create_app(node)
+    app = create_app(node, extra_routes=console_routes(node))
     if s.preload_extraction:
         _preload_extraction()
     loop = None
     if peers(node.store) and int(s.sync_interval) > 0:
         loop = SyncLoop(app.state.exchange, float(s.sync_interval))
         loop.start()
-    print(f"Liaison node {s.org} serving TAXII 2.1 at {scheme}://{host}:{port}/taxii2/", flush=True)
+    print(f"Liaison node {s.org} serving TAXII 2.1 at {scheme}://{host}:{port}/taxii2/")
+    print(f"Analyst console at {scheme}://{host}:{port}/ui/", flush=True)
     ssl: dict[str, Any] = {}
     if cert:
         import ssl as _ssl

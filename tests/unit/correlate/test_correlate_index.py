@@ -215,10 +215,3 @@ def test_no_correlation_leaks_to_either_party(conn: sqlite3.Connection) -> None:
     }
 
 
-def test_the_first_name_layout_is_replaced(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TABLE corr_name (id INTEGER PRIMARY KEY, object_id TEXT, kind TEXT,"
-                 " name TEXT)")  # fmt: skip
-    conn.execute("CREATE TABLE corr_name_key (key TEXT, name_id INTEGER)")
-    index = CorrelationIndex(conn)
-    index.add(actor(1, "Amadou Koufa"), PARTY_A)
-    assert len(index.add(actor(2, "Amadou Kouffa"), PARTY_B)) == 1
