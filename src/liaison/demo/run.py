@@ -131,6 +131,20 @@ def _agree(proposer: DemoNode, other: DemoNode, name: str, say: Say) -> None:
     say(f"  {name}: signed by {me} and {them} -> {state(a)}")
 
 
+def _console_users(nodes: dict[str, DemoNode]) -> dict[str, tuple[str, str]]:
+    """An officer account on each node's console, with a fresh password."""
+    import secrets
+
+    from liaison.web.accounts import Accounts
+
+    out = {}
+    for n in nodes.values():
+        password = secrets.token_urlsafe(9)
+        Accounts(n.node).add("officer", password, role="officer", lang="fr")
+        out[n.code] = ("officer", password)
+    return out
+
+
 def _start(n: DemoNode) -> None:
     n.proc = subprocess.Popen(
         [sys.executable, "-m", "liaison", "serve", str(n.node.home), "--port", str(n.port)],
@@ -223,6 +237,7 @@ def run_demo(base: Path, say: Say = print, *, wait: bool = False) -> dict[str, A
                 )
                 a.tokens[b.code] = token
     _, mr.tokens["analyst"] = mr.node.add_party("analyst", internal=True)
+    logins = _console_users(nodes)
     _connect(mr, dz)  # DZ pulls from MR
     _connect(dz, mr)  # MR reaches DZ (consent answers)
     _connect(dz, xx)  # XX pulls from DZ
@@ -234,9 +249,11 @@ def run_demo(base: Path, say: Say = print, *, wait: bool = False) -> dict[str, A
 
     result: dict[str, Any] = {}
     with _servers(list(nodes.values())):
-        say("3. Servers up on loopback")
+        say("3. Servers up on loopback (TAXII and the analyst console)")
         for n in nodes.values():
-            say(f"  {n.code}: {n.url}")
+            user, password = logins[n.code]
+            say(f"  {n.code}: {n.url}   console {n.url.replace('/taxii2/', '/ui/')}"
+                f"  (user {user}, password {password})")
 
         say(
             "4. MR's analyst shares a graded, marked report (DIFFUSION RESTREINTE, REL TO DZ,"
