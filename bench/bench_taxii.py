@@ -389,6 +389,8 @@ def print_report(result: dict[str, Any]) -> None:
         if len(vals) == 2 and min(vals) > 0:
             line += f"{(vals[0] / vals[1] if higher else vals[1] / vals[0]):>9.1f}x"
         print(line)
+    if len(comp) == 2:
+        print("(ratio: how many times Liaison does better than medallion; wall time unless CPU)")
     sc = result["scale"]
     print(f"\nPart 2: Liaison alone at {sc['objects']:,} objects")
     print(f"  ingest                 {sc['ingest_per_s']:>10,.0f} objects/s", end="")
@@ -452,9 +454,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the figures as JSON only")
     p.add_argument("--keep", type=Path, help="work in this (new) directory and keep it")
     args = p.parse_args(argv)
-    n_scale = args.objects or (2_000 if args.quick else 100_000)
-    n_compare = args.compare or (500 if args.quick else 2_000)
-    n_ids = args.id_reads or (50 if args.quick else 500)
+
+    def size(given: int | None, quick: int, full: int) -> int:
+        return given if given is not None else (quick if args.quick else full)
+
+    n_scale = size(args.objects, 2_000, 100_000)
+    n_compare = size(args.compare, 500, 2_000)
+    n_ids = size(args.id_reads, 50, 500)
     if min(n_scale, n_compare, n_ids) < 1:
         p.error("sizes must be positive")
 
