@@ -105,7 +105,9 @@ def oracle(party: str, s: Spec) -> bool:
         return False
     if s.level is None or s.level > MAX[party]:
         return False
-    if s.rel is None or party not in s.rel:
+    # an empty list is marked "REL TO <originator>" (see _build)
+    rel = s.rel or ({"MR"} if s.from_mr else {"DZ"}) if s.rel is not None else None
+    if rel is None or party not in rel:
         return False
     origins = {"MR"} if s.from_mr else set()
     if s.tlp in ("red", "amber+strict"):
