@@ -70,6 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+_POSITIVE = {"page_size", "max_page_size", "max_body_bytes", "max_json_depth"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: {key} must be of type {want}, not {value!r}")
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{where}: {key} must not be negative")
+        if key in _POSITIVE and value < 1:
+            raise ConfigError(f"{where}: {key} must be at least 1")
         if key == "classification_levels" and (
             not value
             or not all(isinstance(v, str) and v for v in value)

@@ -108,11 +108,6 @@ def test_with_values_checks_too(tmp_path: Path) -> None:
         write_settings(tmp_path, {"nonsense": 1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (config.py): zero is accepted for page_size, max_page_size, max_body_bytes and "
-    "max_json_depth; page_size = 0 makes every GET of objects crash with IndexError (500)",
-)
 @pytest.mark.parametrize("name", ["page_size", "max_page_size", "max_body_bytes", "max_json_depth"])
 def test_zero_sizes_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError):

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from liaison.agreements.model import Agreement, AgreementParty, Contact, Scope, format_ts
-from liaison.errors import AgreementError, SignatureError
+from liaison.errors import AgreementError, InvalidInputError, SignatureError
 from liaison.markings.extensions import AGREEMENT_EXT_ID, AGREEMENT_TYPE
 from liaison.signing import SigningKey, verify
 
@@ -176,7 +176,10 @@ def terminate(
 
 def problems(agreement: Agreement) -> list[str]:
     """Why this version's signatures do not make it effective (empty when they do)."""
-    payload = agreement.signing_payload()
+    try:
+        payload = agreement.signing_payload()
+    except InvalidInputError as exc:  # e.g. an integer beyond what RFC 8785 can sign
+        return [f"the document cannot be put in canonical form: {exc}"]
     out: list[str] = []
     needed = (
         [p.identity_id for p in agreement.parties]

@@ -21,6 +21,11 @@ def register(sub: Any) -> None:
     p.add_argument("--party", action="append", help="only this partner (repeatable)")
     p.add_argument("--page-size", type=int, default=1000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--rescan",
+        action="store_true",
+        help="read partners' collections from the start (after a policy change)",
+    )
     p.set_defaults(func=cmd_sync)
 
 
@@ -47,7 +52,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 bar.update(task, description=f"{party}/{title}: {stored} new, {rejected} rejected")
 
             try:
-                report = pull(ex, peer, page_size=args.page_size, progress=progress)
+                report = pull(
+                    ex, peer, page_size=args.page_size, progress=progress, rescan=args.rescan
+                )
             except LiaisonError as exc:
                 failed += 1
                 bar.console.print(f"[red]{peer.party}: {exc}[/red]")

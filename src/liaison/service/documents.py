@@ -120,9 +120,12 @@ def put_consent(node: Node, raw: Any, *, sender: PartyRecord | None = None) -> C
         raise SignatureError(f"{c.id}: signer {c.signed_by} has no known key")
     verify_consent(c, key)
     current = node.store.record("consent", c.id)
-    if current is not None and Consent.from_stix(current).modified > c.modified:
-        return Consent.from_stix(current)  # an older answer never replaces a newer one
+    if current is not None and Consent.from_stix(current).modified >= c.modified:
+        return Consent.from_stix(current)  # known already, or older than what we hold
     node.store.put_record("consent", c.id, c.to_stix())
+    if c.decision == "granted":
+        # Partners that already synced past the object must see it again: re-date it.
+        node.store.redate(c.object_ref)
     return c
 
 

@@ -15,6 +15,7 @@ from liaison.errors import DeniedError, InvalidInputError, NotFoundError, Signat
 from liaison.node import Node
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
+from liaison.signing import canonical
 from liaison.stix import object_version, parse_timestamp, validate_object
 from liaison.store import (
     VERSION_ALL,
@@ -255,7 +256,16 @@ class Exchange:
             else:
                 valid.append(obj)
         if party.internal:
-            valid = self.signer.sign_new(valid)
+            signable = []
+            for obj in valid:
+                try:  # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
+                    canonical(obj)
+                    _us(object_version(obj) or "1970-01-01T00:00:00Z")
+                except (InvalidInputError, ValueError, OverflowError) as exc:
+                    result.fail(obj, f"cannot be signed or stored: {exc}")
+                    continue
+                signable.append(obj)
+            valid = self.signer.sign_new(signable)
         else:
             kept = []
             for obj in valid:
@@ -393,7 +403,7 @@ class Exchange:
             ObjectQuery(
                 collection_id=collection_id,
                 ids=(object_id,),
-                versions=filters.versions if filters.versions != ("last",) else (VERSION_ALL,),
+                versions=filters.versions,
                 version_us=filters.version_us,
                 spec_versions=filters.spec_versions,
                 limit=100_000,

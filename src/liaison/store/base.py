@@ -320,9 +320,7 @@ class Store(abc.ABC):
         """
         out: list[tuple[str, bool]] = []
         with self._write() as cur:
-            cur.execute("SELECT COALESCE(MAX(date_added_us), 0) FROM objects")
-            last = int(cur.fetchone()[0])
-            stamp = max(now_us(), last + 1)
+            stamp = self._next_stamp(cur)
             for o in objs:
                 vkey = "" if o.version_us is None else str(o.version_us)
                 cur.execute(
@@ -390,6 +388,44 @@ class Store(abc.ABC):
             if within is not None:
                 within(out)
         return out
+
+    @staticmethod
+    def _next_stamp(cur: Any) -> int:
+        """A date_added later than every stored one (the newest row is the last seq)."""
+        cur.execute("SELECT date_added_us FROM objects ORDER BY seq DESC LIMIT 1")
+        row = cur.fetchone()
+        return max(now_us(), (int(row[0]) if row else 0) + 1)
+
+    _REDATE_COLUMNS = (
+        "collection_id, id, type, spec_version, version, version_us, vkey, is_first, is_last,"
+        " body, sha256, handling, origins, received_from, search_text"
+    )
+
+    def redate(self, object_id: str) -> int:
+        """Give every stored version of an object a new, current date_added (and seq).
+
+        Used when an object becomes releasable to someone after it was stored (a late
+        consent): incremental readers filtering on ``added_after`` then see it again.
+        Contents, versions and hashes are unchanged.
+        """
+        cols = self._REDATE_COLUMNS
+        with self._write() as cur:
+            stamp = self._next_stamp(cur)
+            cur.execute(
+                self._sql(f"SELECT {cols} FROM objects WHERE id = ? ORDER BY seq"), (object_id,)
+            )
+            rows = [tuple(r) for r in cur.fetchall()]
+            if not rows:
+                return 0
+            cur.execute(self._sql("DELETE FROM objects WHERE id = ?"), (object_id,))
+            insert = self._sql(
+                f"INSERT INTO objects ({cols}, date_added, date_added_us)"
+                f" VALUES ({', '.join('?' * (cols.count(',') + 3))})"
+            )
+            for row in rows:
+                cur.execute(insert, (*row, format_us(stamp), stamp))
+                stamp += 1
+        return len(rows)
 
     def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
         """Matching rows in insertion order, after ``q.after_seq``, at most ``q.limit``."""

@@ -137,12 +137,6 @@ def _consent_world(three_nodes: World) -> tuple[str, World]:
     return wanted, three_nodes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a consent granted after the recipient's checkpoint passed the object is "
-    "never seen by an incremental pull (added_after filters on the collection's "
-    "date_added, not on when the object became releasable to this party)",
-)
 def test_late_consent_reaches_the_recipient_on_the_next_incremental_pull(
     three_nodes: World,
 ) -> None:

@@ -186,12 +186,6 @@ def test_delete_by_version_and_all(api: Api, stix_factory: Any) -> None:
     is_error(api.get(path), 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (service/exchange.py, Exchange.delete): versions=('last',) is mapped to "
-    "'all', so an explicit match[version]=last deletes every version. The TAXII layer now "
-    "sends ('all',) when match[version] is absent; delete should pass filters.versions as is.",
-)
 def test_delete_last_version_only(api: Api, stix_factory: Any) -> None:
     v1 = stix_factory.indicator()
     v2 = stix_factory.new_version(v1)
@@ -369,11 +363,6 @@ def test_year_zero_in_a_query_is_a_400(api: Api) -> None:
     is_error(api.get("objects/", **{"match[version]": "0000-01-01T00:00:00Z"}), 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (stix/timestamps.py): validate_object accepts year 0000 but parse_timestamp "
-    "raises ValueError on it, so the whole POST is a 500 and the valid objects do not land",
-)
 def test_year_zero_object_fails_alone(api: Api, stix_factory: Any) -> None:
     good = stix_factory.indicator()
     zero = "0000-01-01T00:00:00.000Z"

@@ -127,12 +127,6 @@ def test_post_never_crashes(client: tuple[TestClient, str], changes: list[Any]) 
         assert isinstance(f["message"], str) and f["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (service/signer.py, signing): an integer outside STIX's 54-bit range in one "
-    "object cannot be canonicalised (RFC 8785) and the whole envelope gets a 400; that object "
-    "alone should fail, with its reason, and the others land",
-)
 @pytest.mark.parametrize("big", [2**53, -(2**53), 2**63 - 1])
 def test_an_out_of_range_integer_fails_one_object(client: tuple[TestClient, str], big: int) -> None:
     c, path = client
