@@ -429,7 +429,8 @@ class Store(abc.ABC):
 
     def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
         """Matching rows in insertion order, after ``q.after_seq``, at most ``q.limit``."""
-        where = ["collection_id = ?", "seq > ?"]
+        # With ids, "+seq" keeps the planner on the (collection, id) index.
+        where = ["collection_id = ?", "+seq > ?" if q.ids else "seq > ?"]
         args: list[Any] = [q.collection_id, q.after_seq]
         if q.added_after_us is not None:
             where.append("date_added_us > ?")

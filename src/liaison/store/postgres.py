@@ -67,7 +67,10 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX objects_search ON objects USING GIN (search)",
 )
 
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
+#: Pages in seq order within a collection: an index range, no sort.
+_V3: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection_id, seq)",)
+
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 _TERM = "(to_tsquery('simple', ?) || to_tsquery('french', ?) || to_tsquery('english', ?))"
 

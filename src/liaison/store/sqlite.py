@@ -64,7 +64,10 @@ _V2: tuple[str, ...] = (
 )
 
 #: Versioned schema changes, applied in order by ``liaison migrate``.
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
+#: Pages in seq order within a collection: an index range, no sort.
+_V3: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection_id, seq)",)
+
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 
 class SqliteStore(Store):
