@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 from typing import Any
@@ -131,7 +132,12 @@ def _request(body: bytes, headers: dict[str, str] | None = None) -> Request:
 
 def _read(body: bytes, headers: dict[str, str] | None = None, **kw: int) -> Any:
     limits = {"max_bytes": 10_000, "max_depth": 8, **kw}
-    return asyncio.run(read_json(_request(body, headers), **limits))
+
+    def run() -> Any:  # a thread of its own: immune to an event loop left running here
+        return asyncio.run(read_json(_request(body, headers), **limits))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def test_read_json_accepts_a_good_body() -> None:
