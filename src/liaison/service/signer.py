@@ -52,13 +52,19 @@ class NodeSigner:
         self._revoked: frozenset[str] = frozenset()
         self._key: tuple[int, ...] = ()
         self._at = 0.0
+        self._checked = 0.0
 
     def _current(self) -> tuple[Keyring, frozenset[str]]:
+        now = time.monotonic()
+        with self._lock:  # look at the store at most once a second
+            if self._ring and now - self._checked < 1.0:
+                return self._ring, self._revoked
         gen = self.node.store.generation(
-            ("partner-key", "revoked-key", "own-retired-key", "agreement")
+            ("partner-key", "revoked-key", "own-retired-key", "agreement", "party")
         )
         with self._lock:
-            if gen == self._key and time.monotonic() - self._at < _TTL:
+            self._checked = now
+            if gen == self._key and now - self._at < _TTL:
                 return self._ring, self._revoked
         ring = keyring_of(self.node)
         revoked = frozenset(k for k, _ in self.node.store.records("revoked-key"))
@@ -95,6 +101,11 @@ class NodeSigner:
     def resign(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Sign a redacted copy this node releases (its origin signature no longer fits)."""
         return sign_objects([obj], self.node.key, self.node.identity_id, format_us(now_us()))[0]
+
+    def refresh(self) -> None:
+        """Forget the cached keyring (after re-pinning a partner's key)."""
+        with self._lock:
+            self._ring, self._key = {}, ()
 
     def verify(self, obj: dict[str, Any]) -> None:
         ring, revoked = self._current()

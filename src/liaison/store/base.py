@@ -224,6 +224,7 @@ class Store(abc.ABC):
                 ),
             )
             self._put_permissions(cur, p.name, p.permissions)
+            self._bump(cur, "party")
 
     def update_party(self, p: PartyRecord) -> None:
         with self._write() as cur:
@@ -246,6 +247,7 @@ class Store(abc.ABC):
                 raise NotFoundError(f"no party {p.name}")
             cur.execute(self._sql("DELETE FROM permissions WHERE party = ?"), (p.name,))
             self._put_permissions(cur, p.name, p.permissions)
+            self._bump(cur, "party")
 
     def _put_permissions(self, cur: Any, party: str, perms: Sequence[Permission]) -> None:
         for perm in perms:
