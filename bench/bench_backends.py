@@ -127,9 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(
-        f"\n{args.objects:,} objects        ingest/s   read/s   match[id] p50  p99 ms   RSS first→last MiB"
-    )
+    head = "ingest/s   read/s   match[id] p50  p99 ms   RSS first→last MiB"
+    print(f"\n{args.objects:,} objects        {head}")
     for backend in args.backend or ["sqlite", "postgresql"]:
         r = results[backend]
         rss = [kib for done, kib in r.get("rss_kib", []) if done >= 0]

@@ -19,7 +19,6 @@ from liaison.errors import InvalidInputError
 __all__ = ["register", "run_list", "run_names"]
 
 
-
 def register(subparsers: Any) -> None:
     """Add the ``correlate`` command group."""
     parser = subparsers.add_parser(

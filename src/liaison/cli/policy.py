@@ -33,8 +33,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     gate = PolicyGate(node, NodeSigner(node).resign)
     d = gate.decide(party, rows[0])
     node.close()
-    out = {"object": args.object_id, "party": party.name, "allow": d.allow,
-           "reasons": list(d.reasons), "redact": list(d.redact), "agreement": d.agreement_id}
+    out = {
+        "object": args.object_id,
+        "party": party.name,
+        "allow": d.allow,
+        "reasons": list(d.reasons),
+        "redact": list(d.redact),
+        "agreement": d.agreement_id,
+    }
     if args.json:
         emit_json(out)
     else:

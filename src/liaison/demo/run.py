@@ -252,8 +252,10 @@ def run_demo(base: Path, say: Say = print, *, wait: bool = False) -> dict[str, A
         say("3. Servers up on loopback (TAXII and the analyst console)")
         for n in nodes.values():
             user, password = logins[n.code]
-            say(f"  {n.code}: {n.url}   console {n.url.replace('/taxii2/', '/ui/')}"
-                f"  (user {user}, password {password})")
+            say(
+                f"  {n.code}: {n.url}   console {n.url.replace('/taxii2/', '/ui/')}"
+                f"  (user {user}, password {password})"
+            )
 
         say(
             "4. MR's analyst shares a graded, marked report (DIFFUSION RESTREINTE, REL TO DZ,"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from liaison.errors import LiaisonError
 from liaison.node import Node
@@ -219,7 +219,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    node: Node, exchange: Exchange | None = None, extra_routes: list[Route] | None = None
+    node: Node, exchange: Exchange | None = None, extra_routes: Sequence[BaseRoute] | None = None
 ) -> Starlette:
     ex = exchange or build_exchange(node)
     t = TaxiiApp(node, ex)

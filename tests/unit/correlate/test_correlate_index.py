@@ -213,5 +213,3 @@ def test_no_correlation_leaks_to_either_party(conn: sqlite3.Connection) -> None:
         "exact",
         "exact-phone-number",
     }
-
-
