@@ -8,7 +8,6 @@ node's own (internal) parties -- see ``liaison.correlate``.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,23 +15,17 @@ import orjson
 
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
 from liaison.node import Node
+from liaison.service._bound import on_store_connection
 from liaison.store import NewObject, PartyRecord
 
 __all__ = ["Correlator", "correlation_index"]
 
-_INDEXES = threading.local()
-
 
 @contextlib.contextmanager
 def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
-    with node.store.connection() as conn:
-        cache: dict[int, CorrelationIndex] = getattr(_INDEXES, "cache", None) or {}
-        _INDEXES.cache = cache
-        index = cache.get(id(conn))
-        if index is None or index._conn is not conn:
-            config = CorrelationConfig(default_region=str(node.settings.country) or None)
-            index = cache[id(conn)] = CorrelationIndex(conn, config)
-        yield index
+    config = CorrelationConfig(default_region=str(node.settings.country) or None)
+    with on_store_connection(node, "correlation", lambda c: CorrelationIndex(c, config)) as ix:
+        yield ix
 
 
 class Correlator:

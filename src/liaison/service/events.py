@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
 from liaison.errors import InvalidInputError
 from liaison.node import Node
+from liaison.service._bound import on_store_connection
 from liaison.service.exchange import Verdict
 from liaison.store import NewObject, ObjectRow, PartyRecord
 
 __all__ = ["AuditEvents", "audit_log"]
 
-_LOGS = threading.local()
-
 
 @contextlib.contextmanager
 def audit_log(node: Node) -> Iterator[AuditLog]:
     """The node's audit log on this thread's store connection (same transactions)."""
-    with node.store.connection() as conn:
-        logs: dict[int, AuditLog] = getattr(_LOGS, "logs", None) or {}
-        _LOGS.logs = logs
-        log = logs.get(id(conn))
-        if log is None or log.connection is not conn:
-            log = AuditLog(conn, signing_key=node.key)
-            logs[id(conn)] = log
+    with on_store_connection(node, "audit", lambda c: AuditLog(c, signing_key=node.key)) as log:
         yield log
 
 
