@@ -57,6 +57,8 @@ def normalize_arabic(text: str) -> str:
 
 def normalize_latin(text: str) -> str:
     """Latin normal form: case-folded, accents stripped, apostrophes unified."""
+    if text.isascii():  # nothing to decompose: the common case, much faster
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.casefold()

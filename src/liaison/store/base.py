@@ -323,48 +323,43 @@ class Store(abc.ABC):
         out: list[tuple[str, bool]] = []
         with self._write() as cur:
             stamp = self._next_stamp(cur)
+            # What is stored already about these ids: two queries for the whole batch.
+            known, span = self._known_versions(cur, collection_id, sorted({o.id for o in objs}))
+            rows: list[tuple[Any, ...]] = []
             for o in objs:
                 vkey = "" if o.version_us is None else str(o.version_us)
-                cur.execute(
-                    self._sql(
-                        "SELECT date_added FROM objects WHERE collection_id=? AND id=? AND vkey=?"
-                    ),
-                    (collection_id, o.id, vkey),
-                )
-                found = cur.fetchone()
+                found = known.get((o.id, vkey))
                 if found is not None:
-                    out.append((found[0], False))
+                    out.append((found, False))
                     continue
                 date_added = format_us(stamp)
                 version = o.version if o.version is not None else date_added
                 version_us = o.version_us if o.version_us is not None else stamp
-                cur.execute(
-                    self._sql(
-                        "SELECT MIN(version_us), MAX(version_us) FROM objects"
-                        " WHERE collection_id=? AND id=?"
-                    ),
-                    (collection_id, o.id),
-                )
-                lo, hi = cur.fetchone()
+                lo, hi = span.get(o.id, (None, None))
                 is_first = lo is None or version_us < lo
                 is_last = hi is None or version_us > hi
-                if is_first and lo is not None:
-                    cur.execute(
-                        self._sql("UPDATE objects SET is_first=0 WHERE collection_id=? AND id=?"),
-                        (collection_id, o.id),
-                    )
-                if is_last and hi is not None:
-                    cur.execute(
-                        self._sql("UPDATE objects SET is_last=0 WHERE collection_id=? AND id=?"),
-                        (collection_id, o.id),
-                    )
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO objects (collection_id, id, type, spec_version, version,"
-                        " version_us, vkey, date_added, date_added_us, is_first, is_last, body,"
-                        " sha256, handling, origins, received_from, search_text)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                    ),
+                if (is_first and lo is not None) or (is_last and hi is not None):
+                    self._flush(cur, rows)  # earlier rows of this batch may be this id's
+                    if is_first and lo is not None:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE objects SET is_first=0 WHERE collection_id=? AND id=?"
+                            ),
+                            (collection_id, o.id),
+                        )
+                    if is_last and hi is not None:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE objects SET is_last=0 WHERE collection_id=? AND id=?"
+                            ),
+                            (collection_id, o.id),
+                        )
+                span[o.id] = (
+                    version_us if lo is None else min(lo, version_us),
+                    version_us if hi is None else max(hi, version_us),
+                )
+                known[(o.id, vkey)] = date_added
+                rows.append(
                     (
                         collection_id,
                         o.id,
@@ -383,13 +378,48 @@ class Store(abc.ABC):
                         orjson.dumps(list(o.origins)).decode(),
                         o.received_from,
                         o.search_text,
-                    ),
+                    )
                 )
                 out.append((date_added, True))
                 stamp += 1
+            self._flush(cur, rows)
             if within is not None:
                 within(out)
         return out
+
+    _INSERT_OBJECT = (
+        "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, vkey,"
+        " date_added, date_added_us, is_first, is_last, body, sha256, handling, origins,"
+        " received_from, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    )
+
+    def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur.executemany(self._sql(self._INSERT_OBJECT), rows)
+            rows.clear()
+
+    def _known_versions(
+        self, cur: Any, collection_id: str, ids: Sequence[str]
+    ) -> tuple[dict[tuple[str, str], str], dict[str, tuple[int | None, int | None]]]:
+        """((id, vkey) -> date_added) and (id -> (min, max) version) for stored ids."""
+        known: dict[tuple[str, str], str] = {}
+        span: dict[str, tuple[int | None, int | None]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur.execute(
+                self._sql(
+                    "SELECT id, vkey, date_added, version_us FROM objects"
+                    f" WHERE collection_id = ? AND id IN ({marks})"
+                ),
+                (collection_id, *chunk),
+            )
+            for oid, vkey, date_added, version_us in cur.fetchall():
+                known[(oid, vkey)] = date_added
+                lo, hi = span.get(oid, (None, None))
+                v = int(version_us)
+                span[oid] = (v if lo is None else min(lo, v), v if hi is None else max(hi, v))
+        return known, span
 
     @staticmethod
     def _next_stamp(cur: Any) -> int:
