@@ -50,6 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("title", "Liaison node", "Title shown in TAXII discovery.", str),
     Setting("max_body_bytes", 20 * 1024 * 1024, "Largest accepted request body, in bytes.", int),
     Setting("max_json_depth", 64, "Deepest accepted JSON nesting.", int),
+    Setting("max_envelope_objects", 10_000, "Most objects accepted in one TAXII envelope.", int),
     Setting("page_size", 100, "Default TAXII page size when a client sends no limit.", int),
     Setting("max_page_size", 1000, "Largest TAXII page size a client may ask for.", int),
     Setting("durable", True, "fsync every acknowledged write (SQLite synchronous=FULL).", bool),
@@ -74,7 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
-_POSITIVE = {"page_size", "max_page_size", "max_body_bytes", "max_json_depth"}
+_POSITIVE = {
+    "page_size",
+    "max_page_size",
+    "max_body_bytes",
+    "max_json_depth",
+    "max_envelope_objects",
+}
 
 
 @dataclass(frozen=True)
@@ -168,5 +175,6 @@ def write_settings(home: Path, values: dict[str, Any]) -> Path:
     path = home / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.chmod(0o600)
     tmp.replace(path)
     return path

@@ -73,6 +73,7 @@ class Node:
         if (home / SETTINGS_FILE).exists():
             raise ConflictError(f"{home} is already a Liaison node home")
         home.mkdir(parents=True, exist_ok=True)
+        home.chmod(0o700)  # intelligence, keys and credentials live here
         load_or_create_key(home / KEY_FILE)
         identity_id = f"identity--{uuid.uuid4()}"
         values = {"org": org.strip(), "country": country, "identity_id": identity_id, **settings}
@@ -192,7 +193,10 @@ class Node:
         if identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", identity_id):
             raise InvalidInputError(f"{identity_id!r} is not a STIX identity id")
         read_ids = [self.resolve_collection(r).id for r in (read or [self.default_collection_id])]
-        write_ids = [self.resolve_collection(w).id for w in (write or [self.default_collection_id])]
+        # Write access is granted only as asked; with no --read/--write at all, the default
+        # collection for both (a plain TAXII client's expectation).
+        default_write = [] if read else [self.default_collection_id]
+        write_ids = [self.resolve_collection(w).id for w in (write or default_write)]
         perms = tuple(
             Permission(cid, cid in read_ids, cid in write_ids)
             for cid in sorted(set(read_ids) | set(write_ids))

@@ -89,7 +89,27 @@ class AuditEvents:
             ]
         )
 
-    def withheld(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
+    def withheld(
+        self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
+    ) -> None:
+        """A refused read. A listing that skipped objects is one summary entry (partners
+        poll: one entry per hidden object and poll would flood the log); a request for
+        one object names it."""
+        if listing:
+            reasons = sorted({r for _, v in items for r in v.reasons})[:8]
+            self._append(
+                [
+                    AuditEntry(
+                        Action.READ_DENIED,
+                        party.name,
+                        recipient=party.identity_id,
+                        decision="deny",
+                        reasons=tuple(reasons),
+                        details={"withheld": len(items)},
+                    )
+                ]
+            )
+            return
         self._append(
             [
                 AuditEntry(

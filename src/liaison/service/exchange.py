@@ -11,7 +11,13 @@ from typing import Any, Protocol
 
 import orjson
 
-from liaison.errors import DeniedError, InvalidInputError, NotFoundError, SignatureError
+from liaison.errors import (
+    DeniedError,
+    InvalidInputError,
+    NotFoundError,
+    SignatureError,
+    TooLargeError,
+)
 from liaison.node import Node
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
@@ -104,7 +110,9 @@ class Events(Protocol):
 
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
 
-    def withheld(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
+    def withheld(
+        self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,9 @@ class Exchange:
         objects = envelope.get("objects", [])
         if not isinstance(objects, list):
             raise InvalidInputError("'objects' in the envelope must be a list")
+        most = int(self.node.settings.max_envelope_objects)
+        if len(objects) > most:
+            raise TooLargeError(f"an envelope may hold at most {most} objects")
         request_ts = format_us(now_us())
         result = self.receive(party, collection_id, objects)
         status_id = str(uuid.uuid4())
@@ -391,7 +402,7 @@ class Exchange:
                 if shown and kind == "objects":
                     self.events.released(party, shown)
                 if hidden:
-                    self.events.withheld(party, hidden)
+                    self.events.withheld(party, hidden, listing=object_id is None)
 
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters
