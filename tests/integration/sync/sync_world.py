@@ -33,6 +33,7 @@ import orjson
 
 from liaison.agreements import sign
 from liaison.cli.agreement import propose_from_spec
+from liaison.demo.run import LEVELS, ORGS, TYPES
 from liaison.markings import classification_marking, releasability_marking
 from liaison.markings.tlp import tlp_id
 from liaison.node import Node
@@ -44,34 +45,7 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 TAXII = "application/taxii+json;version=2.1"
 Obj = dict[str, Any]
 
-LEVELS = {
-    "DZ": ["NON CLASSIFIÉ", "DIFFUSION RESTREINTE", "CONFIDENTIEL", "SECRET", "TRÈS SECRET"],
-    "MR": [
-        "NON PROTÉGÉ",
-        "DIFFUSION RESTREINTE",
-        "CONFIDENTIEL DÉFENSE",
-        "SECRET DÉFENSE",
-        "TRÈS SECRET DÉFENSE",
-    ],
-    "XX": ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"],
-}
-ORGS = {
-    "DZ": "Army intelligence directorate (DZ)",
-    "MR": "Armed forces intelligence division (MR)",
-    "XX": "Third-party service (XX)",
-}
-TYPES = [
-    "report",
-    "threat-actor",
-    "intrusion-set",
-    "identity",
-    "location",
-    "indicator",
-    "relationship",
-    "note",
-    "sighting",
-    "marking-definition",
-]
+# The demo's three national schemes, organisations and agreement scope.
 SCOPE = {"x_liaison_topics": ["terrorism"], "x_liaison_regions": ["ML"]}
 
 
