@@ -56,3 +56,46 @@ def test_limits_modes_grants_and_audit_volume(tmp_path: Path) -> None:
         last = log.query(action="read.denied")[-1]
     assert last.entry.details["withheld"] == 5
     node.close()
+
+
+def test_a_partner_cannot_probe_for_versions_it_may_not_see(tmp_path: Path) -> None:
+    from liaison.agreements import sign
+    from liaison.cli.agreement import propose_from_spec
+    from liaison.markings import classification_marking, releasability_marking
+    from liaison.service import build_exchange, documents
+    from liaison.signing import SigningKey
+    from liaison.signing.objects import sign_objects
+
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    key = SigningKey.generate()
+    mr, _ = node.add_party("MR", public_key_b64=key.public_key_b64)
+    levels = ["U", "R", "C"]
+    spec = {
+        "name": "DZ-MR",
+        "types": ["indicator", "marking-definition"],
+        "max_classification": "DIFFUSION RESTREINTE",
+        "partner": [
+            {
+                "party": "MR",
+                "levels": levels,
+                "max_classification": "R",
+                "equivalence": {"NON CLASSIFIÉ": "U", "DIFFUSION RESTREINTE": "R"},
+            }
+        ],
+    }
+    a = sign(propose_from_spec(node, spec), node.identity_id, node.key)
+    documents.put_agreement(node, sign(a, mr.identity_id, key).to_stix())
+    cls = classification_marking("R", mr.identity_id)
+    rel = releasability_marking([mr.identity_id, node.identity_id])
+    obj = {**_ind(1), "object_marking_refs": [cls["id"], rel["id"]]}
+    ex = build_exchange(node)
+    batch = sign_objects([cls, rel, obj], key, mr.identity_id, "2026-01-01T00:00:00.000000Z")
+    first = ex.receive(mr, node.default_collection_id, batch)
+    assert len(first.successes) == 3 and first.new == 3
+    again = ex.receive(mr, node.default_collection_id, batch)
+    assert again.duplicates == 3  # nothing stored twice ...
+    assert {s["message"] for s in again.successes} == {"stored"}  # ... and nothing said
+    analyst, _ = node.add_party("analyst", internal=True)
+    own = ex.ingest(analyst, node.default_collection_id, {"objects": [batch[-1]]})
+    assert own["successes"][0]["message"] == "already stored"  # our own client is told
+    node.close()

@@ -325,7 +325,10 @@ class Exchange:
                     {
                         "id": o.id,
                         "version": version,
-                        "message": "stored" if new else "already stored",
+                        # To a partner, "already stored" would say that this node holds
+                        # the version -- perhaps from someone else. Only local clients
+                        # are told.
+                        "message": "stored" if new or not party.internal else "already stored",
                     }
                 )
                 result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
