@@ -73,3 +73,25 @@ def test_search_is_filtered_by_policy(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Bordj Badji Mokhtar" in capsys.readouterr().out
     assert main(["search", str(tmp_path / "n"), "bordj", "--party", "MR"]) == 0
     assert capsys.readouterr().out.strip() == "no match"
+
+
+def test_export_is_what_the_party_may_receive(tmp_path: Path) -> None:
+    import json
+
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    _, analyst = node.add_party("analyst", internal=True)
+    node.add_party("MR")
+    client = TestClient(create_app(node))
+    r = client.post(
+        f"/api/collections/{node.default_collection_id}/objects/",
+        headers=H,
+        auth=("analyst", analyst),
+        json={"objects": [_report(1, "Rapport")]},
+    )
+    assert r.json()["success_count"] == 1
+    node.close()
+    own, theirs = tmp_path / "own.json", tmp_path / "mr.json"
+    assert main(["export", str(tmp_path / "n"), "--out", str(own)]) == 0
+    assert main(["export", str(tmp_path / "n"), "--party", "MR", "--out", str(theirs)]) == 0
+    assert [o["id"] for o in json.loads(own.read_text())["objects"]] == [_report(1, "")["id"]]
+    assert json.loads(theirs.read_text())["objects"] == []  # no agreement: nothing

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "liaison.cli.demo",
     "liaison.cli.policy",
     "liaison.cli.search",
+    "liaison.cli.export",
     "liaison.cli.store",
     "liaison.cli.extract",
     "liaison.cli.correlate",

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from liaison.cli._common import add_home, emit_json, open_node
+from liaison.cli._common import add_home, emit_json, open_node, operator_party
 from liaison.service import build_exchange
 from liaison.service.search import search
 
@@ -28,17 +28,9 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_search)
 
 
-def _operator(node: Any) -> Any:
-    for p in node.store.parties():
-        if p.internal and not p.disabled:
-            return p
-    party, _ = node.add_party("operator", internal=True)
-    return party
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     node = open_node(args)
-    party = node.store.party(args.party) if args.party else _operator(node)
+    party = node.store.party(args.party) if args.party else operator_party(node)
     hits = search(build_exchange(node), party, args.query, limit=max(1, min(args.limit, 500)))
     node.close()
     if args.json:
