@@ -12,7 +12,8 @@ import hmac
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ class Node:
     settings: Settings
     key: SigningKey
     store: Store
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     # --- lifecycle --------------------------------------------------------------------
     @classmethod
@@ -110,7 +112,14 @@ class Node:
             )
         return cls(home=home, settings=settings, key=key, store=store)
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` (stop a worker) before the store closes."""
+        self._closers.append(callback)
+
     def close(self) -> None:
+        for callback in self._closers:
+            callback()
+        self._closers.clear()
         self.store.close()
 
     # --- identity ---------------------------------------------------------------------

@@ -49,3 +49,27 @@ def test_correlations_at_ingest_are_local_knowledge(tmp_path: Path) -> None:
     denied = client.get("/api/liaison/correlations/", headers=H, auth=("MR", partner))
     assert denied.status_code == 403
     node.close()
+
+
+def test_pending_correlations_survive_a_crash_and_are_done_once(tmp_path: Path) -> None:
+    from liaison.service import build_exchange
+    from liaison.service.correlations import _index, catch_up, correlation_index
+
+    home = tmp_path / "n"
+    node = Node.init(home, org="DZ", country="DZ")
+    analyst, _ = node.add_party("analyst", internal=True)
+    ex = build_exchange(node)
+    ex.correlator = None  # as if the process died right after the storing commit
+    objs = [_actor(i, n) for i, n in ((1, "Iyad Ag Ghali"), (2, "Iyad ag Ghaly"))]
+    assert ex.ingest(analyst, node.default_collection_id, {"objects": objs})["success_count"]
+    with _index(node) as raw:
+        assert raw.count() == 0  # stored, not yet correlated
+    node.close()
+    node = Node.open(home)  # the next process catches up ...
+    with correlation_index(node) as index:
+        first = index.count()
+    assert first >= 1
+    assert catch_up(node) == 0  # ... once: nothing is left, nothing is done twice
+    with correlation_index(node) as index:
+        assert index.count() == first
+    node.close()

@@ -1,46 +1,97 @@
-"""Correlation at ingest: every new object version is indexed against what we hold.
+"""Correlation of arriving objects, just after they are stored.
 
-Runs inside the transaction that stores the objects (like the audit entries), on the
-store's own connection. Correlations are local knowledge: they are read only by the
-node's own (internal) parties -- see ``liaison.correlate``.
+The storing transaction only marks new rows as not yet correlated; a worker thread
+(woken after each store) indexes them against what the node holds, in batches, each
+batch and its "done" marks in one transaction -- so nothing is correlated twice or
+forgotten, even across a crash. Every read of correlations first catches up, so it
+sees every stored object. Correlations are local knowledge: only the node's own
+(internal) parties read them -- see ``liaison.correlate``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Iterator
-from typing import Any
 
 import orjson
 
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
+from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
-from liaison.store import NewObject, PartyRecord
+from liaison.store import ObjectRow
 
-__all__ = ["Correlator", "correlation_index"]
+__all__ = ["Correlator", "catch_up", "correlation_index"]
+
+log = logging.getLogger("liaison.correlate")
 
 
 @contextlib.contextmanager
-def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
+def _index(node: Node) -> Iterator[CorrelationIndex]:
     config = CorrelationConfig(default_region=str(node.settings.country) or None)
     with on_store_connection(node, "correlation", lambda c: CorrelationIndex(c, config)) as ix:
         yield ix
 
 
+def catch_up(node: Node, batch: int = 500) -> int:
+    """Correlate every stored object not yet correlated; the number done."""
+
+    def work(rows: list[ObjectRow]) -> None:
+        with _index(node) as index:
+            for row in rows:
+                index.add(orjson.loads(row.body), row.received_from or LOCAL)
+
+    done = 0
+    while n := node.store.correlate_pending(work, batch):
+        done += n
+    return done
+
+
+@contextlib.contextmanager
+def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
+    """The correlation index, complete: pending objects are correlated first."""
+    catch_up(node)
+    with _index(node) as index:
+        yield index
+
+
 class Correlator:
+    """Wakes a worker thread after each store; the thread catches up."""
+
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        node.on_close(self.stop)
 
-    def stored(
-        self, party: PartyRecord, objs: list[NewObject], results: list[tuple[str, bool]]
-    ) -> None:
-        source = LOCAL if party.internal else party.identity_id
-        fresh: list[dict[str, Any]] = [
-            orjson.loads(o.body) for o, (_, new) in zip(objs, results, strict=True) if new
-        ]
-        if not fresh:
-            return
-        with correlation_index(self.node) as index:
-            for obj in fresh:
-                index.add(obj, source)
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="liaison-correlate", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                catch_up(self.node)
+            except LiaisonError as exc:  # the store is busy or closing: try again later
+                log.warning("correlation deferred: %s", exc)
+            except Exception:  # a bug must not kill the worker
+                log.exception("correlation worker error")

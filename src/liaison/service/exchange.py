@@ -88,11 +88,9 @@ class Signer(Protocol):
 
 
 class Correlator(Protocol):
-    """Indexes new objects against what the node holds (local knowledge)."""
+    """Correlates newly stored objects with what the node holds (local knowledge)."""
 
-    def stored(
-        self, party: PartyRecord, objs: list[NewObject], results: list[tuple[str, bool]]
-    ) -> None: ...
+    def kick(self) -> None: ...
 
 
 class Events(Protocol):
@@ -245,10 +243,8 @@ class Exchange:
         news: list[NewObject],
         results: list[tuple[str, bool]],
     ) -> None:
-        """Inside the storing transaction: audit entries, then correlations."""
+        """Inside the storing transaction: the audit entries."""
         self.events.stored(party, collection_id, news, results)
-        if self.correlator is not None:
-            self.correlator.stored(party, news, results)
 
     def receive(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Received:
         """Check and store objects that ``party`` hands us, all valid ones in one transaction.
@@ -336,6 +332,8 @@ class Exchange:
                     result.new += 1
                 else:
                     result.duplicates += 1
+            if result.new and self.correlator is not None:
+                self.correlator.kick()  # correlate after the commit, off this request
         return result
 
     def status(self, party: PartyRecord, status_id: str) -> dict[str, Any]:

@@ -511,6 +511,26 @@ class Store(abc.ABC):
             cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
             return [self._row(r) for r in cur.fetchall()]
 
+    def correlate_pending(self, work: Callable[[list[ObjectRow]], None], limit: int = 500) -> int:
+        """Hand up to ``limit`` not-yet-correlated rows to ``work`` and mark them done,
+        in one transaction (``work`` writes through ``connection()``, the same one)."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE correlated = 0"
+                    f" ORDER BY seq LIMIT {int(limit)}"
+                )
+            )
+            rows = [self._row(r) for r in cur.fetchall()]
+            if rows:
+                work(rows)
+                seqs = [r.seq for r in rows]
+                marks = ",".join("?" * len(seqs))
+                cur.execute(
+                    self._sql(f"UPDATE objects SET correlated = 1 WHERE seq IN ({marks})"), seqs
+                )
+            return len(rows)
+
     def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:
         """The latest stored version of each id, in any collection."""
         if not ids:

@@ -70,7 +70,18 @@ _V2: tuple[str, ...] = (
 #: Pages in seq order within a collection: an index range, no sort.
 _V3: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection_id, seq)",)
 
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2), (3, _V3))
+#: Objects not yet correlated (correlation runs after the storing transaction).
+_V4: tuple[str, ...] = (
+    "ALTER TABLE objects ADD COLUMN correlated INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX IF NOT EXISTS objects_pending ON objects (seq) WHERE correlated = 0",
+)
+
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = (
+    (1, _V1),
+    (2, _V2),
+    (3, _V3),
+    (4, _V4),
+)
 
 _TERM = "(to_tsquery('simple', ?) || to_tsquery('french', ?) || to_tsquery('english', ?))"
 
