@@ -112,36 +112,48 @@ class Store(abc.ABC):
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     @contextlib.contextmanager
+    def _checkout(self) -> Iterator[Any]:
+        """The connection for one read or write (a pool checkout where there is a pool)."""
+        yield self._connection()
+
+    @contextlib.contextmanager
     def _read(self) -> Iterator[Any]:
-        conn = self._connection()
-        try:
-            yield conn.cursor()
-            conn.rollback()
-        except self.driver_errors as exc:
-            with contextlib.suppress(Exception):
+        with self._checkout() as conn:
+            cur = conn.cursor()
+            try:
+                yield cur
                 conn.rollback()
-            raise StorageError(f"storage read failed: {exc}") from exc
+            except self.driver_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise StorageError(f"storage read failed: {exc}") from exc
+            finally:
+                cur.close()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Any]:
-        conn = self._connection()
-        try:
-            self._begin_write(conn)
-            cur = conn.cursor()
-            yield cur
-            conn.commit()
-        except self.integrity_errors as exc:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            raise ConflictError(f"already exists: {exc}") from exc
-        except self.driver_errors as exc:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            raise StorageError(f"storage write failed: {exc}") from exc
-        except BaseException:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            raise
+        with self._checkout() as conn:
+            cur = None
+            try:
+                self._begin_write(conn)
+                cur = conn.cursor()
+                yield cur
+                conn.commit()
+            except self.integrity_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise ConflictError(f"already exists: {exc}") from exc
+            except self.driver_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise StorageError(f"storage write failed: {exc}") from exc
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise
+            finally:
+                if cur is not None:
+                    cur.close()
 
     def schema_version(self) -> int:
         try:

@@ -16,49 +16,16 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from liaison.errors import ConflictError, StorageError
+from liaison.errors import StorageError
 from liaison.store.base import O_COLUMNS, Store
 from liaison.store.compat import PgSqliteCompat
+from liaison.store.schema import Dialect, migrations
 
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
 
-_V1: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS collections (
-        id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
-        alias TEXT)""",
-    """CREATE TABLE IF NOT EXISTS parties (
-        name TEXT PRIMARY KEY, identity_id TEXT NOT NULL, internal INTEGER NOT NULL,
-        token_hash TEXT NOT NULL, public_key TEXT NOT NULL DEFAULT '',
-        url TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0)""",
-    "CREATE UNIQUE INDEX IF NOT EXISTS parties_token ON parties (token_hash)",
-    """CREATE TABLE IF NOT EXISTS permissions (
-        party TEXT NOT NULL REFERENCES parties(name) ON DELETE CASCADE,
-        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
-        can_read INTEGER NOT NULL, can_write INTEGER NOT NULL,
-        PRIMARY KEY (party, collection_id))""",
-    """CREATE TABLE IF NOT EXISTS objects (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        collection_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
-        spec_version TEXT NOT NULL, version TEXT NOT NULL, version_us BIGINT NOT NULL,
-        vkey TEXT NOT NULL, date_added TEXT NOT NULL, date_added_us BIGINT NOT NULL,
-        is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,
-        body BYTEA NOT NULL, sha256 TEXT NOT NULL, handling TEXT NOT NULL,
-        origins TEXT NOT NULL, received_from TEXT NOT NULL DEFAULT '')""",
-    "CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects (collection_id, id, vkey)",
-    "CREATE INDEX IF NOT EXISTS objects_id ON objects (collection_id, id, version_us)",
-    "CREATE INDEX IF NOT EXISTS objects_added ON objects (collection_id, date_added_us)",
-    "CREATE INDEX IF NOT EXISTS objects_type ON objects (collection_id, type, seq)",
-    "CREATE INDEX IF NOT EXISTS objects_by_id ON objects (id, is_last)",
-    """CREATE TABLE IF NOT EXISTS statuses (
-        id TEXT PRIMARY KEY, collection_id TEXT NOT NULL, party TEXT NOT NULL,
-        body TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS records (
-        kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
-        PRIMARY KEY (kind, key))""",
-)
-
+#: Full-text search: a generated tsvector (simple + French + English) and its index.
 _V2: tuple[str, ...] = (
     "ALTER TABLE objects ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
     """ALTER TABLE objects ADD COLUMN search tsvector GENERATED ALWAYS AS (
@@ -67,20 +34,8 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX objects_search ON objects USING GIN (search)",
 )
 
-#: Pages in seq order within a collection: an index range, no sort.
-_V3: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection_id, seq)",)
-
-#: Objects not yet correlated (correlation runs after the storing transaction).
-_V4: tuple[str, ...] = (
-    "ALTER TABLE objects ADD COLUMN correlated INTEGER NOT NULL DEFAULT 0",
-    "CREATE INDEX IF NOT EXISTS objects_pending ON objects (seq) WHERE correlated = 0",
-)
-
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = (
-    (1, _V1),
-    (2, _V2),
-    (3, _V3),
-    (4, _V4),
+MIGRATIONS = migrations(
+    Dialect("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BIGINT", "BYTEA"), _V2
 )
 
 _TERM = "(to_tsquery('simple', ?) || to_tsquery('french', ?) || to_tsquery('english', ?))"
@@ -160,38 +115,6 @@ class PostgresStore(Store):
                     self._held.conn = None
         except psycopg_pool.PoolTimeout as exc:
             raise StorageError(f"{self.description}: no free connection: {exc}") from exc
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self._checkout() as conn:
-            try:
-                with conn.cursor() as cur:
-                    yield cur
-                conn.rollback()
-            except psycopg.Error as exc:
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-                raise StorageError(f"storage read failed: {exc}") from exc
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._checkout() as conn:
-            try:
-                self._begin_write(conn)
-                with conn.cursor() as cur:
-                    yield cur
-                conn.commit()
-            except psycopg.errors.UniqueViolation as exc:
-                conn.rollback()
-                raise ConflictError(f"already exists: {exc}") from exc
-            except psycopg.Error as exc:
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-                raise StorageError(f"storage write failed: {exc}") from exc
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-                raise
 
     def _search_sql(
         self, collection_ids: Sequence[str], terms: Sequence[str]

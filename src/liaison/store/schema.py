@@ -1,0 +1,70 @@
+"""The schema both backends share, written once; each backend names its own types.
+
+Only the full-text search (migration 2) differs by more than type names: FTS5 on
+SQLite, a generated ``tsvector`` on PostgreSQL -- each backend supplies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Dialect", "migrations"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    seq: str  # an auto-increasing integer primary key
+    bigint: str
+    blob: str
+
+
+_V1 = (
+    """CREATE TABLE IF NOT EXISTS collections (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+        alias TEXT)""",
+    """CREATE TABLE IF NOT EXISTS parties (
+        name TEXT PRIMARY KEY, identity_id TEXT NOT NULL, internal INTEGER NOT NULL,
+        token_hash TEXT NOT NULL, public_key TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS parties_token ON parties (token_hash)",
+    """CREATE TABLE IF NOT EXISTS permissions (
+        party TEXT NOT NULL REFERENCES parties(name) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        can_read INTEGER NOT NULL, can_write INTEGER NOT NULL,
+        PRIMARY KEY (party, collection_id))""",
+    """CREATE TABLE IF NOT EXISTS objects (
+        seq {seq},
+        collection_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        spec_version TEXT NOT NULL, version TEXT NOT NULL, version_us {bigint} NOT NULL,
+        vkey TEXT NOT NULL, date_added TEXT NOT NULL, date_added_us {bigint} NOT NULL,
+        is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,
+        body {blob} NOT NULL, sha256 TEXT NOT NULL, handling TEXT NOT NULL,
+        origins TEXT NOT NULL, received_from TEXT NOT NULL DEFAULT '')""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects (collection_id, id, vkey)",
+    "CREATE INDEX IF NOT EXISTS objects_id ON objects (collection_id, id, version_us)",
+    "CREATE INDEX IF NOT EXISTS objects_added ON objects (collection_id, date_added_us)",
+    "CREATE INDEX IF NOT EXISTS objects_type ON objects (collection_id, type, seq)",
+    "CREATE INDEX IF NOT EXISTS objects_by_id ON objects (id, is_last)",
+    """CREATE TABLE IF NOT EXISTS statuses (
+        id TEXT PRIMARY KEY, collection_id TEXT NOT NULL, party TEXT NOT NULL,
+        body TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS records (
+        kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (kind, key))""",
+)
+
+#: Pages in seq order within a collection: an index range, no sort.
+_V3 = ("CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection_id, seq)",)
+
+#: Objects not yet correlated (correlation runs after the storing transaction).
+_V4 = (
+    "ALTER TABLE objects ADD COLUMN correlated INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX IF NOT EXISTS objects_pending ON objects (seq) WHERE correlated = 0",
+)
+
+
+def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
+    """Versioned schema changes, applied in order by ``liaison migrate``."""
+    v1 = tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in _V1)
+    return ((1, v1), (2, tuple(search)), (3, _V3), (4, _V4))
