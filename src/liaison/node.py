@@ -202,9 +202,10 @@ class Node:
         if identity_id and not re.match(r"^identity--[0-9a-f-]{36}$", identity_id):
             raise InvalidInputError(f"{identity_id!r} is not a STIX identity id")
         read_ids = [self.resolve_collection(r).id for r in (read or [self.default_collection_id])]
-        # Write access is granted only as asked; with no --read/--write at all, the default
-        # collection for both (a plain TAXII client's expectation).
-        default_write = [] if read else [self.default_collection_id]
+        # Write access is granted only as asked. A local client with no --read/--write
+        # reads and writes the default collection (a plain TAXII client's expectation);
+        # a partner only reads it: partners are not trusted writers (ADR 0005).
+        default_write = [] if (read or not internal) else [self.default_collection_id]
         write_ids = [self.resolve_collection(w).id for w in (write or default_write)]
         perms = tuple(
             Permission(cid, cid in read_ids, cid in write_ids)

@@ -133,7 +133,9 @@ class _Acc:
 
 def _read_marking(ref: str, markings: Mapping[str, dict[str, Any]], acc: _Acc, owner: str) -> None:
     tlp = TLP_MARKINGS.get(ref)
-    md = markings.get(ref)
+    # An official TLP id means its level and nothing else, whatever body is stored
+    # under it (a planted body must not add a classification to every TLP post).
+    md = None if tlp is not None else markings.get(ref)
     if tlp is None and md is None:
         raise InvalidStixError(f"marking {ref} is not known to this node")
     if tlp is None and md is not None:

@@ -128,13 +128,21 @@ def _redactions(
 DEFINITION_TYPES = frozenset({"marking-definition", "extension-definition"})
 
 
+def _unmarked(h: Handling) -> bool:
+    return (
+        h.classification is None
+        and h.releasable_to is None
+        and h.tlp is None
+        and not h.granular
+        and not h.originator_control
+    )
+
+
 def _definition(party: Party, handling: Handling, v: AgreementView) -> Decision:
-    """A receiver cannot parse an object's handling without the marking-definitions it
-    names, and definitions carry no intelligence: under any agreement in force they are
-    released -- except a releasability marking that does not list the party, whose
-    names would tell it who else receives what."""
-    if handling.releasable_to is not None and party.identity_id not in handling.releasable_to:
-        return Decision(False, (f"a releasability marking that does not name {party.name}",))
+    """A definition carrying no handling of its own: a receiver cannot read others'
+    markings without it, and it carries no intelligence, so it is released under any
+    agreement in force (scope and third-party rule aside; its id is bound to its
+    content). A definition that was itself marked goes through every rule instead."""
     return Decision(
         True, (f"definition released to {party.name} under {v.name}",), (), v.agreement_id
     )
@@ -150,11 +158,14 @@ def decide(
     *,
     topics: Collection[str] = (),
     regions: Collection[str] = (),
+    names: frozenset[str] | None = None,
 ) -> Decision:
     """Whether ``party`` may receive this object version, why, and what to redact.
 
     ``topics``/``regions``: the object's topics and regions (the lead reads them from
     ``x_liaison_topics``/``x_liaison_regions`` or labels, see docs/policy.md).
+    ``names``: for a releasability marking-definition, the parties it lists (a party
+    not listed never receives it: the list says who else receives what).
     """
     pid = party.identity_id
     if party.internal or pid == ctx.node_identity_id:
@@ -162,14 +173,21 @@ def decide(
     views = ctx.views.get(pid)
     if not views:
         return Decision(False, (f"no agreement in force with {party.name}",))
-    if obj_type in DEFINITION_TYPES:
-        return _definition(party, handling, views[0])
-    covering = [v for v in views if obj_type in v.stix_types]
+    definition = obj_type in DEFINITION_TYPES
+    if definition:
+        if names is not None and pid not in names:
+            return Decision(False, (f"a releasability marking that does not name {party.name}",))
+        if _unmarked(handling):
+            return _definition(party, handling, views[0])
+        covering = list(views)  # a marked definition: every rule but the agreement's scope
+    else:
+        covering = [v for v in views if obj_type in v.stix_types]
     if not covering:
         return Decision(False, (f"no agreement in force with {party.name} covers {obj_type}",))
     reasons: list[str] = []
     for v in covering:
-        found = _scope_reasons(v, topics, regions) if (v.topics or v.regions) else []
+        scoped = (v.topics or v.regions) and not definition
+        found = _scope_reasons(v, topics, regions) if scoped else []
         r = _classification_reason(
             handling.classification, handling.scheme_owner, v, ctx, party.name
         )

@@ -123,3 +123,17 @@ class AuditEvents:
                 for row, v in items
             ]
         )
+
+    def deleted(self, party: PartyRecord, collection_id: str, rows: list[ObjectRow]) -> None:
+        """Inside the deleting transaction: one entry per erased version, with its hash."""
+        self._append(
+            [
+                AuditEntry(
+                    Action.OBJECT_DELETED,
+                    party.name,
+                    objects=(ObjectRef.for_stored(row.id, row.version, row.body),),
+                    details={"collection": collection_id},
+                )
+                for row in rows
+            ]
+        )

@@ -19,9 +19,11 @@ from liaison.errors import (
     TooLargeError,
 )
 from liaison.node import Node
+from liaison.service.admission import Admitted
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
 from liaison.signing import canonical
+from liaison.signing.objects import SignatureInfo
 from liaison.stix import object_version, parse_timestamp, validate_object
 from liaison.store import (
     VERSION_ALL,
@@ -68,23 +70,25 @@ class Gate(Protocol):
 
     def verdicts(self, party: PartyRecord) -> Release: ...
 
-    def admit(self, party: PartyRecord, objs: list[dict[str, Any]]) -> list[Admitted | str]:
-        """Per object: its handling and origins to store, or why it is refused."""
+    def admit(
+        self,
+        party: PartyRecord,
+        objs: list[dict[str, Any]],
+        infos: list[SignatureInfo],
+        version_key: Callable[[dict[str, Any]], str],
+    ) -> list[Admitted | str]:
+        """Per object: its handling, originator and origins to store, or why it is refused."""
         ...
-
-
-@dataclass(frozen=True)
-class Admitted:
-    handling: dict[str, Any]
-    origins: tuple[str, ...]
 
 
 class Signer(Protocol):
     """Origin signatures: sign what local clients create, verify what partners send."""
 
-    def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    def sign_new(
+        self, objs: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], SignatureInfo]]: ...
 
-    def verify(self, obj: dict[str, Any]) -> None: ...
+    def verify(self, obj: dict[str, Any]) -> SignatureInfo: ...
 
 
 class Correlator(Protocol):
@@ -111,6 +115,8 @@ class Events(Protocol):
     def withheld(
         self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
     ) -> None: ...
+
+    def deleted(self, party: PartyRecord, collection_id: str, rows: list[ObjectRow]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,7 @@ class Exchange:
                 result.fail(obj, "; ".join(reasons))
             else:
                 valid.append(obj)
+        infos: list[SignatureInfo] = []
         if party.internal:
             signable = []
             for obj in valid:
@@ -272,25 +279,31 @@ class Exchange:
                     result.fail(obj, f"cannot be signed or stored: {exc}")
                     continue
                 signable.append(obj)
-            valid = self.signer.sign_new(signable)
+            signed = self.signer.sign_new(signable)
+            valid = [o for o, _ in signed]
+            infos = [i for _, i in signed]
         else:
             kept = []
             for obj in valid:
                 try:
-                    self.signer.verify(obj)
+                    infos.append(self.signer.verify(obj))
                 except SignatureError as exc:
                     result.fail(obj, str(exc))
                     self.events.rejected(party, obj, str(exc))
                     continue
                 kept.append(obj)
             valid = kept
-        admitted = self.gate.admit(party, valid)
+        admitted = self.gate.admit(party, valid, infos, _vkey)
         news: list[NewObject] = []
+        copies: list[dict[str, Any]] = []
         for obj, verdict in zip(valid, admitted, strict=True):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
                     self.events.rejected(party, obj, verdict)
+                continue
+            if verdict.copy_only:  # one of our own versions, back from a partner
+                copies.append(obj)
                 continue
             body = orjson.dumps(obj)
             ver = object_version(obj)
@@ -307,8 +320,13 @@ class Exchange:
                     origins=verdict.origins,
                     received_from="" if party.internal else party.identity_id,
                     search_text=searchable_text(obj),
+                    originator=verdict.originator,
                 )
             )
+        for obj in copies:
+            ver = object_version(obj)
+            result.successes.append({"id": obj["id"], "version": ver, "message": "stored"})
+            result.duplicates += 1
         if news:
             stored = self.store.add_objects(
                 collection_id,
@@ -408,9 +426,16 @@ class Exchange:
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters
     ) -> int:
+        """Erase versions of an object: a local administrative act, never a partner's.
+
+        Each erased version is recorded in the audit log (with its content hash) in the
+        same transaction, so ``audit verify`` tells a recorded deletion from a gap. The
+        id keeps its originator: nobody else can take it over afterwards.
+        """
+        if not party.internal:
+            raise DeniedError("partners may not delete objects on this node")
         self._need_read(party, collection_id)
         self._need_write(party, collection_id)
-        verdict = self.gate.verdicts(party)
         rows = self.store.query_objects(
             ObjectQuery(
                 collection_id=collection_id,
@@ -421,10 +446,20 @@ class Exchange:
                 limit=100_000,
             )
         )
-        visible = [r.seq for r in rows if verdict(r).body is not None]
-        if not visible:
+        if not rows:
             raise NotFoundError(f"no object {object_id}")
-        return self.store.delete_versions(collection_id, object_id, visible)
+        gone = self.store.delete_versions(
+            collection_id,
+            object_id,
+            [r.seq for r in rows],
+            within=lambda deleted: self.events.deleted(party, collection_id, deleted),
+        )
+        return len(gone)
+
+
+def _vkey(obj: dict[str, Any]) -> str:
+    ver = object_version(obj)
+    return "" if ver is None else str(_us(ver))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

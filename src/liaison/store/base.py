@@ -395,8 +395,52 @@ class Store(abc.ABC):
                 out.append((date_added, True))
                 stamp += 1
             self._flush(cur, rows)
+            owners = {o.id: o.originator for o, (_, new) in zip(objs, out, strict=True) if new}
+            if owners:
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO owners (id, originator) VALUES (?, ?)"
+                        " ON CONFLICT (id) DO NOTHING"
+                    ),
+                    list(owners.items()),
+                )
             if within is not None:
                 within(out)
+        return out
+
+    def owners(self, ids: Sequence[str]) -> dict[str, str]:
+        """The originator of each of these ids held here (now or before a deletion).
+
+        '' is this node; an id never held here is absent from the answer.
+        """
+        out: dict[str, str] = {}
+        with self._read() as cur:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                cur.execute(
+                    self._sql(
+                        "SELECT id, originator FROM owners"
+                        f" WHERE id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                out.update((str(k), str(v)) for k, v in cur.fetchall())
+        return out
+
+    def held_versions(self, ids: Sequence[str]) -> dict[str, set[str]]:
+        """Version keys held of each id, in any collection (``""`` for version-less)."""
+        out: dict[str, set[str]] = {}
+        with self._read() as cur:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                cur.execute(
+                    self._sql(
+                        f"SELECT id, vkey FROM objects WHERE id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                for oid, vkey in cur.fetchall():
+                    out.setdefault(str(oid), set()).add(str(vkey))
         return out
 
     _INSERT_OBJECT = (
@@ -568,19 +612,36 @@ class Store(abc.ABC):
             )
             return [self._row(r) for r in cur.fetchall()]
 
-    def delete_versions(self, collection_id: str, object_id: str, seqs: Sequence[int]) -> int:
-        """Delete the given rows of one object and repair its first/last flags."""
+    def delete_versions(
+        self,
+        collection_id: str,
+        object_id: str,
+        seqs: Sequence[int],
+        within: Callable[[list[ObjectRow]], None] | None = None,
+    ) -> list[ObjectRow]:
+        """Delete the given rows of one object and repair its first/last flags.
+
+        Returns the rows deleted; ``within`` gets them inside the same transaction
+        (the audit log records each deletion with it, or nothing is deleted).
+        """
         if not seqs:
-            return 0
+            return []
+        marks = ",".join("?" * len(seqs))
         with self._write() as cur:
             cur.execute(
                 self._sql(
-                    f"DELETE FROM objects WHERE collection_id=? AND id=?"
-                    f" AND seq IN ({','.join('?' * len(seqs))})"
+                    f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE collection_id=? AND id=?"
+                    f" AND seq IN ({marks}) ORDER BY seq"
                 ),
                 (collection_id, object_id, *seqs),
             )
-            n = int(cur.rowcount)
+            gone = [self._row(r) for r in cur.fetchall()]
+            cur.execute(
+                self._sql(
+                    f"DELETE FROM objects WHERE collection_id=? AND id=? AND seq IN ({marks})"
+                ),
+                (collection_id, object_id, *seqs),
+            )
             for flag, agg in (("is_first", "MIN"), ("is_last", "MAX")):
                 cur.execute(
                     self._sql(
@@ -591,7 +652,9 @@ class Store(abc.ABC):
                     ),
                     (collection_id, object_id, collection_id, object_id),
                 )
-            return n
+            if within is not None and gone:
+                within(gone)
+            return gone
 
     def count_objects(self, collection_id: str | None = None) -> int:
         with self._read() as cur:
@@ -649,7 +712,14 @@ class Store(abc.ABC):
         return StatusRecord(row[0], row[1], row[2], orjson.loads(row[3]))
 
     # --- small records (agreements, consents, peers, checkpoints …) -------------------
-    def put_record(self, kind: str, key: str, data: dict[str, Any]) -> None:
+    def put_record(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        within: Callable[[], None] | None = None,
+    ) -> None:
+        """Store (or replace) a record; ``within`` runs in the same transaction."""
         body = orjson.dumps(data).decode()
         with self._write() as cur:
             cur.execute(self._sql("DELETE FROM records WHERE kind=? AND key=?"), (kind, key))
@@ -657,6 +727,28 @@ class Store(abc.ABC):
                 self._sql("INSERT INTO records (kind, key, data) VALUES (?,?,?)"), (kind, key, body)
             )
             self._bump(cur, kind)
+            if within is not None:
+                within()
+
+    def add_record(
+        self,
+        kind: str,
+        key: str,
+        data: dict[str, Any],
+        within: Callable[[], None] | None = None,
+    ) -> None:
+        """Store a record that never changes: ``ConflictError`` if ``key`` is taken."""
+        body = orjson.dumps(data).decode()
+        with self._write() as cur:
+            cur.execute(self._sql("SELECT 1 FROM records WHERE kind=? AND key=?"), (kind, key))
+            if cur.fetchone() is not None:
+                raise ConflictError(f"{kind} {key} already exists and never changes")
+            cur.execute(
+                self._sql("INSERT INTO records (kind, key, data) VALUES (?,?,?)"), (kind, key, body)
+            )
+            self._bump(cur, kind)
+            if within is not None:
+                within()
 
     def _bump(self, cur: Any, kind: str) -> None:
         """Advance the generation of ``kind`` so caches of it notice any change."""

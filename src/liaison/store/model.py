@@ -73,6 +73,9 @@ class NewObject:
     origins: tuple[str, ...] = ()
     received_from: str = ""
     search_text: str = ""
+    #: The identity that originated this object id ('' for this node): recorded as the
+    #: id's owner when the id is first stored here.
+    originator: str = ""
 
 
 @dataclass(frozen=True)

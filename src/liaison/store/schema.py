@@ -64,7 +64,19 @@ _V4 = (
 )
 
 
+#: Who originated each object id held here (write authority, ADR 0005). A row outlives
+#: the object's deletion, so an erased id cannot be taken over by someone else. The
+#: originator is an identity id, '' for this node; the backfill takes the first copy's
+#: sender (objects stored before this migration).
+_V5 = (
+    """CREATE TABLE IF NOT EXISTS owners (
+        id TEXT PRIMARY KEY, originator TEXT NOT NULL)""",
+    """INSERT INTO owners (id, originator)
+        SELECT id, MIN(received_from) FROM objects GROUP BY id""",
+)
+
+
 def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``."""
     v1 = tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in _V1)
-    return ((1, v1), (2, tuple(search)), (3, _V3), (4, _V4))
+    return ((1, v1), (2, tuple(search)), (3, _V3), (4, _V4), (5, _V5))

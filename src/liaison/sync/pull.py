@@ -100,12 +100,12 @@ def _documents(exchange: Exchange, party: PartyRecord, c: PeerClient, report: Sy
     node = exchange.node
     for raw in c.get_json("liaison/agreements/").get("agreements", []):
         try:
-            documents.put_agreement(node, raw, sender=party)
+            documents.put_agreement(node, raw, sender=party, actor="sync", channel="sync")
         except LiaisonError as exc:
             report.reasons.append(f"agreement from {party.name} refused: {exc}")
     for raw in c.get_json("liaison/consents/").get("consents", []):
         try:
-            documents.put_consent(node, raw, sender=party)
+            documents.put_consent(node, raw, sender=party, actor="sync", channel="sync")
         except LiaisonError as exc:
             report.reasons.append(f"consent from {party.name} refused: {exc}")
 
@@ -135,6 +135,9 @@ def pull(
     try:
         party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
+        # Documents first: a consent that lets the partner relay a third party's object
+        # to us must be held before the object arrives.
+        _documents(exchange, party, c, report)
         for coll in c.collections():
             cid = coll.get("id")
             if not isinstance(cid, str) or not coll.get("can_read"):
@@ -146,7 +149,6 @@ def pull(
             _pull_collection(
                 exchange, party, peer, c, cid, title, since, page_size, report, progress
             )
-        _documents(exchange, party, c, report)
     finally:
         if own:
             c.close()

@@ -57,7 +57,7 @@ def liaison_routes(t: Any) -> list[Route]:
         verify_receipt(receipt, party.public_key_b64)
         if receipt.get("receiver") != party.identity_id:
             raise InvalidInputError("the receipt's receiver is not the sending party")
-        await run_in_threadpool(node.store.put_record, "receipt", str(receipt["id"]), receipt)
+        await run_in_threadpool(lambda: documents.put_receipt(node, receipt, sender=party))
         return _json({"stored": receipt["id"]}, status=201)
 
     async def get_agreements(request: Request) -> Response:
@@ -68,7 +68,9 @@ def liaison_routes(t: Any) -> list[Route]:
     async def post_agreement(request: Request) -> Response:
         party = await t.party(request)
         raw = await body(request)
-        a = await run_in_threadpool(lambda: documents.put_agreement(node, raw, sender=party))
+        a = await run_in_threadpool(
+            lambda: documents.put_agreement(node, raw, sender=party, channel="api")
+        )
         return _json({"stored": a.id}, status=201)
 
     async def get_consents(request: Request) -> Response:
@@ -79,7 +81,9 @@ def liaison_routes(t: Any) -> list[Route]:
     async def post_consent(request: Request) -> Response:
         party = await t.party(request)
         raw = await body(request)
-        c = await run_in_threadpool(lambda: documents.put_consent(node, raw, sender=party))
+        c = await run_in_threadpool(
+            lambda: documents.put_consent(node, raw, sender=party, channel="api")
+        )
         return _json({"stored": c.id}, status=201)
 
     async def audit_head(request: Request) -> Response:

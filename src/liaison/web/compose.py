@@ -68,7 +68,7 @@ def policy_context(c: Ctx) -> PolicyContext:
     gate = c.exchange.gate
     if isinstance(gate, PolicyGate):
         return gate.context()
-    return PolicyGate(c.node, lambda o: o).context()
+    return PolicyGate(c.node, lambda o, _origin: o).context()
 
 
 def _ts() -> str:
@@ -182,7 +182,11 @@ def _accepted(raw: str) -> list[dict[str, Any]]:
     out = []
     for o in data:
         if isinstance(o, dict) and isinstance(o.get("type"), str) and isinstance(o.get("id"), str):
-            out.append({k: v for k, v in o.items() if k in keep})
+            # A fresh id: what the browser sends must never name (and so re-version) an
+            # object this node already holds -- a partner's, say.
+            kept = {k: v for k, v in o.items() if k in keep}
+            kept["id"] = f"{o['type']}--{uuid.uuid4()}"
+            out.append(kept)
     return out
 
 

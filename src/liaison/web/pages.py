@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from liaison.agreements import sign, state
-from liaison.audit import Action, AuditEntry, ObjectRef
 from liaison.errors import InvalidInputError, LiaisonError, NotFoundError
 from liaison.service import documents
 from liaison.service.events import audit_log
@@ -18,7 +15,6 @@ from liaison.web.svg import country_paths, graph_layout, height, map_point
 from liaison.web.views import _title, names_of, released_row, visible_rows
 
 __all__ = [
-    "agreements_page",
     "answer_consent",
     "audit_page",
     "consents_page",
@@ -26,7 +22,6 @@ __all__ = [
     "extract_page",
     "graph_page",
     "map_page",
-    "sign_agreement",
 ]
 
 
@@ -72,46 +67,6 @@ def graph_page(c: Ctx) -> Response:
     return c.render("graph.html", obj=obj, title=_title(obj), nodes=nodes, edges=lines, size=640)
 
 
-@dataclass(frozen=True)
-class AgreementRow:
-    id: str
-    name: str
-    state: str
-    parties: list[tuple[str, bool]]
-    topics: list[str]
-    regions: list[str]
-    valid_until: str
-    may_sign: bool
-
-
-def agreements_page(c: Ctx) -> Response:
-    rows = []
-    me = c.node.identity_id
-    for a in documents.agreements(c.node):
-        signed = [(p.name, p.identity_id in a.signatures) for p in a.parties]
-        rows.append(
-            AgreementRow(
-                a.id, a.name, state(a), signed, sorted(a.scope.topics), sorted(a.scope.regions),
-                a.valid_until.isoformat(), a.party(me) is not None and me not in a.signatures,
-            )
-        )  # fmt: skip
-    return c.render("agreements.html", agreements=rows, may_sign=c.user.may("sign"))
-
-
-def sign_agreement(c: Ctx) -> Response:
-    a = documents.get_agreement(c.node, c.request.path_params["aid"])
-    signed = sign(a, c.node.identity_id, c.node.key)
-    documents.put_agreement(c.node, signed.to_stix())
-    with audit_log(c.node) as log:
-        log.append(
-            AuditEntry(
-                Action.AGREEMENT_SIGNED, c.user.name, agreement=a.id,
-                details={"channel": "console", "state": state(signed)},
-            )
-        )  # fmt: skip
-    return c.redirect("/agreements")
-
-
 def consents_page(c: Ctx) -> Response:
     names = names_of(c)
     me = c.node.identity_id
@@ -145,16 +100,7 @@ def answer_consent(c: Ctx) -> Response:
     if answer not in ("grant", "deny"):
         raise InvalidInputError("answer must be 'grant' or 'deny'")
     signed = grant(req, c.node.key) if answer == "grant" else deny(req, c.node.key)
-    documents.put_consent(c.node, signed.to_stix())
-    with audit_log(c.node) as log:
-        log.append(
-            AuditEntry(
-                Action.CONSENT_SIGNED, c.user.name, recipient=req.recipient_ref,
-                decision="allow" if answer == "grant" else "deny",
-                objects=(ObjectRef(req.object_ref, None, None),),
-                details={"channel": "console", "consent": req.id},
-            )
-        )  # fmt: skip
+    documents.put_consent(c.node, signed.to_stix(), actor=c.user.name, channel="console")
     return c.redirect("/consents")
 
 

@@ -149,7 +149,8 @@ def test_delete_versions_repairs_first_last(store: Store, coll: str) -> None:
     oid = _ind(9)
     store.add_objects(coll, [_obj(oid, 1), _obj(oid, 2), _obj(oid, 3)])
     rows = store.object_versions(coll, oid)
-    assert store.delete_versions(coll, oid, [rows[-1].seq]) == 1
+    gone = store.delete_versions(coll, oid, [rows[-1].seq])
+    assert [(r.seq, r.version) for r in gone] == [(rows[-1].seq, "v3")]
     assert [r.version for r in store.query_objects(ObjectQuery(coll))] == ["v2"]
 
 

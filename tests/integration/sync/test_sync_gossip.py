@@ -115,15 +115,18 @@ def test_rewritten_row_with_rebuilt_tree_is_a_fork(synced: World) -> None:
     """An old entry rewritten and every hash recomputed: the next signed head forks."""
     db = synced["MR"].node.home / "liaison.db"
     with sqlite3.connect(db) as c:
-        body = bytes(c.execute("SELECT body FROM audit_entries WHERE seq = 1").fetchone()[0])
+        seq, body = c.execute(
+            "SELECT seq, body FROM audit_entries WHERE actor = 'analyst' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        body = bytes(body)
     c.close()
     forged = body.replace(b"analyst", b"analyzt")
     assert forged != body
     _tamper(
         synced,
         (
-            "UPDATE audit_entries SET body = ?, leaf = ?, actor = 'analyzt' WHERE seq = 1",
-            (forged, M.leaf_hash(forged)),
+            "UPDATE audit_entries SET body = ?, leaf = ?, actor = 'analyzt' WHERE seq = ?",
+            (forged, M.leaf_hash(forged), seq),
         ),
     )
     # MR serves its stored, genuine head until it signs a new one (after the next post),

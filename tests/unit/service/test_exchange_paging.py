@@ -204,8 +204,10 @@ def test_partner_sees_nothing(world: World) -> None:
         world.partner, cid, Filters(), limit=5, next_token=None, object_id=world.posted[cid][0]
     )
     assert page.items == [] and not page.more
-    with pytest.raises(NotFoundError):
-        world.ex.delete(world.partner, cid, world.posted[cid][0], Filters())
+    # Partners never delete: refused whether or not the object exists (ADR 0005).
+    for oid in (world.posted[cid][0], "indicator--00000000-0000-4000-8000-000000000000"):
+        with pytest.raises(DeniedError, match="partners may not delete"):
+            world.ex.delete(world.partner, cid, oid, Filters())
 
 
 def test_access_rules(world: World) -> None:

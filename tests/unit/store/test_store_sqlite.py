@@ -250,7 +250,7 @@ def test_delete_versions_repairs_first_and_last(store: SqliteStore) -> None:
     rows = store.object_versions(COL, a)
     assert [r.version for r in rows] == sorted(r.version for r in rows)
     last = rows[-1]
-    assert store.delete_versions(COL, a, [last.seq]) == 1
+    assert [r.seq for r in store.delete_versions(COL, a, [last.seq])] == [last.seq]
     (now_last,) = store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))
     assert now_last.version == rows[1].version
     first = rows[0]
@@ -258,7 +258,7 @@ def test_delete_versions_repairs_first_and_last(store: SqliteStore) -> None:
     (only,) = store.query_objects(q(ids=(a,), versions=(VERSION_FIRST,)))
     assert only.version == rows[1].version
     assert store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))[0].seq == only.seq
-    assert store.delete_versions(COL, a, []) == 0
+    assert store.delete_versions(COL, a, []) == []
     # a newer version after deletions is again the only "last"
     store.add_objects(COL, [obj(a, 20)])
     lasts = store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))

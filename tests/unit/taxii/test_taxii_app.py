@@ -96,7 +96,7 @@ def test_partner_sees_collections_but_no_objects(api: Api, stix_factory: Any) ->
     assert p.get(api.col + "manifest/").json() == {"more": False}
     is_error(p.get(api.col + f"objects/{objs[0]['id']}/"), 404)
     is_error(p.get(api.col + f"objects/{objs[0]['id']}/versions/"), 404)
-    is_error(p.delete(api.col + f"objects/{objs[0]['id']}/"), 404)
+    is_error(p.delete(api.col + f"objects/{objs[0]['id']}/"), 403)
     assert len(api.get("objects/").json()["objects"]) == 3  # nothing was deleted
 
 
