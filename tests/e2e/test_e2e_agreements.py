@@ -58,9 +58,7 @@ def test_a_look_alike_agreement_shows_its_terms_and_warnings(
     expect(page.locator("#agreement-equivalence tbody tr")).to_have_count(len(LEVELS["DZ"]))
     shot(page, "agreement-look-alike-ar")
     # A tampered digest (as if the document changed after it was shown): nothing signed.
-    page.evaluate(
-        "document.querySelector('#sign-form input[name=digest]').value = '0'.repeat(64)"
-    )
+    page.evaluate("document.querySelector('#sign-form input[name=digest]').value = '0'.repeat(64)")
     page.locator("#sign-form button").click()
     expect(page.locator(".error")).to_be_visible()
     assert state(documents.get_agreement(world.dz, fake.id)) == "proposed"

@@ -51,6 +51,7 @@ def test_limits_modes_grants_and_audit_volume(tmp_path: Path) -> None:
         before = log.size()
     for _ in range(3):  # a partner without agreement polls: it sees nothing ...
         assert client.get(url, headers=H, auth=("MR", partner)).json() == {"more": False}
+    client.app.state.exchange.events.flush()  # refused reads are written in the background
     with audit_log(node) as log:  # ... and each poll is one audit entry, not one per object
         assert log.size() - before == 3
         last = log.query(action="read.denied")[-1]

@@ -26,6 +26,7 @@ from liaison.policy import Party, PolicyContext, check_derivation
 from liaison.policy.acceptance import accept
 from liaison.policy.authority import Write, authorize, definition_body
 from liaison.signing.objects import SignatureInfo
+from liaison.stix.refs import links
 from liaison.store import ObjectRow, PartyRecord
 
 __all__ = ["DERIVED_FROM", "Admission", "Admitted", "topics_regions"]
@@ -179,6 +180,9 @@ class Admission:
                 origins.update(row.origins)
             check_derivation(h, src, scale=ctx.scale)
         handling: dict[str, Any] = {"h": h.to_json(), "topics": topics, "regions": regions}
+        linked = links(o)
+        if linked:  # read paths drop links to what a reader does not receive
+            handling["links"] = linked
         if o["type"] == "marking-definition":
             listed = _releasability_list(o)
             if listed is not None:

@@ -1,8 +1,18 @@
-"""Security-relevant events of the exchange, appended to the node's audit log."""
+"""Security-relevant events of the exchange, appended to the node's audit log.
+
+What changes stored intelligence (objects stored, deleted; releases) is appended in
+the same transaction as the change. Refused reads are the node's private security
+record: they are queued and appended by a background writer, for a withheld object
+and an absent one alike, so that the answer to the party costs the same whether or
+not the node holds what it asked for (ADR 0006).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +24,8 @@ from liaison.service.exchange import Verdict
 from liaison.store import NewObject, ObjectRow, PartyRecord
 
 __all__ = ["AuditEvents", "audit_log"]
+
+log = logging.getLogger("liaison.audit")
 
 
 @contextlib.contextmanager
@@ -31,9 +43,76 @@ def _ref(obj: Any) -> tuple[ObjectRef, ...]:
         return ()
 
 
+class _Deferred:
+    """A background writer of audit entries nobody waits for (refused reads)."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._queue: queue.Queue[list[AuditEntry] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        node.on_close(self.stop)
+
+    def put(self, entries: list[AuditEntry]) -> None:
+        if not entries:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="liaison-audit-deferred", daemon=True
+                )
+                self._thread.start()
+            self._idle.clear()
+            self._queue.put(entries)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every queued entry is in the log."""
+        self._idle.wait(timeout)
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = list(first)
+            stop = False
+            while True:  # everything queued meanwhile goes in the same transaction
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.extend(more)
+            try:
+                with audit_log(self.node) as audit:
+                    audit.append_many(batch)
+            except Exception:  # the log must not take the server down
+                log.exception("could not append %d refused-read entries", len(batch))
+            if self._queue.empty():
+                self._idle.set()
+            if stop:
+                return
+
+
 class AuditEvents:
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._deferred = _Deferred(node)
+
+    def flush(self) -> None:
+        """Wait for the refused-read entries still queued (tests, shutdown)."""
+        self._deferred.flush()
 
     def _append(self, entries: list[AuditEntry]) -> None:
         if entries:
@@ -90,14 +169,20 @@ class AuditEvents:
         )
 
     def withheld(
-        self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
+        self,
+        party: PartyRecord,
+        items: list[tuple[ObjectRow, Verdict]],
+        listing: bool = False,
+        asked: str | None = None,
     ) -> None:
-        """A refused read. A listing that skipped objects is one summary entry (partners
-        poll: one entry per hidden object and poll would flood the log); a request for
-        one object names it."""
+        """A refused read, queued (see the module docstring). A listing that skipped
+        objects is one summary entry (partners poll: one entry per hidden object and
+        poll would flood the log); a request for one object names it -- held or not."""
         if listing:
+            if not items:
+                return
             reasons = sorted({r for _, v in items for r in v.reasons})[:8]
-            self._append(
+            self._deferred.put(
                 [
                     AuditEntry(
                         Action.READ_DENIED,
@@ -110,19 +195,29 @@ class AuditEvents:
                 ]
             )
             return
-        self._append(
-            [
+        entries = [
+            AuditEntry(
+                Action.READ_DENIED,
+                party.name,
+                objects=(ObjectRef(row.id, row.version, row.sha256),),
+                recipient=party.identity_id,
+                decision="deny",
+                reasons=v.reasons[:8],
+            )
+            for row, v in items
+        ]
+        if not entries and asked is not None:
+            entries = [
                 AuditEntry(
                     Action.READ_DENIED,
                     party.name,
-                    objects=(ObjectRef(row.id, row.version, row.sha256),),
+                    objects=_ref({"id": asked}),
                     recipient=party.identity_id,
                     decision="deny",
-                    reasons=v.reasons[:8],
+                    reasons=("not held here",),
                 )
-                for row, v in items
             ]
-        )
+        self._deferred.put(entries)
 
     def deleted(self, party: PartyRecord, collection_id: str, rows: list[ObjectRow]) -> None:
         """Inside the deleting transaction: one entry per erased version, with its hash."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -61,8 +61,14 @@ class Verdict:
     agreement_id: str | None = None
 
 
-#: Given a stored row, what this party may receive of it.
-Release = Callable[[ObjectRow], Verdict]
+class Release(Protocol):
+    """Given stored rows, what one party may receive of each (one request)."""
+
+    def __call__(self, row: ObjectRow) -> Verdict: ...
+
+    def prepare(self, rows: Sequence[ObjectRow]) -> None:
+        """Batch the look-ups deciding ``rows`` needs (optional, for speed)."""
+        ...
 
 
 class Gate(Protocol):
@@ -113,7 +119,11 @@ class Events(Protocol):
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
 
     def withheld(
-        self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
+        self,
+        party: PartyRecord,
+        items: list[tuple[ObjectRow, Verdict]],
+        listing: bool = False,
+        asked: str | None = None,
     ) -> None: ...
 
     def deleted(self, party: PartyRecord, collection_id: str, rows: list[ObjectRow]) -> None: ...
@@ -400,6 +410,7 @@ class Exchange:
                         limit=batch,
                     )
                 )
+                verdict.prepare(rows)
                 for row in rows:
                     v = verdict(row)
                     if v.body is None:
@@ -420,8 +431,10 @@ class Exchange:
             if not party.internal:
                 if shown and kind == "objects":
                     self.events.released(party, shown)
-                if hidden:
-                    self.events.withheld(party, hidden, listing=object_id is None)
+                if object_id is None:
+                    self.events.withheld(party, hidden, listing=True)
+                elif not shown and not next_token:  # refused or absent: logged alike
+                    self.events.withheld(party, hidden, asked=object_id)
 
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters

@@ -14,15 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from liaison.agreements import Agreement, Consent
 from liaison.errors import AgreementError, LiaisonError
 from liaison.markings.handling import Handling
 from liaison.node import Node
-from liaison.policy import Decision, Party, PolicyContext, Provenance, decide, release
+from liaison.policy import Decision, Party, PolicyContext, Provenance, decide
 from liaison.service.admission import Admission, Admitted
-from liaison.service.exchange import Verdict
+from liaison.service.disclosure import Disclosure
 from liaison.signing.objects import SignatureInfo
 from liaison.store import ObjectRow, PartyRecord
 
@@ -111,19 +109,13 @@ class PolicyGate:
             names=_names(row),
         )
 
-    def verdicts(self, party: PartyRecord) -> Callable[[ObjectRow], Verdict]:
-        ctx = self.context()
+    def verdicts(self, party: PartyRecord) -> Disclosure:
+        """What ``party`` receives of stored rows, for one request (see ``Disclosure``)."""
+        return Disclosure(self, party, self.context())
 
-        def verdict(row: ObjectRow) -> Verdict:
-            d = self.decide(party, row, ctx)
-            if not d.allow:
-                return Verdict(None, d.reasons)
-            if not d.redact:
-                return Verdict(row.body, d.reasons, d.agreement_id)
-            redacted = self._resign(release(orjson.loads(row.body), d), self._originator(row))
-            return Verdict(orjson.dumps(redacted), d.reasons, d.agreement_id)
-
-        return verdict
+    def resign_copy(self, obj: dict[str, Any], row: ObjectRow) -> dict[str, Any]:
+        """Sign a copy that differs from the stored bytes, naming the row's originator."""
+        return self._resign(obj, self._originator(row))
 
     def _originator(self, row: ObjectRow) -> str | None:
         """Who originated a row's object (None: this node) -- named in a re-signed copy."""

@@ -31,13 +31,15 @@ from liaison.store.model import (
 
 __all__ = ["Store", "format_us", "now_us"]
 
-_COLUMN_NAMES = (
+#: The columns of an ``ObjectRow``, in its field order: the one list every query uses.
+OBJECT_COLUMN_NAMES = (
     "seq",
     "collection_id",
     "id",
     "type",
     "spec_version",
     "version",
+    "version_us",
     "date_added",
     "date_added_us",
     "body",
@@ -46,12 +48,9 @@ _COLUMN_NAMES = (
     "origins",
     "received_from",
 )
-#: The columns of an ``ObjectRow``, prefixed with the alias ``o`` (for joins).
-O_COLUMNS = ", ".join(f"o.{c}" for c in _COLUMN_NAMES)
-_OBJECT_COLUMNS = (
-    "seq, collection_id, id, type, spec_version, version, date_added, date_added_us, body, "
-    "sha256, handling, origins, received_from"
-)
+#: The same, prefixed with the alias ``o`` (for joins).
+O_COLUMNS = ", ".join(f"o.{c}" for c in OBJECT_COLUMN_NAMES)
+_OBJECT_COLUMNS = ", ".join(OBJECT_COLUMN_NAMES)
 
 
 def now_us() -> int:
@@ -327,6 +326,10 @@ class Store(abc.ABC):
     ) -> list[tuple[str, bool]]:
         """Store object versions in one transaction; return (date_added, was_new) per object.
 
+        Every version stored by one call shares its ``date_added`` (strictly later than
+        any stored before): consecutive ``date_added`` values a reader sees then never
+        count objects it does not see (ADR 0006). Order within a batch is ``seq``.
+
         Posting a version that is already stored is idempotent: it reports the first
         date_added and ``was_new=False``. ``within`` runs inside the same transaction
         (on this thread's connection) before it commits -- the audit log uses it so
@@ -393,7 +396,6 @@ class Store(abc.ABC):
                     )
                 )
                 out.append((date_added, True))
-                stamp += 1
             self._flush(cur, rows)
             owners = {o.id: o.originator for o, (_, new) in zip(objs, out, strict=True) if new}
             if owners:
@@ -510,9 +512,8 @@ class Store(abc.ABC):
                 f"INSERT INTO objects ({cols}, date_added, date_added_us)"
                 f" VALUES ({', '.join('?' * (cols.count(',') + 3))})"
             )
-            for row in rows:
+            for row in rows:  # one date_added for the batch, like any write
                 cur.execute(insert, (*row, format_us(stamp), stamp))
-                stamp += 1
         return len(rows)
 
     def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
@@ -552,17 +553,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str]
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
     ) -> tuple[str, list[Any]]:
-        """SQL and arguments selecting matching latest rows (``o.`` columns), best first."""
+        """SQL and arguments selecting matching latest rows (``o.`` columns), best first
+        (``recent``: newest first)."""
 
     def search(
-        self, collection_ids: Sequence[str], terms: Sequence[str], *, limit: int, offset: int = 0
+        self,
+        collection_ids: Sequence[str],
+        terms: Sequence[str],
+        *,
+        limit: int,
+        offset: int = 0,
+        recent: bool = False,
     ) -> list[ObjectRow]:
         """Latest versions in these collections whose text has every (folded) term."""
         if not collection_ids or not terms:
             return []
-        sql, args = self._search_sql(collection_ids, terms)
+        sql, args = self._search_sql(collection_ids, terms, recent)
         with self._read() as cur:
             cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
             return [self._row(r) for r in cur.fetchall()]
@@ -683,13 +691,14 @@ class Store(abc.ABC):
             type=r[3],
             spec_version=r[4],
             version=r[5],
-            date_added=r[6],
-            date_added_us=int(r[7]),
-            body=bytes(r[8]),
-            sha256=r[9],
-            handling=orjson.loads(r[10]),
-            origins=tuple(orjson.loads(r[11])),
-            received_from=r[12],
+            version_us=int(r[6]),
+            date_added=r[7],
+            date_added_us=int(r[8]),
+            body=bytes(r[9]),
+            sha256=r[10],
+            handling=orjson.loads(r[11]),
+            origins=tuple(orjson.loads(r[12])),
+            received_from=r[13],
         )
 
     # --- status resources -------------------------------------------------------------

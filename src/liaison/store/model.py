@@ -86,6 +86,7 @@ class ObjectRow:
     type: str
     spec_version: str
     version: str  # TAXII version: modified/created, else date_added of the first copy
+    version_us: int  # the same in microseconds (orders versions)
     date_added: str
     date_added_us: int
     body: bytes

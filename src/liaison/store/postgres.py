@@ -117,16 +117,18 @@ class PostgresStore(Store):
             raise StorageError(f"{self.description}: no free connection: {exc}") from exc
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str]
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
     ) -> tuple[str, list[Any]]:
         query = " && ".join([_TERM] * len(terms))
         marks = ",".join("?" * len(collection_ids))
         sql = (
             f"SELECT {O_COLUMNS} FROM objects o WHERE o.search @@ ({query})"
             f" AND o.is_last = 1 AND o.collection_id IN ({marks})"
-            f" ORDER BY ts_rank(o.search, ({query})) DESC, o.seq"
         )
         targs = [t for t in terms for _ in range(3)]
+        if recent:
+            return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids]
+        sql += f" ORDER BY ts_rank(o.search, ({query})) DESC, o.seq"
         return sql, [*targs, *collection_ids, *targs]
 
     def _begin_write(self, conn: Any) -> None:

@@ -84,14 +84,14 @@ class SqliteStore(Store):
         return MIGRATIONS
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str]
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
     ) -> tuple[str, list[Any]]:
         match = " ".join(f'"{t}"' for t in terms)  # terms are \w+ words: safe to quote
         marks = ",".join("?" * len(collection_ids))
         sql = (
             f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.rowid"
             f" WHERE objects_fts MATCH ? AND o.is_last = 1 AND o.collection_id IN ({marks})"
-            " ORDER BY f.rank, o.seq"
+            + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
         )
         return sql, [match, *collection_ids]
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from liaison.errors import InvalidInputError, NotFoundError
+from liaison.stix import parse_timestamp
 from liaison.store import Store
 
-__all__ = ["Peer", "checkpoint", "get_peer", "peers", "put_peer", "set_checkpoint"]
+__all__ = [
+    "Peer",
+    "checkpoint",
+    "get_peer",
+    "just_before",
+    "peers",
+    "put_peer",
+    "resume_after",
+    "set_checkpoint",
+]
 
 _KIND = "peer"
 _CHECKPOINT = "checkpoint"
@@ -61,9 +72,37 @@ def peers(store: Store) -> list[Peer]:
 
 
 def checkpoint(store: Store, party: str, collection_id: str) -> str | None:
+    """The last ``date_added`` stored from this collection (None: nothing yet)."""
     d = store.record(_CHECKPOINT, f"{party}/{collection_id}")
     return None if d is None else str(d["added_after"])
 
 
-def set_checkpoint(store: Store, party: str, collection_id: str, added_after: str) -> None:
-    store.put_record(_CHECKPOINT, f"{party}/{collection_id}", {"added_after": added_after})
+def resume_after(store: Store, party: str, collection_id: str) -> str | None:
+    """The ``added_after`` to resume a pull with.
+
+    Objects stored in one transaction share their ``date_added`` (it must not count
+    what a reader does not see: ADR 0006). A pull that ended normally read every object
+    of its last batch, so it resumes after it; one cut in the middle of a batch resumes
+    just before it (the objects already held come again as duplicates).
+    """
+    d = store.record(_CHECKPOINT, f"{party}/{collection_id}")
+    if d is None:
+        return None
+    after = str(d["added_after"])
+    return after if d.get("complete", False) else just_before(after)
+
+
+def just_before(timestamp: str) -> str:
+    """One microsecond before a TAXII timestamp, in TAXII's six-digit form."""
+    t = parse_timestamp(timestamp) - timedelta(microseconds=1)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def set_checkpoint(
+    store: Store, party: str, collection_id: str, added_after: str, *, complete: bool = False
+) -> None:
+    store.put_record(
+        _CHECKPOINT,
+        f"{party}/{collection_id}",
+        {"added_after": added_after, "complete": complete},
+    )

@@ -29,7 +29,7 @@ from liaison.service import Exchange, Received, documents, keys
 from liaison.service.events import audit_log
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
-from liaison.sync.peers import Peer, checkpoint, set_checkpoint
+from liaison.sync.peers import Peer, resume_after, set_checkpoint
 from liaison.sync.receipts import make_receipt
 
 __all__ = ["SyncReport", "pull"]
@@ -144,7 +144,7 @@ def pull(
                 continue
             if peer.collections and cid not in peer.collections:
                 continue
-            since = None if rescan else checkpoint(node.store, peer.party, cid)
+            since = None if rescan else resume_after(node.store, peer.party, cid)
             title = str(coll.get("title", cid))
             _pull_collection(
                 exchange, party, peer, c, cid, title, since, page_size, report, progress
@@ -197,7 +197,8 @@ def _pull_collection(
                         retry.setdefault(oid, 0)
                     _save_retry(node, peer.party, cid, retry)
             if last_added:
-                set_checkpoint(node.store, peer.party, cid, last_added)
+                complete = pending is None  # the last page: every batch read whole
+                set_checkpoint(node.store, peer.party, cid, last_added, complete=complete)
             if progress is not None:
                 progress(title, report.stored, report.rejected)
 
