@@ -369,12 +369,6 @@ class Node:
 
     def remove_party(self, name: str) -> None:
         """Delete a party that nothing cites; otherwise ``ConflictError`` says what does."""
-        party = self.store.party(name)
-        if party.internal and name.startswith("ui.") and self.store.record("user", name[3:]):
-            raise ConflictError(
-                f"party {name} is console user {name[3:]!r}'s: disable the user instead"
-                f" (liaison user disable)"
-            )
         self.store.remove_party(name)
 
     def _collection_ids(self, refs: Sequence[str]) -> list[str]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from liaison.checks import check_url
 from liaison.cli._common import add_home, emit_json, open_node
-from liaison.errors import InvalidInputError
+from liaison.errors import ConflictError, InvalidInputError
+from liaison.node import Node
 from liaison.signing import fingerprint
 from liaison.store import PartyRecord
 
@@ -134,6 +135,11 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     with open_node(args) as node:
+        if args.name in _console_parties(node):
+            raise ConflictError(
+                f"party {args.name} is how console user {args.name[3:]!r} reads:"
+                " disable the user instead (liaison user disable)"
+            )
         node.remove_party(args.name)
     print(f"party {args.name} removed")
     return 0
@@ -141,16 +147,14 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        users = {k for k, _ in node.store.records("user")}
+        console = _console_parties(node)
         rows = [
             {
                 "name": p.name,
                 "identity_id": p.identity_id,
                 "kind": "partner"
                 if not p.internal
-                else (
-                    "console" if p.name.startswith("ui.") and p.name[3:] in users else "internal"
-                ),
+                else ("console" if p.name in console else "internal"),
                 "disabled": p.disabled,
                 "read": [x.collection_id for x in p.permissions if x.can_read],
                 "write": [x.collection_id for x in p.permissions if x.can_write],
@@ -170,10 +174,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kind(p: PartyRecord, users: set[str]) -> str:
-    if not p.internal:
-        return "partner"
-    return "console" if p.name.startswith("ui.") and p.name[3:] in users else "internal"
+def _console_parties(node: Node) -> set[str]:
+    """Names of the internal parties console users read through."""
+    from liaison.web.accounts import Accounts
+
+    return {u.party_name for u in Accounts(node).users()}
 
 
 def cmd_disable(args: argparse.Namespace) -> int:

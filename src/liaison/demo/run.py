@@ -300,7 +300,7 @@ def _exchange(nodes: dict[str, DemoNode], say: Say) -> dict[str, Any]:
     objects = border_report(
         mr.node.identity_id, dz.node.identity_id, xx.node.identity_id, level=LEVELS["MR"][1]
     )
-    report_id = objects[-1]["id"]
+    report_id = result["report_id"] = objects[-1]["id"]
     status = _post(mr, "analyst", objects)
     say(
         f"  MR stored {status['success_count']} of {status['total_count']} objects, "
