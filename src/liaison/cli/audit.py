@@ -53,7 +53,7 @@ def _open(home: Path) -> Iterator[_Home]:
         return
     db, key_path = home / DB_FILE, home / KEY_FILE
     if not db.exists():
-        raise ConfigError(f"{home}: no node home here ({SETTINGS_FILE} or {DB_FILE} missing)")
+        raise ConfigError(f"{home}: not a Liaison node home ({SETTINGS_FILE} or {DB_FILE} missing)")
     if not key_path.exists():
         raise ConfigError(f"{key_path}: node key missing")
     key = load_or_create_key(key_path)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_world import Result, World, assert_one_line_error, digest
@@ -390,6 +393,12 @@ CASES = [
         lambda c: ["consent", "grant", c.dz, c.facts["consent"]],
         "asks MR, not this node",
     ),
+    case("consent-deny-unknown", lambda c: ["consent", "deny", c.dz, "x-liaison-consent--x"], "no"),
+    case(
+        "consent-deny-not-ours",
+        lambda c: ["consent", "deny", c.dz, c.facts["consent"]],
+        "asks MR, not this node",
+    ),
     # --- policy, search, export ------------------------------------------------------------
     case(
         "explain-unknown-object",
@@ -426,7 +435,7 @@ CASES = [
     case("audit-show-bad-since", lambda c: ["audit", "show", c.dz, "--since", "soon"], "soon"),
     case("audit-show-negative-limit", lambda c: ["audit", "show", c.dz, "--limit", "-1"], "limit"),
     case("audit-ack-unknown", lambda c: ["audit", "ack", c.dz, "999"], "999"),
-    case("audit-verify-not-a-home", lambda c: ["audit", "verify", c.tmp / "nothing"], "no node"),
+    case("audit-verify-not-a-home", lambda c: ["audit", "verify", c.tmp / "nothing"], "not a"),
     # --- extract, correlate -------------------------------------------------------------
     case("extract-missing-file", lambda c: ["extract", c.tmp / "none.txt"], "cannot read"),
     case(
@@ -499,9 +508,76 @@ CASES = [
         stdin="a long enough passphrase\n",
     ),
     case("user-disable-unknown", lambda c: ["user", "disable", c.dz, "ghost"], "no user"),
-    # --- the demo -------------------------------------------------------------------------
+    # --- the demo, serve, and every reading command on something that is not a home ----
     case("demo-unknown-option", lambda c: ["demo", "--fast"], "unrecognized arguments"),
+    case("serve-cert-without-key", lambda c: ["serve", c.dz, "--tls-cert", "x.pem"], "together"),
+    *(
+        case(
+            f"{'-'.join(argv)}-not-a-home",
+            lambda c, argv=argv, rest=rest: [*argv, c.tmp / "nothing", *rest],
+            "not a Liaison node home",
+        )
+        for argv, rest in [
+            (["party", "list"], []),
+            (["collection", "list"], []),
+            (["agreement", "list"], []),
+            (["consent", "list"], []),
+            (["audit", "alarms"], []),
+            (["audit", "show"], []),
+            (["key", "show"], []),
+            (["user", "list"], []),
+            (["correlate", "list"], []),
+            (["search"], ["convoy"]),
+            (["export"], []),
+            (["sync"], []),
+        ]
+    ),
+    case("audit-alarms-bad-option", lambda c: ["audit", "alarms", c.dz, "--open"], "--open"),
 ]
+
+
+def _table_commands() -> set[tuple[str, str | None]]:
+    """(command, action) for every command the README's table names."""
+    from liaison.cli import build_parser
+
+    groups = {
+        name: {a for a in sub.choices} if sub is not None else None
+        for name, p in _subparsers(build_parser()).choices.items()
+        for sub in [_subparsers(p)]
+    }
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    out: set[tuple[str, str | None]] = set()
+    for row in re.findall(r"^\| (`liaison .*?) \|", readme, re.M):
+        group = ""
+        for code in re.findall(r"`([^`]+)`", row):
+            words = code.split()
+            words = words[1:] if words[0] == "liaison" else words
+            if words[0] not in groups:  # "grant DIR CONSENT" continues the row's group
+                words = [group, *words]
+            group = words[0]
+            actions = groups[group]
+            for action in words[1].split("|") if actions else [None]:
+                assert action is None or action in actions, code
+                out.add((group, action))
+    return out
+
+
+def _subparsers(parser: Any) -> Any:
+    return next((a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"), None)
+
+
+def test_the_cases_cover_every_command_of_the_readme(tmp_path: Path) -> None:
+    from liaison.cli import build_parser
+
+    with_actions = {n for n, p in _subparsers(build_parser()).choices.items() if _subparsers(p)}
+    ctx = Ctx(dz=tmp_path, tmp=tmp_path, world=World(tmp_path, ""), facts=defaultdict(str))
+    covered = set()
+    for c in CASES:
+        argv = [str(a) for a in c.argv(ctx)]
+        covered.add((argv[0], argv[1] if argv[0] in with_actions else None))
+    table = _table_commands()
+    assert len(table) > 40
+    assert table - covered == set()
 
 
 @pytest.fixture(scope="module")

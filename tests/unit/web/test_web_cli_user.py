@@ -21,9 +21,7 @@ class Terminal(io.StringIO):
         return True
 
 
-def run(
-    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, *, tty: bool = False
-) -> int:
+def run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, *, tty: bool = False) -> int:
     parser = argparse.ArgumentParser(prog="liaison")
     user_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
