@@ -385,8 +385,6 @@ class Node:
             check_url(p.url, "--url")
         if p.identity_id == self.identity_id:
             raise InvalidInputError(f"{p.identity_id} is this node's own identity")
-        if p.public_key_b64 == self.key.public_key_b64:
-            raise InvalidInputError("--public-key is this node's own key")
         for other in self.store.parties():
             if other.name == p.name or other.internal:
                 continue

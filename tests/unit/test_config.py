@@ -118,9 +118,8 @@ def test_a_bad_setting_names_its_line_and_the_setting_meant(tmp_path: Path) -> N
     home = home_with(tmp_path, '# settings\norg = "DGSE"\n\nsync_intervall = 5\nport = "x"\n')
     with pytest.raises(ConfigError) as info:
         Settings.load(home)
-    assert str(info.value) == (
-        f"{home / SETTINGS_FILE}:4: unknown setting 'sync_intervall' (did you mean 'sync_interval'?)"
-    )
+    hint = "(did you mean 'sync_interval'?)"
+    assert str(info.value) == f"{home / SETTINGS_FILE}:4: unknown setting 'sync_intervall' {hint}"
     (home / SETTINGS_FILE).write_text('org = "DGSE"\nport = "x"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"liaison\.toml:2: port must be of type int"):
         Settings.load(home)

@@ -88,8 +88,14 @@ def _print_party(party: PartyRecord) -> None:
         print(f"key pinned  {fingerprint(party.public_key_b64)}  (compare it out of band)")
 
 
+def _not_ours(node: Node, public_key: str | None) -> None:
+    if public_key and public_key.strip() == node.key.public_key_b64:
+        raise InvalidInputError("--public-key is this node's own key, not the partner's")
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     with open_node(args) as node:
+        _not_ours(node, args.public_key)
         party, token = node.add_party(
             args.name,
             identity_id=args.identity or "",
@@ -113,6 +119,7 @@ def cmd_set(args: argparse.Namespace) -> int:
             "nothing to change: give --public-key, --url, --identity, --read or --write"
         )
     with open_node(args) as node:
+        _not_ours(node, args.public_key)
         party = node.set_party(
             args.name,
             identity_id=args.identity,
