@@ -23,6 +23,7 @@ __all__ = [
     "operator_party",
     "positive",
     "readable",
+    "tcp_port",
 ]
 
 _IDENTITY_ID = re.compile(r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -79,6 +80,14 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def tcp_port(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    value = positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, not {value}")
     return value
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from liaison.cli._common import add_home, emit_json, open_node
+from liaison.cli._common import add_home, emit_json, open_node, tcp_port
 from liaison.errors import ConfigError
 from liaison.node import Node
 
@@ -22,13 +22,13 @@ def register(sub: Any) -> None:
     add_home(p)
     p.add_argument("--org", required=True, help="name of the organisation running the node")
     p.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 country code")
-    p.add_argument("--port", type=int, help="port to serve on (default 6100)")
+    p.add_argument("--port", type=tcp_port, help="port to serve on (default 6100)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("serve", help="serve the node over TAXII 2.1")
     add_home(p)
     p.add_argument("--host", help="address to listen on (default from settings)")
-    p.add_argument("--port", type=int, help="port to listen on (default from settings)")
+    p.add_argument("--port", type=tcp_port, help="port to listen on (default from settings)")
     p.add_argument("--tls-cert", help="PEM certificate (enables HTTPS)")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", help="PEM CA bundle: require client certificates")
@@ -119,8 +119,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         s = node.settings
         host = args.host or str(s.host)
         port = args.port or int(s.port)
-        if not 0 < port < 65536:
-            raise ConfigError(f"--port {port} must be between 1 and 65535")
         tls = _tls(
             args.tls_cert or str(s.tls_cert),
             args.tls_key or str(s.tls_key),

@@ -10,10 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from cli_world import Result, World, digest
 
 from liaison.node import Node
@@ -336,3 +337,48 @@ def test_user_add_passwd_disable(dz: Path, cli: Cli) -> None:
     assert {"name": "ui.amina", "kind": "console"}.items() <= next(
         r for r in rows if r["name"] == "ui.amina"
     ).items()
+
+
+# --- the same party commands on PostgreSQL ------------------------------------------------
+@pytest.fixture
+def pg_home(tmp_path: Path) -> Iterator[Path]:
+    import uuid
+
+    import psycopg
+
+    admin = os.environ.get("LIAISON_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        psycopg.connect(admin, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {admin}: {exc}")
+    name = f"liaison_cli_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        home = tmp_path / "pg"
+        url = f"{admin.rsplit('/', 1)[0]}/{name}"
+        Node.init(home, org="DGSE liaison", country="FR", store=url).close()
+        yield home
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.mark.postgres
+def test_party_remove_on_postgresql(pg_home: Path, cli: Cli) -> None:
+    ok(cli("party", "add", pg_home, "MR_1", "--public-key", SigningKey.generate().public_key_b64))
+    ok(cli("party", "add", pg_home, "MRX1"))  # "_" is no wildcard in the name checks
+    url = "http://127.0.0.1:9/taxii2/"
+    ok(cli("party", "connect", pg_home, "MRX1", "--url", url, "--user", "u", "--token", "t"))
+    assert "party MR_1 removed" in ok(cli("party", "remove", pg_home, "MR_1")).out
+    refused = cli("party", "remove", pg_home, "MRX1")
+    assert refused.code == 1 and "its sync connection" in refused.err
+    bad = cli("party", "add", pg_home, "NE", "--public-key", "notbase64")
+    assert bad.code == 1 and "base64" in bad.err
+    assert "NE" not in ok(cli("party", "list", pg_home)).out
