@@ -14,14 +14,15 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 
-from liaison.audit import AuditLog, AuditRecord, Gossip, StoredObjects
-from liaison.errors import ConfigError, StorageError
+from liaison.audit import Action, AuditLog, AuditRecord, Gossip, StoredObjects
+from liaison.cli._common import positive, readable
+from liaison.errors import ConfigError, InvalidInputError, StorageError
 from liaison.signing import SigningKey, load_or_create_key
 
 __all__ = ["register"]
@@ -36,6 +37,7 @@ class _Home:
     conn: sqlite3.Connection
     key: SigningKey
     stored_objects: StoredObjects | None
+    names: dict[str, str] = field(default_factory=dict)  # identity id -> known name
 
 
 @contextmanager
@@ -43,16 +45,15 @@ def _open(home: Path) -> Iterator[_Home]:
     if (home / SETTINGS_FILE).exists():
         from liaison.node import Node  # the full node: its store decides where data lives
 
-        node = Node.open(home)
-        try:
-            with node.store.connection() as conn:  # SQLite, or PostgreSQL via its adapter
-                yield _Home(cast(sqlite3.Connection, conn), node.key, node.store.object_hashes)
-        finally:
-            node.close()
+        with Node.open(home) as node, node.store.connection() as conn:
+            # SQLite, or PostgreSQL through its sqlite3-style adapter
+            yield _Home(
+                cast(sqlite3.Connection, conn), node.key, node.store.object_hashes, node.names()
+            )
         return
     db, key_path = home / DB_FILE, home / KEY_FILE
     if not db.exists():
-        raise ConfigError(f"{home}: no node home here ({SETTINGS_FILE} or {DB_FILE} missing)")
+        raise ConfigError(f"{home}: not a Liaison node home ({SETTINGS_FILE} or {DB_FILE} missing)")
     if not key_path.exists():
         raise ConfigError(f"{key_path}: node key missing")
     key = load_or_create_key(key_path)
@@ -69,6 +70,9 @@ def _open(home: Path) -> Iterator[_Home]:
 
 def _emit_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+_ACTIONS = frozenset(a.value for a in Action)
 
 
 def register(sub: Any) -> None:
@@ -95,7 +99,7 @@ def register(sub: Any) -> None:
     s.add_argument("--object", dest="object_id", help="only entries about this STIX id")
     s.add_argument("--since", help="from this time (RFC 3339, inclusive)")
     s.add_argument("--until", help="up to this time (RFC 3339, inclusive)")
-    s.add_argument("--limit", type=int, help="at most this many entries")
+    s.add_argument("--limit", type=positive, help="at most this many entries")
     s.add_argument("--newest-first", action="store_true", help="latest entries first")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=cmd_show)
@@ -137,21 +141,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(record: AuditRecord) -> list[str]:
+def _row(record: AuditRecord, names: dict[str, str]) -> list[str]:
     e = record.entry
     objects = ", ".join(o.id for o in e.objects[:2]) + (
         f" +{len(e.objects) - 2}" if len(e.objects) > 2 else ""
     )
     to = " ".join(x for x in (e.recipient and f"to {e.recipient}", e.agreement) if x)
+    why = "; ".join([*e.reasons, *(f"{k}={v}" for k, v in e.details.items())])
     return [
         str(record.seq),
         e.time or "",
-        e.actor,
+        readable(e.actor, names),
         e.action,
         e.decision or "",
         objects,
-        to,
-        "; ".join([*e.reasons, *(f"{k}={v}" for k, v in e.details.items())]),
+        readable(to, names),
+        readable(why, names),
     ]
 
 
@@ -175,11 +180,20 @@ def cmd_show(args: argparse.Namespace) -> int:
             limit=args.limit,
             newest_first=args.newest_first,
         )
+        names = home.names
+    if not records and args.action and args.action not in _ACTIONS:
+        raise InvalidInputError(
+            f"no entry has action {args.action!r}, which is not one Liaison logs"
+            f" ({', '.join(sorted(_ACTIONS))})"
+        )
     if args.json:
         _emit_json([r.to_dict() for r in records])
         return 0
+    if not records:
+        print("no entries match")
+        return 0
     header = ["SEQ", "TIME", "ACTOR", "ACTION", "DECISION", "OBJECTS", "TO / AGREEMENT", "WHY"]
-    _table(header, [_row(r) for r in records])
+    _table(header, [_row(r, names) for r in records])
     return 0
 
 

@@ -26,18 +26,16 @@ def register(sub: Any) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    c = node.add_collection(args.title, args.description, alias=args.alias)
-    node.close()
+    with open_node(args) as node:
+        c = node.add_collection(args.title, args.description, alias=args.alias)
     print(f"collection {c.id} {c.title}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    cols = node.store.collections()
-    counts = {c.id: node.store.count_objects(c.id) for c in cols}
-    node.close()
+    with open_node(args) as node:
+        cols = node.store.collections()
+        counts = {c.id: node.store.count_objects(c.id) for c in cols}
     if args.json:
         emit_json(
             [

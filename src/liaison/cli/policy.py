@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from liaison.cli._common import add_home, emit_json, open_node
+from liaison.cli._common import add_home, emit_json, open_node, readable
 from liaison.errors import NotFoundError
 from liaison.service.gate import PolicyGate
 from liaison.service.signer import NodeSigner
@@ -25,19 +25,19 @@ def register(sub: Any) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    rows = node.store.latest_by_ids([args.object_id])
-    if not rows:
-        raise NotFoundError(f"no object {args.object_id} here")
-    party = node.store.party(args.party)
-    gate = PolicyGate(node, NodeSigner(node).resign)
-    d = gate.decide(party, rows[0])
-    node.close()
+    with open_node(args) as node:
+        party = node.store.party(args.party)
+        rows = node.store.latest_by_ids([args.object_id])
+        if not rows:
+            raise NotFoundError(f"no object {args.object_id} here")
+        gate = PolicyGate(node, NodeSigner(node).resign)
+        d = gate.decide(party, rows[0])
+        names = node.names()
     out = {
         "object": args.object_id,
         "party": party.name,
         "allow": d.allow,
-        "reasons": list(d.reasons),
+        "reasons": [readable(r, names) for r in d.reasons],
         "redact": list(d.redact),
         "agreement": d.agreement_id,
     }
@@ -45,7 +45,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         emit_json(out)
     else:
         print(f"{'RELEASE' if d.allow else 'WITHHOLD'} {args.object_id} to {party.name}")
-        for r in d.reasons:
+        for r in out["reasons"]:
             print(f"  - {r}")
         for r in d.redact:
             print(f"  redact {r}")

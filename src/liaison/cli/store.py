@@ -9,7 +9,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from liaison.config import SETTINGS_FILE, Settings
-from liaison.errors import StorageError
+from liaison.errors import InvalidInputError, StorageError
 from liaison.store import open_store
 from liaison.store.copy import copy_store
 
@@ -26,18 +26,43 @@ def register(sub: Any) -> None:
     c.set_defaults(func=cmd_copy)
 
 
-def _url(ref: str) -> tuple[str, Path]:
+def _url(ref: str, what: str) -> tuple[str, Path]:
+    """(store URL, home for relative SQLite paths) of a node home or a store URL."""
+    if ref.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return ref, Path.cwd()
+    if "://" in ref:
+        raise InvalidInputError(
+            f"{what} {ref!r}: unsupported store; use a node home, sqlite:///FILE or postgresql://…"
+        )
     home = Path(ref)
-    if (home / SETTINGS_FILE).is_file():
-        return str(Settings.load(home).store), home
-    return ref, Path.cwd()
+    if not home.exists():
+        raise InvalidInputError(f"{what} {ref} does not exist")
+    if not (home / SETTINGS_FILE).is_file():
+        raise InvalidInputError(f"{what} {ref} is not a Liaison node home (no {SETTINGS_FILE})")
+    return str(Settings.load(home).store), home
+
+
+def _same(a: tuple[str, Path], b: tuple[str, Path]) -> bool:
+    def where(url: str, home: Path) -> str:
+        if url.startswith("sqlite:///"):
+            p = Path(url[len("sqlite:///") :])
+            return str((p if p.is_absolute() else home / p).resolve())
+        return url
+
+    return where(*a) == where(*b)
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    src_url, src_home = _url(args.src)
-    dst_url, dst_home = _url(args.dst)
+    src_url, src_home = _url(args.src, "source")
+    dst_url, dst_home = _url(args.dst, "destination")
+    if _same((src_url, src_home), (dst_url, dst_home)):
+        raise InvalidInputError("source and destination are the same store")
     src = open_store(src_url, home=src_home)
-    dst = open_store(dst_url, home=dst_home, create=True)
+    try:
+        dst = open_store(dst_url, home=dst_home, create=True)
+    except BaseException:
+        src.close()
+        raise
     try:
         with Progress(
             TextColumn("{task.description}"),

@@ -317,6 +317,65 @@ class Store(abc.ABC):
             rows = cur.fetchall()
             return [self._party_from_row(cur, r) for r in rows]
 
+    def party_citations(self, name: str) -> list[str]:
+        """What still cites party ``name`` (empty: it may be removed), one phrase each."""
+        with self._read() as cur:
+            return self._citations(cur, self._party_row(cur, name))
+
+    def remove_party(self, name: str) -> None:
+        """Delete a party, its permissions and its status resources, in one transaction.
+
+        Refused (``ConflictError``) while anything cites it: objects received from it,
+        records naming its identity (agreements, consents, receipts, keys), or records
+        keyed by its name (its sync connection and checkpoints).
+        """
+        with self._write() as cur:
+            cited = self._citations(cur, self._party_row(cur, name))
+            if cited:
+                raise ConflictError(f"party {name} is still cited: {'; '.join(cited)}")
+            for table, column in (("permissions", "party"), ("statuses", "party")):
+                cur.execute(self._sql(f"DELETE FROM {table} WHERE {column} = ?"), (name,))
+            cur.execute(self._sql("DELETE FROM parties WHERE name = ?"), (name,))
+            self._bump(cur, "party")
+
+    def _party_row(self, cur: Any, name: str) -> Sequence[Any]:
+        cur.execute(self._sql(f"SELECT {self._PARTY_COLS} FROM parties WHERE name = ?"), (name,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no party {name}")
+        return tuple(row)
+
+    def _citations(self, cur: Any, row: Sequence[Any]) -> list[str]:
+        name, identity_id, internal = row[0], row[1], bool(row[2])
+        out: list[str] = []
+        if not internal:  # an internal party carries the node's own identity
+            cur.execute(
+                self._sql("SELECT COUNT(*) FROM objects WHERE received_from = ?"), (identity_id,)
+            )
+            if n := int(cur.fetchone()[0]):
+                out.append(f"{n} object version(s) received from it")
+            cur.execute(
+                self._sql(
+                    "SELECT kind, COUNT(*) FROM records WHERE kind <> '_generation'"
+                    " AND data LIKE ? GROUP BY kind ORDER BY kind"
+                ),
+                (f"%{identity_id}%",),  # identity ids hold no LIKE wildcard
+            )
+            out += [f"{n} {kind} record(s) naming its identity" for kind, n in cur.fetchall()]
+        cur.execute(
+            self._sql(
+                "SELECT kind, COUNT(*) FROM records"
+                " WHERE kind IN ('peer', 'checkpoint', 'sync-retry')"
+                " AND (key = ? OR substr(key, 1, ?) = ?) GROUP BY kind ORDER BY kind"
+            ),
+            (name, len(name) + 1, f"{name}/"),
+        )
+        out += [
+            "its sync connection" if kind == "peer" else f"{n} {kind} record(s) under its name"
+            for kind, n in cur.fetchall()
+        ]
+        return out
+
     # --- objects ----------------------------------------------------------------------
     def add_objects(
         self,

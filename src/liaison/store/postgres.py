@@ -52,6 +52,11 @@ class PostgresStore(Store):
         self.url = url
         self._held = threading.local()
         self._compats: dict[int, PgSqliteCompat] = {}
+        try:  # one plain connection first: a missing database or server is one clear line
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split()).removeprefix("connection failed: ")
+            raise StorageError(f"{self.description}: cannot connect: {reason}") from exc
         try:
             self.pool = psycopg_pool.ConnectionPool(
                 url,

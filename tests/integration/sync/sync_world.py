@@ -33,7 +33,7 @@ import orjson
 
 from liaison.agreements import sign
 from liaison.cli.agreement import propose_from_spec
-from liaison.demo.run import LEVELS, ORGS, TYPES
+from liaison.demo.run import COUNTRIES, LEVELS, ORGS, TYPES
 from liaison.markings import classification_marking, releasability_marking
 from liaison.markings.tlp import tlp_id
 from liaison.node import Node
@@ -211,7 +211,7 @@ class World:
         node = Node.init(
             self.base / code,
             org=ORGS[code],
-            country=code,
+            country=COUNTRIES[code],
             port=port,
             classification_levels=LEVELS[code],
             sync_interval=0,

@@ -160,7 +160,7 @@ def test_alarms_and_ack(run: Run, home: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_missing_home_or_key(run: Run, tmp_path: Path, home: Path) -> None:
     code, _, err = run("verify", str(tmp_path / "nowhere"))
-    assert code == 1 and "no node home" in err
+    assert code == 1 and "not a Liaison node home" in err
     os.remove(home / "node.key")
     code, _, err = run("verify", str(home))
     assert code == 1 and "node key missing" in err
