@@ -7,12 +7,15 @@ in ``liaison.service``), never through files or SQL directly.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
+import os
 import secrets
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -151,6 +154,24 @@ class Node:
             callback()
         self._closers.clear()
         self.store.close()
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Held while ``liaison serve`` runs on this home (a shared lock: several server
+        processes may share a home); ``exclusive`` operations refuse meanwhile."""
+        busy = f"cannot serve {self.home}: a key rotation is under way; try again"
+        with _home_lock(self.home, fcntl.LOCK_SH | fcntl.LOCK_NB, busy):
+            yield
+
+    @contextlib.contextmanager
+    def exclusive(self, what: str) -> Iterator[None]:
+        """For operations a running server must not miss (a key rotation)."""
+        with _home_lock(
+            self.home,
+            fcntl.LOCK_EX | fcntl.LOCK_NB,
+            f"{what}: `liaison serve` is running on {self.home}; stop it first",
+        ):
+            yield
 
     def __enter__(self) -> Node:
         return self
@@ -452,3 +473,26 @@ class _Created:
             return
         for f in self.new_files:
             f.unlink(missing_ok=True)
+
+
+_LOCK_FILE = ".serve.lock"
+
+
+@contextlib.contextmanager
+def _home_lock(home: Path, mode: int, refusal: str) -> Iterator[None]:
+    """An advisory lock on the home's lock file; ``ConflictError(refusal)`` if taken."""
+    try:
+        fd = os.open(home / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"{home}: cannot open {_LOCK_FILE}: {exc.strerror}") from exc
+    try:
+        try:
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            raise ConflictError(refusal) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -69,12 +69,29 @@ def check_peer_head(
     new: SignedTreeHead,
     proof: Sequence[bytes],
     peer_public_key: str,
+    scope: str = "",
 ) -> GossipResult:
-    """Is ``new`` a head the peer signed, consistent with the ``previous`` one we kept?"""
+    """Is ``new`` a head the peer signed, consistent with the ``previous`` one we kept?
+
+    ``scope``: the ledger the peer keeps for us (our identity). A head of another
+    partner's ledger, or a return from our ledger to an unscoped head, is an alarm; the
+    first scoped head after an unscoped one (a peer that started keeping ledgers) starts
+    a new baseline.
+    """
     try:
         new.verify(peer_public_key)
     except SignatureError as exc:
         return GossipResult(False, "bad-signature", f"tree head not signed by the peer: {exc}", new)
+    if scope and new.scope not in ("", scope):
+        return GossipResult(
+            False, "wrong-ledger", "the head is of a ledger kept for another party", new
+        )
+    if previous is not None and previous.scope != new.scope:
+        if previous.scope:
+            return GossipResult(
+                False, "rollback", "the peer stopped serving the ledger it keeps for us", new
+            )
+        previous = None  # the peer now serves our ledger: a new baseline
     if previous is None:
         return GossipResult(True, "first-seen", f"first tree head seen (size {new.size})", new)
     if new.size < previous.size:
@@ -176,13 +193,14 @@ class Gossip:
         new: SignedTreeHead,
         proof: Sequence[bytes],
         peer_public_key: str,
+        scope: str = "",
     ) -> GossipResult:
         """Check ``new`` against the kept head; keep it if good, raise an alarm if not."""
         _peer(peer)
         try:
             with write(self._conn):
                 previous = self.peer_head(peer)
-                result = check_peer_head(previous, new, proof, peer_public_key)
+                result = check_peer_head(previous, new, proof, peer_public_key, scope)
                 if result.ok:
                     self._keep(peer, new)  # the latest good head, even if unchanged
                 elif not self._already_raised(peer, new):

@@ -94,6 +94,10 @@ class AuditLog:
     def connection(self) -> sqlite3.Connection:
         return self._conn
 
+    def use_key(self, key: SigningKey | None) -> None:
+        """Sign heads with ``key`` from now on (the node's current identity key)."""
+        self._key = key
+
     def _write(self) -> AbstractContextManager[None]:
         return write(self._conn)
 

@@ -21,6 +21,7 @@ from typing import Any, cast
 import orjson
 
 from liaison.audit import Action, AuditLog, AuditRecord, Gossip, StoredObjects
+from liaison.audit.ledger import Ledger
 from liaison.cli._common import positive, readable
 from liaison.errors import ConfigError, InvalidInputError, StorageError
 from liaison.signing import SigningKey, load_or_create_key
@@ -38,17 +39,25 @@ class _Home:
     key: SigningKey
     stored_objects: StoredObjects | None
     names: dict[str, str] = field(default_factory=dict)  # identity id -> known name
+    retired_keys: list[str] = field(default_factory=list)
+    ledgers: bool = False  # a full node home: check the partners' ledgers too
 
 
 @contextmanager
 def _open(home: Path) -> Iterator[_Home]:
     if (home / SETTINGS_FILE).exists():
         from liaison.node import Node  # the full node: its store decides where data lives
+        from liaison.service.integrity import retired_keys, stored_versions
 
         with Node.open(home) as node, node.store.connection() as conn:
             # SQLite, or PostgreSQL through its sqlite3-style adapter
             yield _Home(
-                cast(sqlite3.Connection, conn), node.key, node.store.object_hashes, node.names()
+                cast(sqlite3.Connection, conn),
+                node.key,
+                lambda: stored_versions(node.store),
+                node.names(),
+                retired_keys(node),
+                ledgers=True,
             )
         return
     db, key_path = home / DB_FILE, home / KEY_FILE
@@ -127,6 +136,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         log = AuditLog(home.conn)
         keys = [home.key.public_key_b64, *args.trusted_key]
         report = log.verify(keys, home.stored_objects)
+        if home.ledgers:
+            for found in Ledger(home.conn).verify([*keys, *home.retired_keys]):
+                report.add("ledger", str(found))
     if args.json:
         _emit_json(report.to_dict())
         return 0 if report.ok else 1

@@ -115,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from liaison.taxii import create_app
     from liaison.web import routes as console_routes
 
-    with open_node(args) as node:
+    with open_node(args) as node, node.serving():
         s = node.settings
         host = args.host or str(s.host)
         port = args.port or int(s.port)

@@ -339,24 +339,31 @@ def _exchange(nodes: dict[str, DemoNode], say: Say) -> dict[str, Any]:
     decision = dz_ex.gate.decide(dz.node.store.party("XX"), row)  # type: ignore[attr-defined]
     say(f"  refused: {'; '.join(decision.reasons)}")
 
-    say("7. DZ asks MR for consent; MR's officer grants it for this one object")
-    req = request(
-        report_id,
-        originator=mr.node.identity_id,
-        recipient=xx.node.identity_id,
-        requester=dz.node.identity_id,
-        requester_key=dz.node.key,
-        justification="XX border units need it within 72 hours",
+    # The report and what it refers to (without them XX would get the report with its
+    # links removed: nothing tells a party about objects it does not receive).
+    wanted = [report_id, *objects[-1]["object_refs"]]
+    say(
+        f"7. DZ asks MR for consent to pass the report and the {len(wanted) - 1} objects it"
+        " refers to on to XX; MR's officer grants it"
     )
-    documents.put_consent(dz.node, req.to_stix())
-    with PeerClient(get_peer(dz.node.store, "MR")) as c:
-        c.post_json("liaison/consents/", req.to_stix())
-    got = Consent.from_stix(next(raw for k, raw in mr.node.store.records("consent") if k == req.id))
-    answer = grant(got, mr.node.key)
-    documents.put_consent(mr.node, answer.to_stix())
-    with PeerClient(get_peer(mr.node.store, "DZ")) as c:
-        c.post_json("liaison/consents/", answer.to_stix())
-    say(f"  consent {answer.id}: {answer.decision}, signed by MR")
+    for object_id in wanted:
+        req = request(
+            object_id,
+            originator=mr.node.identity_id,
+            recipient=xx.node.identity_id,
+            requester=dz.node.identity_id,
+            requester_key=dz.node.key,
+            justification="XX border units need it within 72 hours",
+        )
+        documents.put_consent(dz.node, req.to_stix())
+        with PeerClient(get_peer(dz.node.store, "MR")) as c:
+            c.post_json("liaison/consents/", req.to_stix())
+        raw = next(raw for k, raw in mr.node.store.records("consent") if k == req.id)
+        answer = grant(Consent.from_stix(raw), mr.node.key)
+        documents.put_consent(mr.node, answer.to_stix())
+        with PeerClient(get_peer(mr.node.store, "DZ")) as c:
+            c.post_json("liaison/consents/", answer.to_stix())
+    say(f"  {len(wanted)} consents granted, each signed by MR for one object and XX only")
 
     say("8. XX syncs from DZ again")
     rep = pull(xx_ex, get_peer(xx.node.store, "DZ"))

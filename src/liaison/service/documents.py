@@ -19,7 +19,7 @@ it (CLI, console, sync, API).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from liaison.agreements import Agreement, Consent, latest, problems, state, verify_consent
@@ -35,7 +35,7 @@ from liaison.errors import (
     SignatureError,
 )
 from liaison.node import Node
-from liaison.service.events import audit_log
+from liaison.service.events import audit_log, partner_ledger
 from liaison.store import PartyRecord
 
 __all__ = [
@@ -58,12 +58,21 @@ def _actor(sender: PartyRecord | None, actor: str | None) -> str:
     return actor or (sender.name if sender is not None else "operator")
 
 
-def _audit(node: Node, entry: AuditEntry) -> Callable[[], None]:
-    def write() -> None:
+def _audit(
+    node: Node, entry: AuditEntry, partners: Iterable[str] = (), ledger: AuditEntry | None = None
+) -> Callable[[], None]:
+    """Append ``entry`` to the log and ``ledger`` (or ``entry``) to each partner's ledger."""
+
+    def append() -> None:
         with audit_log(node) as log:
             log.append(entry)
+        others = sorted(set(partners) - {node.identity_id})
+        if others:
+            with partner_ledger(node) as led:
+                for pid in others:
+                    led.append(pid, [ledger or entry])
 
-    return write
+    return append
 
 
 def agreement_versions(node: Node) -> list[Agreement]:
@@ -149,7 +158,15 @@ def put_agreement(
             "from": sender.identity_id if sender is not None else node.identity_id,
         },
     )
-    node.store.put_record("agreement", _key(a), a.to_stix(), within=_audit(node, entry))
+    shared = AuditEntry(
+        "exchange.agreement",
+        "node",
+        agreement=a.id,
+        details={"version": format_ts(a.modified), "signatures": len(a.signatures)},
+    )
+    node.store.put_record(
+        "agreement", _key(a), a.to_stix(), within=_audit(node, entry, a.party_ids, shared)
+    )
     return a
 
 
@@ -225,7 +242,19 @@ def put_consent(
             "signed_by": c.signed_by,
         },
     )
-    node.store.put_record("consent", c.id, c.to_stix(), within=_audit(node, entry))
+    # The recipient learns of a consent only once it is granted (see ``visible_to``).
+    concerned = [c.originator_ref, c.requester_ref]
+    if c.decision == "granted":
+        concerned.append(c.recipient_ref)
+    shared = AuditEntry(
+        "exchange.consent",
+        "node",
+        objects=(ObjectRef(c.object_ref, None, None),),
+        details={"consent": c.id, "state": c.decision, "signed_by": c.signed_by},
+    )
+    node.store.put_record(
+        "consent", c.id, c.to_stix(), within=_audit(node, entry, concerned, shared)
+    )
     if c.decision == "granted" and _originator(node, c.object_ref) == c.signed_by:
         # Partners that already synced past the object must see it again: re-date it --
         # only on the word of the object's own originator.
@@ -251,7 +280,7 @@ def put_receipt(node: Node, receipt: dict[str, Any], *, sender: PartyRecord) -> 
         recipient=sender.identity_id,
         details={"receipt": rid, "objects": len(receipt.get("objects") or [])},
     )
-    node.store.add_record("receipt", rid, receipt, within=_audit(node, entry))
+    node.store.add_record("receipt", rid, receipt, within=_audit(node, entry, [sender.identity_id]))
 
 
 def visible_to(party: PartyRecord, doc: Agreement | Consent) -> bool:

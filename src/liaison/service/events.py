@@ -17,13 +17,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
+from liaison.audit._db import write
+from liaison.audit.binding import binding
+from liaison.audit.ledger import Ledger
 from liaison.errors import InvalidInputError
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
 from liaison.service.exchange import Verdict
 from liaison.store import NewObject, ObjectRow, PartyRecord
 
-__all__ = ["AuditEvents", "audit_log"]
+__all__ = ["AuditEvents", "audit_log", "partner_ledger"]
 
 log = logging.getLogger("liaison.audit")
 
@@ -32,7 +35,34 @@ log = logging.getLogger("liaison.audit")
 def audit_log(node: Node) -> Iterator[AuditLog]:
     """The node's audit log on this thread's store connection (same transactions)."""
     with on_store_connection(node, "audit", lambda c: AuditLog(c, signing_key=node.key)) as log:
+        log.use_key(node.key)  # the node's current key, also after a rotation
         yield log
+
+
+@contextlib.contextmanager
+def partner_ledger(node: Node) -> Iterator[Ledger]:
+    """The partners' ledgers on this thread's store connection (same transactions)."""
+    with on_store_connection(node, "ledger", lambda c: Ledger(c, signing_key=node.key)) as led:
+        led.use_key(node.key)
+        yield led
+
+
+_LEDGER_BATCH = 1000  # object references per ledger entry
+
+
+def _for_ledger(
+    party: PartyRecord, action: str, items: list[tuple[Any, ObjectRef]]
+) -> tuple[str, list[AuditEntry]] | None:
+    """The ledger entries (one per batch of references) for ``party``'s ledger."""
+    refs = [ref for _, ref in items]
+    if not refs:
+        return None
+    entries = [
+        AuditEntry(action, "node", objects=tuple(refs[i : i + _LEDGER_BATCH]),
+                   recipient=party.identity_id)
+        for i in range(0, len(refs), _LEDGER_BATCH)
+    ]  # fmt: skip
+    return party.identity_id, entries
 
 
 def _ref(obj: Any) -> tuple[ObjectRef, ...]:
@@ -114,10 +144,19 @@ class AuditEvents:
         """Wait for the refused-read entries still queued (tests, shutdown)."""
         self._deferred.flush()
 
-    def _append(self, entries: list[AuditEntry]) -> None:
-        if entries:
-            with audit_log(self.node) as log:
+    def _append(
+        self, entries: list[AuditEntry], ledger: tuple[str, list[AuditEntry]] | None = None
+    ) -> None:
+        """Append to the log -- and to a partner's ledger -- in one transaction."""
+        if not entries:
+            return
+        with audit_log(self.node) as log:
+            if ledger is None:
                 log.append_many(entries)
+                return
+            with write(log.connection), partner_ledger(self.node) as led:
+                log.append_many(entries)
+                led.append(*ledger)
 
     def stored(
         self,
@@ -126,18 +165,33 @@ class AuditEvents:
         objs: list[NewObject],
         results: list[tuple[str, bool]],
     ) -> None:
+        """Inside the storing transaction: one entry per new version, binding its bytes,
+        handling, provenance and originator; a partner's ledger gets the batch."""
         action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
+        new = [
+            (o, ObjectRef.for_stored(o.id, o.version or date_added, o.body))
+            for o, (date_added, fresh) in zip(objs, results, strict=True)
+            if fresh
+        ]
         entries = [
             AuditEntry(
                 action,
                 party.name,
-                objects=(ObjectRef.for_stored(o.id, o.version or date_added, o.body),),
-                details={"collection": collection_id, "from": party.identity_id},
+                objects=(ref,),
+                details={
+                    "collection": collection_id,
+                    "from": party.identity_id,
+                    "originator": o.originator,
+                    "binding": binding(
+                        collection_id, o.handling, o.origins, o.received_from, o.originator
+                    ),
+                },
             )
-            for o, (date_added, new) in zip(objs, results, strict=True)
-            if new
+            for o, ref in new
         ]
-        self._append(entries)
+        self._append(
+            entries, None if party.internal else _for_ledger(party, "exchange.received", new)
+        )
 
     def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None:
         self._append(
@@ -153,20 +207,22 @@ class AuditEvents:
         )
 
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
-        self._append(
-            [
-                AuditEntry(
-                    Action.OBJECT_RELEASED,
-                    party.name,
-                    objects=(ObjectRef(row.id, row.version, row.sha256),),
-                    agreement=v.agreement_id,
-                    recipient=party.identity_id,
-                    decision="allow",
-                    reasons=v.reasons[:8],
-                )
-                for row, v in items
-            ]
-        )
+        """Each release in the log; the page, with the hash of the bytes sent, in the
+        partner's ledger."""
+        entries = [
+            AuditEntry(
+                Action.OBJECT_RELEASED,
+                party.name,
+                objects=(ObjectRef(row.id, row.version, row.sha256),),
+                agreement=v.agreement_id,
+                recipient=party.identity_id,
+                decision="allow",
+                reasons=v.reasons[:8],
+            )
+            for row, v in items
+        ]
+        sent = [(row, ObjectRef.for_stored(row.id, row.version, v.body or b"")) for row, v in items]
+        self._append(entries, _for_ledger(party, "exchange.released", sent))
 
     def withheld(
         self,

@@ -734,12 +734,26 @@ class Store(abc.ABC):
                 )
             return int(cur.fetchone()[0])
 
-    def object_hashes(self) -> Iterator[tuple[str, str, str]]:
-        """(id, version, sha256) of every stored version, for audit verification."""
-        with self._read() as cur:
-            cur.execute("SELECT id, version, sha256 FROM objects ORDER BY seq")
-            rows = cur.fetchall()
-        yield from ((r[0], r[1], r[2]) for r in rows)
+    def iter_versions(self, batch: int = 2000) -> Iterator[tuple[ObjectRow, str]]:
+        """Every stored version with its id's originator ('' this node), in seq order,
+        a batch of rows per read (audit verification streams the whole store)."""
+        after = -1
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    self._sql(
+                        f"SELECT {O_COLUMNS}, COALESCE(w.originator, '') FROM objects o"
+                        " LEFT JOIN owners w ON w.id = o.id WHERE o.seq > ?"
+                        f" ORDER BY o.seq LIMIT {int(batch)}"
+                    ),
+                    (after,),
+                )
+                rows = cur.fetchall()
+            for r in rows:
+                yield self._row(r), str(r[-1])
+            if len(rows) < batch:
+                return
+            after = int(rows[-1][0])
 
     @staticmethod
     def _row(r: Sequence[Any]) -> ObjectRow:

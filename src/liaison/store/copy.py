@@ -28,6 +28,10 @@ TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("statuses", ("id",), None),
     ("records", ("kind", "key"), None),
     ("objects", ("seq",), "seq"),
+    ("owners", ("id",), None),
+    ("ledger_entries", ("party", "seq"), None),
+    ("ledger_nodes", ("party", "key"), None),
+    ("ledger_heads", ("id",), "id"),
     ("audit_entries", ("seq",), "seq"),
     ("audit_refs", ("ref", "seq"), "seq"),
     ("audit_nodes", ("key",), None),
@@ -90,7 +94,8 @@ def _copy_table(
     total = _count(src, table)
     start = _max(dst, table, resume) if resume else None
     order = ", ".join([resume, *(k for k in keys if k != resume)] if resume else keys)
-    overriding = " OVERRIDING SYSTEM VALUE" if dst.placeholder != "?" and table == "objects" else ""
+    generated = table in ("objects", "ledger_heads")  # GENERATED ALWAYS on PostgreSQL
+    overriding = " OVERRIDING SYSTEM VALUE" if dst.placeholder != "?" and generated else ""
     insert = dst._sql(
         f"INSERT INTO {table} ({', '.join(cols)}){overriding}"
         f" VALUES ({', '.join('?' * len(cols))}) ON CONFLICT DO NOTHING"
@@ -135,7 +140,12 @@ def _fix_identities(dst: Store) -> None:
     if dst.placeholder == "?":
         return
     with dst._write() as cur:
-        for table, col in (("objects", "seq"), ("audit_heads", "id"), ("audit_alarms", "id")):
+        for table, col in (
+            ("objects", "seq"),
+            ("audit_heads", "id"),
+            ("audit_alarms", "id"),
+            ("ledger_heads", "id"),
+        ):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'),"
                 f" GREATEST((SELECT COALESCE(MAX({col}), 0) FROM {table}), 1))"

@@ -76,7 +76,34 @@ _V5 = (
 )
 
 
+#: Each partner's ledger: a Merkle log of the exchanges with that partner only, whose
+#: signed heads and proofs the partner checks (ADR 0006). Keys as in ``audit_nodes``.
+_V6 = (
+    """CREATE TABLE IF NOT EXISTS ledger_entries (
+        party TEXT NOT NULL, seq {bigint} NOT NULL, time TEXT NOT NULL,
+        action TEXT NOT NULL, body {blob} NOT NULL, leaf {blob} NOT NULL,
+        PRIMARY KEY (party, seq))""",
+    """CREATE TABLE IF NOT EXISTS ledger_nodes (
+        party TEXT NOT NULL, key {bigint} NOT NULL, hash {blob} NOT NULL,
+        PRIMARY KEY (party, key))""",
+    """CREATE TABLE IF NOT EXISTS ledger_heads (
+        id {seq}, party TEXT NOT NULL, size {bigint} NOT NULL, root {blob} NOT NULL,
+        timestamp TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ledger_heads_party ON ledger_heads (party, id)",
+)
+
+
 def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``."""
-    v1 = tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in _V1)
-    return ((1, v1), (2, tuple(search)), (3, _V3), (4, _V4), (5, _V5))
+
+    def typed(stmts: Sequence[str]) -> tuple[str, ...]:
+        return tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in stmts)
+
+    return (
+        (1, typed(_V1)),
+        (2, tuple(search)),
+        (3, _V3),
+        (4, _V4),
+        (5, _V5),
+        (6, typed(_V6)),
+    )

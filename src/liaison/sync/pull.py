@@ -73,12 +73,12 @@ def _gossip(exchange: Exchange, peer: Peer, public_key: str, c: PeerClient) -> N
         raise PeerError(f"party {peer.party} has no pinned public key: cannot check its log")
     head = SignedTreeHead.from_dict(c.get_json("liaison/audit/head"))
     proof: tuple[bytes, ...] = ()
-    if prev is not None and 0 < prev.size < head.size:
+    if prev is not None and prev.scope == head.scope and 0 < prev.size < head.size:
         got = c.get_json("liaison/audit/consistency", {"first": prev.size, "second": head.size})
         proof = ConsistencyProof.from_dict(got).path
     with audit_log(node) as log:
         result = Gossip(log.connection, log, actor="sync").observe(
-            peer.party, head, proof, public_key
+            peer.party, head, proof, public_key, scope=node.identity_id
         )
     if not result.ok:
         raise PeerError(f"{peer.party}: audit alarm ({result.kind}): {result.reason}")

@@ -1,9 +1,11 @@
 """Liaison's endpoints beside TAXII, under ``/{api_root}/liaison/``.
 
 ``receipts/`` (POST: a partner's signed receipt), ``agreements/`` and ``consents/``
-(GET: the documents that concern the caller; POST: hand one over), ``audit/head``,
-``audit/consistency`` and ``audit/inclusion`` (signed tree heads and proofs -- hashes
-only, never entries). Every answer is a TAXII-style JSON body; errors are TAXII errors.
+(GET: the documents that concern the caller; POST: hand one over), ``audit/head`` and
+``audit/consistency`` (signed tree heads and proofs -- hashes only, never entries: of
+the caller's own ledger for a partner, of the whole log for the node's own parties) and
+``audit/inclusion`` (the node's own auditors). Every answer is a TAXII-style JSON body;
+errors are TAXII errors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.routing import Route
 from liaison.errors import DeniedError, InvalidInputError
 from liaison.service import documents, keys
 from liaison.service.correlations import correlation_index
-from liaison.service.events import audit_log
+from liaison.service.events import audit_log, partner_ledger
 from liaison.service.search import search
 from liaison.sync.receipts import verify_receipt
 from liaison.taxii.body import read_json
@@ -87,9 +89,12 @@ def liaison_routes(t: Any) -> list[Route]:
         return _json({"stored": c.id}, status=201)
 
     async def audit_head(request: Request) -> Response:
-        await t.party(request)
+        party = await t.party(request)
 
         def current() -> Any:
+            if not party.internal:  # a partner checks its own ledger, never the whole log
+                with partner_ledger(node) as led:
+                    return led.head(party.identity_id)
             with audit_log(node) as log:
                 head = log.latest_head()
                 return head if head is not None and head.size == log.size() else log.tree_head()
@@ -98,10 +103,13 @@ def liaison_routes(t: Any) -> list[Route]:
         return _json(head.to_dict())
 
     async def audit_consistency(request: Request) -> Response:
-        await t.party(request)
+        party = await t.party(request)
         first, second = _int(request, "first"), _int(request, "second")
 
         def consistency() -> Any:
+            if not party.internal:
+                with partner_ledger(node) as led:
+                    return led.consistency_proof(party.identity_id, first, second)
             with audit_log(node) as log:
                 return log.consistency_proof(first, second)
 

@@ -142,7 +142,7 @@ def test_party_add_set_remove(dz: Path, cli: Cli) -> None:
     ok(cli("collection", "add", dz, "sahel", "--description", "Sahel"))
     new_key = SigningKey.generate().public_key_b64
     out = ok(cli("party", "set", dz, "NE", "--public-key", new_key, "--read", "sahel")).out
-    assert "reads       sahel" in out and "writes      default" in out  # --write unchanged
+    assert "reads       sahel" in out and "writes      -" in out  # --write unchanged
     out = ok(cli("party", "set", dz, "NE", "--write", "sahel")).out
     assert "reads       sahel" in out and "writes      sahel" in out
     with Node.open(dz) as node:

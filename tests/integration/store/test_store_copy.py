@@ -10,6 +10,7 @@ import pytest
 from liaison.cli import main
 from liaison.node import Node
 from liaison.service import build_exchange
+from liaison.service.integrity import stored_versions
 from liaison.store import SqliteStore
 
 
@@ -59,7 +60,7 @@ def test_copy_round_trip(
         from liaison.audit import AuditLog
 
         node = Node.open(home)
-        report = AuditLog(conn).verify(node.key.public_key_b64, store.object_hashes)
+        report = AuditLog(conn).verify(node.key.public_key_b64, lambda: stored_versions(store))
         node.close()
     assert report.ok, report.problems
     store.close()

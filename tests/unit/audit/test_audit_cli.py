@@ -187,6 +187,7 @@ def test_node_home_checks_stored_objects(
                 "object.created",
                 "analyst",
                 objects=(ObjectRef.for_stored(obj["id"], obj["modified"], body),),
+                details={"collection": node.default_collection_id},
             )
         )
 

@@ -279,7 +279,9 @@ def test_body_and_metadata_round_trip(store: SqliteStore) -> None:
     (row,) = store.query_objects(q())
     assert row.body == o.body and row.sha256 == o.sha256
     assert row.handling == {"tlp": "amber"} and row.origins == ("identity--x",)
-    assert list(store.object_hashes()) == [(o.id, o.version, o.sha256)]
+    assert [(r.id, r.version, r.sha256, w) for r, w in store.iter_versions()] == [
+        (o.id, o.version, o.sha256, "")
+    ]
 
 
 def test_concurrent_writers_keep_seq_and_date_added_in_step(store: SqliteStore) -> None:
