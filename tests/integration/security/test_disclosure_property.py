@@ -12,6 +12,7 @@ copy was re-signed, the date an object was added) are normalised.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import uuid
 import warnings
@@ -149,7 +150,7 @@ def _answers(node: Node, info: dict[str, Any], asked: list[str]) -> list[Any]:
         # Steps between consecutive date_added values: small ones (within a batch) must
         # match exactly -- they would count withheld objects; large ones are wall time.
         us = [_us(e["date_added"]) for e in entries]
-        steps = [b - a if b - a < 1000 else "later" for a, b in zip(us, us[1:], strict=False)]
+        steps = [b - a if b - a < 1000 else "later" for a, b in itertools.pairwise(us)]
         out.append([(e["id"], e["version"]) for e in entries])
         out.append(("steps", steps))
         for oid in asked:
