@@ -37,7 +37,7 @@ from liaison.correlate.names import (
 )
 from liaison.correlate.observables import OBSERVABLE_KINDS, normalise_observable, observables_of
 from liaison.correlate.text import KINDS
-from liaison.correlate.translit import transliterate_ar
+from liaison.text import transliterate_ar
 
 __all__ = [
     "KINDS",

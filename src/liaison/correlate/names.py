@@ -27,8 +27,8 @@ from rapidfuzz.fuzz import ratio
 
 from liaison.correlate.aliases import load_aliases
 from liaison.correlate.text import KINDS, acronym, coarse, phonetic, skeleton, tokens
-from liaison.correlate.translit import transliterate_ar
 from liaison.errors import InvalidInputError
+from liaison.text import transliterate_ar
 
 __all__ = [
     "THRESHOLDS",

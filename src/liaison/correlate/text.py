@@ -21,7 +21,7 @@ from typing import Final
 
 from anyascii import anyascii
 
-from liaison.correlate.translit import has_arabic, transliterate_ar
+from liaison.text import has_arabic, transliterate_ar
 
 __all__ = [
     "KINDS",

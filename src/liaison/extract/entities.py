@@ -14,7 +14,7 @@ from liaison.extract.lexicon import (
     places_by_id,
 )
 from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords, title_end
-from liaison.extract.text import Token, normalize, sentences, tokenize
+from liaison.text import Token, normalize, sentences, tokenize
 
 __all__ = ["EntityType", "Mention", "RawEntity", "find_entities"]
 

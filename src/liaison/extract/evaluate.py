@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from liaison.extract.draft import extract_text
-from liaison.extract.text import tokenize
+from liaison.text import surface_form, tokenize
 
 __all__ = ["TYPES", "Score", "load_corpus", "score_corpus"]
 
@@ -83,7 +83,9 @@ def score_corpus(
         for ent in draft.entities:
             kind = _type_of(ent.type)
             if kind is not None:
-                predicted[kind].update(_key(s.text) for s in ent.spans)
+                predicted[kind].update(
+                    _key(surface_form(doc["text"], s.start, s.end)) for s in ent.spans
+                )
         for kind in TYPES:
             gold = {_key(g) for g in doc["gold"].get(kind, ())}
             cell = scores.setdefault((doc["lang"], kind), Score())

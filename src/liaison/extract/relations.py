@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from liaison.extract.entities import RawEntity
-from liaison.extract.text import normalize, sentences
+from liaison.text import normalize, sentences
 
 __all__ = ["Relation", "find_relations"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from liaison.extract.lexicon import LexiconMatch, demonyms, given_names
-from liaison.extract.text import Token, normalize, tokenize
+from liaison.text import Token, normalize, tokenize
 
 __all__ = ["PersonMatch", "find_persons", "latin_stopwords", "title_end"]
 

@@ -6,7 +6,7 @@ import time
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
 
@@ -276,7 +276,7 @@ def test_relationships_in_english_and_arabic() -> None:
 
 def test_model_only_sees_unexplained_sentences() -> None:
     from liaison.extract.entities import _open_sentences
-    from liaison.extract.text import tokenize
+    from liaison.text import tokenize
 
     text = "Le JNIM a attaqué Gao. Amadou Koufa a parlé."
     tokens = tokenize(text)
@@ -363,6 +363,8 @@ _PIECES = [
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), min_size=1, max_size=12))
+@example(["Le JNIM", ", ", "\u0301"])  # a lone combining mark once raised AttributeError
+@example(["Le JNIM", " ", "ـ", " near ", "Kidal"])  # so could a lone tatweel
 def test_any_text_gives_valid_spans_or_a_clean_error(pieces: list[str]) -> None:
     text = "".join(pieces)
     try:
