@@ -33,6 +33,7 @@ from liaison.correlate.names import (
     NameMatch,
     blocking_keys,
     match_names,
+    name_parts,
     normalise,
 )
 from liaison.correlate.observables import OBSERVABLE_KINDS, normalise_observable, observables_of
@@ -56,6 +57,7 @@ __all__ = [
     "default_block_list",
     "load_aliases",
     "match_names",
+    "name_parts",
     "names_of",
     "normalise",
     "normalise_observable",

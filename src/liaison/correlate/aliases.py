@@ -20,12 +20,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from liaison.correlate.text import phonetic, tokens
+from liaison.correlate.text import person_parts, phonetic, tokens
 from liaison.errors import ConfigError
 from liaison.extract.lexicon import load_organizations
 from liaison.text import has_arabic
 
-__all__ = ["AliasGroup", "AliasTable", "alias_key", "load_aliases"]
+__all__ = ["AliasGroup", "AliasTable", "alias_key", "distinct_persons", "load_aliases"]
 
 SAHEL_COUNTRIES = frozenset(
     {"ML", "NE", "BF", "MR", "TD", "DZ", "LY", "SN", "GN", "CI", "BJ", "TG", "NG", "CM", "SD"}
@@ -33,7 +33,17 @@ SAHEL_COUNTRIES = frozenset(
 
 
 def alias_key(name: str, kind: str | None) -> str:
-    """The lookup key of ``name``: phonetic tokens joined by spaces."""
+    """The lookup key of ``name``: phonetic tokens joined by spaces.
+
+    A person's key keeps the kinship particles (``iyad ~ag gali``), so "Mohamed Ould
+    Abdel Aziz" and "Mohamed Abdelaziz" -- two people -- do not share an entry.
+    """
+    if kind == "person":
+        segments, links = person_parts(name)
+        words = [phonetic(t) for t in segments[0]]
+        for link, seg in zip(links, segments[1:], strict=True):
+            words += [f"~{link}", *(phonetic(t) for t in seg)]
+        return " ".join(words)
     toks, _ = tokens(name, kind)
     return " ".join(phonetic(t) for t in toks)
 
@@ -103,8 +113,18 @@ def _curated_data() -> dict[str, Any]:
 
 
 def _curated() -> Iterable[AliasGroup]:
-    for g in _curated_data()["groups"]:
+    data = _curated_data()
+    for g in data["groups"]:
         yield AliasGroup(g["id"], g["kind"], tuple(g["names"]), "curated")
+    for persons in data.get("distinct_persons", {}).get("sets", []):
+        for person in persons:
+            yield AliasGroup(person["id"], "person", tuple(person["names"]), "curated")
+
+
+def distinct_persons() -> list[list[tuple[str, str]]]:
+    """The curated sets of distinct persons with alike names: ``(id, role)`` per person."""
+    sets = _curated_data().get("distinct_persons", {}).get("sets", [])
+    return [[(p["id"], p["role"]) for p in persons] for persons in sets]
 
 
 def _org_names(org: Mapping[str, Any]) -> list[str]:
