@@ -212,9 +212,17 @@ def _geonames_places(exclude: set[str]) -> Iterator[Place]:
         )
 
 
+# GeoNames Arabic alternate names that are common words of news text.
+_ARABIC_COMMON_WORDS = frozenset({"معسكر"})  # Mascara (Algeria); also "a camp"
+
+
 def _is_arabic_name(name: str) -> bool:
     letters = [c for c in name if c.isalpha()]
-    return len(letters) >= 4 and all("\u0600" <= c <= "\u06ff" for c in letters)
+    return (
+        len(letters) >= 4
+        and all("\u0600" <= c <= "\u06ff" for c in letters)
+        and name.strip("\u200e\u200f") not in _ARABIC_COMMON_WORDS
+    )
 
 
 def load_places() -> list[Place]:

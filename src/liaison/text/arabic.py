@@ -10,9 +10,10 @@ from __future__ import annotations
 
 __all__ = ["CONJUNCTIONS", "PREPOSITIONS", "proclitic_variants", "surface_form"]
 
-#: Proclitic conjunctions (and, so) and prepositions (in/with, like, for).
+#: Proclitic conjunctions (and, so) and prepositions (in/with, for). ك (like) is left
+#: out: before a name it is rare, and stripping it finds "مينا" in "كمينا" (an ambush).
 CONJUNCTIONS = ("و", "ف")
-PREPOSITIONS = ("ب", "ك", "ل")
+PREPOSITIONS = ("ب", "ل")
 
 
 def proclitic_variants(key: str) -> list[tuple[str, int]]:
