@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
 
 from liaison.errors import InvalidInputError
-from liaison.text import surface_form
 from liaison.extract import (
     Draft,
     detect_language,
@@ -20,6 +19,7 @@ from liaison.extract import (
     load_places,
     normalize_arabic,
 )
+from liaison.text import surface_form
 
 FR = (
     "Le chef d'état-major des armées mauritaniennes El-Mokhtar Bolle Chaabane et son "
