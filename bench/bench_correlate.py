@@ -201,13 +201,24 @@ def synthetic_names(n: int, seed: int = 7) -> Iterator[str]:
         yield f"{given} {particle}{family}"
 
 
+PARTICLES = ("Ag", "Ould", "ben")
+
+
 def respell(name: str, rng: random.Random) -> str:
-    """A plausible variant spelling of ``name`` (what another analyst would write)."""
+    """A plausible variant spelling of ``name`` (what another analyst would write).
+
+    The kinship particles keep their spelling (only their case changes): "ben" respelled
+    "ban" would be no particle any more.
+    """
     swaps = [("ou", "u"), ("y", "i"), ("dj", "j"), ("ch", "sh"), ("e", "a"), ("ss", "s")]
-    out = name
-    for a, b in rng.sample(swaps, 3):
-        out = out.replace(a, b)
-    return out.replace("Ag ", "ag ").replace("Ould ", "ould ")
+    chosen = rng.sample(swaps, 3)
+    words = []
+    for word in name.split():
+        if word not in PARTICLES:
+            for a, b in chosen:
+                word = word.replace(a, b)
+        words.append(word)
+    return " ".join(words).replace("Ag ", "ag ").replace("Ould ", "ould ")
 
 
 # --- 1. labelled set -----------------------------------------------------------------------

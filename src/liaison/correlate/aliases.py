@@ -74,6 +74,8 @@ class AliasTable:
 
     def curated(self, ids: frozenset[str]) -> frozenset[str]:
         """The ids among ``ids`` that come from our own curated table."""
+        if not ids:
+            return ids
         return frozenset(i for i in ids if self.groups[i].source == "curated")
 
     def add(self, group: AliasGroup) -> None:

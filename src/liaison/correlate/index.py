@@ -287,9 +287,10 @@ class CorrelationIndex:
         for spelling_id, other_kind, other_name in self._spellings(conn, blocking_keys(name, kind)):
             if other_kind != kind:
                 continue
-            m = match_names(name, other_name, kind)
+            # Most candidates are dropped: decide first, explain only the ones kept.
+            m = match_names(name, other_name, kind, explain=False)
             if m.same if min_score is None else m.score >= min_score:
-                found.append((spelling_id, other_name, m))
+                found.append((spelling_id, other_name, match_names(name, other_name, kind)))
         return found
 
     def _objects_of(

@@ -35,14 +35,24 @@ figures).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import combinations, pairwise
 
 from liaison.correlate.aliases import alias_key, load_aliases
 from liaison.correlate.calibration import calibrated
 from liaison.correlate.similarity import Pair, Prepared, align, joined, prepare_tokens
-from liaison.correlate.text import KINDS, acronym, coarse, person_parts, tokens
+from liaison.correlate.text import (
+    KINDS,
+    acronym,
+    coarse,
+    has_kinship,
+    person_parts,
+    phonetic,
+    skeleton,
+    tokens,
+)
 from liaison.errors import InvalidInputError
 from liaison.text import transliterate_ar
 
@@ -104,13 +114,31 @@ def _kind(kind: str | None) -> str:
 def _prepare(name: str, kind: str | None) -> Prepared:
     k = _kind(kind)
     toks, arabic = tokens(name, k)
-    base = prepare_tokens(tuple(toks[:_MAX_TOKENS]), k, arabic)
+    toks = toks[:_MAX_TOKENS]
+    phon = tuple(phonetic(t) for t in toks)
     links: tuple[str, ...] = ()
     segments: tuple[tuple[str, ...], ...] = ()
-    if k == "person":
+    table = load_aliases()
+    given = table.given_names if k == "person" else {}
+    key = " ".join(phon)  # the alias key when there is no kinship particle
+    if k == "person" and has_kinship(name):
         segments, links = person_parts(name)
-    groups = load_aliases().lookup(name, kind, key=alias_key(name, k) if kind else None)
-    return replace(base, name=name, groups=groups, links=links, segments=segments)
+        key = alias_key(name, k)
+    elif k == "person":
+        segments = (tuple(toks),)
+    return Prepared(
+        name=name,
+        kind=k,
+        toks=tuple(toks),
+        phon=phon,
+        phon_i=tuple(phonetic(t, e="i") for t in toks),
+        canon=tuple(given.get(x, x) for x in phon),
+        skel=tuple(skeleton(p) for p in phon),
+        arabic=arabic,
+        groups=table.lookup(name, kind, key=key if kind else None),
+        links=links,
+        segments=segments,
+    )
 
 
 def _bare(p: Prepared) -> Prepared:
@@ -174,17 +202,29 @@ def _acronym_of(p: Prepared) -> str:
     return ""
 
 
-def _verdict(same: bool, similarity: float, rule: str, kind: str, explanation: str) -> NameMatch:
-    """A decision with its calibrated score (a refusal never scores 0.5 or more)."""
+Why = Callable[[], str]
+
+
+def _verdict(
+    same: bool, similarity: float, rule: str, kind: str, why: Why, explain: bool
+) -> NameMatch:
+    """A decision with its calibrated score (a refusal never scores 0.5 or more).
+
+    The explanation is built only when ``explain`` (the index scores many candidates it
+    then drops: their explanations would be wasted).
+    """
     score = calibrated(kind, rule, similarity, THRESHOLDS[kind], same)
     score = max(score, 0.5) if same else min(score, 0.4999)
-    return NameMatch(same, score, rule, explanation, similarity)
+    return NameMatch(same, score, rule, why() if explain else "", similarity)
 
 
-def match_names(a: str, b: str, kind: str | None = None, *, aliases: bool = True) -> NameMatch:
+def match_names(
+    a: str, b: str, kind: str | None = None, *, aliases: bool = True, explain: bool = True
+) -> NameMatch:
     """Decide whether ``a`` and ``b`` name one entity of ``kind`` (None: any kind).
 
-    ``aliases=False`` leaves the alias tables out (to measure the fuzzy rules alone).
+    ``aliases=False`` leaves the alias tables out (to measure the fuzzy rules alone);
+    ``explain=False`` leaves the explanation empty (same decision and score, faster).
     """
     pa, pb = _prepare(a, kind), _prepare(b, kind)
     if not aliases:
@@ -209,50 +249,49 @@ def match_names(a: str, b: str, kind: str | None = None, *, aliases: bool = True
             f"both are names of {group.canonical!r} in the alias table"
             f" ({group.id}, {group.source})",
         )
-    acr = _acronym_rule(pa, pb)
+    acr = _acronym_rule(pa, pb, explain)
     if acr is not None:
         return acr
+    if k == "person" and (pa.links or pb.links) and not (pa.groups and pb.groups):
+        return _kinship(pa, pb, threshold, aliases, explain)
     score, pairs = align(pa, pb)
-    detail = _detail(pa, pb, pairs)
     rule = "tokens"
     both = joined(pa, pb)
     if len(pa.toks) != len(pb.toks) and both > score:
         score, rule = both, "joined"
-        detail = f"joined {''.join(pa.phon)!r}~{''.join(pb.phon)!r} {both:.2f}"
+
+    def detail() -> str:
+        if rule == "joined":
+            return f"joined {''.join(pa.phon)!r}~{''.join(pb.phon)!r} {both:.2f}"
+        return _detail(pa, pb, pairs)
+
     if pa.groups and pb.groups:
         ga, gb = sorted(ca or pa.groups)[0], sorted(cb or pb.groups)[0]
         known = table.groups[ga], table.groups[gb]
         return _verdict(
-            False,
-            score,
-            "alias-distinct",
-            k,
-            f"the names belong to different alias groups: {known[0].canonical!r} ({ga})"
-            f" vs {known[1].canonical!r} ({gb}); {detail}",
-        )
-    if k == "person":
-        parts = _kinship(pa, pb, threshold, aliases)
-        if parts is not None:
-            return parts
-        if len(pa.toks) == 1 and len(pb.toks) == 1:
-            return _single_name(pa, pb, score, detail, aliases)
+            False, score, "alias-distinct", k,
+            lambda: f"the names belong to different alias groups: {known[0].canonical!r} ({ga})"
+            f" vs {known[1].canonical!r} ({gb}); {detail()}",
+            explain,
+        )  # fmt: skip
+    if k == "person" and len(pa.toks) == 1 and len(pb.toks) == 1:
+        return _single_name(pa, pb, score, detail, aliases, explain)
     floor = TOKEN_FLOOR[k]
     if rule == "tokens" and min(len(pa.toks), len(pb.toks)) >= 2:
         weakest = min(pairs, key=lambda p: p[2])
         if weakest[2] < floor:
             return _verdict(
-                False,
-                score,
-                "token-floor",
-                k,
-                f"{pa.toks[weakest[0]]!r} vs {pb.toks[weakest[1]]!r} scores {weakest[2]:.2f}"
-                f" < {k} token floor {floor:.2f}; {detail}",
-            )
+                False, score, "token-floor", k,
+                lambda: f"{pa.toks[weakest[0]]!r} vs {pb.toks[weakest[1]]!r} scores"
+                f" {weakest[2]:.2f} < {k} token floor {floor:.2f}; {detail()}",
+                explain,
+            )  # fmt: skip
     same = score >= threshold
-    verdict = ">=" if same else "<"
     return _verdict(
-        same, score, rule, k, f"{detail}; similarity {score:.2f} {verdict} {k} threshold"
-        f" {threshold:.2f}"
+        same, score, rule, k,
+        lambda: f"{detail()}; similarity {score:.2f} {'>=' if same else '<'} {k} threshold"
+        f" {threshold:.2f}",
+        explain,
     )  # fmt: skip
 
 
@@ -270,31 +309,46 @@ def _chain(p: Prepared) -> str:
     return " | ".join(out)
 
 
-def _kinship(pa: Prepared, pb: Prepared, threshold: float, aliases: bool) -> NameMatch | None:
-    """Part-by-part comparison of person names with kinship particles; None without."""
-    if not pa.links and not pb.links:
-        return None
+def _kinship(
+    pa: Prepared, pb: Prepared, threshold: float, aliases: bool, explain: bool
+) -> NameMatch:
+    """Part-by-part comparison of person names of which one has a kinship particle."""
     floor = TOKEN_FLOOR["person"]
     for x, y in ((pa, pb), (pb, pa)):
-        glued = _glued_ben(x, y, threshold, floor, aliases)
+        glued = _glued_ben(x, y, threshold, floor, aliases, explain)
         if glued is not None:
             return glued
-    reading = f"{_chain(pa)!r} vs {_chain(pb)!r}"
-    flat, _ = align(pa, pb)
+
+    def reading() -> str:
+        return f"{_chain(pa)!r} vs {_chain(pb)!r}"
+
     if pa.links != pb.links:
         what = (
             "one name has no kinship particle"
             if not pa.links or not pb.links
             else f"kinship particles differ ({' '.join(pa.links)} vs {' '.join(pb.links)})"
         )
-        return _verdict(False, flat, "kinship", "person", f"{what}: {reading}")
-    total, count, details = 0.0, 0, []
+        flat = align(pa, pb)[0]
+        return _verdict(False, flat, "kinship", "person", lambda: f"{what}: {reading()}", explain)
+    total, count = 0.0, 0
+    parts: list[tuple[str, Prepared, Prepared, list[Pair]]] = []
+
+    def details() -> str:
+        return "; ".join(
+            f"{role}: {_detail(xa, xb, pairs).removeprefix('tokens ')}"
+            for role, xa, xb, pairs in parts
+        )
+
     for n, (sa, sb) in enumerate(zip(pa.segments, pb.segments, strict=True)):
         role = "given name" if n == 0 else f"{pa.links[n - 1]} part {n}"
         if len(sa) != len(sb):
+            counts = f"the {role} has {len(sa)} vs {len(sb)} words"
+
+            def why_counts(counts: str = counts) -> str:
+                return f"{counts}: {reading()}"
+
             return _verdict(
-                False, flat, "kinship", "person",
-                f"the {role} has {len(sa)} vs {len(sb)} words: {reading}",
+                False, align(pa, pb)[0], "kinship", "person", why_counts, explain
             )  # fmt: skip
         if not sa:
             continue
@@ -304,12 +358,16 @@ def _kinship(pa: Prepared, pb: Prepared, threshold: float, aliases: bool) -> Nam
         ordered = sorted(pairs)
         crossed = any(p[1] > q[1] for p, q in pairwise(ordered))
         weakest = min(p[2] for p in pairs)
-        details.append(f"{role}: {_detail(xa, xb, pairs).removeprefix('tokens ')}")
+        parts.append((role, xa, xb, pairs))
         if crossed or weakest < floor or score < threshold:
             why = "words in another order" if crossed else f"{weakest:.2f} < floor {floor:.2f}"
+            differs = f"the {role} differs ({why})"
+
+            def why_differs(differs: str = differs) -> str:
+                return f"{differs}: {reading()}; {details()}"
+
             return _verdict(
-                False, flat, "kinship", "person",
-                f"the {role} differs ({why}): {reading}; {'; '.join(details)}",
+                False, align(pa, pb)[0], "kinship", "person", why_differs, explain
             )  # fmt: skip
         total += sum(p[2] for p in pairs)
         count += len(pairs)
@@ -317,13 +375,14 @@ def _kinship(pa: Prepared, pb: Prepared, threshold: float, aliases: bool) -> Nam
     same = score >= threshold
     return _verdict(
         same, score, "kinship", "person",
-        f"same kinship chain ({' '.join(pa.links)}), part by part: {'; '.join(details)};"
+        lambda: f"same kinship chain ({' '.join(pa.links)}), part by part: {details()};"
         f" similarity {score:.2f} {'>=' if same else '<'} person threshold {threshold:.2f}",
+        explain,
     )  # fmt: skip
 
 
 def _glued_ben(
-    x: Prepared, y: Prepared, threshold: float, floor: float, aliases: bool
+    x: Prepared, y: Prepared, threshold: float, floor: float, aliases: bool, explain: bool
 ) -> NameMatch | None:
     """ "Abdelkader Ben Salah" = "Abdelkader Bensalah": a Maghrebi family name in one word."""
     if x.links != ("ben",) or y.links or len(x.segments[1]) != 1 or not x.segments[0]:
@@ -338,36 +397,42 @@ def _glued_ben(
         return None
     return _verdict(
         True, score, "kinship", "person",
-        f"'ben' written joined to the family name: {_detail(gx, gy, pairs)};"
+        lambda: f"'ben' written joined to the family name: {_detail(gx, gy, pairs)};"
         f" similarity {score:.2f} >= person threshold {threshold:.2f}",
+        explain,
     )  # fmt: skip
 
 
-def _single_name(pa: Prepared, pb: Prepared, score: float, detail: str, aliases: bool) -> NameMatch:
+def _single_name(
+    pa: Prepared, pb: Prepared, score: float, detail: Why, aliases: bool, explain: bool
+) -> NameMatch:
     """Two one-word person names: one spelling, one given name, or one skeleton."""
     given = load_aliases().given_names if aliases else {}
     if pa.canon == pb.canon and (pa.phon[0] in given or pb.phon[0] in given):
-        return _verdict(True, 1.0, "single-name", "person", f"given-name variants; {detail}")
+        return _verdict(
+            True, 1.0, "single-name", "person",
+            lambda: f"given-name variants; {detail()}", explain,
+        )  # fmt: skip
     if pa.arabic != pb.arabic and pa.skel == pb.skel and len(pa.skel[0]) >= 2:
         return _verdict(
             True, score, "single-name", "person",
-            f"one consonant skeleton {pa.skel[0]!r} across scripts; {detail}",
+            lambda: f"one consonant skeleton {pa.skel[0]!r} across scripts; {detail()}",
+            explain,
         )  # fmt: skip
     return _verdict(
         False, score, "single-name", "person",
-        f"a one-word name matches only its own spelling or a known variant; {detail}",
+        lambda: f"a one-word name matches only its own spelling or a known variant; {detail()}",
+        explain,
     )  # fmt: skip
 
 
-def _acronym_rule(pa: Prepared, pb: Prepared) -> NameMatch | None:
+def _acronym_rule(pa: Prepared, pb: Prepared, explain: bool) -> NameMatch | None:
     if pa.kind not in ("organization", "other"):
         return None
     for short, long_ in ((pa, pb), (pb, pa)):
         if len(short.toks) == 1 and len(long_.toks) >= 2:
             acr = acronym(list(long_.toks))
             if _acronym_of(short) and short.toks[0] == acr:
-                return _verdict(
-                    True, 1.0, "acronym", pa.kind,
-                    f"{short.toks[0].upper()!r} is the initials of {' '.join(long_.toks)!r}",
-                )  # fmt: skip
+                said = f"{short.toks[0].upper()!r} is the initials of {' '.join(long_.toks)!r}"
+                return _verdict(True, 1.0, "acronym", pa.kind, partial(str, said), explain)
     return None

@@ -30,6 +30,7 @@ __all__ = [
     "PARTICLES",
     "acronym",
     "coarse",
+    "has_kinship",
     "person_parts",
     "phonetic",
     "skeleton",
@@ -182,14 +183,15 @@ def _fold(name: str) -> tuple[str, bool]:
     return anyascii(text).lower(), arabic
 
 
-def _raw(name: str) -> tuple[list[str], bool]:
+@lru_cache(maxsize=65536)
+def _raw(name: str) -> tuple[tuple[str, ...], bool]:
     text, arabic = _fold(name)
     text = _ELISION_RE.sub(r"\1 ", text)
     text = _APOSTROPHE_RE.sub("", text)
-    return [t for t in _SEPARATOR_RE.split(text) if t], arabic
+    return tuple(t for t in _SEPARATOR_RE.split(text) if t), arabic
 
 
-def _joined(kept: list[str], kind: str | None) -> list[str]:
+def _joined(kept: list[str] | tuple[str, ...], kind: str | None) -> list[str]:
     """``Abd`` compounds joined, ``al``-prefixes split off."""
     out: list[str] = []
     i = 0
@@ -216,10 +218,16 @@ def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
     """
     raw, arabic = _raw(name)
     drop = PARTICLES.get(kind or "other", PARTICLES["other"])
-    kept = [t for t in raw if t not in drop] or raw
+    kept = [t for t in raw if t not in drop] or list(raw)
     return _joined(kept, kind), arabic
 
 
+def has_kinship(name: str) -> bool:
+    """True when the name holds a kinship particle (ould, ag, ben, bint; ولد، أغ، بن …)."""
+    return not KINSHIP.keys().isdisjoint(_raw(name)[0])
+
+
+@lru_cache(maxsize=65536)
 def person_parts(name: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
     """A person name cut at its kinship particles: ``(segments, links)``.
 
