@@ -72,8 +72,9 @@ def test_unseen_sets_hold(fixtures_dir: Path, name: str, floors: dict[str, float
 
 
 # Issue #17: 15 development texts with relationships (tuned on: entities and relationships
-# 1.00 when written) and 30 held-out texts, written before the changes.
-RELATION_SETS = {"relations_dev.json": (0.95, 0.9)}
+# 1.00 when written) and 30 held-out texts, written before the changes and measured once:
+# entities fr 0.925, en 0.962, ar 0.971; relationships fr 0.647, en 0.889, ar 0.759.
+RELATION_SETS = {"relations_dev.json": (0.95, 0.9), "relations_heldout.json": (0.9, 0.6)}
 
 
 @pytest.mark.parametrize("name", sorted(RELATION_SETS))
