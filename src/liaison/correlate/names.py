@@ -48,6 +48,7 @@ from liaison.correlate.text import (
     acronym,
     coarse,
     has_kinship,
+    kinship_links,
     person_parts,
     phonetic,
     skeleton,
@@ -61,6 +62,7 @@ __all__ = [
     "TOKEN_FLOOR",
     "NameMatch",
     "blocking_keys",
+    "cannot_match",
     "match_names",
     "name_parts",
     "normalise",
@@ -139,6 +141,27 @@ def _prepare(name: str, kind: str | None) -> Prepared:
         links=links,
         segments=segments,
     )
+
+
+def cannot_match(name: str, other: str, kind: str | None) -> bool:
+    """True when ``match_names(name, other, kind).same`` is certainly False; cheap.
+
+    Person names whose kinship particles differ (and that share no alias group: the
+    query belongs to none) are refused by the ``kinship`` rule whatever their words;
+    the index drops such candidates before preparing them in full.
+    """
+    if kind != "person":
+        return False
+    query = _prepare(name, kind)
+    if query.groups:
+        return False
+    links = kinship_links(other)
+    if links == query.links:
+        return False
+    return not ((links, query.links) in _GLUED or (query.links, links) in _GLUED)
+
+
+_GLUED = {(("ben",), ())}  # "Ben Salah" may be "Bensalah": left to the full rule
 
 
 def _bare(p: Prepared) -> Prepared:

@@ -31,6 +31,7 @@ __all__ = [
     "acronym",
     "coarse",
     "has_kinship",
+    "kinship_links",
     "person_parts",
     "phonetic",
     "skeleton",
@@ -225,6 +226,11 @@ def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
 def has_kinship(name: str) -> bool:
     """True when the name holds a kinship particle (ould, ag, ben, bint; ولد، أغ، بن …)."""
     return not KINSHIP.keys().isdisjoint(_raw(name)[0])
+
+
+def kinship_links(name: str) -> tuple[str, ...]:
+    """The kinship particle classes of a name, in order (``person_parts``' links)."""
+    return tuple(KINSHIP[t] for t in _raw(name)[0] if t in KINSHIP)
 
 
 @lru_cache(maxsize=65536)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from liaison.correlate import (
     blocking_keys,
+    cannot_match,
     match_names,
     name_parts,
     normalise,
@@ -85,6 +86,22 @@ def test_the_decision_is_the_calibrated_score_at_one_half(a: str, b: str, k: str
     assert m.same is (m.score >= 0.5)
     quiet = match_names(a, b, k, explain=False)  # what the index uses to sift candidates
     assert (quiet.same, quiet.score, quiet.rule) == (m.same, m.score, m.rule)
+    if cannot_match(a, b, k):  # the index's quick filter never drops a match
+        assert not m.same
+
+
+PARTICLE_NAMES = st.lists(
+    st.sampled_from(["Mohamed", "Ould", "Ag", "ben", "Sidi", "Ahmed", "ولد", "بن", "أغ", "محمد"]),
+    min_size=1,
+    max_size=5,
+).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PARTICLE_NAMES, PARTICLE_NAMES)
+def test_the_quick_filter_never_drops_a_match(a: str, b: str) -> None:
+    if cannot_match(a, b, "person"):
+        assert not match_names(a, b, "person").same
 
 
 @settings(max_examples=100, deadline=None)
