@@ -210,6 +210,10 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
         if len(sk) == 1:
             keys.add(f"2|{p.kind}|{sk[0]}|{sk[0]}")
     keys.add(f"j|{p.kind}|{coarse(''.join(p.phon))}")
+    if p.links == ("ben",) and len(p.segments[1]) == 1 and p.segments[0]:
+        # "Ben Salah" is also written "Bensalah": the keys of the joined spelling too
+        glued = [coarse(phonetic(t)) for t in (*p.segments[0], "ben" + p.segments[1][0])]
+        keys.update(f"2|{p.kind}|{a}|{b}" for a, b in combinations(sorted(set(glued)), 2))
     if p.kind in ("organization", "other"):
         acr = _acronym_of(p)
         if acr:

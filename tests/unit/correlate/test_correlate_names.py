@@ -291,6 +291,8 @@ def test_blocking_keys_bring_variants_together() -> None:
         ("Mohamed Ould Abdelaziz", "محمد ولد عبد العزيز", "person"),
         ("Tombouctou", "تمبكتو", "place"),
         ("JNIM", "Jama'at Nusrat al-Islam wal-Muslimin", "organization"),
+        ("Abdelkader Ben Salah", "Abdelkader Bensalah", "person"),  # one key for the glued form
+        ("عبد القادر بن صالح", "Abdelkader Bensalah", "person"),
     ]:
         assert blocking_keys(a, kind) & blocking_keys(b, kind), (a, b)
     assert not blocking_keys("Iyad Ag Ghali", "person") & blocking_keys("Amadou Koufa", "person")
