@@ -14,7 +14,8 @@ from liaison.extract.lexicon import (
     organizations_by_id,
     places_by_id,
 )
-from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords, title_end
+from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords
+from liaison.extract.titles import title_end
 from liaison.text import Token, normalize, sentences, surface_form, tokenize
 
 __all__ = ["EntityType", "Mention", "RawEntity", "find_entities"]

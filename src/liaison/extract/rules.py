@@ -21,9 +21,11 @@ from liaison.extract.arabic import (
     may_precede_name,
 )
 from liaison.extract.lexicon import LexiconMatch, demonyms, given_names
-from liaison.text import Token, normalize, tokenize
+from liaison.extract.titles import introducer as _introducer
+from liaison.extract.titles import title_end
+from liaison.text import Token, normalize
 
-__all__ = ["PersonMatch", "find_persons", "latin_stopwords", "title_end"]
+__all__ = ["PersonMatch", "find_persons", "latin_stopwords"]
 
 
 def _words(block: str) -> frozenset[str]:
@@ -31,36 +33,6 @@ def _words(block: str) -> frozenset[str]:
     return frozenset(normalize(w) for w in block.split())
 
 
-_TITLES_LATIN = """
-général|général d'armée|général de division|général de brigade|général de corps d'armée
-colonel|colonel-major|lieutenant-colonel|commandant|capitaine|lieutenant|sergent|adjudant
-chef d'état-major|chef d'état-major général|chef d'état-major général des armées
-chef d'état-major adjoint|ministre|ministre délégué|premier ministre|président|présidente
-porte-parole|directeur|directeur général|gouverneur|préfet|maire|émir|cheikh|imam
-ambassadeur|ambassadrice|secrétaire général|représentant spécial|commissaire|homologue
-m|mme|m.|dr|chef|chef militaire|leader|dirigeant|commandant de zone|juge|procureur
-general|gen|lieutenant general|lt gen|major general|maj gen|brigadier general|brig gen
-colonel|col|lieutenant colonel|lt col|major|captain|capt|sergeant|chief of staff
-chief of defence staff|chief of defense staff|army chief|minister|prime minister
-president|spokesman|spokeswoman|spokesperson|director|director general|governor|mayor
-emir|sheikh|shaykh|ambassador|secretary-general|secretary general|special representative
-commander|counterpart|mr|mrs|ms|judge|prosecutor|prefect
-"""
-
-_TITLES_ARABIC = """
-الفريق|الفريق أول|العقيد|اللواء|العميد|المقدم|الرائد|النقيب|الملازم|الجنرال|المشير
-الوزير|وزير|الرئيس|رئيس|رئيس الوزراء|الوزير الأول|الناطق باسم|المتحدث باسم
-الناطق الرسمي باسم|المتحدث الرسمي باسم|رئيس أركان|رئيس الأركان|قائد|القائد|زعيم|الزعيم
-أمير|الأمير|الشيخ|السيد|المدعو|القيادي|نظيره|نظيرته|السفير|الوالي|المحافظ|مدير|المدير
-الحاكم|الجنرال|ممثل|مبعوث|المبعوث|الأمين العام|أمين عام|الامين العام
-قيادة|زعامة|إمرة|تحت قيادة
-التاجر|المهرب|المحلل|الصحفي|الباحث|الناشط|السائق|المتهم|المشتبه به|الداعية|الإمام
-"""
-
-# Words that introduce a name as a title does, but are no role: "بقيادة إياد أغ غالي".
-_INTRODUCERS = frozenset({"قياده", "زعامه", "امره", "تحت قياده"})
-
-# Words a title's complement may contain before the name (normal forms).
 _COMPLEMENT = _words(
     """de du des la le les l d of the for and et a au aux en
     armee armees army forces force armed air terre land nationale national nationales state
@@ -114,21 +86,6 @@ class PersonMatch:
 
 
 @cache
-def _title_trie() -> dict[str, object]:
-    trie: dict[str, object] = {}
-    for line in (_TITLES_LATIN + _TITLES_ARABIC).split("\n"):
-        for title in line.split("|"):
-            tokens = tokenize(title.strip())
-            if not tokens:
-                continue
-            node = trie
-            for tok in tokens:
-                node = node.setdefault(tok.key, {})  # type: ignore[assignment]
-            node[""] = True
-    return trie
-
-
-@cache
 def latin_stopwords() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
@@ -137,34 +94,6 @@ def latin_stopwords() -> frozenset[str]:
     words |= {"selon", "according", "apres", "after", "lors", "during", "sources", "source"}
     words -= {"ben"}
     return frozenset(words)
-
-
-def title_end(tokens: list[Token], i: int) -> int:
-    """Index after the longest title starting at ``i``, or ``i`` when there is none."""
-    node: object = _title_trie()
-    j, best = i, i
-    while j < len(tokens) and isinstance(node, dict):
-        key = tokens[j].key
-        if tokens[j].arabic and key not in node and j == i:
-            if key.startswith("لل"):  # للعقيد = ل + العقيد
-                key = "ال" + key[2:]
-            elif key[:1] in "وفبل":
-                key = key[1:]
-        node = node.get(key)
-        if node is None:
-            break
-        j += 1
-        if isinstance(node, dict) and node.get(""):
-            best = j
-        if j < len(tokens) and tokens[j].start - tokens[j - 1].end > 2:
-            break
-    return best
-
-
-def _introducer(tokens: list[Token], i: int, end: int) -> bool:
-    """True when the "title" at ``tokens[i:end]`` only introduces a name (بقيادة)."""
-    rest = [t.key for t in tokens[i + 1 : end]]
-    return any(" ".join([f, *rest]) in _INTRODUCERS for f in arabic_forms(tokens[i].key))
 
 
 def _gap(text: str, a: Token, b: Token) -> str:
