@@ -41,7 +41,7 @@ from liaison.correlate.model import (
     default_block_list,
     names_of,
 )
-from liaison.correlate.names import NameMatch, blocking_keys, match_names
+from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
 from liaison.correlate.observables import observables_of
 from liaison.correlate.text import KINDS
 from liaison.errors import DeniedError, InvalidInputError, StorageError
@@ -285,11 +285,12 @@ class CorrelationIndex:
         """``(spelling id, spelling, match)`` for the indexed spellings that match ``name``."""
         found = []
         for spelling_id, other_kind, other_name in self._spellings(conn, blocking_keys(name, kind)):
-            if other_kind != kind:
+            if other_kind != kind or (min_score is None and cannot_match(name, other_name, kind)):
                 continue
-            m = match_names(name, other_name, kind)
+            # Most candidates are dropped: decide first, explain only the ones kept.
+            m = match_names(name, other_name, kind, explain=False)
             if m.same if min_score is None else m.score >= min_score:
-                found.append((spelling_id, other_name, m))
+                found.append((spelling_id, other_name, match_names(name, other_name, kind)))
         return found
 
     def _objects_of(

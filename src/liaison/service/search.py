@@ -30,7 +30,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def fold(text: str) -> str:
     """The normal form both the index and the queries use."""
-    from liaison.extract.text import normalize_arabic, normalize_latin
+    from liaison.text import normalize_arabic, normalize_latin
 
     return normalize_latin(normalize_arabic(text))
 
