@@ -61,9 +61,14 @@ class Disclosure:
         """Fetch what deciding ``rows`` needs: newest versions and linked objects."""
         if self.party.internal or not rows:
             return
-        self._load_newest([r.id for r in rows])
+        # Only rows the policy releases need more: a refused row costs a decision only,
+        # like an absent one costs nothing (a withheld read must not take longer).
+        allowed = [r for r in rows if self._decide(r).allow]
+        if not allowed:
+            return
+        self._load_newest([r.id for r in allowed])
         wanted: set[str] = set()
-        for r in rows:
+        for r in allowed:
             wanted.update(self._links(r))
         self._load_visible(sorted(wanted - set(self._visible) - self._public))
 
