@@ -4,6 +4,13 @@
 when the object is valid. Unknown properties and custom object types are accepted when
 their common properties are right (they are kept, never stripped). Per-type rules live
 in ``liaison.stix.rules``; the tables in ``liaison.stix.vocab``.
+
+Some findings are *strict*: rules of STIX 2.1 the OASIS ``stix2-validator`` does not
+enforce at its default strictness and on which nothing in Liaison's safety depends
+(a custom ``*_ref`` holding ``""``, a reference in an SCO to the wrong type, a property
+name inside an extension). Given a ``warnings`` list, ``validate_object`` puts them
+there instead of failing the object; docs/stix.md lists which checks stay errors, and
+why.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from typing import Any
 from liaison.stix._show import show
 from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
 from liaison.stix.refs import MAX_DEPTH
-from liaison.stix.rules import check_type_rules
+from liaison.stix.rules import CHECKED_REFS, SAFETY_REFS, check_type_rules
+from liaison.stix.rules import Strict as _Strict
 from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
     EXTENSION_TYPES,
@@ -34,6 +42,7 @@ __all__ = ["MAX_REASONS", "object_version", "validate_object"]
 MAX_REASONS = 50
 
 _PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
+_NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
 _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
 _HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
 _BASE64_RE = re.compile(
@@ -50,6 +59,8 @@ _LISTS_CHECKED_ELSEWHERE = frozenset(
     {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
 )
 _COMMON_TARGETS = REF_TARGETS["*"]
+_NO_REFS: frozenset[str] = frozenset()
+
 
 # Kinds of key: plain, ``*_ref``, ``*_refs``, ``*_hex``/``*_bin``. Caches of the kind of
 # names already seen (valid top-level names; any nested key), bounded against hostile input.
@@ -72,10 +83,13 @@ def object_version(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def validate_object(obj: object) -> list[str]:
+def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]:
     """Check ``obj`` against the STIX 2.1 rules; ``[]`` when valid.
 
-    Each reason is prefixed with the object's id when the id itself is valid.
+    Each reason is prefixed with the object's id when the id itself is valid. With a
+    ``warnings`` list, the findings of strict checks (which ``stix2-validator`` does not
+    make, and safety does not need) are appended to it and not returned; without one,
+    every finding is returned.
     """
     if not isinstance(obj, dict):
         return [f"a STIX object must be a JSON object, not {type(obj).__name__}"]
@@ -120,10 +134,20 @@ def validate_object(obj: object) -> list[str]:
     else:
         _check_properties(obj, "", _CUSTOM, out)
 
+    if warnings is not None and out:
+        strict = [str(r) for r in out if isinstance(r, _Strict)]
+        out = [r for r in out if not isinstance(r, _Strict)]
+        warnings.extend(_finish(strict, id_ if id_ok else None))
+    return _finish(out, id_ if id_ok else None)
+
+
+def _finish(out: list[str], id_: object) -> list[str]:
+    """At most ``MAX_REASONS`` plain strings, prefixed with the id when it is valid."""
+    out = [str(r) for r in out]
     if len(out) > MAX_REASONS:
         hidden = len(out) - MAX_REASONS + 1
         out[MAX_REASONS - 1 :] = [f"... and {hidden} more problems"]
-    if out and id_ok:
+    if out and id_ is not None:
         return [f"{id_}: {reason}" for reason in out]
     return out
 
@@ -236,7 +260,7 @@ def _check_external_references(refs: object, out: list[str]) -> None:
         if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
             out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
         if not ref.keys() <= _EXTREF_KEYS:  # custom keys may hold references
-            _check_nested_dict("external_references", i, ref, 2, out)
+            _check_nested_dict("external_references", i, ref, 2, out, False)
 
 
 def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
@@ -331,23 +355,32 @@ def _check_extensions(exts: object, out: list[str]) -> None:
 def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
     """Extension properties follow the rules of top-level properties."""
     for key, value in ext.items():
-        if not isinstance(key, str) or (_PROPERTY_RE.match(key) is None and key != "id"):
-            out.append(
+        if not isinstance(key, str):
+            out.append(f"extensions.{name}: property name {show(key)} is not a string")
+        elif _PROPERTY_RE.match(key) is None and key != "id":
+            bad = (
                 f"extensions.{name}: property name {show(key)} is not valid "
                 "(3-250 characters: a-z, 0-9 and _)"
             )
+            # stix2-validator only checks how the name starts (its pattern is not
+            # anchored at the end): a name it accepts is a warning here.
+            out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
         elif isinstance(value, list) and not value:
             out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
         elif key.endswith(("_hex", "_bin")):
             _check_encoded(f"extensions.{name}.{key}", key, value, out)
 
 
-def _check_encoded(path: str, key: str, value: object, out: list[str]) -> None:
+def _check_encoded(
+    path: str, key: str, value: object, out: list[str], strict: bool = False
+) -> None:
     if key.endswith("_hex"):
         if not isinstance(value, str) or _HEX_RE.match(value) is None:
-            out.append(f"{path} must be an even number of hexadecimal digits")
+            bad = f"{path} must be an even number of hexadecimal digits"
+            out.append(_Strict(bad) if strict else bad)
     elif not isinstance(value, str) or _BASE64_RE.match(value) is None:
-        out.append(f"{path} must be base64 (RFC 4648)")
+        bad = f"{path} must be base64 (RFC 4648)"
+        out.append(_Strict(bad) if strict else bad)
 
 
 def _kind_of(key: str) -> int:
@@ -365,6 +398,8 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
     # not identifiers) and external_references (walked by their own check).
     skip = _SKIP_OBSERVED if type_ == "observed-data" else _SKIP_SCO if category == _SCO else _SKIP
     own_checks = PROPERTY_KINDS.get(type_) or _NO_KINDS
+    checked = CHECKED_REFS.get(type_, _NO_REFS)
+    sco = category == _SCO
     names = _GOOD_NAMES
     for key, value in obj.items():
         kind = names.get(key)
@@ -391,57 +426,114 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                         and key not in own_checks
                         and key not in _LISTS_CHECKED_ELSEWHERE
                     ):
-                        out.append(f"{key} is an empty list (omit the property instead)")
+                        bad = f"{key} is an empty list (omit the property instead)"
+                        # stix2-validator checks no custom property of a marking-definition
+                        out.append(_Strict(bad) if category == _MARKING else bad)
                 elif key in skip:
                     pass
                 else:
-                    _check_nested(key, value, 1, out)
-        elif kind == _REF:
-            if not isinstance(value, str) or ID_RE.match(value) is None:
-                out.append(f"{key} {show(value)} is not an identifier (<type>--<UUID>)")
-            else:
-                allowed = targets.get(key) or _COMMON_TARGETS.get(key)
-                if allowed and value.rpartition("--")[0] not in allowed:
-                    out.append(f"{key} must point to {_one_of(allowed)}, not {show(value)}")
-        elif kind == _REFS:
-            allowed = targets.get(key) or _COMMON_TARGETS.get(key)
-            _check_ref_list(key, value, allowed, out)
+                    _check_nested(key, value, 1, out, key == "granular_markings")
         else:
-            _check_encoded(key, key, value, out)
+            hard = key in SAFETY_REFS or key in checked
+            if kind in (_REF, _REFS):
+                allowed = targets.get(key) or _COMMON_TARGETS.get(key)
+                # Targets are errors where the OASIS validator checks them (SDOs) or
+                # where Liaison reads the identifier (SAFETY_REFS); in SCOs, warnings.
+                aimed = key in SAFETY_REFS or (allowed is not None and not sco)
+                if kind == _REF:
+                    _check_ref(key, value, allowed, hard, aimed, out)
+                else:
+                    _check_ref_list(key, value, allowed, hard, aimed, out, top=True)
+            else:
+                _check_encoded(key, key, value, out, category == _MARKING)
+
+
+def _not_id(path: str, value: object) -> str:
+    return f"{path} {show(value)} is not an identifier (<type>--<UUID>)"
+
+
+def _check_ref(
+    path: str,
+    value: object,
+    allowed: frozenset[str] | None,
+    hard: bool,
+    aimed: bool,
+    out: list[str],
+) -> None:
+    """One ``*_ref`` value. ``hard``: its syntax is an error; ``aimed``: its target type.
+
+    A container is always an error: link removal (``liaison.stix.refs.links``) reads the
+    string of a reference and does not look inside anything else, so an identifier
+    hidden there would reach a partner who does not receive what it names.
+    """
+    if isinstance(value, str):
+        if ID_RE.match(value) is None:
+            out.append(_not_id(path, value) if hard else _Strict(_not_id(path, value)))
+        elif allowed and value.rpartition("--")[0] not in allowed:
+            wrong = f"{path} must point to {_one_of(allowed)}, not {show(value)}"
+            out.append(wrong if aimed else _Strict(wrong))
+    elif hard or isinstance(value, _CONTAINERS):
+        out.append(_not_id(path, value))
+    else:
+        out.append(_Strict(_not_id(path, value)))
 
 
 def _check_ref_list(
-    path: str, value: object, allowed: frozenset[str] | None, out: list[str]
+    path: str,
+    value: object,
+    allowed: frozenset[str] | None,
+    hard: bool,
+    aimed: bool,
+    out: list[str],
+    *,
+    top: bool = False,
 ) -> None:
-    if not isinstance(value, list) or not value:
-        out.append(f"{path} must be a non-empty list of identifiers")
+    """One ``*_refs`` value: a list of references (see ``_check_ref``).
+
+    Anything but a list that holds anything but a scalar is an error (link removal reads
+    lists of strings only); an empty list is an error at the top level, where the OASIS
+    validator refuses it too.
+    """
+    if not isinstance(value, list):
+        bad = f"{path} must be a non-empty list of identifiers"
+        out.append(_Strict(bad) if not hard and _scalar_not_str(value) else bad)
         return
-    match = ID_RE.match
+    if not value:
+        bad = f"{path} must be a non-empty list of identifiers"
+        out.append(bad if hard or top else _Strict(bad))
+        return
     for i, item in enumerate(value):
-        if not isinstance(item, str) or match(item) is None:
-            out.append(f"{path}[{i}] {show(item)} is not an identifier (<type>--<UUID>)")
-        elif allowed and item.rpartition("--")[0] not in allowed:
-            out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {show(item)}")
+        _check_ref(f"{path}[{i}]", item, allowed, hard, aimed, out)
 
 
-def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str]) -> None:
-    """References inside a nested value; ``path`` names ``value`` in the reasons."""
-    if depth >= MAX_DEPTH:
+def _scalar_not_str(value: object) -> bool:
+    return not isinstance(value, str | dict | list)
+
+
+def _check_nested(
+    path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str], hard: bool
+) -> None:
+    """References inside a nested value; ``path`` names ``value`` in the reasons.
+
+    ``hard``: the references here are read by Liaison (granular markings): a malformed
+    one is an error; elsewhere (custom properties, extensions) a warning.
+    """
+    if depth >= MAX_DEPTH:  # refs deeper are not followed by link removal: an error
         out.append(f"{path} is nested more than {MAX_DEPTH} levels deep")
         return
     if isinstance(value, dict):
-        _check_nested_dict(path, -1, value, depth, out)
+        _check_nested_dict(path, -1, value, depth, out, hard)
         return
     for i, item in enumerate(value):
         if isinstance(item, _CONTAINERS):
             if isinstance(item, dict):  # the common case (external_references, ...)
-                _check_nested_dict(path, i, item, depth + 1, out)
+                _check_nested_dict(path, i, item, depth + 1, out, hard)
             else:
-                _check_nested(f"{path}[{i}]", item, depth + 1, out)
+                _check_nested(f"{path}[{i}]", item, depth + 1, out, hard)
 
 
 def _check_nested_dict(
-    parent: str, index: int, value: dict[str, Any], depth: int, out: list[str]
+    parent: str, index: int, value: dict[str, Any], depth: int, out: list[str], hard: bool
 ) -> None:
     """Like _check_nested for a dictionary at ``parent`` (item ``index`` if >= 0).
 
@@ -461,12 +553,11 @@ def _check_nested_dict(
                 kinds[key] = kind
         if kind == _REF:
             if not isinstance(item, str) or ID_RE.match(item) is None:
-                where = _path(parent, index)
-                out.append(f"{where}.{key} {show(item)} is not an identifier (<type>--<UUID>)")
+                _check_ref(f"{_path(parent, index)}.{key}", item, None, hard, False, out)
         elif kind == _REFS:
-            _check_ref_list(f"{_path(parent, index)}.{key}", item, None, out)
+            _check_ref_list(f"{_path(parent, index)}.{key}", item, None, hard, False, out)
         elif isinstance(item, _CONTAINERS):
-            _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out)
+            _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out, hard)
 
 
 def _path(parent: str, index: int) -> str:
