@@ -4,7 +4,9 @@ Default deny. A partner receives O only when one agreement in force covers both 
 O's scope, and O passes every rule under it: classification (after equivalence) at
 most the agreement's maximum for P, P within O's releasability, TLP, and the
 third-party rule. Properties under a granular marking P may not see are redacted.
-Internal parties (this node's own organisation) receive everything, unredacted.
+Internal parties (this node's own organisation) receive everything, unredacted. An
+object whose markings could not all be read (a marking-definition not held yet, see
+``Handling.unresolved_markings``) is withheld from every partner.
 """
 
 from __future__ import annotations
@@ -148,6 +150,13 @@ def _definition(party: Party, handling: Handling, v: AgreementView) -> Decision:
     )
 
 
+def _unreadable(h: Handling) -> str:
+    if h.unresolved_markings:
+        ids = ", ".join(sorted(h.unresolved_markings))
+        return f"unknown marking {ids}: withheld from partners until its definition arrives"
+    return f"markings cannot be read: {h.marking_problem}"
+
+
 def decide(
     party: Party,
     obj_type: str,
@@ -170,6 +179,8 @@ def decide(
     pid = party.identity_id
     if party.internal or pid == ctx.node_identity_id:
         return _INTERNAL
+    if handling.withheld:  # fail closed: part of the handling is not known
+        return Decision(False, (_unreadable(handling),))
     views = ctx.views.get(pid)
     if not views:
         return Decision(False, (f"no agreement in force with {party.name}",))
