@@ -24,7 +24,7 @@ from liaison.audit.entry import STORES_CONTENT, ref_key
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.merkle import EMPTY_ROOT, node_hash
 
-__all__ = ["Problem", "StoredObjects", "VerifyReport", "verify_log"]
+__all__ = ["OBJECT_REHANDLED", "Problem", "StoredObjects", "VerifyReport", "verify_log"]
 
 StoredObjects = Callable[[], Iterable[tuple[str, str, str | None, str, str]]]
 """``stored_objects() -> (collection, id, version, sha256 hex of the stored bytes as read
@@ -36,6 +36,9 @@ MAX_PROBLEMS = 1000
 _CHUNK = 8192
 _ROTATED = "key.rotated"
 _DELETED = "object.deleted"
+#: A stored version's handling recomputed (a marking-definition it awaited arrived):
+#: the entry's ``binding`` replaces the one recorded when the version was stored.
+OBJECT_REHANDLED = "object.rehandled"
 _P = 65521  # fingerprint of the object index: sums stay far below 2**63 in SQLite
 
 
@@ -166,7 +169,9 @@ class _Walk:
             fingerprint[2] += seq
             fingerprint[3] += (key % _P) * (seq % _P)
         action = doc.get("action")
-        if self.objects is None or (action not in STORES_CONTENT and action != _DELETED):
+        if self.objects is None or (
+            action not in STORES_CONTENT and action != _DELETED and action != OBJECT_REHANDLED
+        ):
             return
         details = doc.get("details")
         details = details if isinstance(details, dict) else {}
@@ -176,6 +181,11 @@ class _Walk:
             slot: _Key = (collection, ref["id"], ref.get("version"))
             if action == _DELETED:
                 self.logged.pop(slot, None)  # a recorded deletion, not a gap
+                continue
+            if action == OBJECT_REHANDLED:  # the latest binding of a version counts
+                known = self.logged.get(slot)
+                if known is not None and isinstance(bound, str):
+                    self.logged[slot] = (known[0], bound, seq)
                 continue
             sha = ref.get("sha256")
             if isinstance(sha, str):

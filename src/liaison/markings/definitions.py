@@ -13,7 +13,11 @@ therefore bound to their content and checked on arrival, before anything is stor
 
 Other definitions (statements, other tools' markings) carry random ids; for them the
 rule is that a second, different body under an id already held is refused
-(``liaison.policy.authority``).
+(``liaison.policy.authority``). Whatever arrives first under such an id is what it
+means -- so such a definition must not be able to say anything a release depends on:
+a TLP definition (TLP 1.0 ``definition_type: "tlp"`` or the TLP 2.0 extension) must
+carry the official id of its level. A random id then holds a statement at most, and an
+object awaiting it (issue #16) cannot be released by a definition a partner planted.
 """
 
 from __future__ import annotations
@@ -87,6 +91,8 @@ def definition_problem(
     tlp = ext.get(TLP_2_EXTENSION_ID)
     if isinstance(tlp, Mapping):
         return f"{oid}: a TLP 2.0 marking must use the official OASIS id of its level"
+    if md.get("definition_type") == "tlp":
+        return f"{oid}: a TLP marking must use the official id of its level"
     ours = [e for e in LIAISON_MARKING_EXTENSIONS if e in ext]
     if not ours:
         return None

@@ -8,12 +8,17 @@ it (``policy.authority.authorize``), does our agreement with a partner accept it
 (``policy.acceptance.accept``), and is a derived product at least as restricted as its
 sources (``policy.check_derivation``). The answer per object is what to store (its
 handling, originator and provenance) or a one-line reason.
+
+A local client's object may cite a marking-definition this node does not hold yet: it
+is stored with ``unresolved_markings`` in its handling -- withheld from every partner --
+and listed as awaiting that definition; ``rehandle`` recomputes its handling when the
+definition arrives. A partner's object citing an unknown marking is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -21,13 +26,15 @@ import orjson
 from liaison.errors import InvalidInputError, PolicyError
 from liaison.markings import RELEASABILITY_EXT_ID
 from liaison.markings.handling import Handling, handling_of
+from liaison.markings.tlp import TLP_MARKINGS
 from liaison.node import Node
 from liaison.policy import Party, PolicyContext, check_derivation
 from liaison.policy.acceptance import accept
 from liaison.policy.authority import Write, authorize, definition_body
 from liaison.signing.objects import SignatureInfo
 from liaison.stix.refs import links
-from liaison.store import ObjectRow, PartyRecord
+from liaison.store import ObjectRow, PartyRecord, Rehandled
+from liaison.store.handling import Lookup
 
 __all__ = ["DERIVED_FROM", "Admission", "Admitted", "topics_regions"]
 
@@ -43,13 +50,15 @@ class Admitted:
     """What to store with an accepted object version.
 
     ``originator``: who owns the id ('' for this node). ``copy_only``: this node's own
-    version coming back from a partner: report it, store nothing.
+    version coming back from a partner: report it, store nothing. ``awaits``: the
+    marking-definitions it cites that this node does not hold yet (local clients only).
     """
 
     handling: dict[str, Any]
     origins: tuple[str, ...]
     originator: str = ""
     copy_only: bool = False
+    awaits: tuple[str, ...] = ()
 
 
 def topics_regions(obj: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -139,7 +148,9 @@ class Admission:
     ) -> Admitted:
         me = self.node.identity_id
         # A classification marking naming no scheme is read in its originator's scheme.
-        h = handling_of(o, facts.markings, scheme_owner=info.origin)
+        # A local client may cite a definition not held yet: the object then waits for
+        # it, withheld from partners; a partner's object is refused (fail closed).
+        h = handling_of(o, facts.markings, scheme_owner=info.origin, pending=who.internal)
         created_by = o.get("created_by_ref")
         verdict = authorize(
             Write(
@@ -169,6 +180,11 @@ class Admission:
                 raise PolicyError("not accepted: " + "; ".join(d.reasons))
         derived = _derived(o)
         if derived and who.internal:
+            if h.unresolved_markings:  # its high-water mark could not be checked
+                raise PolicyError(
+                    "a derived product must cite marking-definitions this node holds: "
+                    + ", ".join(sorted(h.unresolved_markings))
+                )
             src: list[Handling] = []
             for sid in derived:
                 row = facts.sources.get(sid)
@@ -176,7 +192,12 @@ class Admission:
                     if sid in batch:
                         raise PolicyError(f"derive from {sid} after storing it, not with it")
                     raise InvalidInputError(f"{DERIVED_FROM}: source {sid} is not held here")
-                src.append(self._handling(row))
+                source = self._handling(row)
+                if source.withheld:
+                    raise PolicyError(
+                        f"{DERIVED_FROM}: the markings of {sid} are not all known yet"
+                    )
+                src.append(source)
                 origins.update(row.origins)
             check_derivation(h, src, scale=ctx.scale)
         handling: dict[str, Any] = {"h": h.to_json(), "topics": topics, "regions": regions}
@@ -193,7 +214,34 @@ class Admission:
             origins=tuple(sorted(origins)),
             originator="" if verdict.originator == me else verdict.originator,
             copy_only=verdict.copy_only,
+            awaits=tuple(sorted(h.unresolved_markings)),
         )
+
+    def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
+        """The handling of stored versions that awaited marking-definitions, read again.
+
+        ``waiting``: (row, originator of its id, '' this node); ``lookup`` reads the
+        definitions in the storing transaction. A version whose markings are still not
+        all held keeps waiting (for the rest); one whose markings now contradict each
+        other stays withheld from partners for good, with the reason
+        (``marking_problem``). Never released early: the handling is recomputed whole.
+        """
+        me = self.node.identity_id
+        bodies = [(row, owner, orjson.loads(row.body)) for row, owner in waiting]
+        wanted = {r for _, _, o in bodies for r in _marking_refs(o)} - set(TLP_MARKINGS)
+        markings = {
+            r.id: orjson.loads(r.body) for r in lookup(sorted(wanted)) if r.type == DEFINITIONS[0]
+        }
+        out: list[Rehandled] = []
+        for row, owner, o in bodies:
+            try:
+                h = handling_of(o, markings, scheme_owner=owner or me, pending=True)
+            except (InvalidInputError, PolicyError) as exc:
+                old = Handling.from_json(row.handling.get("h") or {})
+                h = replace(old, unresolved_markings=frozenset(), marking_problem=str(exc))
+            handling = {**row.handling, "h": h.to_json()}
+            out.append(Rehandled(row, owner, handling, tuple(sorted(h.unresolved_markings))))
+        return out
 
 
 def _marking_refs(o: dict[str, Any]) -> Iterable[str]:

@@ -20,11 +20,13 @@ from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
 from liaison.audit._db import write
 from liaison.audit.binding import binding
 from liaison.audit.ledger import Ledger
+from liaison.audit.verify import OBJECT_REHANDLED
 from liaison.errors import InvalidInputError
+from liaison.markings.handling import Handling
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
 from liaison.service.exchange import Verdict
-from liaison.store import NewObject, ObjectRow, PartyRecord
+from liaison.store import NewObject, ObjectRow, PartyRecord, Rehandled
 
 __all__ = ["AuditEvents", "audit_log", "partner_ledger"]
 
@@ -192,6 +194,41 @@ class AuditEvents:
         self._append(
             entries, None if party.internal else _for_ledger(party, "exchange.received", new)
         )
+
+    def rehandled(self, party: PartyRecord, items: list[Rehandled]) -> None:
+        """Inside the storing transaction: one entry per stored version whose handling
+        was recomputed because a marking-definition it awaited arrived, binding the new
+        handling (``audit verify`` then checks the version against the latest binding)."""
+        entries = []
+        for r in items:
+            row = r.row
+            h = Handling.from_json(r.handling.get("h") or {})
+            if h.marking_problem:
+                why = f"markings cannot be read: {h.marking_problem}"
+            elif h.unresolved_markings:
+                why = "still awaiting " + ", ".join(sorted(h.unresolved_markings))
+            else:
+                why = "every marking-definition it cites is now held"
+            entries.append(
+                AuditEntry(
+                    OBJECT_REHANDLED,
+                    party.name,
+                    objects=(ObjectRef.for_stored(row.id, row.version, row.body),),
+                    reasons=(why,),
+                    details={
+                        "collection": row.collection_id,
+                        "originator": r.originator,
+                        "binding": binding(
+                            row.collection_id,
+                            r.handling,
+                            row.origins,
+                            row.received_from,
+                            r.originator,
+                        ),
+                    },
+                )
+            )
+        self._append(entries)
 
     def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None:
         self._append(

@@ -32,10 +32,12 @@ from liaison.store import (
     ObjectQuery,
     ObjectRow,
     PartyRecord,
+    Rehandled,
     StatusRecord,
     format_us,
     now_us,
 )
+from liaison.store.handling import Lookup
 
 __all__ = [
     "Admitted",
@@ -86,6 +88,10 @@ class Gate(Protocol):
         """Per object: its handling, originator and origins to store, or why it is refused."""
         ...
 
+    def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
+        """The handling of stored versions whose awaited marking-definitions arrived."""
+        ...
+
 
 class Signer(Protocol):
     """Origin signatures: sign what local clients create, verify what partners send."""
@@ -113,6 +119,8 @@ class Events(Protocol):
         objs: list[NewObject],
         results: list[tuple[str, bool]],
     ) -> None: ...
+
+    def rehandled(self, party: PartyRecord, items: list[Rehandled]) -> None: ...
 
     def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None: ...
 
@@ -257,10 +265,22 @@ class Exchange:
         party: PartyRecord,
         collection_id: str,
         news: list[NewObject],
+        awaits: list[tuple[str, ...]],
         results: list[tuple[str, bool]],
     ) -> None:
-        """Inside the storing transaction: the audit entries."""
+        """Inside the storing transaction: the audit entries; the new versions that await
+        a marking-definition; and the handling of those that awaited one now stored."""
         self.events.stored(party, collection_id, news, results)
+        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if new]
+        self.store.add_awaiting(collection_id, [(o, a) for o, a in fresh if a])
+        # Definitions stored now -- and, in case one was stored since this batch was
+        # admitted, those the new versions await.
+        ids = {o.id for o in news if o.type == "marking-definition"}
+        ids.update(m for _, a in fresh for m in a)
+        if ids:
+            changed = self.store.resolve_awaiting(sorted(ids), self.gate.rehandle)
+            if changed:
+                self.events.rehandled(party, changed)
 
     def receive(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Received:
         """Check and store objects that ``party`` hands us, all valid ones in one transaction.
@@ -272,12 +292,17 @@ class Exchange:
         """
         result = Received()
         valid: list[dict[str, Any]] = []
+        notes: dict[tuple[str, str | None], list[str]] = {}  # (id, version) -> warnings
         for obj in objects:
-            reasons = validate_object(obj)
+            warned: list[str] = []
+            reasons = validate_object(obj, warned)
             if reasons:
                 result.fail(obj, "; ".join(reasons))
-            else:
-                valid.append(obj)
+                continue
+            valid.append(obj)
+            if warned:
+                found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]
+                notes.setdefault((obj["id"], object_version(obj)), []).extend(found)
         infos: list[SignatureInfo] = []
         if party.internal:
             signable = []
@@ -305,6 +330,7 @@ class Exchange:
             valid = kept
         admitted = self.gate.admit(party, valid, infos, _vkey)
         news: list[NewObject] = []
+        awaits: list[tuple[str, ...]] = []
         copies: list[dict[str, Any]] = []
         for obj, verdict in zip(valid, admitted, strict=True):
             if isinstance(verdict, str):
@@ -333,27 +359,28 @@ class Exchange:
                     originator=verdict.originator,
                 )
             )
+            awaits.append(verdict.awaits)
         for obj in copies:
             ver = object_version(obj)
-            result.successes.append({"id": obj["id"], "version": ver, "message": "stored"})
+            message = _message("stored", notes.get((obj["id"], ver), ()))
+            result.successes.append({"id": obj["id"], "version": ver, "message": message})
             result.duplicates += 1
         if news:
             stored = self.store.add_objects(
                 collection_id,
                 news,
-                within=lambda res: self._stored(party, collection_id, news, res),
+                within=lambda res: self._stored(party, collection_id, news, awaits, res),
             )
-            for o, (date_added, new) in zip(news, stored, strict=True):
+            for o, waits, (date_added, new) in zip(news, awaits, stored, strict=True):
                 version = o.version or date_added
+                # To a partner, "already stored" would say that this node holds the
+                # version -- perhaps from someone else. Only local clients are told.
+                said = "stored" if new or not party.internal else "already stored"
+                extra = list(notes.get((o.id, o.version), ()))
+                if waits and new:
+                    extra.insert(0, _awaiting(waits))
                 result.successes.append(
-                    {
-                        "id": o.id,
-                        "version": version,
-                        # To a partner, "already stored" would say that this node holds
-                        # the version -- perhaps from someone else. Only local clients
-                        # are told.
-                        "message": "stored" if new or not party.internal else "already stored",
-                    }
+                    {"id": o.id, "version": version, "message": _message(said, extra)}
                 )
                 result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
                 if new:
@@ -468,6 +495,20 @@ class Exchange:
             within=lambda deleted: self.events.deleted(party, collection_id, deleted),
         )
         return len(gone)
+
+
+def _awaiting(ids: Sequence[str]) -> str:
+    return (
+        "withheld from partners until this node holds "
+        + ", ".join(ids)
+        + " (the marking-definition it cites)"
+    )
+
+
+def _message(said: str, notes: Sequence[str]) -> str:
+    """A success's message: what happened, then what the node noticed (TAXII has no
+    warnings list: see docs/stix.md)."""
+    return f"{said}; " + "; ".join(notes) if notes else said
 
 
 def _vkey(obj: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from liaison.agreements import Agreement, Consent
 from liaison.errors import AgreementError, LiaisonError
 from liaison.markings.handling import Handling
@@ -22,7 +24,8 @@ from liaison.policy import Decision, Party, PolicyContext, Provenance, decide
 from liaison.service.admission import Admission, Admitted
 from liaison.service.disclosure import Disclosure
 from liaison.signing.objects import SignatureInfo
-from liaison.store import ObjectRow, PartyRecord
+from liaison.store import ObjectRow, PartyRecord, Rehandled
+from liaison.store.handling import Lookup
 
 __all__ = ["PolicyGate", "Resign"]
 
@@ -43,7 +46,7 @@ class PolicyGate:
         self._ctx: PolicyContext | None = None
         self._ctx_key: tuple[Any, ...] = ()
         self._ctx_time = 0.0
-        self._handlings: dict[str, Handling] = {}
+        self._handlings: dict[bytes, Handling] = {}
 
     # --- the context: agreements and consents in force ---------------------------------
     def context(self) -> PolicyContext:
@@ -80,10 +83,13 @@ class PolicyGate:
             self._ctx = None
 
     def _handling(self, row: ObjectRow) -> Handling:
-        key = row.sha256
+        # Keyed by the stored handling itself, not the bytes: a version's handling is
+        # recomputed when a marking-definition it awaited arrives (same bytes).
+        raw = row.handling.get("h") or {}
+        key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
         h = self._handlings.get(key)
         if h is None:
-            h = Handling.from_json(row.handling.get("h") or {})
+            h = Handling.from_json(raw)
             if len(self._handlings) > 200_000:
                 self._handlings.clear()
             self._handlings[key] = h
@@ -132,6 +138,10 @@ class PolicyGate:
     ) -> list[Admitted | str]:
         """Per object: its handling, originator and provenance to store, or why not."""
         return self._admission.admit(party, objs, infos, self.context(), version_key)
+
+    def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
+        """The handling of stored versions whose awaited marking-definition arrived."""
+        return self._admission.rehandle(waiting, lookup)
 
 
 def _names(row: ObjectRow) -> frozenset[str] | None:

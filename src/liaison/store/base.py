@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from liaison.errors import ConflictError, NotFoundError, StorageError
+from liaison.store.handling import HandlingTables
 from liaison.store.model import (
     VERSION_ALL,
     VERSION_FIRST,
@@ -63,7 +64,7 @@ def format_us(us: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:06d}Z"
 
 
-class Store(abc.ABC):
+class Store(HandlingTables, abc.ABC):
     """Collections, parties, object versions, status resources and small records."""
 
     placeholder = "?"

@@ -23,11 +23,13 @@ __all__ = ["TABLES", "CopyReport", "copy_store"]
 #: (table, key columns, monotonic integer key for resuming or None), parents first.
 TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("collections", ("id",), None),
+    ("collection_defaults", ("collection_id",), None),
     ("parties", ("name",), None),
     ("permissions", ("party", "collection_id"), None),
     ("statuses", ("id",), None),
     ("records", ("kind", "key"), None),
     ("objects", ("seq",), "seq"),
+    ("awaiting_markings", ("marking_id", "collection_id", "id", "vkey"), None),
     ("owners", ("id",), None),
     ("ledger_entries", ("party", "seq"), None),
     ("ledger_nodes", ("party", "key"), None),

@@ -15,6 +15,7 @@ __all__ = [
     "ObjectRow",
     "PartyRecord",
     "Permission",
+    "Rehandled",
     "StatusRecord",
 ]
 
@@ -117,3 +118,15 @@ class StatusRecord:
     collection_id: str
     party: str
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rehandled:
+    """A stored version whose handling is recomputed (a marking-definition it cited
+    arrived): the row as it was, its id's originator ('' this node), the new handling
+    and the marking-definitions it still waits for."""
+
+    row: ObjectRow
+    originator: str
+    handling: dict[str, Any]
+    awaits: tuple[str, ...] = ()

@@ -93,6 +93,21 @@ _V6 = (
 )
 
 
+#: Object versions a local client stored citing a marking-definition not held yet: each
+#: is withheld from partners until the definition arrives, then its handling is
+#: recomputed (issue #16). Keyed by what identifies a stored version (``seq`` changes
+#: when a version is re-dated). And each collection's default handling, applied at
+#: ingest to what local clients post unmarked (JSON: classification, releasable_to, tlp).
+_V7 = (
+    """CREATE TABLE IF NOT EXISTS awaiting_markings (
+        marking_id TEXT NOT NULL, collection_id TEXT NOT NULL, id TEXT NOT NULL,
+        vkey TEXT NOT NULL, PRIMARY KEY (marking_id, collection_id, id, vkey))""",
+    """CREATE TABLE IF NOT EXISTS collection_defaults (
+        collection_id TEXT PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+        handling TEXT NOT NULL)""",
+)
+
+
 def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``."""
 
@@ -106,4 +121,5 @@ def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[s
         (4, _V4),
         (5, _V5),
         (6, typed(_V6)),
+        (7, _V7),
     )

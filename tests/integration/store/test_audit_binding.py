@@ -125,3 +125,31 @@ def test_a_recorded_deletion_is_no_gap(backend: tuple[Node, Tamper]) -> None:
     assert json.dumps(sorted(r.id for r, _ in node.store.iter_versions())) == json.dumps(
         [objs[1]["id"]]
     )
+
+
+def test_a_rehandled_version_is_checked_against_its_latest_binding(
+    backend: tuple[Node, Tamper],
+) -> None:
+    """A version stored while a marking-definition it cites was not held gets a new
+    handling when the definition arrives (``object.rehandled``): verify uses that
+    binding, and notices the old handling put back behind the log's back."""
+    from liaison.markings import statement_marking
+
+    node, tamper = backend
+    _, _ = node.add_party("analyst", internal=True)
+    ex = build_exchange(node)
+    party, cid = node.store.party("analyst"), node.default_collection_id
+    note = {**statement_marking("Open press"), "id": f"marking-definition--{uuid.uuid4()}"}
+    obj = {**_indicator(1), "object_marking_refs": [note["id"]]}
+    assert ex.ingest(party, cid, {"objects": [obj]})["success_count"] == 1
+    waiting = node.store.latest_by_ids([obj["id"]])[0].handling
+    assert waiting["h"]["unresolved_markings"] == [note["id"]]
+    assert node.store.awaiting(note["id"]) == [(note["id"], cid, obj["id"])]
+    assert ex.ingest(party, cid, {"objects": [note]})["success_count"] == 1
+    done = node.store.latest_by_ids([obj["id"]])[0].handling
+    assert "unresolved_markings" not in done["h"]
+    assert done["h"]["statement"] == "Open press"
+    assert node.store.awaiting() == []
+    assert _verify(node) == set()
+    tamper("UPDATE objects SET handling = ? WHERE id = ?", (json.dumps(waiting), obj["id"]))
+    assert _verify(node) == {"handling-changed"}
