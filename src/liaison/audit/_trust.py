@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from liaison.audit.heads import SignedTreeHead
+from liaison.audit.report import VerifyReport
 from liaison.errors import LiaisonError
-
-if TYPE_CHECKING:
-    from liaison.audit.verify import VerifyReport
 
 __all__ = ["MAX_HEADS", "judge_heads", "load_heads"]
 

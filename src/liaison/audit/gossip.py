@@ -32,7 +32,6 @@ from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import Action, AuditEntry, normalise_time
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.log import AuditLog
-from liaison.audit.merkle import verify_consistency
 from liaison.errors import (
     ConflictError,
     InvalidInputError,
@@ -40,6 +39,7 @@ from liaison.errors import (
     SignatureError,
     StorageError,
 )
+from liaison.merkle import verify_consistency
 
 __all__ = ["Alarm", "Gossip", "GossipResult", "check_peer_head"]
 

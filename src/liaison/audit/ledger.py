@@ -26,9 +26,9 @@ from contextlib import AbstractContextManager
 from liaison.audit._db import write
 from liaison.audit.entry import AuditEntry, entries_from, normalise_time
 from liaison.audit.heads import SignedTreeHead, sign_tree_head
-from liaison.audit.merkle import EMPTY_ROOT, consistency_proof, node_hash
 from liaison.audit.proofs import ConsistencyProof
 from liaison.errors import InvalidInputError, StorageError
+from liaison.merkle import EMPTY_ROOT, consistency_proof, node_hash
 from liaison.signing import SigningKey
 
 __all__ = ["Ledger", "LedgerProblem"]

@@ -34,15 +34,15 @@ from liaison.audit.entry import (
     ref_key,
 )
 from liaison.audit.heads import SignedTreeHead, sign_tree_head
-from liaison.audit.merkle import (
+from liaison.audit.proofs import ConsistencyProof, InclusionProof
+from liaison.audit.verify import StoredObjects, VerifyReport, verify_log
+from liaison.errors import InvalidInputError, NotFoundError, StorageError
+from liaison.merkle import (
     EMPTY_ROOT,
     consistency_proof,
     inclusion_proof,
     node_hash,
 )
-from liaison.audit.proofs import ConsistencyProof, InclusionProof
-from liaison.audit.verify import StoredObjects, VerifyReport, verify_log
-from liaison.errors import InvalidInputError, NotFoundError, StorageError
 from liaison.signing import SigningKey
 
 __all__ = ["AuditLog", "node_key"]

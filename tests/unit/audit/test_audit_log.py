@@ -21,7 +21,7 @@ from liaison.audit import (
     ObjectRef,
     SignedTreeHead,
 )
-from liaison.audit import merkle as M
+from liaison import merkle as M
 from liaison.audit.entry import encode_body
 from liaison.errors import InvalidInputError, NotFoundError, SignatureError, StorageError
 from liaison.signing import SigningKey, canonical
