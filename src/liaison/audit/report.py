@@ -66,5 +66,3 @@ class VerifyReport:
             "suppressed": self.suppressed,
             "warnings": list(self.warnings),
         }
-
-

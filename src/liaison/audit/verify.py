@@ -10,7 +10,6 @@ head. Memory stays O(log n) apart from the optional stored-object table.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +20,7 @@ import orjson
 from liaison.audit._trust import judge_heads, load_heads
 from liaison.audit.entry import STORES_CONTENT, ref_key
 from liaison.audit.report import Problem, VerifyReport
+from liaison.db import Db
 from liaison.merkle import EMPTY_ROOT, node_hash
 
 __all__ = ["Problem", "StoredObjects", "VerifyReport", "verify_log"]
@@ -42,7 +42,7 @@ class _Walk:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Db,
         report: VerifyReport,
         sizes: set[int],
         objects: dict[_Key, tuple[str, str]] | None,
@@ -287,7 +287,7 @@ def _fold_hashes(stack: Sequence[bytes]) -> bytes:
 
 
 def verify_log(
-    conn: sqlite3.Connection,
+    conn: Db,
     keys: Sequence[str],
     stored_objects: StoredObjects | None = None,
 ) -> VerifyReport:

@@ -11,10 +11,12 @@ import abc
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
 
+from liaison.db import Db
 from liaison.errors import ConflictError, NotFoundError, StorageError
 from liaison.store.model import (
     VERSION_ALL,
@@ -93,18 +95,14 @@ class Store(abc.ABC):
     def description(self) -> str:
         """Where the data lives, for humans (no credentials)."""
 
-    def raw_connection(self) -> Any:
-        """This thread's connection, for modules that keep their own tables in the store."""
-        return self._connection()
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        """A sqlite3-style connection for modules with their own tables (the audit log).
+    @abc.abstractmethod
+    def connection(self) -> AbstractContextManager[Db]:
+        """The ``Db`` of this thread's connection, for the audit log, the ledgers, gossip
+        and the correlation index (rows of tables this store's migrations create).
 
         Inside a write of this store (``add_objects(within=…)``) it is the very
-        connection of that transaction.
+        connection -- and transaction -- of that write.
         """
-        yield self._connection()
 
     # --- plumbing ---------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
