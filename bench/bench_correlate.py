@@ -21,7 +21,6 @@ import argparse
 import csv
 import json
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -33,6 +32,7 @@ import orjson
 from liaison.correlate import THRESHOLDS, CorrelationIndex, blocking_keys, match_names
 from liaison.correlate.calibration import Record, fit_calibration, reliability
 from liaison.signing import SigningKey, canonical, verify
+from liaison.store.sqlite import open_db
 
 PAIRS = Path(__file__).parents[1] / "tests" / "fixtures" / "correlate" / "name_pairs.csv"
 
@@ -311,8 +311,7 @@ def _arabic(text: str) -> bool:
 # --- 2. query latency ------------------------------------------------------------------
 def latency(n: int, queries: int, workdir: Path) -> Path:
     path = workdir / f"names-{n}.db"
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = open_db(path)
     conn.execute("PRAGMA synchronous=NORMAL")
     index = CorrelationIndex(conn)
     names = list(synthetic_names(n))
@@ -379,10 +378,9 @@ def ingest(db: Path | None, objects: int, workdir: Path) -> None:
         target = workdir / f"ingest-{with_index}-{sync}.db"
         if db is not None:
             target.write_bytes(db.read_bytes())
-        conn = sqlite3.connect(target, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = open_db(target)  # the store's tables, the correlation index's included
         conn.execute(f"PRAGMA synchronous={sync}")
-        conn.execute("CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, body BLOB)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_objects (id TEXT PRIMARY KEY, body BLOB)")
         index = CorrelationIndex(conn) if with_index else None
         in_add = 0.0
         t0 = time.perf_counter()
@@ -391,7 +389,7 @@ def ingest(db: Path | None, objects: int, workdir: Path) -> None:
             obj = doc["object"]
             verify(key.public_key_b64, canonical(obj), doc["sig"])
             conn.execute("BEGIN")
-            conn.execute("INSERT INTO objects VALUES (?, ?)", (obj["id"], orjson.dumps(obj)))
+            conn.execute("INSERT INTO bench_objects VALUES (?, ?)", (obj["id"], orjson.dumps(obj)))
             if index is not None:
                 t = time.perf_counter()
                 index.add(obj, "local")

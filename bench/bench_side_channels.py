@@ -4,8 +4,8 @@ Two nodes in process (DZ holds objects; XX is a partner under a signed agreement
 DZ served by ``liaison serve`` on loopback. XX asks, over real HTTP with a kept-alive
 connection, for ids DZ holds but withholds from it and for ids DZ never held, in a
 shuffled order each round (so that drift and the background audit writer hit every kind
-alike); the same for ``match[id]`` listings. Prints the median, the minimum and the 90th percentile of
-each, and the difference of the medians. A benchmark, not a test: it prints figures.
+alike); the same for ``match[id]`` listings. Prints the median, the minimum and the
+90th percentile of each, and the difference of the medians. A benchmark, not a test.
 
     .venv/bin/python bench/bench_side_channels.py [--repeats 400] [--objects 200]
 """

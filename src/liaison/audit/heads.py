@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from liaison.audit.entry import normalise_time
-from liaison.audit.merkle import HASH_SIZE
 from liaison.errors import InvalidInputError, SignatureError
+from liaison.merkle import HASH_SIZE
 from liaison.signing import SigningKey, canonical, fingerprint, verify
 
 __all__ = ["STH_KIND", "SignedTreeHead", "sign_tree_head"]

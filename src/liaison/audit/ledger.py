@@ -13,22 +13,21 @@ Entries are ``AuditEntry`` values (the same canonical form as the log) appended 
 caller's transaction -- the one that stores the objects or records the release -- with
 a head signed for the new size. Tables (``ledger_entries``, ``ledger_nodes``,
 ``ledger_heads``) belong to the store's migrations; this module only reads and writes
-rows, over the store's sqlite3-dialect connection.
+rows, through the store's ``liaison.db.Db``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 
-from liaison.audit._db import write
 from liaison.audit.entry import AuditEntry, entries_from, normalise_time
 from liaison.audit.heads import SignedTreeHead, sign_tree_head
-from liaison.audit.merkle import EMPTY_ROOT, consistency_proof, node_hash
 from liaison.audit.proofs import ConsistencyProof
+from liaison.db import Db
 from liaison.errors import InvalidInputError, StorageError
+from liaison.merkle import EMPTY_ROOT, consistency_proof, node_hash
 from liaison.signing import SigningKey
 
 __all__ = ["Ledger", "LedgerProblem"]
@@ -49,12 +48,12 @@ class LedgerProblem(str):
 class Ledger:
     """Every partner's ledger, over one connection (see the module docstring)."""
 
-    def __init__(self, conn: sqlite3.Connection, signing_key: SigningKey | None = None) -> None:
+    def __init__(self, conn: Db, signing_key: SigningKey | None = None) -> None:
         self._conn = conn
         self._key = signing_key
 
     def _write(self) -> AbstractContextManager[None]:
-        return write(self._conn)
+        return self._conn.transaction()
 
     def use_key(self, key: SigningKey | None) -> None:
         """Sign heads with ``key`` from now on (the node's current identity key)."""
@@ -125,39 +124,36 @@ class Ledger:
             n = self.size(party)
             return range(n, n)
         when = normalise_time(now) if now else None
-        try:
-            with self._write():
-                n = first = self.size(party)
-                frontier = self._frontier(party, n)
-                rows: list[tuple[str, int, str, str, bytes, bytes]] = []
-                nodes: list[tuple[str, int, bytes]] = []
-                for entry in batch:
-                    time = entry.time or when or normalise_time_now()
-                    body = entry.encode(n, time)
-                    leaf = hashlib.sha256(b"\x00" + body).digest()
-                    rows.append((party, n, time, entry.action, body, leaf))
-                    level, value = 0, leaf
-                    while frontier and frontier[-1][0] == level:
-                        value = node_hash(frontier.pop()[1], value)
-                        level += 1
-                        nodes.append((party, _key(n, level), value))
-                    frontier.append((level, value))
-                    n += 1
+        with self._write():
+            n = first = self.size(party)
+            frontier = self._frontier(party, n)
+            rows: list[tuple[str, int, str, str, bytes, bytes]] = []
+            nodes: list[tuple[str, int, bytes]] = []
+            for entry in batch:
+                time = entry.time or when or normalise_time_now()
+                body = entry.encode(n, time)
+                leaf = hashlib.sha256(b"\x00" + body).digest()
+                rows.append((party, n, time, entry.action, body, leaf))
+                level, value = 0, leaf
+                while frontier and frontier[-1][0] == level:
+                    value = node_hash(frontier.pop()[1], value)
+                    level += 1
+                    nodes.append((party, _key(n, level), value))
+                frontier.append((level, value))
+                n += 1
+            self._conn.executemany(
+                "INSERT INTO ledger_entries (party, seq, time, action, body, leaf)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if nodes:
                 self._conn.executemany(
-                    "INSERT INTO ledger_entries (party, seq, time, action, body, leaf)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
+                    "INSERT INTO ledger_nodes (party, key, hash) VALUES (?, ?, ?)", nodes
                 )
-                if nodes:
-                    self._conn.executemany(
-                        "INSERT INTO ledger_nodes (party, key, hash) VALUES (?, ?, ?)", nodes
-                    )
-                if self._key is not None:
-                    self._store_head(party, sign_tree_head(
-                        n, _fold([h for _, h in frontier]), self._key, scope=party
-                    ))  # fmt: skip
-        except sqlite3.Error as exc:
-            raise StorageError(f"ledger append failed: {exc}") from exc
+            if self._key is not None:
+                self._store_head(party, sign_tree_head(
+                    n, _fold([h for _, h in frontier]), self._key, scope=party
+                ))  # fmt: skip
         return range(first, n)
 
     def _store_head(self, party: str, head: SignedTreeHead) -> None:
@@ -192,12 +188,9 @@ class Ledger:
             return SignedTreeHead(int(row[0]), bytes(row[1]), row[2], row[3], row[4], party)
         if self._key is None:
             raise InvalidInputError("a signing key is needed to sign a ledger head")
-        try:
-            with self._write():
-                head = sign_tree_head(size, self.root(party, size), self._key, scope=party)
-                self._store_head(party, head)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot store the ledger head: {exc}") from exc
+        with self._write():
+            head = sign_tree_head(size, self.root(party, size), self._key, scope=party)
+            self._store_head(party, head)
         return head
 
     def consistency_proof(self, party: str, old: int, new: int) -> ConsistencyProof:

@@ -10,19 +10,18 @@ head. Memory stays O(log n) apart from the optional stored-object table.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from liaison.audit._trust import judge_heads, load_heads
 from liaison.audit.entry import STORES_CONTENT, ref_key
-from liaison.audit.heads import SignedTreeHead
-from liaison.audit.merkle import EMPTY_ROOT, node_hash
+from liaison.audit.report import Problem, VerifyReport
+from liaison.db import Db
+from liaison.merkle import EMPTY_ROOT, node_hash
 
 __all__ = ["OBJECT_REHANDLED", "Problem", "StoredObjects", "VerifyReport", "verify_log"]
 
@@ -32,7 +31,6 @@ now, binding)`` for every stored version (``liaison.audit.binding``)."""
 
 _Key = tuple[str, str, str | None]  # collection, id, version
 
-MAX_PROBLEMS = 1000
 _CHUNK = 8192
 _ROTATED = "key.rotated"
 _DELETED = "object.deleted"
@@ -42,67 +40,12 @@ OBJECT_REHANDLED = "object.rehandled"
 _P = 65521  # fingerprint of the object index: sums stay far below 2**63 in SQLite
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong. ``kind`` is stable (tests, JSON); ``message`` is for people."""
-
-    kind: str
-    message: str
-    seq: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "seq": self.seq}
-
-
-@dataclass
-class VerifyReport:
-    size: int = 0
-    root_hash: bytes = EMPTY_ROOT
-    head: SignedTreeHead | None = None
-    heads_checked: int = 0
-    objects_checked: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    suppressed: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, kind: str, message: str, seq: int | None = None) -> None:
-        if len(self.problems) >= MAX_PROBLEMS:
-            self.suppressed += 1
-        else:
-            self.problems.append(Problem(kind, message, seq))
-
-    def summary(self) -> str:
-        if self.ok:
-            head = f"signed head size {self.head.size}" if self.head else "no signed head"
-            return f"audit log OK: {self.size} entries, root {self.root_hash.hex()}, {head}"
-        first = self.problems[0].message
-        more = len(self.problems) + self.suppressed - 1
-        return f"audit log FAILED: {first}" + (f" (and {more} more problems)" if more else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "size": self.size,
-            "root_hash": self.root_hash.hex(),
-            "head": self.head.to_dict() if self.head else None,
-            "heads_checked": self.heads_checked,
-            "objects_checked": self.objects_checked,
-            "problems": [p.to_dict() for p in self.problems],
-            "suppressed": self.suppressed,
-            "warnings": list(self.warnings),
-        }
-
-
 class _Walk:
     """State of the streaming pass; the hot loop lives in ``run``, rare cases in methods."""
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Db,
         report: VerifyReport,
         sizes: set[int],
         objects: dict[_Key, tuple[str, str]] | None,
@@ -354,7 +297,7 @@ def _fold_hashes(stack: Sequence[bytes]) -> bytes:
 
 
 def verify_log(
-    conn: sqlite3.Connection,
+    conn: Db,
     keys: Sequence[str],
     stored_objects: StoredObjects | None = None,
 ) -> VerifyReport:

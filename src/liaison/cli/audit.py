@@ -16,15 +16,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
 from liaison.audit import Action, AuditLog, AuditRecord, Gossip, StoredObjects
 from liaison.audit.ledger import Ledger
 from liaison.cli._common import positive, readable
+from liaison.db import Db
 from liaison.errors import ConfigError, InvalidInputError, StorageError
 from liaison.signing import SigningKey, load_or_create_key
+from liaison.store.db import SqliteDb
 
 __all__ = ["register"]
 
@@ -35,7 +37,7 @@ SETTINGS_FILE = "liaison.toml"
 
 @dataclass
 class _Home:
-    conn: sqlite3.Connection
+    conn: Db
     key: SigningKey
     stored_objects: StoredObjects | None
     names: dict[str, str] = field(default_factory=dict)  # identity id -> known name
@@ -50,9 +52,8 @@ def _open(home: Path) -> Iterator[_Home]:
         from liaison.service.integrity import retired_keys, stored_versions
 
         with Node.open(home) as node, node.store.connection() as conn:
-            # SQLite, or PostgreSQL through its sqlite3-style adapter
             yield _Home(
-                cast(sqlite3.Connection, conn),
+                conn,
                 node.key,
                 lambda: stored_versions(node.store),
                 node.names(),
@@ -67,14 +68,14 @@ def _open(home: Path) -> Iterator[_Home]:
         raise ConfigError(f"{key_path}: node key missing")
     key = load_or_create_key(key_path)
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA busy_timeout=30000")
+        raw = sqlite3.connect(f"file:{db}?mode=rw", uri=True, isolation_level=None, timeout=30)
+        raw.execute("PRAGMA busy_timeout=30000")
     except sqlite3.Error as exc:
         raise StorageError(f"{db}: cannot open database: {exc}") from exc
     try:
-        yield _Home(conn, key, None)
+        yield _Home(SqliteDb(raw), key, None)
     finally:
-        conn.close()
+        raw.close()
 
 
 def _emit_json(value: Any) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
-from liaison.audit._db import write
 from liaison.audit.binding import binding
 from liaison.audit.ledger import Ledger
 from liaison.audit.verify import OBJECT_REHANDLED
@@ -156,7 +155,7 @@ class AuditEvents:
             if ledger is None:
                 log.append_many(entries)
                 return
-            with write(log.connection), partner_ledger(self.node) as led:
+            with log.connection.transaction(), partner_ledger(self.node) as led:
                 log.append_many(entries)
                 led.append(*ledger)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from liaison.audit import AuditEntry
-from liaison.audit._db import write
 from liaison.errors import SignatureError
 from liaison.node import KEY_FILE, Node
 from liaison.service.events import audit_log, partner_ledger
@@ -50,7 +49,7 @@ def _rotate(node: Node, actor: str) -> dict[str, Any]:
         {"fingerprint": fingerprint(old.public_key_b64), "public_key": old.public_key_b64},
     )
     node.store.put_record("key-announcement", body["time"], body)
-    with audit_log(node) as log, write(log.connection), partner_ledger(node) as led:
+    with audit_log(node) as log, log.connection.transaction(), partner_ledger(node) as led:
         log.rotate_key(new, actor)
         led.use_key(new)  # every partner's ledger records it, under the new key
         for pid in led.parties():

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liaison.audit.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
 from liaison.errors import SignatureError
+from liaison.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from liaison.audit import AuditLog
-from liaison.audit.gossip import Gossip
 from liaison.errors import StorageError
 from liaison.store.base import Store
 
@@ -60,10 +59,7 @@ class CopyReport:
 
 
 def _prepare(store: Store) -> None:
-    store.migrate()
-    with store.connection() as conn:
-        log = AuditLog(conn)
-        Gossip(conn, log)
+    store.migrate()  # every table, the audit log's and the correlation index's included
 
 
 def _count(store: Store, table: str) -> int:

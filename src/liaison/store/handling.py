@@ -8,22 +8,23 @@
 * ``collection_defaults``: the handling a collection gives, at ingest, to what local
   clients post unmarked.
 
-``Store`` inherits these methods; they use its plumbing (``_read``, ``_write``).
+``Store`` inherits these methods.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from liaison.errors import StorageError
+from liaison.store.core import O_COLUMNS, StoreCore
 from liaison.store.model import NewObject, ObjectRow, Rehandled
+from liaison.store.objects import ObjectStore
 
-__all__ = ["HandlingTables", "Lookup", "Recompute"]
+__all__ = ["HandlingStore", "Lookup", "Recompute"]
 
 #: The latest stored version of each of these ids (inside the current transaction).
 Lookup = Callable[[Sequence[str]], list[ObjectRow]]
@@ -31,31 +32,18 @@ Lookup = Callable[[Sequence[str]], list[ObjectRow]]
 Recompute = Callable[[list[tuple[ObjectRow, str]], Lookup], list[Rehandled]]
 
 _CHUNK = 500
-
-
-class _Plumbing(Protocol):
-    """What these methods use of ``liaison.store.base.Store``."""
-
-    driver_errors: tuple[type[BaseException], ...]
-
-    def _connection(self) -> Any: ...
-    def _sql(self, sql: str) -> str: ...
-    def _read(self) -> AbstractContextManager[Any]: ...
-    def _write(self) -> AbstractContextManager[Any]: ...
-    def _in_write(self) -> AbstractContextManager[Any]: ...
-    @staticmethod
-    def _row(r: Sequence[Any]) -> ObjectRow: ...
+_row = ObjectStore._row
 
 
 def _vkey(o: NewObject) -> str:
     return "" if o.version_us is None else str(o.version_us)
 
 
-class HandlingTables:
-    """Methods of ``Store`` for awaited marking-definitions and collection defaults."""
+class HandlingStore(StoreCore):
+    """Versions awaiting a marking-definition; collections' default handling."""
 
     @contextlib.contextmanager
-    def _in_write(self: _Plumbing) -> Iterator[Any]:
+    def _in_write(self) -> Iterator[Any]:
         """A cursor in the write transaction this thread is running (``within=``)."""
         conn = self._connection()
         if getattr(conn, "in_transaction", True) is False:
@@ -70,7 +58,7 @@ class HandlingTables:
 
     # --- versions awaiting a marking-definition --------------------------------------
     def add_awaiting(
-        self: _Plumbing, collection_id: str, items: Sequence[tuple[NewObject, Sequence[str]]]
+        self, collection_id: str, items: Sequence[tuple[NewObject, Sequence[str]]]
     ) -> None:
         """Record that these new versions await these marking-definitions.
 
@@ -88,9 +76,7 @@ class HandlingTables:
                 rows,
             )
 
-    def resolve_awaiting(
-        self: _Plumbing, marking_ids: Sequence[str], recompute: Recompute
-    ) -> list[Rehandled]:
+    def resolve_awaiting(self, marking_ids: Sequence[str], recompute: Recompute) -> list[Rehandled]:
         """Recompute the handling of the versions awaiting any of ``marking_ids`` that
         is now held; return what changed.
 
@@ -98,8 +84,6 @@ class HandlingTables:
         definitions ``recompute`` looks up and the new handling are all read and written
         in that transaction. A version still awaiting other definitions stays listed.
         """
-        from liaison.store.base import O_COLUMNS
-
         ids = sorted(set(marking_ids))
         if not ids:
             return []
@@ -131,7 +115,7 @@ class HandlingTables:
                     chunk,
                 )
                 for r in cur.fetchall():
-                    row = self._row(r)
+                    row = _row(r)
                     found[row.seq] = (row, str(r[-2]), str(r[-1]))
             waiting = [found[seq] for seq in sorted(found)]
             if not waiting:
@@ -149,7 +133,7 @@ class HandlingTables:
                         ),
                         chunk,
                     )
-                    out += [self._row(r) for r in cur.fetchall()]
+                    out += [_row(r) for r in cur.fetchall()]
                 return out
 
             changed = recompute([(row, owner) for row, _, owner in waiting], lookup)
@@ -176,7 +160,7 @@ class HandlingTables:
                 )
             return changed
 
-    def awaiting(self: _Plumbing, marking_id: str | None = None) -> list[tuple[str, str, str]]:
+    def awaiting(self, marking_id: str | None = None) -> list[tuple[str, str, str]]:
         """(marking id, collection, object id) of the stored versions still awaiting a
         marking-definition (``marking_id``: only that one)."""
         sql = (
@@ -193,7 +177,7 @@ class HandlingTables:
             return [(str(m), str(c), str(i)) for m, c, i in cur.fetchall()]
 
     # --- collection defaults ---------------------------------------------------------
-    def collection_default(self: _Plumbing, collection_id: str) -> dict[str, Any] | None:
+    def collection_default(self, collection_id: str) -> dict[str, Any] | None:
         """The default handling of a collection (as set), or None."""
         with self._read() as cur:
             cur.execute(
@@ -203,9 +187,7 @@ class HandlingTables:
             row = cur.fetchone()
         return None if row is None else dict(orjson.loads(row[0]))
 
-    def set_collection_default(
-        self: _Plumbing, collection_id: str, handling: dict[str, Any] | None
-    ) -> None:
+    def set_collection_default(self, collection_id: str, handling: dict[str, Any] | None) -> None:
         """Set (or, with None, remove) the default handling of a collection."""
         with self._write() as cur:
             cur.execute(

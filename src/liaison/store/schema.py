@@ -17,6 +17,10 @@ class Dialect:
     seq: str  # an auto-increasing integer primary key
     bigint: str
     blob: str
+    int_key: str = "INTEGER PRIMARY KEY"  # an integer primary key the writer assigns
+    auto_key: str = "INTEGER PRIMARY KEY"  # one the database assigns, values may be given
+    compact: str = " WITHOUT ROWID"  # a clustered table with a composite key (SQLite)
+    real: str = "REAL"
 
 
 _V1 = (
@@ -93,12 +97,62 @@ _V6 = (
 )
 
 
+#: The audit log, gossip with partners' heads, and the correlation index: tables that
+#: ``liaison.audit`` and ``liaison.correlate`` used to create themselves (their layout
+#: unchanged, so that homes made before this migration need nothing).
+_V7 = (
+    # audit log (liaison.audit.log): entries, object index, tree nodes, signed heads
+    """CREATE TABLE IF NOT EXISTS audit_entries (
+        seq {int_key}, time TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, body {blob} NOT NULL, leaf {blob} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_refs (
+        seq {bigint} NOT NULL, ref {bigint} NOT NULL, PRIMARY KEY (seq, ref)){compact}""",
+    "CREATE TABLE IF NOT EXISTS audit_nodes (key {int_key}, hash {blob} NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS audit_heads (
+        id {auto_key}, size {bigint} NOT NULL, root {blob} NOT NULL,
+        timestamp TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL)""",
+    # gossip (liaison.audit.gossip): partners' heads kept, alarms
+    """CREATE TABLE IF NOT EXISTS audit_peer_heads (
+        peer TEXT PRIMARY KEY, head TEXT NOT NULL, received_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_alarms (
+        id {auto_key}, peer TEXT NOT NULL, time TEXT NOT NULL, kind TEXT NOT NULL,
+        reason TEXT NOT NULL, evidence TEXT NOT NULL,
+        acknowledged_by TEXT, acknowledged_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS audit_alarms_peer ON audit_alarms(peer)",
+    # correlation index (liaison.correlate.index)
+    """CREATE TABLE IF NOT EXISTS corr_object (
+        object_id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL,
+        type TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS corr_spelling (
+        id {auto_key}, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (kind, name))""",
+    """CREATE TABLE IF NOT EXISTS corr_spelling_key (
+        key TEXT NOT NULL, spelling_id {bigint} NOT NULL, PRIMARY KEY (key, spelling_id)
+        ){compact}""",
+    """CREATE TABLE IF NOT EXISTS corr_name (
+        spelling_id {bigint} NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (spelling_id, object_id)){compact}""",
+    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_observable (
+        kind TEXT NOT NULL, value TEXT NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, object_id)){compact}""",
+    "CREATE INDEX IF NOT EXISTS corr_observable_object ON corr_observable (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_saturated (
+        kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)){compact}""",
+    """CREATE TABLE IF NOT EXISTS corr_correlation (
+        id {auto_key}, object_a TEXT NOT NULL, object_b TEXT NOT NULL,
+        kind TEXT NOT NULL, rule TEXT NOT NULL, score {real} NOT NULL,
+        value_a TEXT NOT NULL, value_b TEXT NOT NULL, explanation TEXT NOT NULL,
+        created TEXT NOT NULL, UNIQUE (object_a, object_b, kind, value_a, value_b))""",
+    "CREATE INDEX IF NOT EXISTS corr_correlation_b ON corr_correlation (object_b)",
+)
+
+
 #: Object versions a local client stored citing a marking-definition not held yet: each
 #: is withheld from partners until the definition arrives, then its handling is
 #: recomputed (issue #16). Keyed by what identifies a stored version (``seq`` changes
 #: when a version is re-dated). And each collection's default handling, applied at
 #: ingest to what local clients post unmarked (JSON: classification, releasable_to, tlp).
-_V7 = (
+_V8 = (
     """CREATE TABLE IF NOT EXISTS awaiting_markings (
         marking_id TEXT NOT NULL, collection_id TEXT NOT NULL, id TEXT NOT NULL,
         vkey TEXT NOT NULL, PRIMARY KEY (marking_id, collection_id, id, vkey))""",
@@ -112,7 +166,18 @@ def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[s
     """Versioned schema changes, applied in order by ``liaison migrate``."""
 
     def typed(stmts: Sequence[str]) -> tuple[str, ...]:
-        return tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in stmts)
+        return tuple(
+            s.format(
+                seq=d.seq,
+                bigint=d.bigint,
+                blob=d.blob,
+                int_key=d.int_key,
+                auto_key=d.auto_key,
+                compact=d.compact,
+                real=d.real,
+            )
+            for s in stmts
+        )
 
     return (
         (1, typed(_V1)),
@@ -121,5 +186,6 @@ def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[s
         (4, _V4),
         (5, _V5),
         (6, typed(_V6)),
-        (7, _V7),
+        (7, typed(_V7)),
+        (8, _V8),
     )

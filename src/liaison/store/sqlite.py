@@ -6,15 +6,17 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from liaison.db import Db
 from liaison.errors import StorageError
 from liaison.store.base import O_COLUMNS, Store
+from liaison.store.db import SqliteDb
 from liaison.store.schema import Dialect, migrations
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "create_tables", "open_db"]
 
 #: Full-text search: FTS5, kept in step with objects by triggers.
 _V2: tuple[str, ...] = (
@@ -30,6 +32,25 @@ _V2: tuple[str, ...] = (
 )
 
 MIGRATIONS = migrations(Dialect("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB"), _V2)
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Every table of the schema, on a fresh connection (tests and tools; a node home
+    gets them from ``SqliteStore.migrate``, which also records the versions)."""
+    for _, statements in MIGRATIONS:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def open_db(path: str | Path) -> SqliteDb:
+    """A ``Db`` on a SQLite file (or ``":memory:"``) holding the store's tables, created
+    if the file has none -- for tools, benchmarks and tests of the modules above."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'objects'").fetchone() is None:
+        create_tables(conn)
+    return SqliteDb(conn)
 
 
 class SqliteStore(Store):
@@ -82,6 +103,14 @@ class SqliteStore(Store):
 
     def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
         return MIGRATIONS
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Db]:
+        conn = self._connection()
+        db = getattr(self._local, "db", None)
+        if db is None or db.raw is not conn:
+            db = self._local.db = SqliteDb(conn)
+        yield db
 
     def _search_sql(
         self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool

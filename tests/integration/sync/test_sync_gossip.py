@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sync_world import World
 
-from liaison.audit import merkle as M
+from liaison import merkle as M
 from liaison.audit.gossip import Alarm, Gossip
 from liaison.audit.log import node_key
 from liaison.service.events import audit_log

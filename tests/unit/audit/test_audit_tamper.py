@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from audit_support import MakeEntries, stix_id
 
+from liaison import merkle as M
 from liaison.audit import AuditEntry, AuditLog, ObjectRef, VerifyReport
 from liaison.audit import _trust as trust_module
-from liaison.audit import merkle as M
 from liaison.audit import verify as verify_module
 from liaison.audit.log import node_key
 from liaison.signing import SigningKey

@@ -468,7 +468,6 @@ def test_leadership_cues_and_the_group_coreference() -> None:
 
 
 def test_places_keep_the_source_spelling_and_still_correlate() -> None:
-    import sqlite3
 
     from liaison.correlate import CorrelationIndex
 
@@ -487,7 +486,9 @@ def test_places_keep_the_source_spelling_and_still_correlate() -> None:
     }
     location = next(o for o in ar.bundle["objects"] if o["type"] == "location")
     assert {"Timbuktu", "Tombouctou"} <= set(location["x_aliases"])
-    index = CorrelationIndex(sqlite3.connect(":memory:"))
+    from liaison.store.sqlite import open_db
+
+    index = CorrelationIndex(open_db(":memory:"))
     fr_town = next(o for o in fr.bundle["objects"] if o.get("name") == "Tombouctou")
     index.add(fr_town, "local")
     found = index.add(location, "local")

@@ -73,14 +73,14 @@ def q(**kw: object) -> ObjectQuery:
 
 # --- the file -------------------------------------------------------------------------
 def test_wal_mode_and_full_sync(store: SqliteStore) -> None:
-    conn = store.raw_connection()
+    conn = store._connection()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_not_durable_means_normal_sync(tmp_path: Path) -> None:
     s = SqliteStore(tmp_path / "x.db", create=True, durable=False)
-    assert s.raw_connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert s._connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     s.close()
 
 
@@ -106,7 +106,7 @@ def test_open_store_rejects_unknown_schemes(tmp_path: Path) -> None:
 
 
 def test_driver_errors_leave_as_storage_error(store: SqliteStore) -> None:
-    store.raw_connection().execute("DROP TABLE statuses")
+    store._connection().execute("DROP TABLE statuses")
     with pytest.raises(StorageError):
         store.status("anything")
     with pytest.raises(StorageError):

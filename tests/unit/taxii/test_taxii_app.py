@@ -3,7 +3,9 @@ media types and TAXII error objects."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -336,7 +338,8 @@ def test_unknown_routes_and_methods(api: Api) -> None:
 
 
 def test_storage_failure_is_500_without_internals(api: Api) -> None:
-    api.node.store.raw_connection().execute("DROP TABLE statuses")
+    with contextlib.closing(sqlite3.connect(api.node.home / "liaison.db")) as db:
+        db.execute("DROP TABLE statuses")
     r = api.c.post(api.col + "objects/", content=b'{"objects": []}')
     body = is_error(r, 500)
     assert "statuses" not in body.get("description", "")
