@@ -108,3 +108,14 @@ def test_attack_corpus_loads_and_round_trips(
         node.close()
     verified = cli("audit", "verify", str(served.home.path))
     assert "audit log OK" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_missing_shared_data_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="absent"):
+        require_shared("data/attack/no-such-bundle.json")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must have it"):
+        require_shared("data/attack/no-such-bundle.json")
