@@ -33,6 +33,7 @@ from liaison.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from liaison.markings.defaults import DefaultHandling
 from liaison.signing import SigningKey, load_or_create_key
 from liaison.store import (
     Collection,
@@ -252,8 +253,12 @@ class Node:
         *,
         collection_id: str | None = None,
         alias: str | None = None,
+        default: DefaultHandling | None = None,
     ) -> Collection:
-        """Create a collection; titles and aliases are unique among all collections."""
+        """Create a collection; titles and aliases are unique among all collections.
+
+        ``default``: the handling given at ingest to what local clients post unmarked.
+        """
         if not title.strip():
             raise InvalidInputError("collection title must not be empty")
         if alias is not None:
@@ -276,7 +281,20 @@ class Node:
             alias=alias,
         )
         self.store.add_collection(c)
+        if default is not None:
+            self.store.set_collection_default(c.id, default.to_json())
         return c
+
+    def set_collection_default(self, ref: str, default: DefaultHandling | None) -> Collection:
+        """Set (None: remove) the default handling of the collection ``ref``."""
+        c = self.resolve_collection(ref)
+        self.store.set_collection_default(c.id, None if default is None else default.to_json())
+        return c
+
+    def collection_default(self, collection_id: str) -> DefaultHandling | None:
+        """The handling unmarked objects posted by local clients get in this collection."""
+        found = self.store.collection_default(collection_id)
+        return None if found is None else DefaultHandling.from_json(found)
 
     def resolve_collection(self, ref: str) -> Collection:
         """A collection by id, or by title or alias when exactly one has it."""

@@ -7,10 +7,11 @@ from typing import Any
 
 from liaison.cli._common import add_home, emit_json, open_node, readable
 from liaison.errors import NotFoundError
+from liaison.markings.handling import Handling
 from liaison.service.gate import PolicyGate
 from liaison.service.signer import NodeSigner
 
-__all__ = ["register"]
+__all__ = ["markings_line", "register"]
 
 
 def register(sub: Any) -> None:
@@ -33,6 +34,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         gate = PolicyGate(node, NodeSigner(node).resign)
         d = gate.decide(party, rows[0])
         names = node.names()
+        h = Handling.from_json(rows[0].handling.get("h") or {})
+        default_of = rows[0].handling.get("collection_default")
+        source = None
+        if isinstance(default_of, str):
+            title = next((c.title for c in node.store.collections() if c.id == default_of), "")
+            source = f"the default handling of collection {title or default_of}, added at ingest"
     out = {
         "object": args.object_id,
         "party": party.name,
@@ -40,6 +47,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "reasons": [readable(r, names) for r in d.reasons],
         "redact": list(d.redact),
         "agreement": d.agreement_id,
+        "markings": markings_line(h, names),
+        "markings_from": source or "the object's own markings",
     }
     if args.json:
         emit_json(out)
@@ -49,4 +58,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"  - {r}")
         for r in d.redact:
             print(f"  redact {r}")
+        print(f"  markings: {out['markings']}" + (f" ({source})" if source else ""))
     return 0
+
+
+def markings_line(h: Handling, names: dict[str, str]) -> str:
+    """The handling in one line for people: classification, REL TO, TLP, caveats."""
+    parts = []
+    if h.classification is not None:
+        parts.append(f"{h.classification} ({names.get(str(h.scheme_owner), h.scheme_owner)})")
+    if h.releasable_to is not None:
+        parts.append("REL TO " + (", ".join(sorted(names.get(i, i) for i in h.releasable_to))))
+    if h.tlp is not None:
+        parts.append(f"TLP:{h.tlp.upper()}")
+    if h.originator_control:
+        parts.append("ORCON")
+    if h.unresolved_markings:
+        parts.append("awaiting " + ", ".join(sorted(h.unresolved_markings)))
+    return ", ".join(parts) or "none"

@@ -20,11 +20,12 @@ from liaison.errors import (
 )
 from liaison.node import Node
 from liaison.service.admission import Admitted
+from liaison.service.ingest import Defaulted, Received, checked, message, waiting, with_default
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
 from liaison.signing import canonical
 from liaison.signing.objects import SignatureInfo
-from liaison.stix import object_version, parse_timestamp, validate_object
+from liaison.stix import object_version, parse_timestamp
 from liaison.store import (
     VERSION_ALL,
     Collection,
@@ -175,22 +176,6 @@ class Page:
         return max((r.date_added for r, _ in self.items), default=None)
 
 
-@dataclass
-class Received:
-    """What happened to a batch of objects handed to the node."""
-
-    successes: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    stored: list[dict[str, str]] = field(default_factory=list)  # id, version, digest
-    new: int = 0
-    duplicates: int = 0
-
-    def fail(self, obj: Any, message: str) -> None:
-        self.failures.append(
-            _failure(obj.get("id") if isinstance(obj, dict) else None, obj, message)
-        )
-
-
 class Exchange:
     def __init__(
         self,
@@ -291,20 +276,13 @@ class Exchange:
         stored; the others still land.
         """
         result = Received()
-        valid: list[dict[str, Any]] = []
-        notes: dict[tuple[str, str | None], list[str]] = {}  # (id, version) -> warnings
-        for obj in objects:
-            warned: list[str] = []
-            reasons = validate_object(obj, warned)
-            if reasons:
-                result.fail(obj, "; ".join(reasons))
-                continue
-            valid.append(obj)
-            if warned:
-                found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]
-                notes.setdefault((obj["id"], object_version(obj)), []).extend(found)
+        valid, notes = checked(objects, result)
         infos: list[SignatureInfo] = []
-        if party.internal:
+        batch = Defaulted(valid)
+        if party.internal:  # unmarked objects get the collection's default handling
+            default = self.node.collection_default(collection_id)
+            batch = with_default(valid, default, self.node.identity_id)
+            valid = batch.objects
             signable = []
             for obj in valid:
                 try:  # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
@@ -343,6 +321,9 @@ class Exchange:
                 continue
             body = orjson.dumps(obj)
             ver = object_version(obj)
+            handling = verdict.handling
+            if (obj["id"], ver) in batch.marked:  # said in policy explain
+                handling = {**handling, "collection_default": collection_id}
             news.append(
                 NewObject(
                     id=obj["id"],
@@ -352,7 +333,7 @@ class Exchange:
                     version_us=None if ver is None else _us(ver),
                     body=body,
                     sha256=hashlib.sha256(body).hexdigest(),
-                    handling=verdict.handling,
+                    handling=handling,
                     origins=verdict.origins,
                     received_from="" if party.internal else party.identity_id,
                     search_text=searchable_text(obj),
@@ -362,8 +343,8 @@ class Exchange:
             awaits.append(verdict.awaits)
         for obj in copies:
             ver = object_version(obj)
-            message = _message("stored", notes.get((obj["id"], ver), ()))
-            result.successes.append({"id": obj["id"], "version": ver, "message": message})
+            said = message("stored", notes.get((obj["id"], ver), ()))
+            result.successes.append({"id": obj["id"], "version": ver, "message": said})
             result.duplicates += 1
         if news:
             stored = self.store.add_objects(
@@ -372,21 +353,21 @@ class Exchange:
                 within=lambda res: self._stored(party, collection_id, news, awaits, res),
             )
             for o, waits, (date_added, new) in zip(news, awaits, stored, strict=True):
+                result.new += new
+                if o.id in batch.added:  # a definition of the default, not posted
+                    continue
+                result.duplicates += not new
                 version = o.version or date_added
                 # To a partner, "already stored" would say that this node holds the
                 # version -- perhaps from someone else. Only local clients are told.
                 said = "stored" if new or not party.internal else "already stored"
                 extra = list(notes.get((o.id, o.version), ()))
                 if waits and new:
-                    extra.insert(0, _awaiting(waits))
+                    extra.insert(0, waiting(waits))
                 result.successes.append(
-                    {"id": o.id, "version": version, "message": _message(said, extra)}
+                    {"id": o.id, "version": version, "message": message(said, extra)}
                 )
                 result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
-                if new:
-                    result.new += 1
-                else:
-                    result.duplicates += 1
             if result.new and self.correlator is not None:
                 self.correlator.kick()  # correlate after the commit, off this request
         return result
@@ -497,20 +478,6 @@ class Exchange:
         return len(gone)
 
 
-def _awaiting(ids: Sequence[str]) -> str:
-    return (
-        "withheld from partners until this node holds "
-        + ", ".join(ids)
-        + " (the marking-definition it cites)"
-    )
-
-
-def _message(said: str, notes: Sequence[str]) -> str:
-    """A success's message: what happened, then what the node noticed (TAXII has no
-    warnings list: see docs/stix.md)."""
-    return f"{said}; " + "; ".join(notes) if notes else said
-
-
 def _vkey(obj: dict[str, Any]) -> str:
     ver = object_version(obj)
     return "" if ver is None else str(_us(ver))
@@ -521,12 +488,3 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _us(ts: str) -> int:
     return (parse_timestamp(ts) - _EPOCH) // timedelta(microseconds=1)
-
-
-def _failure(oid: Any, obj: Any, message: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": oid if isinstance(oid, str) else "", "message": message}
-    if isinstance(obj, dict):
-        ver = obj.get("modified") or obj.get("created")
-        if isinstance(ver, str):
-            out["version"] = ver
-    return out

@@ -62,6 +62,8 @@ class Built:
     objects: list[dict[str, Any]]
     report: dict[str, Any]
     markings: dict[str, dict[str, Any]]
+    #: The form chose no markings: the collection's default handling marks the report.
+    default: bool = False
 
 
 def policy_context(c: Ctx) -> PolicyContext:
@@ -90,7 +92,28 @@ def _text(form: dict[str, Any], key: str, *, required: bool = False) -> str:
 
 
 def build(c: Ctx) -> Built:
-    """The objects this form describes, as they would be stored."""
+    """The objects this form describes, as they would be stored.
+
+    A form that chooses no markings at all (no classification, releasability, caveat or
+    TLP) gets the default handling of the collection it posts to, when it has one -- as
+    any local client's unmarked post would.
+    """
+    f, node = c.form, c.node
+    me = node.identity_id
+    chosen = ("classification", "tlp", "orcon", "noevidence")
+    default = None
+    if not any(_text(f, k) for k in chosen) and not c.lists.get("rel"):
+        default = node.collection_default(node.default_collection_id)
+    if default is not None:
+        marks = default.definitions(me)
+        refs = [m["id"] for m in marks]
+    else:
+        marks, refs = _chosen(c)
+    return _built(c, marks, refs, default is not None)
+
+
+def _chosen(c: Ctx) -> tuple[list[dict[str, Any]], list[str]]:
+    """The marking-definitions and references the form chose."""
     f, node = c.form, c.node
     me = node.identity_id
     marks: list[dict[str, Any]] = []
@@ -113,6 +136,11 @@ def build(c: Ctx) -> Built:
     if tlp not in TLP_LEVELS:
         raise InvalidInputError(f"unknown TLP level {tlp!r}")
     refs.append(tlp_id(tlp))
+    return marks, refs
+
+
+def _built(c: Ctx, marks: list[dict[str, Any]], refs: list[str], default: bool) -> Built:
+    f, me = c.form, c.node.identity_id
     now = _ts()
     topics, regions = _csv(_text(f, "topics")), _csv(_text(f, "regions"))
     base: dict[str, Any] = {
@@ -165,7 +193,7 @@ def build(c: Ctx) -> Built:
             description_releasable=bool(f.get("source_releasable")),
         )
     by_id = {m["id"]: m for m in marks}
-    return Built([*marks, *extra, report], report, by_id)
+    return Built([*marks, *extra, report], report, by_id, default)
 
 
 def _accepted(raw: str) -> list[dict[str, Any]]:
@@ -223,6 +251,7 @@ def preview(c: Ctx) -> Response:
         {
             "banner": {"text": banner.text, "level": banner.level},
             "recipients": recipients(c, built),
+            "collection_default": built.default,
         }
     )
 

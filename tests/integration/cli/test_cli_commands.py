@@ -160,6 +160,30 @@ def test_party_add_set_remove(dz: Path, cli: Cli) -> None:
     assert "NE" not in ok(cli("party", "list", dz)).out
 
 
+def test_collection_default_handling(dz: Path, cli: Cli) -> None:
+    out = ok(
+        cli(
+            "collection", "add", dz, "feeds", "--classification", "DIFFUSION RESTREINTE",
+            "--rel-to", "MR", "XX", "--tlp", "green",
+        )
+    ).out  # fmt: skip
+    assert "default handling DIFFUSION RESTREINTE, REL TO MR, XX, TLP:GREEN" in out
+    listed = json.loads(ok(cli("collection", "list", dz, "--json")).out)
+    feeds = next(c for c in listed if c["title"] == "feeds")
+    assert feeds["default_handling"]["classification"] == "DIFFUSION RESTREINTE"
+    assert feeds["default_handling"]["releasable_to_names"] == ["MR", "XX"]
+    assert feeds["default_handling"]["tlp"] == "green"
+    assert next(c for c in listed if c["title"] == "default")["default_handling"] is None
+    out = ok(cli("collection", "set", dz, "feeds", "--tlp", "amber")).out
+    assert out.strip().endswith("default handling TLP:AMBER")  # replaced, not merged
+    assert "default: TLP:AMBER" in ok(cli("collection", "list", dz)).out
+    with Node.open(dz) as node:
+        d = node.collection_default(node.resolve_collection("feeds").id)
+        assert d is not None and (d.classification, d.releasable_to, d.tlp) == (None, (), "amber")
+    assert "default handling none" in ok(cli("collection", "set", dz, "feeds", "--no-default")).out
+    assert "default:" not in ok(cli("collection", "list", dz)).out
+
+
 def test_a_connected_party_stays_until_the_connection_goes(dz: Path, cli: Cli) -> None:
     ok(cli("party", "add", dz, "NE"))
     url = "http://127.0.0.1:9/taxii2/"

@@ -273,6 +273,41 @@ CASES = [
         lambda c: ["collection", "add", c.dz, "sahel", "--alias", "a b"],
         "alias",
     ),
+    case(
+        "collection-add-unknown-level",
+        lambda c: ["collection", "add", c.dz, "feeds", "--classification", "TOP SECRET"],
+        "'TOP SECRET' is not a level of this node's scheme",
+    ),
+    case(
+        "collection-add-unknown-party",
+        lambda c: ["collection", "add", c.dz, "feeds", "--rel-to", "MR", "ghost"],
+        "--rel-to: no party called 'ghost'",
+    ),
+    case(
+        "collection-add-bad-tlp",
+        lambda c: ["collection", "add", c.dz, "feeds", "--tlp", "purple"],
+        "invalid choice",
+    ),
+    case(
+        "collection-set-unknown",
+        lambda c: ["collection", "set", c.dz, "ghost", "--tlp", "green"],
+        "no collection 'ghost'",
+    ),
+    case(
+        "collection-set-nothing",
+        lambda c: ["collection", "set", c.dz, "default"],
+        "nothing to set",
+    ),
+    case(
+        "collection-set-both",
+        lambda c: ["collection", "set", c.dz, "default", "--no-default", "--tlp", "red"],
+        "--no-default takes no",
+    ),
+    case(
+        "collection-set-unknown-level",
+        lambda c: ["collection", "set", c.dz, "default", "--classification", "SECRET DÉFENSE"],
+        "not a level of this node's scheme",
+    ),
     # --- sync -------------------------------------------------------------------------------
     case("sync-unknown-party", lambda c: ["sync", c.dz, "--party", "ghost"], "no party ghost"),
     case(

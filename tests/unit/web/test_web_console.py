@@ -359,3 +359,30 @@ def test_correlations_page_links_a_local_indicator_to_the_received_one(
     page = c.get("/ui/correlations").text
     assert mine["name"] in page and received["name"].replace("'", "&#39;") in page
     assert "tilemsi.logistique@example.org" in page
+
+
+def test_release_preview_shows_the_collection_default_when_the_form_marks_nothing(
+    world: World, signed_in: SignIn
+) -> None:
+    from liaison.markings.defaults import DefaultHandling
+
+    c, csrf = signed_in("ana")
+    form = {"csrf": csrf, "name": "t", "topics": "terrorism", "regions": "ML"}
+    r = c.post("/ui/compose/preview", data=form)
+    assert r.json()["collection_default"] is False  # no default: the form's own markings
+    mr_id = world.dz.store.party("MR").identity_id
+    cid = world.dz.default_collection_id
+    world.dz.set_collection_default(cid, DefaultHandling("DIFFUSION RESTREINTE", (mr_id,), "green"))
+    try:
+        r = c.post("/ui/compose/preview", data=form)
+        body = r.json()
+        assert body["collection_default"] is True
+        assert body["banner"]["text"].startswith("DIFFUSION RESTREINTE (DZ)")
+        got = {x["party"]: x for x in body["recipients"]}
+        assert got["MR"]["allow"] and not got["XX"]["allow"]
+        # a form that chooses anything gets what it chose, not the default
+        r = c.post("/ui/compose/preview", data={**form, "tlp": "green"})
+        assert r.json()["collection_default"] is False
+        assert not next(x for x in r.json()["recipients"] if x["party"] == "MR")["allow"]
+    finally:
+        world.dz.set_collection_default(cid, None)
