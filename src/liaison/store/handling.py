@@ -4,7 +4,8 @@
   marking-definition this node did not hold yet. They are withheld from partners
   (their stored handling says so); when the definition arrives, ``resolve_awaiting``
   -- called inside the storing transaction -- hands them to the caller to recompute
-  and writes the new handling in that same transaction.
+  and writes the new handling in that same transaction; a version no longer waiting
+  gets that batch's ``date_added``, so that incremental readers see it.
 * ``collection_defaults``: the handling a collection gives, at ingest, to what local
   clients post unmarked.
 
@@ -20,7 +21,7 @@ from typing import Any
 import orjson
 
 from liaison.errors import StorageError
-from liaison.store.core import O_COLUMNS, StoreCore
+from liaison.store.core import O_COLUMNS, StoreCore, format_us
 from liaison.store.model import NewObject, ObjectRow, Rehandled
 from liaison.store.objects import ObjectStore
 
@@ -158,7 +159,33 @@ class HandlingStore(StoreCore):
                     ),
                     [(m, *key) for m in sorted(set(r.awaits))],
                 )
+            self._redate_within(cur, [r.row.seq for r in changed if not r.awaits])
             return changed
+
+    def _redate_within(self, cur: Any, seqs: list[int]) -> None:
+        """Give these rows the date_added of the batch this transaction stores (and new
+        seqs), as ``redate`` does for a late consent: a version whose markings became
+        known may now be released, and incremental readers (``added_after``) must see it."""
+        if not seqs:
+            return
+        cols = ObjectStore._REDATE_COLUMNS
+        cur.execute("SELECT date_added_us FROM objects ORDER BY seq DESC LIMIT 1")
+        stamp = int(cur.fetchone()[0])  # this transaction's batch: later than any before
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(seqs), _CHUNK):
+            chunk = seqs[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            cur.execute(
+                self._sql(f"SELECT {cols} FROM objects WHERE seq IN ({marks}) ORDER BY seq"),
+                chunk,
+            )
+            rows += [tuple(r) for r in cur.fetchall()]
+            cur.execute(self._sql(f"DELETE FROM objects WHERE seq IN ({marks})"), chunk)
+        insert = self._sql(
+            f"INSERT INTO objects ({cols}, date_added, date_added_us)"
+            f" VALUES ({', '.join('?' * (cols.count(',') + 3))})"
+        )
+        cur.executemany(insert, [(*row, format_us(stamp), stamp) for row in rows])
 
     def awaiting(self, marking_id: str | None = None) -> list[tuple[str, str, str]]:
         """(marking id, collection, object id) of the stored versions still awaiting a

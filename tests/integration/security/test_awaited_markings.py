@@ -86,12 +86,21 @@ def test_waits_withheld_from_every_partner_then_is_released(
         assert why.startswith("unknown marking ") and "withheld from partners" in why
     # The local analyst still reads it.
     assert _read(h, "analyst", rep["id"])[0] == 200
+    # MR polls (incremental readers resume after the last date_added they saw).
+    seen = h.dz.node.store.latest_by_ids([rep["id"]])[0].date_added
 
     status = h.dz.post([cls, rel])  # the definitions arrive
     assert status["failure_count"] == 0
     assert h.dz.node.store.awaiting() == []
     assert _read(h, "MR", rep["id"])[0] == 200
     assert rep["id"] in _listed(h, "MR")
+    # ... and it is new to MR's next incremental read: re-dated with the definitions
+    with h.client("MR") as c:
+        r = c.get(h.objects_url, params={"added_after": seen})
+    assert rep["id"] in {o["id"] for o in r.json().get("objects", [])}
+    row = h.dz.node.store.latest_by_ids([rep["id"]])[0]
+    assert row.date_added > seen
+    assert row.date_added == h.dz.node.store.latest_by_ids([cls["id"]])[0].date_added
     # ... and XX, not in REL TO, still does not receive it (its markings, not luck).
     assert _read(h, "XX", rep["id"])[0] == 404
     assert any("not releasable to XX" in r for r in _reasons(h, "XX", rep["id"]))
