@@ -53,6 +53,7 @@ from liaison.service import build_exchange, documents
 from liaison.signing import canonical
 from liaison.signing.objects import signature_of, strip_signature, verify_object
 from liaison.sync import Peer, get_peer, pull, put_peer
+from liaison.taxii.status import ingest as taxii_ingest
 
 TAXII = "application/taxii+json;version=2.1"
 TARGET = 1.5
@@ -273,7 +274,7 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
         ex = build_exchange(mr)
         analyst = mr.store.party("analyst")
         for env in reports(mr, dz, n):
-            status = ex.ingest(analyst, mr.default_collection_id, {"objects": env})
+            status = taxii_ingest(ex, analyst, mr.default_collection_id, {"objects": env})
             if status["failure_count"]:
                 raise RuntimeError(f"ingest failed: {status['failures'][:2]}")
         held = mr.store.count_objects(mr.default_collection_id)

@@ -24,6 +24,7 @@ from typing import Any
 
 from liaison.agreements import Agreement, Consent, latest, problems, state, verify_consent
 from liaison.agreements.model import format_ts
+from liaison.agreements.receipts import verify_receipt
 from liaison.audit import Action, AuditEntry, ObjectRef
 from liaison.errors import (
     AgreementError,
@@ -39,6 +40,7 @@ from liaison.service.events import audit_log, partner_ledger
 from liaison.store import PartyRecord
 
 __all__ = [
+    "accept_receipt",
     "agreement_versions",
     "agreements",
     "consents",
@@ -267,6 +269,16 @@ def _originator(node: Node, object_id: str) -> str | None:
     if owner is None:
         return None
     return owner or node.identity_id
+
+
+def accept_receipt(node: Node, receipt: Any, sender: PartyRecord) -> None:
+    """A partner's signed receipt: checked against its pinned key, then kept."""
+    if sender.internal or not sender.public_key_b64:
+        raise DeniedError("only a partner with a pinned key sends receipts")
+    verify_receipt(receipt, sender.public_key_b64)
+    if receipt.get("receiver") != sender.identity_id:
+        raise InvalidInputError("the receipt's receiver is not the sending party")
+    put_receipt(node, receipt, sender=sender)
 
 
 def put_receipt(node: Node, receipt: dict[str, Any], *, sender: PartyRecord) -> None:

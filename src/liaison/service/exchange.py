@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,7 @@ __all__ = [
     "Exchange",
     "Filters",
     "Gate",
+    "Ingested",
     "Page",
     "Received",
     "Release",
@@ -176,6 +176,15 @@ class Page:
         return max((r.date_added for r, _ in self.items), default=None)
 
 
+@dataclass
+class Ingested:
+    """What happened to a posted envelope, when it was asked, how many objects it held."""
+
+    received: Received
+    request_timestamp: str
+    total: int
+
+
 class Exchange:
     def __init__(
         self,
@@ -216,8 +225,11 @@ class Exchange:
             raise DeniedError("this party may not write to this collection")
 
     # --- ingest -----------------------------------------------------------------------
-    def ingest(self, party: PartyRecord, collection_id: str, envelope: Any) -> dict[str, Any]:
-        """A TAXII POST: store what is valid, answer a status resource listing each object."""
+    def ingest(self, party: PartyRecord, collection_id: str, envelope: Any) -> Ingested:
+        """An envelope a party posts: store what is valid, say what happened to each object.
+
+        (The TAXII status resource is built from the answer by ``liaison.taxii.status``.)
+        """
         self._need_write(party, collection_id)
         if not isinstance(envelope, dict):
             raise InvalidInputError("the body must be a TAXII envelope (a JSON object)")
@@ -229,21 +241,13 @@ class Exchange:
             raise TooLargeError(f"an envelope may hold at most {most} objects")
         request_ts = format_us(now_us())
         result = self.receive(party, collection_id, objects)
-        status_id = str(uuid.uuid4())
-        status: dict[str, Any] = {
-            "id": status_id,
-            "status": "complete",
-            "request_timestamp": request_ts,
-            "total_count": len(objects),
-            "success_count": len(result.successes),
-            "successes": result.successes,
-            "failure_count": len(result.failures),
-            "failures": result.failures,
-            "pending_count": 0,
-            "pendings": [],
-        }
-        self.store.put_status(StatusRecord(status_id, collection_id, party.name, status))
-        return status
+        return Ingested(result, request_ts, len(objects))
+
+    def keep_status(
+        self, party: PartyRecord, collection_id: str, status_id: str, body: dict[str, Any]
+    ) -> None:
+        """Keep a status resource for ``party`` to read again (``status``)."""
+        self.store.put_status(StatusRecord(status_id, collection_id, party.name, body))
 
     def _stored(
         self,

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from liaison.agreements.receipts import make_receipt
 from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.audit.gossip import Gossip
 from liaison.errors import LiaisonError
@@ -30,7 +31,6 @@ from liaison.service.events import audit_log
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
 from liaison.sync.peers import Peer, resume_after, set_checkpoint
-from liaison.sync.receipts import make_receipt
 
 __all__ = ["SyncReport", "pull"]
 

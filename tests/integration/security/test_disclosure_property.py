@@ -33,6 +33,7 @@ from liaison.node import Node
 from liaison.signing.objects import sign_objects, strip_signature
 from liaison.store import format_us, now_us
 from liaison.taxii import TAXII, create_app
+from liaison.taxii.status import ingest as taxii_ingest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -214,11 +215,11 @@ def test_answers_do_not_depend_on_withheld_objects(
         for node, extra in ((a, []), (b, signed_hid)):
             ex = build_exchange(node)
             party = node.store.party("analyst")
-            got = ex.ingest(party, node.default_collection_id, {"objects": signed_defs})
+            got = taxii_ingest(ex, party, node.default_collection_id, {"objects": signed_defs})
             assert got["failure_count"] == 0, got
             for i in range(k):  # the same batches of visible objects, withheld ones mixed in
                 part = _interleave(signed_vis[i::k], extra[i::k])
-                got = ex.ingest(party, node.default_collection_id, {"objects": part})
+                got = taxii_ingest(ex, party, node.default_collection_id, {"objects": part})
                 assert got["failure_count"] == 0, got
         asked = [o["id"] for o in visible + withheld] + [f"report--{uuid.uuid4()}"]
         assert _answers(a, info, asked) == _answers(b, info, asked)

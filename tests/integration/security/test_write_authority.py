@@ -29,6 +29,7 @@ from liaison.markings import (
 from liaison.markings.tlp import TLP_GREEN, TLP_RED, tlp_id
 from liaison.service import documents
 from liaison.signing.objects import signature_of, strip_signature
+from liaison.taxii.status import ingest as taxii_ingest
 
 
 def _verify_ok(h: Hostile, capsys: pytest.CaptureFixture[str]) -> None:
@@ -321,7 +322,7 @@ def test_consent_records_keep_their_authors(hostile: Hostile) -> None:
 
 
 def test_receipts_never_change(hostile: Hostile) -> None:
-    from liaison.sync.receipts import make_receipt
+    from liaison.agreements.receipts import make_receipt
 
     h = hostile
     ids = {c: h.world[c].node.identity_id for c in ("DZ", "MR", "XX")}
@@ -375,8 +376,8 @@ def test_a_local_client_cannot_re_version_a_partner_s_object(hostile: Hostile) -
     h.dz.node.store.update_party(
         replace(party, permissions=(*party.permissions, Permission(other.id, True, True)))
     )
-    got = h.dz.exchange.ingest(
-        h.dz.node.store.party("analyst"), other.id, {"objects": [h.mr_report]}
+    got = taxii_ingest(
+        h.dz.exchange, h.dz.node.store.party("analyst"), other.id, {"objects": [h.mr_report]}
     )
     assert got["success_count"] == 1
     (copy_row,) = [r for r in h.dz.node.store.latest_by_ids([h.mr_report["id"]])

@@ -21,6 +21,7 @@ from liaison.audit import AuditLog
 from liaison.node import Node
 from liaison.service import Filters, build_exchange
 from liaison.service.integrity import stored_versions
+from liaison.taxii.status import ingest as taxii_ingest
 
 Tamper = Callable[[str, tuple[Any, ...]], None]
 
@@ -105,7 +106,9 @@ def test_a_change_behind_the_log_is_found(backend: tuple[Node, Tamper], case: st
     _, _ = node.add_party("analyst", internal=True)
     ex = build_exchange(node)
     objs = [_indicator(i) for i in range(3)]
-    status = ex.ingest(node.store.party("analyst"), node.default_collection_id, {"objects": objs})
+    status = taxii_ingest(
+        ex, node.store.party("analyst"), node.default_collection_id, {"objects": objs}
+    )
     assert status["success_count"] == 3
     assert _verify(node) == set()
     sql, args = CASES[case]
@@ -119,7 +122,9 @@ def test_a_recorded_deletion_is_no_gap(backend: tuple[Node, Tamper]) -> None:
     ex = build_exchange(node)
     objs = [_indicator(i) for i in range(2)]
     party = node.store.party("analyst")
-    assert ex.ingest(party, node.default_collection_id, {"objects": objs})["success_count"] == 2
+    assert (
+        taxii_ingest(ex, party, node.default_collection_id, {"objects": objs})["success_count"] == 2
+    )
     assert ex.delete(party, node.default_collection_id, objs[0]["id"], Filters(versions=("all",)))
     assert _verify(node) == set()
     assert json.dumps(sorted(r.id for r, _ in node.store.iter_versions())) == json.dumps(
@@ -141,11 +146,11 @@ def test_a_rehandled_version_is_checked_against_its_latest_binding(
     party, cid = node.store.party("analyst"), node.default_collection_id
     note = {**statement_marking("Open press"), "id": f"marking-definition--{uuid.uuid4()}"}
     obj = {**_indicator(1), "object_marking_refs": [note["id"]]}
-    assert ex.ingest(party, cid, {"objects": [obj]})["success_count"] == 1
+    assert taxii_ingest(ex, party, cid, {"objects": [obj]})["success_count"] == 1
     waiting = node.store.latest_by_ids([obj["id"]])[0].handling
     assert waiting["h"]["unresolved_markings"] == [note["id"]]
     assert node.store.awaiting(note["id"]) == [(note["id"], cid, obj["id"])]
-    assert ex.ingest(party, cid, {"objects": [note]})["success_count"] == 1
+    assert taxii_ingest(ex, party, cid, {"objects": [note]})["success_count"] == 1
     done = node.store.latest_by_ids([obj["id"]])[0].handling
     assert "unresolved_markings" not in done["h"]
     assert done["h"]["statement"] == "Open press"

@@ -12,6 +12,7 @@ from liaison.node import Node
 from liaison.service import build_exchange
 from liaison.service.integrity import stored_versions
 from liaison.store import SqliteStore
+from liaison.taxii.status import ingest as taxii_ingest
 
 
 def _indicator(i: int) -> dict[str, object]:
@@ -39,7 +40,8 @@ def test_copy_round_trip(
     party, _ = node.add_party("analyst", internal=True)
     ex = build_exchange(node)
     for k in range(3):
-        ex.ingest(
+        taxii_ingest(
+            ex,
             party,
             node.default_collection_id,
             {"objects": [_indicator(k * 1500 + i) for i in range(1500)]},

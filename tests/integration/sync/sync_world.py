@@ -40,6 +40,7 @@ from liaison.node import Node
 from liaison.service import Exchange, build_exchange, documents
 from liaison.store import ObjectRow
 from liaison.sync import Peer, SyncReport, get_peer, pull, put_peer
+from liaison.taxii.status import ingest as taxii_ingest
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 TAXII = "application/taxii+json;version=2.1"
@@ -168,7 +169,7 @@ class SyncNode:
     def post(self, objects: Sequence[Obj], user: str = "analyst") -> Obj:
         """Ingest in process, as the internal party ``user`` (signed by this node)."""
         party = self.node.store.party(user)
-        return self.exchange.ingest(party, self.collection_id, {"objects": list(objects)})
+        return taxii_ingest(self.exchange, party, self.collection_id, {"objects": list(objects)})
 
     def pull(self, source: str, **kw: Any) -> SyncReport:
         return pull(self.exchange, get_peer(self.node.store, source), **kw)

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 from sync_world import World
 
+from liaison.agreements.receipts import make_receipt, verify_receipt
 from liaison.errors import LiaisonError, SignatureError
 from liaison.signing import SigningKey
 from liaison.sync import PeerClient, PeerError, get_peer
-from liaison.sync.receipts import make_receipt, verify_receipt
 
 
 def _receipts(world: World, code: str) -> list[dict[str, object]]:
