@@ -34,8 +34,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        cols = node.store.collections()
-        counts = {c.id: node.store.count_objects(c.id) for c in cols}
+        cols = node.collections()
+        counts = {c.id: node.count_objects(c.id) for c in cols}
     if args.json:
         emit_json(
             [

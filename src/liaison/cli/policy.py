@@ -6,9 +6,7 @@ import argparse
 from typing import Any
 
 from liaison.cli._common import add_home, emit_json, open_node, readable
-from liaison.errors import NotFoundError
-from liaison.service.gate import PolicyGate
-from liaison.service.signer import NodeSigner
+from liaison.service import build_exchange
 
 __all__ = ["register"]
 
@@ -26,12 +24,8 @@ def register(sub: Any) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        party = node.store.party(args.party)
-        rows = node.store.latest_by_ids([args.object_id])
-        if not rows:
-            raise NotFoundError(f"no object {args.object_id} here")
-        gate = PolicyGate(node, NodeSigner(node).resign)
-        d = gate.decide(party, rows[0])
+        party = node.party(args.party)
+        d = build_exchange(node).explain(party, args.object_id)
         names = node.names()
     out = {
         "object": args.object_id,
