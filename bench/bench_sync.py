@@ -127,7 +127,7 @@ def make_nodes(base: Path) -> tuple[Node, Node, int, dict[str, str]]:
     b = documents.put_agreement(mr, sign(b, mr.identity_id, mr.key).to_stix())
     documents.put_agreement(dz, b.to_stix())
     put_peer(
-        dz.store,
+        dz,
         Peer(
             party="MR",
             url=f"http://127.0.0.1:{port}/taxii2/",
@@ -290,7 +290,7 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
                 reads.append(read)
                 if attempt == "plain read":
                     with Clock(proc.pid) as sync:
-                        report = pull(build_exchange(dz), get_peer(dz.store, "MR"), page_size=page)
+                        report = pull(build_exchange(dz), get_peer(dz, "MR"), page_size=page)
                     log(f"sync: {report.line()} (CPU {sync.cpu:.2f} s)")
         if report.stored != held or report.rejected:
             raise RuntimeError(f"sync incomplete: {report.line()} {report.reasons[:3]}")

@@ -412,6 +412,40 @@ class Node:
         """Delete a party that nothing cites; otherwise ``ConflictError`` says what does."""
         self.store.remove_party(name)
 
+    def party(self, name: str) -> PartyRecord:
+        """A party by name (``NotFoundError`` if none)."""
+        return self.store.party(name)
+
+    def parties(self) -> list[PartyRecord]:
+        return self.store.parties()
+
+    def partners(self) -> list[PartyRecord]:
+        """The parties that are other organisations (not this node's own clients)."""
+        return [p for p in self.store.parties() if not p.internal]
+
+    def disable_party(self, name: str) -> PartyRecord:
+        """Refuse the party's credential from now on (its records stay)."""
+        party = replace(self.store.party(name), disabled=True)
+        self.store.update_party(party)
+        return party
+
+    def collections(self) -> list[Collection]:
+        return self.store.collections()
+
+    def count_objects(self, collection_id: str | None = None) -> int:
+        """Stored object versions (in one collection, or all)."""
+        return self.store.count_objects(collection_id)
+
+    @staticmethod
+    def migrate(home: Path) -> tuple[list[int], int]:
+        """Apply the home's pending store migrations: (versions applied, schema version)."""
+        settings = Settings.load(home)
+        store = open_store(str(settings.store), home=home, durable=bool(settings.durable))
+        try:
+            return store.migrate(), store.schema_version()
+        finally:
+            store.close()
+
     def _collection_ids(self, refs: Sequence[str]) -> list[str]:
         return [self.resolve_collection(r).id for r in refs]
 

@@ -58,7 +58,7 @@ def operator_party(node: Node) -> PartyRecord:
         identity_id=node.identity_id,
         internal=True,
         token_hash="",
-        permissions=tuple(Permission(c.id, True, False) for c in node.store.collections()),
+        permissions=tuple(Permission(c.id, True, False) for c in node.collections()),
     )
 
 

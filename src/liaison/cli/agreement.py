@@ -175,17 +175,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from liaison.service.peers import get_peer
     from liaison.sync.client import PeerClient
-    from liaison.sync.peers import get_peer
 
     with open_node(args) as node:
-        party = node.store.party(args.to)  # "no party nobody" before anything else
+        party = node.party(args.to)  # "no party nobody" before anything else
         if party.internal:
             raise InvalidInputError(f"{args.to} is an internal party, not a partner")
         a = documents.get_agreement(node, args.ref)
         if a.party(party.identity_id) is None:
             raise InvalidInputError(f"{args.to} is not a party to {a.name!r}")
-        with PeerClient(get_peer(node.store, args.to)) as c:
+        with PeerClient(get_peer(node, args.to)) as c:
             c.post_json("liaison/agreements/", a.to_stix())
     print(f"sent {a.name} (version {format_ts(a.modified)}) to {args.to}")
     return 0

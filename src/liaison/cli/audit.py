@@ -10,72 +10,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from liaison.audit import Action, AuditLog, AuditRecord, Gossip, StoredObjects
-from liaison.audit.ledger import Ledger
+from liaison.audit import Action, AuditRecord
 from liaison.cli._common import positive, readable
-from liaison.db import Db
-from liaison.errors import ConfigError, InvalidInputError, StorageError
-from liaison.signing import SigningKey, load_or_create_key
-from liaison.store.db import SqliteDb
+from liaison.errors import InvalidInputError, StorageError
+from liaison.service.auditing import open_home
 
 __all__ = ["register"]
-
-DB_FILE = "liaison.db"
-KEY_FILE = "node.key"
-SETTINGS_FILE = "liaison.toml"
-
-
-@dataclass
-class _Home:
-    conn: Db
-    key: SigningKey
-    stored_objects: StoredObjects | None
-    names: dict[str, str] = field(default_factory=dict)  # identity id -> known name
-    retired_keys: list[str] = field(default_factory=list)
-    ledgers: bool = False  # a full node home: check the partners' ledgers too
-
-
-@contextmanager
-def _open(home: Path) -> Iterator[_Home]:
-    if (home / SETTINGS_FILE).exists():
-        from liaison.node import Node  # the full node: its store decides where data lives
-        from liaison.service.integrity import retired_keys, stored_versions
-
-        with Node.open(home) as node, node.store.connection() as conn:
-            yield _Home(
-                conn,
-                node.key,
-                lambda: stored_versions(node.store),
-                node.names(),
-                retired_keys(node),
-                ledgers=True,
-            )
-        return
-    db, key_path = home / DB_FILE, home / KEY_FILE
-    if not db.exists():
-        raise ConfigError(f"{home}: not a Liaison node home ({SETTINGS_FILE} or {DB_FILE} missing)")
-    if not key_path.exists():
-        raise ConfigError(f"{key_path}: node key missing")
-    key = load_or_create_key(key_path)
-    try:
-        raw = sqlite3.connect(f"file:{db}?mode=rw", uri=True, isolation_level=None, timeout=30)
-        raw.execute("PRAGMA busy_timeout=30000")
-    except sqlite3.Error as exc:
-        raise StorageError(f"{db}: cannot open database: {exc}") from exc
-    try:
-        yield _Home(SqliteDb(raw), key, None)
-    finally:
-        raw.close()
 
 
 def _emit_json(value: Any) -> None:
@@ -133,13 +79,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        log = AuditLog(home.conn)
-        keys = [home.key.public_key_b64, *args.trusted_key]
-        report = log.verify(keys, home.stored_objects)
-        if home.ledgers:
-            for found in Ledger(home.conn).verify([*keys, *home.retired_keys]):
-                report.add("ledger", str(found))
+    with open_home(args.home) as home:
+        report = home.verify(args.trusted_key)
     if args.json:
         _emit_json(report.to_dict())
         return 0 if report.ok else 1
@@ -183,8 +124,8 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        records = AuditLog(home.conn).query(
+    with open_home(args.home) as home:
+        records = home.query(
             actor=args.actor,
             action=args.action,
             object_id=args.object_id,
@@ -211,8 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_alarms(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        alarms = Gossip(home.conn).alarms(include_acknowledged=args.all)
+    with open_home(args.home) as home:
+        alarms = home.alarms(include_acknowledged=args.all)
     if args.json:
         _emit_json([a.to_dict() for a in alarms])
         return 0
@@ -236,11 +177,8 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 def cmd_ack(args: argparse.Namespace) -> int:
     operator = args.operator or os.environ.get("LIAISON_OPERATOR") or getpass.getuser()
-    with _open(args.home) as home:
-        log = AuditLog(home.conn, signing_key=home.key)
-        gossip = Gossip(home.conn, audit=log)
-        alarm = gossip.acknowledge(args.alarm_id, operator, accept_head=args.accept_head)
-        blocked = gossip.peer_blocked(alarm.peer)
+    with open_home(args.home) as home:
+        alarm, blocked = home.acknowledge(args.alarm_id, operator, accept_head=args.accept_head)
     state = "still blocked (other open alarms)" if blocked else "sync may resume"
     print(f"alarm {alarm.id} for {alarm.peer} acknowledged by {operator}: {state}")
     return 0

@@ -75,7 +75,7 @@ def _default(node: Node, args: argparse.Namespace) -> DefaultHandling | None:
             f"--classification: {level!r} is not a level of this node's scheme"
             f" ({', '.join(levels)})"
         )
-    parties = {p.name: p for p in node.store.parties()}
+    parties = {p.name: p for p in node.parties()}
     ids: list[str] = []
     for name in names:
         party = parties.get(name)
@@ -138,8 +138,8 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        cols = node.store.collections()
-        counts = {c.id: node.store.count_objects(c.id) for c in cols}
+        cols = node.collections()
+        counts = {c.id: node.count_objects(c.id) for c in cols}
         defaults = {c.id: node.collection_default(c.id) for c in cols}
         names = node.names()
     if args.json:

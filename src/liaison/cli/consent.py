@@ -12,7 +12,7 @@ from liaison.agreements.model import format_ts
 from liaison.cli._common import add_home, emit_json, named, open_node, positive
 from liaison.errors import AgreementError, LiaisonError, NotFoundError
 from liaison.node import Node
-from liaison.service import documents
+from liaison.service import build_exchange, documents
 
 __all__ = ["register"]
 
@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
 
 
 def _party_by_identity(node: Node, identity_id: str) -> str | None:
-    for p in node.store.parties():
+    for p in node.parties():
         if p.identity_id == identity_id and not p.internal:
             return p.name
     return None
@@ -53,14 +53,14 @@ def _party_by_identity(node: Node, identity_id: str) -> str | None:
 
 def _deliver(node: Node, consent: Consent, identity_id: str) -> str:
     """Hand the document to the node of ``identity_id`` if we have a connection to it."""
+    from liaison.service.peers import get_peer
     from liaison.sync.client import PeerClient
-    from liaison.sync.peers import get_peer
 
     name = _party_by_identity(node, identity_id)
     if name is None:
         return "kept here (no party for the other side)"
     try:
-        with PeerClient(get_peer(node.store, name)) as c:
+        with PeerClient(get_peer(node, name)) as c:
             c.post_json("liaison/consents/", consent.to_stix())
     except LiaisonError as exc:
         log.warning("consent %s not delivered to %s: %s", consent.id, name, exc)
@@ -77,8 +77,8 @@ def _find(node: Node, consent_id: str) -> Consent:
 
 def cmd_request(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        recipient = node.store.party(args.to)
-        rows = node.store.latest_by_ids([args.object_id])
+        recipient = node.party(args.to)
+        rows = build_exchange(node).latest(args.object_id)
         if not rows:
             raise NotFoundError(f"no object {args.object_id} here")
         origins = sorted({o for r in rows for o in r.origins} - {recipient.identity_id})

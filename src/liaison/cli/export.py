@@ -36,7 +36,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out:
         check_out(args.out)
     with open_node(args) as node:
-        party = node.store.party(args.party) if args.party else operator_party(node)
+        party = node.party(args.party) if args.party else operator_party(node)
         cid = (
             node.resolve_collection(args.collection).id
             if args.collection

@@ -142,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if s.preload_extraction:
                 _preload_extraction()
             loop = None
-            if peers(node.store) and int(s.sync_interval) > 0:
+            if peers(node) and int(s.sync_interval) > 0:
                 loop = SyncLoop(app.state.exchange, float(s.sync_interval))
                 loop.start()
             scheme = "https" if tls else "http"
@@ -160,16 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from liaison.config import Settings
-    from liaison.store import open_store
-
-    settings = Settings.load(args.home)
-    store = open_store(str(settings.store), home=args.home, durable=bool(settings.durable))
-    try:
-        applied = store.migrate()
-        version = store.schema_version()
-    finally:
-        store.close()
+    applied, version = Node.migrate(args.home)
     if applied:
         print(f"applied migration(s) {', '.join(map(str, applied))}; schema version {version}")
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +127,7 @@ def cmd_set(args: argparse.Namespace) -> int:
             read=args.read,
             write=args.write,
         )
-        titles = {c.id: c.title for c in node.store.collections()}
+        titles = {c.id: c.title for c in node.collections()}
     _print_party(party)
     if party.url:
         print(f"url         {party.url}")
@@ -168,7 +167,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "public_key": bool(p.public_key_b64),
                 "url": p.url,
             }
-            for p in node.store.parties()
+            for p in node.parties()
         ]
     if args.json:
         emit_json(rows)
@@ -183,15 +182,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _console_parties(node: Node) -> set[str]:
     """Names of the internal parties console users read through."""
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     return {u.party_name for u in Accounts(node).users()}
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        party = node.store.party(args.name)
-        node.store.update_party(replace(party, disabled=True))
+        node.disable_party(args.name)
     print(f"party {args.name} disabled")
     return 0
 
@@ -214,12 +212,12 @@ def cmd_connect(args: argparse.Namespace) -> int:
         "client_key": _pem(args.client_key, "--client-key"),
     }
     with open_node(args) as node:
-        party = node.store.party(args.name)
+        party = node.party(args.name)
         if party.internal:
             raise InvalidInputError(f"{args.name} is an internal party, not a partner")
         into = node.resolve_collection(args.into).id if args.into else node.default_collection_id
         put_peer(
-            node.store,
+            node,
             Peer(
                 party=party.name,
                 url=args.url,

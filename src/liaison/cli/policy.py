@@ -6,10 +6,8 @@ import argparse
 from typing import Any
 
 from liaison.cli._common import add_home, emit_json, open_node, readable
-from liaison.errors import NotFoundError
 from liaison.markings.handling import Handling
-from liaison.service.gate import PolicyGate
-from liaison.service.signer import NodeSigner
+from liaison.service import build_exchange
 
 __all__ = ["markings_line", "register"]
 
@@ -27,18 +25,16 @@ def register(sub: Any) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     with open_node(args) as node:
-        party = node.store.party(args.party)
-        rows = node.store.latest_by_ids([args.object_id])
-        if not rows:
-            raise NotFoundError(f"no object {args.object_id} here")
-        gate = PolicyGate(node, NodeSigner(node).resign)
-        d = gate.decide(party, rows[0])
+        party = node.party(args.party)
+        exchange = build_exchange(node)
+        d = exchange.explain(party, args.object_id)
         names = node.names()
-        h = Handling.from_json(rows[0].handling.get("h") or {})
-        default_of = rows[0].handling.get("collection_default")
+        row = min(exchange.latest(args.object_id), key=lambda r: (-r.version_us, -r.seq))
+        h = Handling.from_json(row.handling.get("h") or {})
+        default_of = row.handling.get("collection_default")
         source = None
         if isinstance(default_of, str):
-            title = next((c.title for c in node.store.collections() if c.id == default_of), "")
+            title = next((c.title for c in node.collections() if c.id == default_of), "")
             source = f"the default handling of collection {title or default_of}, added at ingest"
     out = {
         "object": args.object_id,

@@ -35,7 +35,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise InvalidInputError("the query is empty")
     with open_node(args) as node:
-        party = node.store.party(args.party) if args.party else operator_party(node)
+        party = node.party(args.party) if args.party else operator_party(node)
         hits = search(build_exchange(node), party, args.query, limit=args.limit)
     if args.json:
         emit_json([orjson.loads(body) for _, body in hits])

@@ -33,8 +33,8 @@ def register(sub: Any) -> None:
 def cmd_sync(args: argparse.Namespace) -> int:
     with open_node(args) as node:
         for name in args.party or []:
-            node.store.party(name)  # "no party X" rather than "no connection"
-        targets = [get_peer(node.store, n) for n in args.party] if args.party else peers(node.store)
+            node.party(name)  # "no party X" rather than "no connection"
+        targets = [get_peer(node, n) for n in args.party] if args.party else peers(node)
         if not targets:
             raise NotFoundError("no partner connection set up (liaison party connect)")
         failed = _pull_all(build_exchange(node), targets, args)

@@ -15,7 +15,7 @@ __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    from liaison.web.accounts import LANGS, ROLES
+    from liaison.service.accounts import LANGS, ROLES
 
     p = sub.add_parser("user", help="manage the analyst console's users")
     us = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -67,7 +67,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     check_name(args.name, "user name")
     with open_node(args) as node:
@@ -80,7 +80,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     with open_node(args) as node:
         accounts = Accounts(node)
@@ -91,7 +91,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     with open_node(args) as node:
         Accounts(node).disable(args.name)
@@ -100,7 +100,7 @@ def cmd_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     with open_node(args) as node:
         users = Accounts(node).users()

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from liaison.agreements import AgreementSpec, Consent, grant, request, sign, state
+from liaison.agreements import AgreementSpec, grant, request, sign, state
 from liaison.demo.scenario import border_report
 from liaison.errors import LiaisonError
 from liaison.node import Node
@@ -87,9 +87,9 @@ def _free_port() -> int:
 
 def _connect(a: DemoNode, b: DemoNode) -> None:
     """b pulls from a: a registers b as a partner; b records how to reach a."""
-    a_at_b = b.node.store.party(a.code)
+    a_at_b = b.node.party(a.code)
     put_peer(
-        b.node.store,
+        b.node,
         Peer(
             party=a_at_b.name,
             url=a.url,
@@ -137,7 +137,7 @@ def _console_users(nodes: dict[str, DemoNode]) -> dict[str, tuple[str, str]]:
     """An officer account on each node's console, with a fresh password."""
     import secrets
 
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
     out = {}
     for n in nodes.values():
@@ -210,7 +210,7 @@ def _post(n: DemoNode, user: str, objects: list[dict[str, Any]]) -> dict[str, An
 def _held(n: DemoNode, object_id: str) -> dict[str, Any] | None:
     import orjson
 
-    rows = n.node.store.latest_by_ids([object_id])
+    rows = build_exchange(n.node).latest(object_id)
     return orjson.loads(rows[0].body) if rows else None
 
 
@@ -309,7 +309,7 @@ def _exchange(nodes: dict[str, DemoNode], say: Say) -> dict[str, Any]:
 
     say("5. DZ syncs from MR, verifies every signature, checks its agreement, stores")
     dz_ex = build_exchange(dz.node)
-    rep = pull(dz_ex, get_peer(dz.node.store, "MR"))
+    rep = pull(dz_ex, get_peer(dz.node, "MR"))
     say(f"  {rep.line()}")
     held = _held(dz, report_id)
     result["dz_has_report"] = held is not None
@@ -332,11 +332,10 @@ def _exchange(nodes: dict[str, DemoNode], say: Say) -> dict[str, Any]:
 
     say("6. DZ tries to release it to XX: XX syncs from DZ")
     xx_ex = build_exchange(xx.node)
-    rep = pull(xx_ex, get_peer(xx.node.store, "DZ"))
+    rep = pull(xx_ex, get_peer(xx.node, "DZ"))
     say(f"  {rep.line()}")
     result["xx_before_consent"] = _held(xx, report_id) is not None
-    row = dz.node.store.latest_by_ids([report_id])[0]
-    decision = dz_ex.gate.decide(dz.node.store.party("XX"), row)  # type: ignore[attr-defined]
+    decision = dz_ex.explain(dz.node.party("XX"), report_id)
     say(f"  refused: {'; '.join(decision.reasons)}")
 
     # The report and what it refers to (without them XX would get the report with its
@@ -356,17 +355,17 @@ def _exchange(nodes: dict[str, DemoNode], say: Say) -> dict[str, Any]:
             justification="XX border units need it within 72 hours",
         )
         documents.put_consent(dz.node, req.to_stix())
-        with PeerClient(get_peer(dz.node.store, "MR")) as c:
+        with PeerClient(get_peer(dz.node, "MR")) as c:
             c.post_json("liaison/consents/", req.to_stix())
-        raw = next(raw for k, raw in mr.node.store.records("consent") if k == req.id)
-        answer = grant(Consent.from_stix(raw), mr.node.key)
+        asked = next(k for k in documents.consents(mr.node) if k.id == req.id)
+        answer = grant(asked, mr.node.key)
         documents.put_consent(mr.node, answer.to_stix())
-        with PeerClient(get_peer(mr.node.store, "DZ")) as c:
+        with PeerClient(get_peer(mr.node, "DZ")) as c:
             c.post_json("liaison/consents/", answer.to_stix())
     say(f"  {len(wanted)} consents granted, each signed by MR for one object and XX only")
 
     say("8. XX syncs from DZ again")
-    rep = pull(xx_ex, get_peer(xx.node.store, "DZ"))
+    rep = pull(xx_ex, get_peer(xx.node, "DZ"))
     say(f"  {rep.line()}")
     got_report = _held(xx, report_id)
     result["xx_after_consent"] = got_report is not None

@@ -45,6 +45,8 @@ __all__ = [
     "agreements",
     "consents",
     "get_agreement",
+    "keep_sent_receipt",
+    "known_names",
     "put_agreement",
     "put_consent",
     "put_receipt",
@@ -293,6 +295,22 @@ def put_receipt(node: Node, receipt: dict[str, Any], *, sender: PartyRecord) -> 
         details={"receipt": rid, "objects": len(receipt.get("objects") or [])},
     )
     node.store.add_record("receipt", rid, receipt, within=_audit(node, entry, [sender.identity_id]))
+
+
+def known_names(node: Node) -> dict[str, str]:
+    """Identity id -> name, for every partner and every agreement party this node knows
+    (this node itself: its organisation)."""
+    out = {p.identity_id: p.name for p in node.partners()}
+    for a in agreement_versions(node):
+        for p in a.parties:
+            out.setdefault(p.identity_id, p.name)
+    out[node.identity_id] = str(node.settings.org)
+    return out
+
+
+def keep_sent_receipt(node: Node, receipt: dict[str, Any]) -> None:
+    """Keep a copy of a receipt this node signed and sent (its proof of what it got)."""
+    node.store.add_record("receipt-sent", str(receipt["id"]), receipt)
 
 
 def visible_to(party: PartyRecord, doc: Agreement | Consent) -> bool:

@@ -18,6 +18,7 @@ from liaison.errors import (
     TooLargeError,
 )
 from liaison.node import Node
+from liaison.policy import Decision, PolicyContext
 from liaison.service.admission import Admitted
 from liaison.service.ingest import Defaulted, Received, checked, message, waiting, with_default
 from liaison.service.pagination import make_token, query_fingerprint, read_token
@@ -78,6 +79,22 @@ class Gate(Protocol):
     """The policy decision, prepared once per request for one party."""
 
     def verdicts(self, party: PartyRecord) -> Release: ...
+
+    def context(self) -> PolicyContext:
+        """The agreements and consents in force (for a banner's classification scale)."""
+        ...
+
+    def decide(
+        self, party: PartyRecord, row: ObjectRow, ctx: PolicyContext | None = None
+    ) -> Decision:
+        """The policy decision for one stored row (``liaison policy explain``)."""
+        ...
+
+    def preview(
+        self, obj: dict[str, Any], markings: dict[str, dict[str, Any]]
+    ) -> list[tuple[PartyRecord, Decision]]:
+        """Would each partner receive ``obj`` (not stored yet), and why."""
+        ...
 
     def admit(
         self,
@@ -447,6 +464,36 @@ class Exchange:
                     self.events.withheld(party, hidden, listing=True)
                 elif not shown and not next_token:  # refused or absent: logged alike
                     self.events.withheld(party, hidden, asked=object_id)
+
+    def latest(self, object_id: str) -> list[ObjectRow]:
+        """The latest stored version of ``object_id`` in each collection (the operator's
+        view: no policy applies -- never hand these to a party)."""
+        return self.store.latest_by_ids([object_id])
+
+    def explain(self, party: PartyRecord, object_id: str) -> Decision:
+        """Would ``party`` receive the latest version of ``object_id``, and why."""
+        rows = sorted(self.latest(object_id), key=lambda r: (-r.version_us, -r.seq))
+        if not rows:
+            raise NotFoundError(f"no object {object_id} here")
+        return self.gate.decide(party, rows[0])
+
+    def released(
+        self, party: PartyRecord, ids: Sequence[str]
+    ) -> dict[str, tuple[ObjectRow, bytes]]:
+        """The latest version of each id that ``party`` may see (in a collection it reads),
+        as released to it -- for pages that follow links (the console's views)."""
+        verdict = self.gate.verdicts(party)
+        rows = sorted(self.store.latest_by_ids(list(ids)), key=lambda r: -r.seq)
+        readable = [r for r in rows if party.can_read(r.collection_id)]
+        verdict.prepare(readable)
+        out: dict[str, tuple[ObjectRow, bytes]] = {}
+        for row in readable:
+            if row.id in out:
+                continue
+            v = verdict(row)
+            if v.body is not None:
+                out[row.id] = (row, v.body)
+        return out
 
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters

@@ -18,10 +18,10 @@ import orjson
 
 from liaison.agreements import Agreement, Consent
 from liaison.errors import AgreementError, LiaisonError
-from liaison.markings.handling import Handling
+from liaison.markings.handling import Handling, handling_of
 from liaison.node import Node
 from liaison.policy import Decision, Party, PolicyContext, Provenance, decide
-from liaison.service.admission import Admission, Admitted
+from liaison.service.admission import Admission, Admitted, topics_regions
 from liaison.service.disclosure import Disclosure
 from liaison.signing.objects import SignatureInfo
 from liaison.store import ObjectRow, PartyRecord, Rehandled
@@ -118,6 +118,30 @@ class PolicyGate:
     def verdicts(self, party: PartyRecord) -> Disclosure:
         """What ``party`` receives of stored rows, for one request (see ``Disclosure``)."""
         return Disclosure(self, party, self.context())
+
+    def preview(
+        self, obj: dict[str, Any], markings: dict[str, dict[str, Any]]
+    ) -> list[tuple[PartyRecord, Decision]]:
+        """Would each partner receive ``obj``, composed here and not stored yet, and why.
+
+        The object is this node's own (no provenance); a disabled partner receives
+        nothing.
+        """
+        ctx = self.context()
+        h = handling_of(obj, markings, scheme_owner=self.node.identity_id)
+        topics, regions = topics_regions(obj)
+        out: list[tuple[PartyRecord, Decision]] = []
+        for p in sorted(self.node.partners(), key=lambda p: p.name):
+            if p.disabled:
+                out.append((p, Decision(False, ("party disabled",))))
+                continue
+            who = Party(identity_id=p.identity_id, name=p.name, internal=False)
+            d = decide(
+                who, str(obj["type"]), str(obj["id"]), h, Provenance(frozenset()), ctx,
+                topics=topics, regions=regions,
+            )  # fmt: skip
+            out.append((p, d))
+        return out
 
     def resign_copy(self, obj: dict[str, Any], row: ObjectRow) -> dict[str, Any]:
         """Sign a copy that differs from the stored bytes, naming the row's originator."""

@@ -20,7 +20,7 @@ from liaison.signing.objects import (
 )
 from liaison.store import format_us, now_us
 
-__all__ = ["NodeSigner", "keyring_of"]
+__all__ = ["NodeSigner", "keyring_of", "revoked_keys"]
 
 log = logging.getLogger("liaison.signing")
 
@@ -48,6 +48,11 @@ def keyring_of(node: Node) -> dict[str, dict[str, str]]:
     for _, k in node.store.records("partner-key"):
         ring.setdefault(k["identity_id"], {})[k["fingerprint"]] = k["public_key"]
     return ring
+
+
+def revoked_keys(node: Node) -> frozenset[str]:
+    """Fingerprints of keys this node no longer trusts for any signature."""
+    return frozenset(k for k, _ in node.store.records("revoked-key"))
 
 
 class NodeSigner:

@@ -16,7 +16,7 @@ from liaison.store.base import O_COLUMNS, Store
 from liaison.store.db import SqliteDb
 from liaison.store.schema import Dialect, migrations
 
-__all__ = ["SqliteStore", "create_tables", "open_db"]
+__all__ = ["SqliteStore", "create_tables", "open_db", "open_existing"]
 
 #: Full-text search: FTS5, kept in step with objects by triggers.
 _V2: tuple[str, ...] = (
@@ -50,6 +50,17 @@ def open_db(path: str | Path) -> SqliteDb:
         conn.execute("PRAGMA journal_mode=WAL")
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'objects'").fetchone() is None:
         create_tables(conn)
+    return SqliteDb(conn)
+
+
+def open_existing(path: Path) -> SqliteDb:
+    """A ``Db`` on an existing node database, read and written as it is (no schema
+    change): for verifying a copied database outside its node home."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.Error as exc:
+        raise StorageError(f"{path}: cannot open database: {exc}") from exc
     return SqliteDb(conn)
 
 

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from liaison.node import Node
-from liaison.web.accounts import LANGS, ROLES, Accounts, Session, User
+from liaison.service.accounts import LANGS, ROLES, Accounts, Session, User
 from liaison.web.console import PREFIX, Console
 
 __all__ = ["LANGS", "PREFIX", "ROLES", "Accounts", "Console", "Session", "User", "routes"]

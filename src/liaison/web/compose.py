@@ -28,13 +28,11 @@ from liaison.markings import (
     source_grading,
 )
 from liaison.markings.tlp import tlp_id
-from liaison.policy import Party, PolicyContext, Provenance, decide
-from liaison.service.gate import PolicyGate
 from liaison.web.console import Ctx
 from liaison.web.present import banner_of
 from liaison.web.views import names_of
 
-__all__ = ["Built", "build", "compose_page", "policy_context", "preview", "submit"]
+__all__ = ["Built", "build", "compose_page", "preview", "submit"]
 
 _MAX_TEXT = 20_000
 #: Properties of an accepted extraction object that survive into the shared batch.
@@ -64,13 +62,6 @@ class Built:
     markings: dict[str, dict[str, Any]]
     #: The form chose no markings: the collection's default handling marks the report.
     default: bool = False
-
-
-def policy_context(c: Ctx) -> PolicyContext:
-    gate = c.exchange.gate
-    if isinstance(gate, PolicyGate):
-        return gate.context()
-    return PolicyGate(c.node, lambda o, _origin: o).context()
 
 
 def _ts() -> str:
@@ -122,7 +113,7 @@ def _chosen(c: Ctx) -> tuple[list[dict[str, Any]], list[str]]:
         if level not in node.settings.classification_levels:
             raise InvalidInputError(f"unknown classification level {level!r}")
         marks.append(classification_marking(level, me))
-    partners = {p.name: p for p in node.store.parties() if not p.internal}
+    partners = {p.name: p for p in node.partners()}
     rel = [partners[n].identity_id for n in c.lists.get("rel", []) if n in partners]
     marks.append(releasability_marking([me, *rel]))
     if f.get("orcon") or f.get("noevidence"):
@@ -220,33 +211,16 @@ def _accepted(raw: str) -> list[dict[str, Any]]:
 
 def recipients(c: Ctx, built: Built) -> list[dict[str, Any]]:
     """For each partner: would the report be released to it, and why."""
-    ctx = policy_context(c)
-    h = handling_of(built.report, built.markings, scheme_owner=c.node.identity_id)
-    out = []
-    for p in sorted(c.node.store.parties(), key=lambda p: p.name):
-        if p.internal:
-            continue
-        if p.disabled:
-            out.append({"party": p.name, "allow": False, "reasons": ["party disabled"]})
-            continue
-        d = decide(
-            Party(identity_id=p.identity_id, name=p.name, internal=False),
-            "report",
-            built.report["id"],
-            h,
-            Provenance(frozenset()),
-            ctx,
-            topics=built.report["x_liaison_topics"],
-            regions=built.report["x_liaison_regions"],
-        )
-        out.append({"party": p.name, "allow": d.allow, "reasons": list(d.reasons)})
-    return out
+    return [
+        {"party": p.name, "allow": d.allow, "reasons": list(d.reasons)}
+        for p, d in c.exchange.gate.preview(built.report, built.markings)
+    ]
 
 
 def preview(c: Ctx) -> Response:
     built = build(c)
     h = handling_of(built.report, built.markings, scheme_owner=c.node.identity_id)
-    banner = banner_of(h, names_of(c), policy_context(c).scale)
+    banner = banner_of(h, names_of(c), c.exchange.gate.context().scale)
     return JSONResponse(
         {
             "banner": {"text": banner.text, "level": banner.level},
@@ -257,7 +231,7 @@ def preview(c: Ctx) -> Response:
 
 
 def compose_page(c: Ctx) -> Response:
-    partners = sorted(p.name for p in c.node.store.parties() if not p.internal)
+    partners = sorted(p.name for p in c.node.partners())
     return c.render(
         "compose.html",
         levels=list(c.node.settings.classification_levels),

@@ -24,9 +24,9 @@ from liaison.errors import (
 )
 from liaison.node import Node
 from liaison.service import Exchange
+from liaison.service.accounts import Accounts, Session, User
 from liaison.store import PartyRecord
 from liaison.taxii.errors import ErrorRenderer
-from liaison.web.accounts import Accounts, Session, User
 from liaison.web.i18n import LANGUAGES, Translator, translator
 
 __all__ = ["COOKIE", "PREFIX", "Console", "Ctx"]

@@ -45,12 +45,9 @@ def map_page(c: Ctx) -> Response:
 def graph_page(c: Ctx) -> Response:
     row, obj = released_row(c, c.request.path_params["oid"])
     refs = [r for r in obj.get("object_refs", []) if isinstance(r, str)][:60]
-    verdict = c.exchange.gate.verdicts(c.party)
-    held: dict[str, dict[str, Any]] = {}
-    for r in c.node.store.latest_by_ids(refs):
-        v = verdict(r)
-        if v.body is not None and c.party.can_read(r.collection_id):
-            held[r.id] = orjson.loads(v.body)
+    held: dict[str, dict[str, Any]] = {
+        oid: orjson.loads(body) for oid, (_, body) in c.exchange.released(c.party, refs).items()
+    }
     members = []
     edges = []
     for ref in refs:

@@ -172,7 +172,7 @@ class SyncNode:
         return taxii_ingest(self.exchange, party, self.collection_id, {"objects": list(objects)})
 
     def pull(self, source: str, **kw: Any) -> SyncReport:
-        return pull(self.exchange, get_peer(self.node.store, source), **kw)
+        return pull(self.exchange, get_peer(self.node, source), **kw)
 
     def held(self, object_id: str) -> Obj | None:
         rows = self.node.store.latest_by_ids([object_id])
@@ -242,7 +242,7 @@ class World:
             into=b.collection_id,
             **tls,
         )
-        put_peer(b.node.store, peer)
+        put_peer(b.node, peer)
         return peer
 
     def agree(self, proposer: str, other: str) -> None:

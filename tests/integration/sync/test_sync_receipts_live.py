@@ -63,7 +63,7 @@ def _genuine(world: World) -> dict[str, object]:
 
 def test_forged_receipts_are_refused(two_nodes: World) -> None:
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
-    peer = get_peer(dz.node.store, "MR")
+    peer = get_peer(dz.node, "MR")
     forged_key = make_receipt(
         SigningKey.generate(),  # not DZ's pinned key
         receiver=dz.node.identity_id,

@@ -11,7 +11,7 @@ import pytest
 from liaison.cli import user as user_cli
 from liaison.errors import ConflictError, InvalidInputError
 from liaison.node import Node
-from liaison.web.accounts import Accounts
+from liaison.service.accounts import Accounts
 
 
 class Terminal(io.StringIO):

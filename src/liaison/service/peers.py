@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from liaison.errors import InvalidInputError, NotFoundError
+from liaison.node import Node
 from liaison.stix import parse_timestamp
-from liaison.store import Store
 
 __all__ = [
     "Peer",
@@ -18,6 +18,8 @@ __all__ = [
     "peers",
     "put_peer",
     "resume_after",
+    "retry_list",
+    "save_retry",
     "set_checkpoint",
 ]
 
@@ -49,35 +51,35 @@ class Peer:
         return d
 
 
-def put_peer(store: Store, peer: Peer) -> None:
+def put_peer(node: Node, peer: Peer) -> None:
     d = asdict(peer)
     d["collections"] = list(peer.collections)
-    store.put_record(_KIND, peer.party, d)
+    node.store.put_record(_KIND, peer.party, d)
 
 
-def get_peer(store: Store, party: str) -> Peer:
-    d = store.record(_KIND, party)
+def get_peer(node: Node, party: str) -> Peer:
+    d = node.store.record(_KIND, party)
     if d is None:
         raise NotFoundError(f"no connection set up for party {party} (liaison party connect)")
     d["collections"] = tuple(d.get("collections", ()))
     return Peer(**d)
 
 
-def peers(store: Store) -> list[Peer]:
+def peers(node: Node) -> list[Peer]:
     out = []
-    for _, d in store.records(_KIND):
+    for _, d in node.store.records(_KIND):
         d["collections"] = tuple(d.get("collections", ()))
         out.append(Peer(**d))
     return out
 
 
-def checkpoint(store: Store, party: str, collection_id: str) -> str | None:
+def checkpoint(node: Node, party: str, collection_id: str) -> str | None:
     """The last ``date_added`` stored from this collection (None: nothing yet)."""
-    d = store.record(_CHECKPOINT, f"{party}/{collection_id}")
+    d = node.store.record(_CHECKPOINT, f"{party}/{collection_id}")
     return None if d is None else str(d["added_after"])
 
 
-def resume_after(store: Store, party: str, collection_id: str) -> str | None:
+def resume_after(node: Node, party: str, collection_id: str) -> str | None:
     """The ``added_after`` to resume a pull with.
 
     Objects stored in one transaction share their ``date_added`` (it must not count
@@ -85,7 +87,7 @@ def resume_after(store: Store, party: str, collection_id: str) -> str | None:
     of its last batch, so it resumes after it; one cut in the middle of a batch resumes
     just before it (the objects already held come again as duplicates).
     """
-    d = store.record(_CHECKPOINT, f"{party}/{collection_id}")
+    d = node.store.record(_CHECKPOINT, f"{party}/{collection_id}")
     if d is None:
         return None
     after = str(d["added_after"])
@@ -99,10 +101,32 @@ def just_before(timestamp: str) -> str:
 
 
 def set_checkpoint(
-    store: Store, party: str, collection_id: str, added_after: str, *, complete: bool = False
+    node: Node, party: str, collection_id: str, added_after: str, *, complete: bool = False
 ) -> None:
-    store.put_record(
+    node.store.put_record(
         _CHECKPOINT,
         f"{party}/{collection_id}",
         {"added_after": added_after, "complete": complete},
     )
+
+
+# --- objects refused at a pull, fetched again by id -------------------------------------------
+MAX_RETRY_IDS = 1000
+_RETRY = "sync-retry"
+
+
+def retry_list(node: Node, party: str, cid: str) -> dict[str, int]:
+    """Object id -> attempts made so far, of what ``party`` sent into ``cid`` and this
+    node refused (fetched again at the next pulls)."""
+    d = node.store.record(_RETRY, f"{party}/{cid}")
+    ids = d.get("ids") if d else None
+    return {str(k): int(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+
+
+def save_retry(node: Node, party: str, cid: str, ids: dict[str, int]) -> None:
+    if len(ids) > MAX_RETRY_IDS:  # keep the newest refusals
+        ids = dict(list(ids.items())[-MAX_RETRY_IDS:])
+    if ids:
+        node.store.put_record(_RETRY, f"{party}/{cid}", {"ids": ids})
+    else:
+        node.store.delete_record(_RETRY, f"{party}/{cid}")
