@@ -1,7 +1,7 @@
 """``liaison collection add|set|list``: collections and their default handling.
 
 A collection's default handling marks what local clients post unmarked (no
-``object_marking_refs``, no granular marking): ``--classification`` (a level of this
+``object_marking_refs``; granular markings stay): ``--classification`` (a level of this
 node's scheme), ``--rel-to`` (partners, by party name; this node is always in the list)
 and ``--tlp``. Everything is checked before anything is written.
 """

@@ -33,13 +33,12 @@ _NEVER = frozenset({"marking-definition", "extension-definition"})
 
 
 def carries_markings(obj: Mapping[str, Any]) -> bool:
-    """Whether an object has markings of its own (object-level or granular)."""
-    if obj.get("object_marking_refs"):
-        return True
-    granular = obj.get("granular_markings")
-    return isinstance(granular, list) and any(
-        isinstance(g, Mapping) and "marking_ref" in g for g in granular
-    )
+    """Whether an object has object-level markings of its own (``object_marking_refs``).
+
+    Granular markings alone do not count: they restrict parts of an object, and keep
+    doing so (redaction) under the default the object gets.
+    """
+    return bool(obj.get("object_marking_refs"))
 
 
 @dataclass(frozen=True)

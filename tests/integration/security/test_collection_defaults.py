@@ -65,15 +65,16 @@ def test_unmarked_posts_get_the_default_and_reach_exactly_its_parties(
     cls = classification_marking("DIFFUSION RESTREINTE", dz)
     rel_all = releasability_marking([dz, mr, h.xx.node.identity_id])
     own = report(dz, [cls["id"], rel_all["id"], tlp_id("green")], "Own markings")
-    language = {
-        **_unmarked(dz, "Granular language only"),
-        "granular_markings": [{"lang": "fr", "selectors": ["name"]}],
+    secret = classification_marking("SECRET", dz)
+    granular = {  # a granular marking only: the default marks the object as a whole
+        **_unmarked(dz, "Granular only"),
+        "granular_markings": [{"marking_ref": secret["id"], "selectors": ["description"]}],
     }
-    status = _post(h, [bare, own, language])
+    status = _post(h, [secret, bare, own, granular])
     assert status["failure_count"] == 0, status["failures"]
     # the status lists what the client posted, not the definitions the node added
     assert sorted(s["id"] for s in status["successes"]) == sorted(
-        o["id"] for o in (bare, own, language)
+        o["id"] for o in (secret, bare, own, granular)
     )
 
     want = [
@@ -81,7 +82,7 @@ def test_unmarked_posts_get_the_default_and_reach_exactly_its_parties(
         releasability_marking([dz, mr])["id"],
         TLP_GREEN["id"],
     ]
-    for oid in (bare["id"], language["id"]):
+    for oid in (bare["id"], granular["id"]):
         stored = _stored(h, oid)
         assert stored["object_marking_refs"] == want
         assert signature_of(stored) is not None
@@ -96,6 +97,10 @@ def test_unmarked_posts_get_the_default_and_reach_exactly_its_parties(
     assert code == 200 and got == _stored(h, bare["id"])
     assert _get(h, "XX", bare["id"])[0] == 404
     assert _get(h, "XX", own["id"])[0] == 200  # its own markings release it to XX
+    # MR receives the granular-only object with its SECRET part redacted
+    code, got = _get(h, "MR", granular["id"])
+    assert code == 200 and got is not None
+    assert "description" not in got and got["name"] == "Granular only"
 
     assert cli(["policy", "explain", home, bare["id"], "--party", "XX"]) == 0
     out = capsys.readouterr().out

@@ -68,9 +68,10 @@ def test_only_what_carries_no_markings_gets_the_default() -> None:
         **OBJ,
         "granular_markings": [{"marking_ref": TLP_GREEN["id"], "selectors": ["name"]}],
     }
-    assert carries_markings(granular) and not d.applies_to(granular)
-    language_only = {**OBJ, "granular_markings": [{"lang": "fr", "selectors": ["name"]}]}
-    assert not carries_markings(language_only) and d.applies_to(language_only)
+    # granular markings alone are no object-level markings: the default applies, and
+    # the granular restriction stays (it redacts its part wherever it is not released)
+    assert not carries_markings(granular) and d.applies_to(granular)
+    assert d.apply(granular, DZ)["granular_markings"] == granular["granular_markings"]
     # definitions carry no intelligence and are bound to their exact content
     assert not d.applies_to(classification_marking("C", DZ))
     assert not d.applies_to({"type": "extension-definition", "id": "extension-definition--1"})
