@@ -21,7 +21,16 @@ from typing import Any
 
 from liaison.stix._show import show
 from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
-from liaison.stix.refs import MAX_DEPTH
+from liaison.stix.refcheck import (
+    PLAIN,
+    REF,
+    REFS,
+    check_nested,
+    check_nested_dict,
+    check_ref,
+    check_ref_list,
+    kind_of,
+)
 from liaison.stix.rules import CHECKED_REFS, SAFETY_REFS, check_type_rules
 from liaison.stix.rules import Strict as _Strict
 from liaison.stix.timestamps import compare_timestamps, is_timestamp
@@ -62,11 +71,10 @@ _COMMON_TARGETS = REF_TARGETS["*"]
 _NO_REFS: frozenset[str] = frozenset()
 
 
-# Kinds of key: plain, ``*_ref``, ``*_refs``, ``*_hex``/``*_bin``. Caches of the kind of
-# names already seen (valid top-level names; any nested key), bounded against hostile input.
-_PLAIN, _REF, _REFS, _ENCODED = 0, 1, 2, 3
+# Kinds of key (``liaison.stix.refcheck``). A cache of the kind of the valid top-level
+# names already seen, bounded against hostile input.
+_PLAIN, _REF, _REFS = PLAIN, REF, REFS
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
-_KINDS: dict[str, int] = {}
 _CACHE_MAX = 20_000
 _CONTAINERS = (dict, list)
 
@@ -260,7 +268,7 @@ def _check_external_references(refs: object, out: list[str]) -> None:
         if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
             out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
         if not ref.keys() <= _EXTREF_KEYS:  # custom keys may hold references
-            _check_nested_dict("external_references", i, ref, 2, out, False)
+            check_nested_dict("external_references", i, ref, 2, out, False)
 
 
 def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
@@ -333,7 +341,7 @@ def _check_extensions(exts: object, out: list[str]) -> None:
                 out.append(f"extension {show(key)} must be a dictionary")
             elif "extension_type" not in ext:
                 out.append(f"extension {show(key)} needs an 'extension_type'")
-            elif not _is_one_of(ext["extension_type"], EXTENSION_TYPES):
+            elif not _isone_of(ext["extension_type"], EXTENSION_TYPES):
                 out.append(
                     f"extension {show(key)} has unknown extension_type "
                     f"{show(ext['extension_type'])}"
@@ -383,14 +391,6 @@ def _check_encoded(
         out.append(_Strict(bad) if strict else bad)
 
 
-def _kind_of(key: str) -> int:
-    if key.endswith("_ref"):
-        return _REF
-    if key.endswith("_refs"):
-        return _REFS
-    return _ENCODED if key.endswith(("_hex", "_bin")) else _PLAIN
-
-
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
     """Property names, reserved names and every reference, however deeply nested."""
     targets = REF_TARGETS.get(type_, _NO_TARGETS)
@@ -415,7 +415,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     continue
                 kind = _PLAIN
             else:
-                kind = _kind_of(key)
+                kind = kind_of(key)
                 if len(names) < _CACHE_MAX:
                     names[key] = kind
         if kind == _PLAIN:
@@ -432,7 +432,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 elif key in skip:
                     pass
                 else:
-                    _check_nested(key, value, 1, out, key == "granular_markings")
+                    check_nested(key, value, 1, out, key == "granular_markings")
         else:
             hard = key in SAFETY_REFS or key in checked
             if kind in (_REF, _REFS):
@@ -441,133 +441,12 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 # where Liaison reads the identifier (SAFETY_REFS); in SCOs, warnings.
                 aimed = key in SAFETY_REFS or (allowed is not None and not sco)
                 if kind == _REF:
-                    _check_ref(key, value, allowed, hard, aimed, out)
+                    check_ref(key, value, allowed, hard, aimed, out)
                 else:
-                    _check_ref_list(key, value, allowed, hard, aimed, out, top=True)
+                    check_ref_list(key, value, allowed, hard, aimed, out, top=True)
             else:
                 _check_encoded(key, key, value, out, category == _MARKING)
 
 
-def _not_id(path: str, value: object) -> str:
-    return f"{path} {show(value)} is not an identifier (<type>--<UUID>)"
-
-
-def _check_ref(
-    path: str,
-    value: object,
-    allowed: frozenset[str] | None,
-    hard: bool,
-    aimed: bool,
-    out: list[str],
-) -> None:
-    """One ``*_ref`` value. ``hard``: its syntax is an error; ``aimed``: its target type.
-
-    A container is always an error: link removal (``liaison.stix.refs.links``) reads the
-    string of a reference and does not look inside anything else, so an identifier
-    hidden there would reach a partner who does not receive what it names.
-    """
-    if isinstance(value, str):
-        if ID_RE.match(value) is None:
-            out.append(_not_id(path, value) if hard else _Strict(_not_id(path, value)))
-        elif allowed and value.rpartition("--")[0] not in allowed:
-            wrong = f"{path} must point to {_one_of(allowed)}, not {show(value)}"
-            out.append(wrong if aimed else _Strict(wrong))
-    elif hard or isinstance(value, _CONTAINERS):
-        out.append(_not_id(path, value))
-    else:
-        out.append(_Strict(_not_id(path, value)))
-
-
-def _check_ref_list(
-    path: str,
-    value: object,
-    allowed: frozenset[str] | None,
-    hard: bool,
-    aimed: bool,
-    out: list[str],
-    *,
-    top: bool = False,
-) -> None:
-    """One ``*_refs`` value: a list of references (see ``_check_ref``).
-
-    Anything but a list that holds anything but a scalar is an error (link removal reads
-    lists of strings only); an empty list is an error at the top level, where the OASIS
-    validator refuses it too.
-    """
-    if not isinstance(value, list):
-        bad = f"{path} must be a non-empty list of identifiers"
-        out.append(_Strict(bad) if not hard and _scalar_not_str(value) else bad)
-        return
-    if not value:
-        bad = f"{path} must be a non-empty list of identifiers"
-        out.append(bad if hard or top else _Strict(bad))
-        return
-    for i, item in enumerate(value):
-        _check_ref(f"{path}[{i}]", item, allowed, hard, aimed, out)
-
-
-def _scalar_not_str(value: object) -> bool:
-    return not isinstance(value, str | dict | list)
-
-
-def _check_nested(
-    path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str], hard: bool
-) -> None:
-    """References inside a nested value; ``path`` names ``value`` in the reasons.
-
-    ``hard``: the references here are read by Liaison (granular markings): a malformed
-    one is an error; elsewhere (custom properties, extensions) a warning.
-    """
-    if depth >= MAX_DEPTH:  # refs deeper are not followed by link removal: an error
-        out.append(f"{path} is nested more than {MAX_DEPTH} levels deep")
-        return
-    if isinstance(value, dict):
-        _check_nested_dict(path, -1, value, depth, out, hard)
-        return
-    for i, item in enumerate(value):
-        if isinstance(item, _CONTAINERS):
-            if isinstance(item, dict):  # the common case (external_references, ...)
-                _check_nested_dict(path, i, item, depth + 1, out, hard)
-            else:
-                _check_nested(f"{path}[{i}]", item, depth + 1, out, hard)
-
-
-def _check_nested_dict(
-    parent: str, index: int, value: dict[str, Any], depth: int, out: list[str], hard: bool
-) -> None:
-    """Like _check_nested for a dictionary at ``parent`` (item ``index`` if >= 0).
-
-    The path string is only built when needed: most nested dictionaries hold no error.
-    """
-    if depth >= MAX_DEPTH:
-        out.append(f"{_path(parent, index)} is nested more than {MAX_DEPTH} levels deep")
-        return
-    kinds = _KINDS
-    for key, item in value.items():
-        kind = kinds.get(key)
-        if kind is None:
-            if not isinstance(key, str):
-                continue
-            kind = _kind_of(key)
-            if len(kinds) < _CACHE_MAX:
-                kinds[key] = kind
-        if kind == _REF:
-            if not isinstance(item, str) or ID_RE.match(item) is None:
-                _check_ref(f"{_path(parent, index)}.{key}", item, None, hard, False, out)
-        elif kind == _REFS:
-            _check_ref_list(f"{_path(parent, index)}.{key}", item, None, hard, False, out)
-        elif isinstance(item, _CONTAINERS):
-            _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out, hard)
-
-
-def _path(parent: str, index: int) -> str:
-    return parent if index < 0 else f"{parent}[{index}]"
-
-
-def _is_one_of(value: object, allowed: frozenset[str]) -> bool:
+def _isone_of(value: object, allowed: frozenset[str]) -> bool:
     return isinstance(value, str) and value in allowed
-
-
-def _one_of(types: frozenset[str]) -> str:
-    names = sorted(types)
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
