@@ -151,6 +151,8 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
 
 def _finish(out: list[str], id_: object) -> list[str]:
     """At most ``MAX_REASONS`` plain strings, prefixed with the id when it is valid."""
+    if not out:
+        return out
     out = [str(r) for r in out]
     if len(out) > MAX_REASONS:
         hidden = len(out) - MAX_REASONS + 1
@@ -379,6 +381,11 @@ def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) 
             _check_encoded(f"extensions.{name}.{key}", key, value, out)
 
 
+def _good(ref: str, allowed: frozenset[str] | None) -> bool:
+    """An identifier of an allowed type (any type when ``allowed`` is None)."""
+    return ID_RE.match(ref) is not None and (not allowed or ref.rpartition("--")[0] in allowed)
+
+
 def _check_encoded(
     path: str, key: str, value: object, out: list[str], strict: bool = False
 ) -> None:
@@ -434,9 +441,11 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 else:
                     check_nested(key, value, 1, out, key == "granular_markings")
         else:
-            hard = key in SAFETY_REFS or key in checked
             if kind in (_REF, _REFS):
                 allowed = targets.get(key) or _COMMON_TARGETS.get(key)
+                if kind == _REF and value.__class__ is str and _good(value, allowed):
+                    continue  # the common case, without a call
+                hard = key in SAFETY_REFS or key in checked
                 # Targets are errors where the OASIS validator checks them (SDOs) or
                 # where Liaison reads the identifier (SAFETY_REFS); in SCOs, warnings.
                 aimed = key in SAFETY_REFS or (allowed is not None and not sco)
