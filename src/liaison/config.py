@@ -90,10 +90,109 @@ class Settings:
     home: Path
     values: dict[str, Any] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _BY_NAME:
-            return self.values.get(name, _BY_NAME[name].default)
-        raise AttributeError(name)
+    def _value(self, name: str) -> Any:
+        return self.values.get(name, _BY_NAME[name].default)
+
+    # One typed property per entry of SETTINGS (a test checks that they match).
+    @property
+    def org(self) -> str:
+        v = self._value("org")
+        return str(v)
+
+    @property
+    def country(self) -> str:
+        v = self._value("country")
+        return str(v)
+
+    @property
+    def identity_id(self) -> str:
+        v = self._value("identity_id")
+        return str(v)
+
+    @property
+    def store(self) -> str:
+        v = self._value("store")
+        return str(v)
+
+    @property
+    def host(self) -> str:
+        v = self._value("host")
+        return str(v)
+
+    @property
+    def port(self) -> int:
+        v = self._value("port")
+        return int(v)
+
+    @property
+    def api_root(self) -> str:
+        v = self._value("api_root")
+        return str(v)
+
+    @property
+    def title(self) -> str:
+        v = self._value("title")
+        return str(v)
+
+    @property
+    def max_body_bytes(self) -> int:
+        v = self._value("max_body_bytes")
+        return int(v)
+
+    @property
+    def max_json_depth(self) -> int:
+        v = self._value("max_json_depth")
+        return int(v)
+
+    @property
+    def max_envelope_objects(self) -> int:
+        v = self._value("max_envelope_objects")
+        return int(v)
+
+    @property
+    def page_size(self) -> int:
+        v = self._value("page_size")
+        return int(v)
+
+    @property
+    def max_page_size(self) -> int:
+        v = self._value("max_page_size")
+        return int(v)
+
+    @property
+    def durable(self) -> bool:
+        v = self._value("durable")
+        return bool(v)
+
+    @property
+    def classification_levels(self) -> list[str]:
+        v = self._value("classification_levels")
+        return [str(x) for x in v]
+
+    @property
+    def preload_extraction(self) -> bool:
+        v = self._value("preload_extraction")
+        return bool(v)
+
+    @property
+    def sync_interval(self) -> int:
+        v = self._value("sync_interval")
+        return int(v)
+
+    @property
+    def tls_cert(self) -> str:
+        v = self._value("tls_cert")
+        return str(v)
+
+    @property
+    def tls_key(self) -> str:
+        v = self._value("tls_key")
+        return str(v)
+
+    @property
+    def tls_client_ca(self) -> str:
+        v = self._value("tls_client_ca")
+        return str(v)
 
     @classmethod
     def load(cls, home: Path) -> Settings:

@@ -131,9 +131,7 @@ class Node:
         if not key_path.exists():
             raise ConfigError(f"{key_path}: identity key missing")
         key = load_or_create_key(key_path)
-        store = open_store(
-            str(settings.store), home=home, durable=bool(settings.durable), create=create
-        )
+        store = open_store(settings.store, home=home, durable=settings.durable, create=create)
         if create:
             store.migrate()
         elif store.pending_migrations():
@@ -188,7 +186,7 @@ class Node:
     # --- identity ---------------------------------------------------------------------
     @property
     def identity_id(self) -> str:
-        return str(self.settings.identity_id)
+        return self.settings.identity_id
 
     @property
     def default_collection_id(self) -> str:
@@ -206,12 +204,12 @@ class Node:
             "id": self.identity_id,
             "created": ts,
             "modified": ts,
-            "name": str(self.settings.org),
+            "name": self.settings.org,
             "identity_class": "organization",
             "sectors": ["defense"],
             "contact_information": f"Liaison node, country {self.settings.country}",
             "x_liaison_public_key": self.key.public_key_b64,
-            "x_liaison_country": str(self.settings.country),
+            "x_liaison_country": self.settings.country,
         }
 
     def token_secret(self) -> bytes:
@@ -221,7 +219,7 @@ class Node:
     def names(self) -> dict[str, str]:
         """Identity id -> a name a person knows it by: this node's organisation, partners."""
         out = {p.identity_id: p.name for p in self.store.parties() if not p.internal}
-        out[self.identity_id] = str(self.settings.org)
+        out[self.identity_id] = self.settings.org
         return out
 
     # --- agreements -------------------------------------------------------------------
@@ -230,7 +228,7 @@ class Node:
         if name is None:
             levels = tuple(self.settings.classification_levels)
             return AgreementParty(
-                self.identity_id, str(self.settings.org), self.key.public_key_b64, levels
+                self.identity_id, self.settings.org, self.key.public_key_b64, levels
             )
         rec = self.store.party(name)
         if rec.internal:
@@ -440,7 +438,7 @@ class Node:
     def migrate(home: Path) -> tuple[list[int], int]:
         """Apply the home's pending store migrations: (versions applied, schema version)."""
         settings = Settings.load(home)
-        store = open_store(str(settings.store), home=home, durable=bool(settings.durable))
+        store = open_store(settings.store, home=home, durable=settings.durable)
         try:
             return store.migrate(), store.schema_version()
         finally:

@@ -123,3 +123,18 @@ def test_a_bad_setting_names_its_line_and_the_setting_meant(tmp_path: Path) -> N
     (home / SETTINGS_FILE).write_text('org = "DGSE"\nport = "x"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"liaison\.toml:2: port must be of type int"):
         Settings.load(home)
+
+
+def test_every_setting_has_a_typed_property(tmp_path: Path) -> None:
+    """The settings table and ``Settings``' typed properties name the same settings,
+    and each property answers the default with the table's type."""
+    import inspect
+
+    from liaison.config import SETTINGS, Settings
+
+    props = {n for n, v in inspect.getmembers(Settings) if isinstance(v, property)}
+    assert props == {s.name for s in SETTINGS}
+    bare = Settings(home=tmp_path)
+    for s in SETTINGS:
+        value = getattr(bare, s.name)
+        assert value == s.default and isinstance(value, s.kind), s.name

@@ -117,12 +117,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     with open_node(args) as node, node.serving():
         s = node.settings
-        host = args.host or str(s.host)
-        port = args.port or int(s.port)
+        host = args.host or s.host
+        port = args.port or s.port
         tls = _tls(
-            args.tls_cert or str(s.tls_cert),
-            args.tls_key or str(s.tls_key),
-            args.tls_client_ca or str(s.tls_client_ca),
+            args.tls_cert or s.tls_cert,
+            args.tls_key or s.tls_key,
+            args.tls_client_ca or s.tls_client_ca,
         )
         if not tls and not _is_loopback(host):
             raise ConfigError(f"refusing plain HTTP on {host}: give --tls-cert and --tls-key")
@@ -142,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if s.preload_extraction:
                 _preload_extraction()
             loop = None
-            if peers(node) and int(s.sync_interval) > 0:
+            if peers(node) and s.sync_interval > 0:
                 loop = SyncLoop(app.state.exchange, float(s.sync_interval))
                 loop.start()
             scheme = "https" if tls else "http"

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from liaison.agreements import AgreementSpec, grant, request, sign, state
+from liaison.agreements import Agreement, AgreementSpec, grant, request, sign, state
 from liaison.demo.scenario import border_report
 from liaison.errors import LiaisonError
 from liaison.node import Node
@@ -100,8 +100,15 @@ def _connect(a: DemoNode, b: DemoNode) -> None:
     )
 
 
-def _agree(proposer: DemoNode, other: DemoNode, name: str, say: Say) -> None:
-    me, them = proposer.code, other.code
+def agree(proposer: Node, other: Node, name: str, codes: tuple[str, str]) -> Agreement:
+    """The demo's sharing agreement between two of its nodes, signed by both.
+
+    ``codes``: the two nodes' demo codes (their schemes in ``LEVELS``, and the name each
+    knows the other by as a party). The document travels in process: the proposer signs,
+    the other side imports and countersigns, the proposer imports the result. Used by
+    the demo and by the tests that set up nodes the same way.
+    """
+    me, them = codes
     spec = {
         "name": name,
         "types": TYPES,
@@ -120,17 +127,16 @@ def _agree(proposer: DemoNode, other: DemoNode, name: str, say: Say) -> None:
         ],
         "contact": [{"party": "self", "name": f"Liaison officer {me}"}],
     }
-    a = proposer.node.propose_agreement(AgreementSpec.from_dict(spec))
-    a = documents.put_agreement(
-        proposer.node, sign(a, proposer.node.identity_id, proposer.node.key).to_stix()
-    )
-    # The document travels to the partner (here: in-process), who signs it too.
-    b = documents.put_agreement(other.node, a.to_stix())
-    b = documents.put_agreement(
-        other.node, sign(b, other.node.identity_id, other.node.key).to_stix()
-    )
-    a = documents.put_agreement(proposer.node, b.to_stix())
-    say(f"  {name}: signed by {me} and {them} -> {state(a)}")
+    a = proposer.propose_agreement(AgreementSpec.from_dict(spec))
+    a = documents.put_agreement(proposer, sign(a, proposer.identity_id, proposer.key).to_stix())
+    b = documents.put_agreement(other, a.to_stix())
+    b = documents.put_agreement(other, sign(b, other.identity_id, other.key).to_stix())
+    return documents.put_agreement(proposer, b.to_stix())
+
+
+def _agree(proposer: DemoNode, other: DemoNode, name: str, say: Say) -> None:
+    a = agree(proposer.node, other.node, name, (proposer.code, other.code))
+    say(f"  {name}: signed by {proposer.code} and {other.code} -> {state(a)}")
 
 
 def _console_users(nodes: dict[str, DemoNode]) -> dict[str, tuple[str, str]]:

@@ -31,7 +31,7 @@ log = logging.getLogger("liaison.correlate")
 
 @contextlib.contextmanager
 def _index(node: Node) -> Iterator[CorrelationIndex]:
-    config = CorrelationConfig(default_region=str(node.settings.country) or None)
+    config = CorrelationConfig(default_region=node.settings.country or None)
     with on_store_connection(node, "correlation", lambda c: CorrelationIndex(c, config)) as ix:
         yield ix
 

@@ -304,7 +304,7 @@ def known_names(node: Node) -> dict[str, str]:
     for a in agreement_versions(node):
         for p in a.parties:
             out.setdefault(p.identity_id, p.name)
-    out[node.identity_id] = str(node.settings.org)
+    out[node.identity_id] = node.settings.org
     return out
 
 

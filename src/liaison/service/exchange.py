@@ -253,7 +253,7 @@ class Exchange:
         objects = envelope.get("objects", [])
         if not isinstance(objects, list):
             raise InvalidInputError("'objects' in the envelope must be a list")
-        most = int(self.node.settings.max_envelope_objects)
+        most = self.node.settings.max_envelope_objects
         if len(objects) > most:
             raise TooLargeError(f"an envelope may hold at most {most} objects")
         request_ts = format_us(now_us())

@@ -76,18 +76,47 @@ _REQUIRED_LISTS = frozenset({("observed-data", "object_refs")})
 
 
 def links(obj: Mapping[str, Any]) -> list[str]:
-    """Every object id ``obj`` points at as intelligence (not authorship or markings)."""
-    out: list[str] = []
+    """Every object id ``obj`` points at as intelligence (not authorship or markings).
+
+    Iterative and allocation-light: it runs at ingest for every object (a large object
+    such as an ATT&CK technique has hundreds of nested values and no link at all).
+    """
+    out: dict[str, None] = {}
+    observed = obj.get("type") == "observed-data"
+    stack: list[Any] = []
     for key, value in obj.items():
-        if key in NOT_LINKS:
-            continue
+        if key in NOT_LINKS or (observed and key == "objects"):
+            continue  # authorship, markings; observed-data's local references
         if key == DERIVED_FROM and isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, str))
-            continue
-        if obj.get("type") == "observed-data" and key == "objects":
-            continue  # local references, not ids
-        out.extend(ref for _, ref in _walk(key, key, value, 1))
-    return list(dict.fromkeys(out))
+            out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+            stack.extend(v for v in value if isinstance(v, dict | list))
+        elif key.endswith("_ref"):
+            if isinstance(value, str):
+                out[value] = None
+        elif key.endswith("_refs"):
+            if isinstance(value, list):
+                out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+        elif isinstance(value, dict | list):
+            stack.append(value)
+    depth = 0
+    while stack and depth < 100_000:  # bounded: validate_object caps nesting anyway
+        depth += 1
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, str):
+                    continue
+                if key.endswith("_ref"):
+                    if isinstance(value, str):
+                        out[value] = None
+                elif key.endswith("_refs"):
+                    if isinstance(value, list):
+                        out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        else:
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return list(out)
 
 
 def without_links(
@@ -112,6 +141,11 @@ def without_links(
                     return None
                 del out[key]
         elif (key.endswith("_refs") or key == DERIVED_FROM) and isinstance(value, list):
+            if any(
+                isinstance(v, dict | list) and any(r in hidden for r in links({"x": v}))
+                for v in value
+            ):
+                return None  # a link nested in an odd list: fail closed
             kept = [v for v in value if v not in hidden]
             if len(kept) == len(value):
                 continue

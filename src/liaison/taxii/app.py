@@ -33,11 +33,11 @@ class TaxiiApp:
     def __init__(self, node: Node, exchange: Exchange) -> None:
         self.node = node
         self.ex = exchange
-        self.root = str(node.settings.api_root)
-        self.max_bytes = int(node.settings.max_body_bytes)
-        self.max_depth = int(node.settings.max_json_depth)
-        self.page_size = int(node.settings.page_size)
-        self.max_page = int(node.settings.max_page_size)
+        self.root = node.settings.api_root
+        self.max_bytes = node.settings.max_body_bytes
+        self.max_depth = node.settings.max_json_depth
+        self.page_size = node.settings.page_size
+        self.max_page = node.settings.max_page_size
 
     # --- shared steps -----------------------------------------------------------------
     async def party(self, request: Request) -> PartyRecord:
@@ -87,9 +87,9 @@ class TaxiiApp:
         await self.party(request)
         return json_response(
             {
-                "title": str(self.node.settings.title),
+                "title": self.node.settings.title,
                 "description": f"Liaison node of {self.node.settings.org}",
-                "contact": str(self.node.settings.org),
+                "contact": self.node.settings.org,
                 "default": f"/{self.root}/",
                 "api_roots": [f"/{self.root}/"],
             }

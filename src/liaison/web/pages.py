@@ -7,9 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from liaison.errors import InvalidInputError, LiaisonError, NotFoundError
-from liaison.service import documents
-from liaison.service.events import audit_log
+from liaison.errors import InvalidInputError, NotFoundError
+from liaison.service import auditing, documents
 from liaison.web.console import Ctx
 from liaison.web.svg import country_paths, graph_layout, height, map_point
 from liaison.web.views import _title, names_of, released_row, visible_rows
@@ -122,15 +121,11 @@ def correlations_page(c: Ctx) -> Response:
 
 
 def audit_page(c: Ctx) -> Response:
-    with audit_log(c.node) as log:
-        records = log.query(limit=200, newest_first=True)
-        try:
-            report = log.verify(c.node.key.public_key_b64)
-            ok, problems = report.ok, [str(p) for p in report.problems][:20]
-            size = report.size
-        except LiaisonError as exc:
-            ok, problems, size = False, [str(exc)], log.size()
-    return c.render("audit.html", records=records, ok=ok, problems=problems, size=size)
+    """The newest entries and the state of the whole log, stored objects and ledgers."""
+    records = auditing.recent(c.node, 200)
+    report, size = auditing.verify(c.node)
+    problems = [p.message for p in report.problems][:20]
+    return c.render("audit.html", records=records, ok=report.ok, problems=problems, size=size)
 
 
 def extract_page(c: Ctx) -> Response:

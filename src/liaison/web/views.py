@@ -115,7 +115,7 @@ def set_lang(c: Ctx) -> Response:
 def names_of(c: Ctx) -> Names:
     """Display names of the identities this node knows (this node: its country code)."""
     m = documents.known_names(c.node)
-    m[c.node.identity_id] = str(c.node.settings.country)
+    m[c.node.identity_id] = c.node.settings.country
     return Names(m)
 
 

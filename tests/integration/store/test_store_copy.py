@@ -110,7 +110,7 @@ def test_correlations_ledgers_and_audit_survive_a_copy(
             "modified": "2026-01-01T00:00:00.000Z",
             "name": name,
             "threat_actor_types": ["terrorist"],
-        }  # fmt: skip
+        }
         for uid, name in (
             ("6f0c4c1e-1c8b-4d6b-9b1e-3f4c2a1d0e99", "Katiba Macina"),
             ("7a1d5d2f-2d9c-4e7c-8c2f-4a5d3b2e1f00", "Katibat Macina"),
