@@ -110,10 +110,18 @@ specs = st.builds(
 )
 
 
+def _cites(s: Spec) -> bool:
+    """Whether the object is posted with object_marking_refs of its own."""
+    m = s.own
+    return m is not None and (
+        s.awaits or m.level is not None or m.rel is not None or m.tlp is not None
+    )
+
+
 def oracle(party: str, s: Spec, default: Marks | None, arrived: bool) -> bool:
-    if s.awaits and s.own is not None and not arrived:
+    if s.awaits and _cites(s) and not arrived:
         return False  # a marking it cites is not known yet: withheld from every partner
-    m = s.own if s.own is not None else default
+    m = s.own if _cites(s) else default  # no refs of its own: the collection's default
     if m is None or party not in MAX or s.type not in TYPES[party]:
         return False
     if m.level is None or m.level > MAX[party]:
@@ -184,7 +192,7 @@ def _post(w: World, cid: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
