@@ -22,8 +22,8 @@ def build_exchange(node: Node) -> Exchange:
     from liaison.service.events import AuditEvents
     from liaison.service.gate import PolicyGate
     from liaison.service.signer import NodeSigner
+    from liaison.service.worker import search_indexer
 
     signer = NodeSigner(node)
-    return Exchange(
-        node, PolicyGate(node, signer.resign), signer, AuditEvents(node), Correlator(node)
-    )
+    gate = PolicyGate(node, signer.resign)
+    return Exchange(node, gate, signer, AuditEvents(node), Correlator(node), search_indexer(node))

@@ -23,7 +23,6 @@ from liaison.service.admission import Admitted
 from liaison.service.ingest import Defaulted, Received, checked, message, waiting, with_default
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
-from liaison.signing import canonical
 from liaison.signing.objects import SignatureInfo
 from liaison.stix import object_version, parse_timestamp
 from liaison.store import (
@@ -116,7 +115,7 @@ class Signer(Protocol):
 
     def sign_new(
         self, objs: list[dict[str, Any]]
-    ) -> list[tuple[dict[str, Any], SignatureInfo]]: ...
+    ) -> list[tuple[dict[str, Any], SignatureInfo] | str]: ...
 
     def verify(self, obj: dict[str, Any]) -> SignatureInfo: ...
 
@@ -210,9 +209,11 @@ class Exchange:
         signer: Signer,
         events: Events,
         correlator: Correlator | None = None,
+        indexer: Correlator | None = None,
     ) -> None:
         self.node = node
         self.correlator = correlator
+        self.indexer = indexer
         self.gate = gate
         self.signer = signer
         self.events = events
@@ -306,16 +307,20 @@ class Exchange:
             valid = batch.objects
             signable = []
             for obj in valid:
-                try:  # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
-                    canonical(obj)
+                try:
                     _us(object_version(obj) or "1970-01-01T00:00:00Z")
-                except (InvalidInputError, ValueError, OverflowError) as exc:
-                    result.fail(obj, f"cannot be signed or stored: {exc}")
+                except (ValueError, OverflowError) as exc:
+                    result.fail(obj, f"cannot be stored: {exc}")
                     continue
                 signable.append(obj)
-            signed = self.signer.sign_new(signable)
-            valid = [o for o, _ in signed]
-            infos = [i for _, i in signed]
+            valid = []
+            # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
+            for obj, signed in zip(signable, self.signer.sign_new(signable), strict=True):
+                if isinstance(signed, str):
+                    result.fail(obj, signed)
+                    continue
+                valid.append(signed[0])
+                infos.append(signed[1])
         else:
             kept = []
             for obj in valid:
@@ -389,8 +394,11 @@ class Exchange:
                     {"id": o.id, "version": version, "message": message(said, extra)}
                 )
                 result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
-            if result.new and self.correlator is not None:
-                self.correlator.kick()  # correlate after the commit, off this request
+            if result.new:  # derived indexes follow after the commit, off this request
+                if self.correlator is not None:
+                    self.correlator.kick()
+                if self.indexer is not None:
+                    self.indexer.kick()
         return result
 
     def status(self, party: PartyRecord, status_id: str) -> dict[str, Any]:

@@ -8,12 +8,13 @@ import time
 from typing import Any
 
 from liaison.agreements import problems
-from liaison.errors import SignatureError
+from liaison.errors import InvalidInputError, SignatureError
 from liaison.node import Node
 from liaison.signing import fingerprint
 from liaison.signing.objects import (
     Keyring,
     SignatureInfo,
+    canonical_unsigned,
     sign_objects,
     signature_of,
     verify_object,
@@ -83,16 +84,21 @@ class NodeSigner:
             self._ring, self._revoked, self._key, self._at = ring, revoked, gen, time.monotonic()
         return ring, revoked
 
-    def sign_new(self, objs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], SignatureInfo]]:
-        """Sign, as originator, the objects a local client created; say who signed each.
+    def sign_new(
+        self, objs: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], SignatureInfo] | str]:
+        """Sign, as originator, the objects a local client created; say who signed each
+        -- or, for an object that cannot be signed (RFC 8785 refuses it), why not.
 
         An object that already carries a valid signature (a partner's object a local
         analyst handles again, or one of ours) keeps it -- and stays the signer's
-        object; everything else is signed by this node.
+        object; everything else is signed by this node, in one batch whose canonical
+        forms are computed once.
         """
         ring, revoked = self._current()
-        out: list[tuple[dict[str, Any], SignatureInfo] | None] = [None] * len(objs)
+        out: list[tuple[dict[str, Any], SignatureInfo] | str] = [""] * len(objs)
         fresh: list[int] = []
+        forms: list[bytes] = []
         for i, o in enumerate(objs):
             if signature_of(o) is not None:
                 try:
@@ -100,15 +106,21 @@ class NodeSigner:
                     continue
                 except SignatureError:
                     log.info("%s: replacing a signature that does not verify", o.get("id"))
+            try:
+                forms.append(canonical_unsigned(o))
+            except InvalidInputError as exc:
+                out[i] = f"cannot be signed: {exc}"
+                continue
             fresh.append(i)
         if fresh:
             when = format_us(now_us())
             me = self.node.identity_id
             info = SignatureInfo(me, self.node.key.fingerprint, when)
-            signed = sign_objects([objs[i] for i in fresh], self.node.key, me, when)
+            batch = [objs[i] for i in fresh]
+            signed = sign_objects(batch, self.node.key, me, when, canonicals=forms)
             for i, s in zip(fresh, signed, strict=True):
                 out[i] = (s, info)
-        return [x for x in out if x is not None]
+        return out
 
     def resign(self, obj: dict[str, Any], origin: str | None = None) -> dict[str, Any]:
         """Sign a redacted copy this node releases (its origin signature no longer fits).

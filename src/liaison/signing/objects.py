@@ -26,6 +26,7 @@ __all__ = [
     "SIGNATURE_EXT_ID",
     "Keyring",
     "SignatureInfo",
+    "canonical_unsigned",
     "object_digest",
     "sign_objects",
     "signature_of",
@@ -84,9 +85,14 @@ def strip_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def canonical_unsigned(obj: Mapping[str, Any]) -> bytes:
+    """The canonical bytes an origin signature covers: the object without it."""
+    return canonical(strip_signature(obj))
+
+
 def object_digest(obj: Mapping[str, Any]) -> bytes:
     """The Merkle leaf hash of an object (signature excluded)."""
-    return leaf_hash(canonical(strip_signature(obj)))
+    return leaf_hash(canonical_unsigned(obj))
 
 
 def signature_of(obj: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -115,16 +121,22 @@ def sign_objects(
     signed: str,
     *,
     origin: str | None = None,
+    canonicals: Sequence[bytes] | None = None,
 ) -> list[dict[str, Any]]:
     """Copies of ``objs``, each carrying the batch signature and its inclusion proof.
 
     ``origin``: the originator, when ``signer`` signs a redacted copy of someone
-    else's object (it is part of the signed statement).
+    else's object (it is part of the signed statement). ``canonicals``: the objects'
+    ``canonical_unsigned`` forms when the caller already has them (computed once).
     """
     if not objs:
         return []
     bare = [strip_signature(o) for o in objs]
-    leaves = [leaf_hash(canonical(o)) for o in bare]
+    if canonicals is None:
+        canonicals = [canonical(o) for o in bare]
+    elif len(canonicals) != len(bare):
+        raise ValueError("one canonical form per object")
+    leaves = [leaf_hash(c) for c in canonicals]
     memo: dict[tuple[int, int], bytes] = {}
 
     def subtree(start: int, end: int) -> bytes:

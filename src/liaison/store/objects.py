@@ -274,13 +274,38 @@ class ObjectStore(StoreCore):
         offset: int = 0,
         recent: bool = False,
     ) -> list[ObjectRow]:
-        """Latest versions in these collections whose text has every (folded) term."""
+        """Latest versions in these collections whose text has every (folded) term.
+
+        Whatever was stored before the call is found: the full-text index catches up
+        first where it is built after the storing transaction (``index_search``).
+        """
         if not collection_ids or not terms:
             return []
+        self.catch_up_search()
         sql, args = self._search_sql(collection_ids, terms, recent)
         with self._read() as cur:
             cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
             return [self._row(r) for r in cur.fetchall()]
+
+    # --- the full-text index, where it is built outside the storing transaction -----
+    def index_search(self, limit: int = 2000) -> int:
+        """Index up to ``limit`` stored rows not yet in the full-text index, in one
+        transaction; return how many (0: the index is complete). A backend that
+        indexes in the storing transaction (PostgreSQL's generated tsvector) has
+        nothing to do."""
+        return 0
+
+    def search_backlog(self) -> int:
+        """How many stored rows the full-text index does not hold yet."""
+        return 0
+
+    def _search_behind(self) -> bool:
+        return False
+
+    def catch_up_search(self) -> None:
+        """Make the full-text index hold every row stored before this call."""
+        while self._search_behind() and self.index_search():
+            pass
 
     def correlate_pending(self, work: Callable[[list[ObjectRow]], None], limit: int = 500) -> int:
         """Hand up to ``limit`` not-yet-correlated rows to ``work`` and mark them done,

@@ -163,8 +163,23 @@ _V8 = (
 )
 
 
-def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
-    """Versioned schema changes, applied in order by ``liaison migrate``."""
+#: Only the indexes a read path uses (issue #15, each proved by EXPLAIN in
+#: ``tests/integration/store/test_query_plans.py``): ``objects_version`` serves every
+#: look-up by collection and id, ``objects_seq`` every page (``added_after`` becomes a
+#: seq), so these two cost every insert and serve nothing.
+_V9 = (
+    "DROP INDEX IF EXISTS objects_id",
+    "DROP INDEX IF EXISTS objects_added",
+)
+
+
+def migrations(
+    d: Dialect, search: Sequence[str], search_v9: Sequence[str] = ()
+) -> tuple[tuple[int, Sequence[str]], ...]:
+    """Versioned schema changes, applied in order by ``liaison migrate``.
+
+    ``search`` (2) and ``search_v9`` (9) are the backend's own full-text statements.
+    """
 
     def typed(stmts: Sequence[str]) -> tuple[str, ...]:
         return tuple(
@@ -189,6 +204,7 @@ def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[s
         (6, typed(_V6)),
         (7, typed(_V7)),
         (8, _V8),
+        (9, (*_V9, *search_v9)),
     )
 
 

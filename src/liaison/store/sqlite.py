@@ -31,12 +31,29 @@ _V2: tuple[str, ...] = (
         VALUES ('delete', old.seq, old.search_text); END""",
 )
 
-MIGRATIONS = migrations(Dialect("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB"), _V2)
+#: Full-text indexing leaves the storing transaction (issue #15): rows up to the
+#: watermark ``search_indexed.seq`` are in the index; ``index_search`` adds the rest in
+#: batches (a background worker, and every search first). A deleted row leaves the
+#: index only if it was in it (a 'delete' of an absent row corrupts FTS5).
+_V9: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS objects_fts_insert",
+    "DROP TRIGGER IF EXISTS objects_fts_delete",
+    """CREATE TABLE search_indexed (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)""",
+    "INSERT INTO search_indexed (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM objects",
+    """CREATE TRIGGER objects_fts_delete AFTER DELETE ON objects
+        WHEN old.seq <= (SELECT seq FROM search_indexed WHERE id = 1) BEGIN
+        INSERT INTO objects_fts(objects_fts, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text); END""",
+)
+
+MIGRATIONS = migrations(Dialect("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB"), _V2, _V9)
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
     """Every table of the schema, on a fresh connection (tests and tools; a node home
-    gets them from ``SqliteStore.migrate``, which also records the versions)."""
+    gets them from ``SqliteStore.migrate``, which also records the versions). The
+    full-text index of what is stored there is built by ``SqliteStore.index_search``."""
     for _, statements in MIGRATIONS:
         for statement in statements:
             conn.execute(statement)
@@ -134,6 +151,37 @@ class SqliteStore(Store):
             + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
         )
         return sql, [match, *collection_ids]
+
+    def search_backlog(self) -> int:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT COUNT(*) FROM objects"
+                " WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
+            )
+            return int(cur.fetchone()[0])
+
+    def index_search(self, limit: int = 2000) -> int:
+        with self._write() as cur:
+            cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
+            mark = int(cur.fetchone()[0])
+            cur.execute(
+                "SELECT seq, search_text FROM objects WHERE seq > ? ORDER BY seq LIMIT ?",
+                (mark, int(limit)),
+            )
+            rows = cur.fetchall()
+            if not rows:
+                return 0
+            cur.executemany("INSERT INTO objects_fts (rowid, search_text) VALUES (?, ?)", rows)
+            cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (rows[-1][0],))
+        return len(rows)
+
+    def _search_behind(self) -> bool:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT (SELECT seq FROM search_indexed WHERE id = 1)"
+                " < COALESCE((SELECT MAX(seq) FROM objects), 0)"
+            )
+            return bool(cur.fetchone()[0])
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")

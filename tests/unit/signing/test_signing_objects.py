@@ -15,6 +15,7 @@ from liaison.signing import SigningKey
 from liaison.signing.objects import (
     SIGNATURE_EXT_ID,
     Keyring,
+    canonical_unsigned,
     object_digest,
     sign_objects,
     signature_of,
@@ -288,3 +289,14 @@ def test_missing_signature(ring: Keyring, extensions: Any) -> None:
 
 def test_empty_batch(key: SigningKey) -> None:
     assert sign_objects([], key, MR, SIGNED_AT) == []
+
+
+def test_precomputed_canonical_forms_sign_the_same_bytes(key: SigningKey) -> None:
+    objs = [report(i) for i in range(5)]
+    plain = sign_objects(objs, key, MR, SIGNED_AT)
+    forms = [canonical_unsigned(o) for o in objs]
+    assert sign_objects(objs, key, MR, SIGNED_AT, canonicals=forms) == plain
+    with pytest.raises(ValueError, match="one canonical form per object"):
+        sign_objects(objs, key, MR, SIGNED_AT, canonicals=forms[:-1])
+    # canonical_unsigned ignores a signature already there: re-signing covers the same
+    assert [canonical_unsigned(o) for o in plain] == forms

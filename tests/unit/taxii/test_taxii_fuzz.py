@@ -134,3 +134,4 @@ def test_an_out_of_range_integer_fails_one_object(client: tuple[TestClient, str]
     r = c.post(path, content=json.dumps({"objects": [base(), bad]}))
     assert r.status_code == 202, r.text
     assert r.json()["success_count"] == 1 and r.json()["failure_count"] == 1
+    assert "cannot be signed" in r.json()["failures"][0]["message"]

@@ -1,0 +1,126 @@
+"""Only the indexes a read path uses (issue #15), proved by EXPLAIN.
+
+Every statement the node runs against ``objects`` during a TAXII workload (posts of
+several versions, pages with every filter, an object's versions, the manifest, search,
+a deletion) is recorded as SQLite ran it and explained: none may scan the table (a
+rowid walk for the newest row is the one exception), and each index on ``objects``
+must serve at least one of them -- an index nothing uses costs every insert.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from liaison.node import Node
+from liaison.store import SqliteStore
+from liaison.taxii import TAXII, create_app
+
+H = {"Accept": TAXII, "Content-Type": TAXII}
+#: Plans that walk the table in rowid order and stop at once (LIMIT 1 on seq).
+_ROWID_WALK = re.compile(r"ORDER BY seq DESC LIMIT 1\b", re.I)
+
+
+def _indicator(i: int, modified: str) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{i:012d}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": modified,
+        "name": f"Convoi {i} vers Tessalit",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+    }
+
+
+def _workload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    statements: list[str] = []
+    connect = SqliteStore._connection
+
+    def traced(self: SqliteStore) -> sqlite3.Connection:
+        fresh = getattr(self._local, "conn", None) is None
+        conn = connect(self)
+        if fresh:
+            conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(SqliteStore, "_connection", traced)
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    _, token = node.add_party("analyst", internal=True)
+    cid = node.default_collection_id
+    base = f"/api/collections/{cid}"
+    auth = ("analyst", token)
+    with TestClient(create_app(node)) as client:
+        for modified in ("2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"):
+            objs = [_indicator(i, modified) for i in range(1, 6)]
+            r = client.post(f"{base}/objects/", headers=H, auth=auth, json={"objects": objs})
+            assert r.status_code == 202 and r.json()["success_count"] == 5
+        oid = _indicator(1, "")["id"]
+        queries = [
+            {},
+            {"limit": "2"},
+            {"added_after": "2026-01-01T00:00:00Z"},
+            {"match[id]": oid},
+            {"match[type]": "indicator"},
+            {"match[version]": "all"},
+            {"match[version]": "first"},
+            {"match[version]": "2026-01-01T00:00:00.000Z"},
+            {"match[spec_version]": "2.1"},
+        ]
+        for q in queries:
+            assert client.get(f"{base}/objects/", headers=H, auth=auth, params=q).is_success
+            assert client.get(f"{base}/manifest/", headers=H, auth=auth, params=q).is_success
+        page = client.get(f"{base}/objects/", headers=H, auth=auth, params={"limit": "2"})
+        nxt = page.json()["next"]
+        assert client.get(f"{base}/objects/", headers=H, auth=auth, params={"next": nxt}).is_success
+        assert client.get(f"{base}/objects/{oid}/", headers=H, auth=auth).is_success
+        assert client.get(f"{base}/objects/{oid}/versions/", headers=H, auth=auth).is_success
+        r = client.get("/api/liaison/search/", headers=H, auth=auth, params={"q": "tessalit"})
+        assert r.json()["objects"]
+        assert client.delete(f"{base}/objects/{oid}/", headers=H, auth=auth).is_success
+    node.close()
+    return statements
+
+
+def test_objects_statements_use_indexes_and_every_index_serves_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements = _workload(tmp_path, monkeypatch)
+    on_objects = sorted(
+        {
+            s
+            for s in statements
+            if re.search(r"\bFROM objects\b|\bUPDATE objects\b", s)
+            and s.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE"))
+        }
+    )
+    assert len(on_objects) > 10, on_objects
+    conn = sqlite3.connect(tmp_path / "n" / "liaison.db")
+    try:
+        indexes = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'objects'"
+                " AND sql IS NOT NULL"
+            )
+        }
+        used: set[str] = set()
+        scans: list[str] = []
+        for sql in on_objects:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+            for step in plan:
+                used.update(re.findall(r"INDEX (\w+)", step))
+                if re.fullmatch(r"SCAN objects", step) and not _ROWID_WALK.search(sql):
+                    scans.append(f"{sql}\n    {plan}")
+    finally:
+        conn.close()
+    assert not scans, "full scans of objects:\n" + "\n".join(scans)
+    assert indexes - used == set(), f"indexes no statement uses: {sorted(indexes - used)}"
+    assert {"objects_version", "objects_seq", "objects_type", "objects_by_id"} <= indexes
+    assert {"objects_id", "objects_added"}.isdisjoint(indexes)  # dropped by migration 9

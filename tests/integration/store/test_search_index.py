@@ -1,0 +1,205 @@
+"""The full-text index built after the storing transaction (issue #15).
+
+On SQLite the storing transaction no longer writes the FTS5 index: a worker adds
+stored rows in batches up to a watermark, and every search first catches up. These
+tests hold the index to what it must contain: every row up to the watermark, nothing
+else -- also after deletions before and after indexing, re-dating and an upgrade
+from a database whose index was kept by triggers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from liaison.service.search import fold, query_terms
+from liaison.store import (
+    VERSION_ALL,
+    Collection,
+    NewObject,
+    ObjectQuery,
+    SqliteStore,
+    Store,
+)
+from liaison.store.sqlite import MIGRATIONS
+
+C = "c0ffee00-0000-4000-8000-0000000000aa"
+
+
+def _obj(i: int, text: str) -> NewObject:
+    oid = f"report--{uuid.UUID(int=i)}"
+    body = orjson.dumps({"id": oid, "text": text})
+    return NewObject(
+        id=oid,
+        type="report",
+        spec_version="2.1",
+        version=f"2026-01-01T00:00:00.{i:06d}Z",
+        version_us=1_767_225_600_000_000 + i,
+        body=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        handling={"h": {}},
+        origins=(),
+        received_from="",
+        search_text=fold(text),
+    )
+
+
+def _delete(store: Store, i: int) -> None:
+    oid = f"report--{uuid.UUID(int=i)}"
+    rows = store.query_objects(ObjectQuery(C, ids=(oid,), versions=(VERSION_ALL,)))
+    assert rows
+    store.delete_versions(C, oid, [r.seq for r in rows])
+
+
+def _ids(store: Store, words: str) -> set[str]:
+    return {r.id for r in store.search([C], query_terms(words), limit=100)}
+
+
+def _indexed(path: Path) -> dict[str, set[int]]:
+    """term -> rowids, as the FTS5 index holds them (not the content table)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, objects_fts, instance)")
+        out: dict[str, set[int]] = {}
+        for term, doc in conn.execute("SELECT term, doc FROM temp.vocab"):
+            out.setdefault(term, set()).add(int(doc))
+        return out
+    finally:
+        conn.close()
+
+
+def _documents(path: Path) -> tuple[int, int]:
+    """(documents the index counts, rows up to the watermark). FTS5 keeps its document
+    count as the first varint of its 'averages' record (id 1): a 'delete' of a row it
+    never held decrements it -- the corruption the conditional trigger prevents."""
+    conn = sqlite3.connect(path)
+    try:
+        (block,) = conn.execute("SELECT block FROM objects_fts_data WHERE id = 1").fetchone()
+        n, shift = 0, 0
+        for b in block:
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                break
+        (rows,) = conn.execute(
+            "SELECT COUNT(*) FROM objects WHERE seq <= (SELECT seq FROM search_indexed)"
+        ).fetchone()
+        return n, int(rows)
+    finally:
+        conn.close()
+
+
+def _expected(path: Path) -> dict[str, set[int]]:
+    """term -> seqs of the rows up to the watermark, tokenised as FTS5 does."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.probe USING fts5(t,"
+            " tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "INSERT INTO temp.probe (rowid, t) SELECT seq, search_text FROM objects"
+            " WHERE seq <= (SELECT seq FROM search_indexed)"
+        )
+        conn.execute("CREATE VIRTUAL TABLE temp.pv USING fts5vocab(temp, probe, instance)")
+        out: dict[str, set[int]] = {}
+        for term, doc in conn.execute("SELECT term, doc FROM temp.pv"):
+            out.setdefault(term, set()).add(int(doc))
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "s.db", create=True)
+    s.migrate()
+    s.add_collection(Collection(C, "c"))
+    yield s
+    s.close()
+
+
+def test_storing_leaves_the_index_to_the_indexer(sqlite_store: SqliteStore) -> None:
+    s = sqlite_store
+    s.add_objects(C, [_obj(1, "Katiba Macina près de Mopti"), _obj(2, "convoi vers Gao")])
+    assert s.search_backlog() == 2
+    assert _indexed(s.path) == {}  # nothing indexed in the storing transaction
+    assert s.index_search(limit=1) == 1
+    assert s.search_backlog() == 1
+    assert s.index_search() == 1
+    assert s.index_search() == 0
+    assert _indexed(s.path) == _expected(s.path)
+    assert set(_indexed(s.path)) >= {"katiba", "macina", "mopti", "convoi", "gao"}
+
+
+def test_a_search_right_after_a_store_finds_it(sqlite_store: SqliteStore) -> None:
+    s = sqlite_store
+    s.add_objects(C, [_obj(1, "Katiba Macina")])
+    assert _ids(s, "macina") == {f"report--{uuid.UUID(int=1)}"}  # the reader caught up
+    assert s.search_backlog() == 0
+    s.add_objects(C, [_obj(2, "Katiba Serma")])
+    assert _ids(s, "katiba") == {f"report--{uuid.UUID(int=i)}" for i in (1, 2)}
+
+
+def test_deletions_before_and_after_indexing_keep_the_index_exact(
+    sqlite_store: SqliteStore,
+) -> None:
+    s = sqlite_store
+    s.add_objects(C, [_obj(1, "alpha bravo"), _obj(2, "bravo charlie")])
+    s.index_search()
+    s.add_objects(C, [_obj(3, "charlie delta"), _obj(4, "delta echo")])
+    # 2 is indexed, 3 is not: deleting either must leave the index exactly right
+    _delete(s, 2)
+    _delete(s, 3)
+    assert _indexed(s.path) == _expected(s.path)
+    s.index_search()
+    assert _indexed(s.path) == _expected(s.path)
+    documents, rows = _documents(s.path)
+    assert documents == rows == 2
+    assert _ids(s, "charlie") == set()
+    assert _ids(s, "delta") == {f"report--{uuid.UUID(int=4)}"}
+    assert _ids(s, "bravo") == {f"report--{uuid.UUID(int=1)}"}
+
+
+def test_redated_versions_are_indexed_again(sqlite_store: SqliteStore) -> None:
+    s = sqlite_store
+    s.add_objects(C, [_obj(1, "Ansarul Islam")])
+    s.index_search()
+    s.redate(f"report--{uuid.UUID(int=1)}")  # new rows (new seq), the old ones deleted
+    assert _ids(s, "ansarul") == {f"report--{uuid.UUID(int=1)}"}
+    assert _indexed(s.path) == _expected(s.path)
+    assert _documents(s.path) == (1, 1)
+
+
+def test_an_upgraded_database_keeps_what_its_triggers_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    old = SqliteStore(path, create=True)
+    monkeypatch.setattr(old, "_migrations", lambda: [m for m in MIGRATIONS if m[0] < 9])
+    old.migrate()
+    old.add_collection(Collection(C, "c"))
+    old.add_objects(C, [_obj(1, "Jama'at Nusrat al-Islam"), _obj(2, "Ségou")])
+    monkeypatch.undo()
+    assert old.migrate() == [9]
+    assert old.search_backlog() == 0  # the triggers had indexed them: nothing twice
+    old.add_objects(C, [_obj(3, "Nusrat wa al-Muslimin")])
+    assert _ids(old, "nusrat") == {f"report--{uuid.UUID(int=i)}" for i in (1, 3)}
+    assert _ids(old, "segou") == {f"report--{uuid.UUID(int=2)}"}
+    assert _indexed(path) == _expected(path)
+    assert _documents(path) == (3, 3)
+    old.close()
+
+
+def test_search_catches_up_on_both_backends(store: Store) -> None:
+    store.add_collection(Collection(C, "c"))
+    store.add_objects(C, [replace(_obj(i, f"Réseau {i} Tombouctou"), version=None) for i in (1, 2)])
+    assert len(_ids(store, "tombouctou")) == 2
+    assert store.search_backlog() == 0
+    assert store.index_search() == 0
