@@ -170,7 +170,7 @@ class AuditEvents:
         handling, provenance and originator; a partner's ledger gets the batch."""
         action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
         new = [
-            (o, ObjectRef.for_stored(o.id, o.version or date_added, o.body))
+            (o, ObjectRef(o.id, o.version or date_added, o.sha256))  # sha256 of o.body
             for o, (date_added, fresh) in zip(objs, results, strict=True)
             if fresh
         ]

@@ -39,6 +39,13 @@ _ARABIC_MAP = str.maketrans(
     }
 )
 
+#: Both in one pass: diacritics and tatweel deleted, letter variants unified (no
+#: variant is a diacritic and no diacritic maps to one, so the order does not matter).
+_ARABIC_TABLE: dict[int, str | None] = {
+    **_ARABIC_MAP,
+    **{c: None for c in range(0x0600, 0x0700) if _ARABIC_DIACRITICS.fullmatch(chr(c))},
+}
+
 
 def normalize_arabic(text: str) -> str:
     """Arabic normal form: no diacritics or tatweel, unified alef, ya, ta marbuta, hamza.
@@ -46,7 +53,9 @@ def normalize_arabic(text: str) -> str:
     >>> normalize_arabic("أَحْمَد"), normalize_arabic("جماعـــة")
     ('احمد', 'جماعه')
     """
-    return _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_MAP)
+    if text.isascii():
+        return text
+    return text.translate(_ARABIC_TABLE)
 
 
 @functools.cache

@@ -33,6 +33,8 @@ def test_small_run_prints_figures() -> None:
         assert r[key] > 0, key
     assert r["ratio"] == pytest.approx(r["sync_seconds"] / r["read_seconds"], rel=0.02)
     assert r["sync_cpu_seconds"] > r["read_cpu_seconds"]  # verifying and storing costs
+    assert r["sync_cpu_us_per_object"] == pytest.approx(1e6 * r["sync_cpu_seconds"] / 402, rel=0.01)
+    assert r["settled_seconds"] >= r["sync_seconds"]  # then searchable and correlated
     assert r["verify_objects_per_s"] > 0 and r["raw_ed25519_per_s"] > 0
     assert r["verify_sample"] == 402
     assert "MR: 402 new" in done.stderr
