@@ -67,6 +67,15 @@ def test_every_combining_character_is_stripped() -> None:
     assert fold("e" + "".join(marks)) == "e"
 
 
+def test_what_arabic_folding_changes_lies_in_the_arabic_block() -> None:
+    # normalize_arabic returns text with no character of U+0600..U+06FF unchanged
+    from liaison.text.normal import _ARABIC_DIACRITICS, _ARABIC_MAP
+
+    changed = [chr(c) for c in range(0x110000) if _ARABIC_DIACRITICS.fullmatch(chr(c))]
+    assert all("\u0600" <= c <= "\u06ff" for c in changed) and len(changed) == 58
+    assert all(0x600 <= c <= 0x6FF for c in _ARABIC_MAP)
+
+
 def test_fold_examples_written_by_hand() -> None:
     assert fold("Réunion à Tamanrasset") == "reunion a tamanrasset"
     assert fold("L’ÉTAT-MAJOR") == "l'etat-major"
