@@ -63,6 +63,7 @@ __all__ = [
     "NameMatch",
     "blocking_keys",
     "cannot_match",
+    "lookup_keys",
     "match_names",
     "name_parts",
     "normalise",
@@ -218,6 +219,28 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
         acr = _acronym_of(p)
         if acr:
             keys.add(f"c|{acr}")
+    return keys
+
+
+def lookup_keys(name: str, kind: str | None = None) -> set[str]:
+    """Keys under which the index looks for candidates for ``name`` (its ``blocking_keys``
+    are those it is stored under).
+
+    The same keys, but for the initials of a name of several words: two such names never
+    match by their initials (the ``acronym`` rule needs a one-word side), and initials
+    are shared by very many names ("Katiba Macina", "Katiba Menaka", …; a number adds no
+    initial: every "Réseau N" has the initial ``r``). So a name of several words looks
+    its initials up among one-word names only -- under the key a one-word name is stored
+    with (``1|``) -- and only when they could be an acronym (2 to 7 letters). A one-word
+    name still looks up the names of several words whose initials it spells (``c|``).
+    """
+    keys = blocking_keys(name, kind)
+    p = _prepare(name, kind)
+    if len(p.toks) >= 2 and p.kind in ("organization", "other"):
+        acr = _acronym_of(p)
+        keys.discard(f"c|{acr}")
+        if 2 <= len(acr) <= 7:
+            keys.add(f"1|{p.kind}|{coarse(phonetic(acr))}")
     return keys
 
 

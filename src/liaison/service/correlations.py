@@ -1,32 +1,77 @@
 """Correlation of arriving objects, just after they are stored.
 
 The storing transaction only marks new rows as not yet correlated; a worker thread
-(woken after each store) indexes them against what the node holds, in batches, each
-batch and its "done" marks in one transaction -- so nothing is correlated twice or
-forgotten, even across a crash. Every read of correlations first catches up, so it
-sees every stored object. Correlations are local knowledge: only the node's own
-(internal) parties read them -- see ``liaison.correlate``.
+(woken after each store) indexes them against what the node holds, a small batch at a
+time, in two steps (issue #15):
+
+1. *plan*, without the write lock: read the oldest pending rows and match their names
+   against the index (``CorrelationIndex.plan``: read-only queries; SQLite's WAL
+   readers do not block the writer). Planning stops after ``BATCH`` objects or
+   ``SECONDS`` of work;
+2. *apply*, in one short write transaction: write what the plan found and mark the rows
+   done (``Store.mark_correlated``) -- only if every planned row is still pending.
+
+Nothing is correlated twice or forgotten, even across a crash: the writes of a batch
+and its "done" marks commit together, and a crash before that leaves the rows pending.
+A plan is applied only on the state it was read from: every correlator plans the
+oldest pending rows, and rows commit in ``seq`` order, so a batch applied by someone
+else meanwhile must share rows with this one -- which are then no longer pending, and
+the batch is planned again. Within a process correlators take turns (a lock), so
+that work is rarely wasted.
+
+Every read of correlations first catches up (``correlation_index``): it sees every
+stored object -- the watermark is "no row pending". Correlations are local
+knowledge: only the node's own (internal) parties read them -- see
+``liaison.correlate``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
+from liaison.correlate.index import Planned
 from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
-from liaison.store import ObjectRow
 
-__all__ = ["Correlator", "catch_up", "correlation_index", "correlations"]
+__all__ = [
+    "BATCH",
+    "SECONDS",
+    "Batch",
+    "Correlator",
+    "catch_up",
+    "correlation_index",
+    "correlations",
+]
 
 log = logging.getLogger("liaison.correlate")
+
+#: At most this many objects per write transaction of the correlator ...
+BATCH = 50
+#: ... and planning stops after this many seconds (one object at least).
+SECONDS = 0.05
+
+_TURNS: dict[str, threading.Lock] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch the correlator applied: how many rows, and how long each step took."""
+
+    rows: int
+    plan_seconds: float
+    write_seconds: float
 
 
 @contextlib.contextmanager
@@ -36,17 +81,48 @@ def _index(node: Node) -> Iterator[CorrelationIndex]:
         yield ix
 
 
-def catch_up(node: Node, batch: int = 500) -> int:
-    """Correlate every stored object not yet correlated; the number done."""
+def _apply(node: Node, planned: list[Planned]) -> None:
+    with _index(node) as index:
+        index.apply(planned)
 
-    def work(rows: list[ObjectRow]) -> None:
-        with _index(node) as index:
-            for row in rows:
-                index.add(orjson.loads(row.body), row.received_from or LOCAL)
 
+def _turn(node: Node) -> threading.Lock:
+    """The lock correlators of one store take turns with, in this process."""
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(node.store.description, threading.Lock())
+
+
+def catch_up(
+    node: Node,
+    batch: int = BATCH,
+    seconds: float = SECONDS,
+    on_batch: Callable[[Batch], None] | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Correlate every stored object not yet correlated (or until ``stop`` is set); the
+    number done.
+
+    Each batch -- at most ``batch`` rows, planned in about ``seconds`` -- is written in
+    one transaction; ``on_batch`` hears of each.
+    """
     done = 0
-    while n := node.store.correlate_pending(work, batch):
-        done += n
+    while stop is None or not stop.is_set():
+        with _turn(node):
+            rows = node.store.pending_correlation(batch)
+            if not rows:
+                return done
+            t0 = time.perf_counter()
+            items = [(orjson.loads(r.body), r.received_from or LOCAL) for r in rows]
+            with _index(node) as index:
+                planned = index.plan(items, seconds=seconds)
+            rows = rows[: len(planned)]
+            t1 = time.perf_counter()
+            write = functools.partial(_apply, node, planned)
+            if not node.store.mark_correlated([r.seq for r in rows], write):
+                continue  # another correlator applied some of these rows: plan again
+            done += len(rows)
+        if on_batch is not None:
+            on_batch(Batch(len(rows), t1 - t0, time.perf_counter() - t1))
     return done
 
 
@@ -91,7 +167,7 @@ class Correlator:
             if self._stop.is_set():
                 return
             try:
-                catch_up(self.node)
+                catch_up(self.node, stop=self._stop)
             except LiaisonError as exc:  # the store is busy or closing: try again later
                 log.warning("correlation deferred: %s", exc)
             except Exception:  # a bug must not kill the worker
