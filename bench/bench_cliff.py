@@ -23,15 +23,17 @@ the ingest calls (``receive`` through the TAXII status path, wall clock, p50/p99
 
 Verdicts (PASS/MISS):
 
-* at every size, a similar name costs at most 25 % more CPU than an unrelated object
-  (at the smallest size the round itself brings 1,000 similar names: this is the
-  sharper test there);
 * *flat*: the process CPU per object at every size is at most 25 % above that at the
   smallest size, for each kind (as bench_taxii's "flat": a bounded cost stops growing,
-  a per-object cost that depends on the store keeps growing);
-* the worker's write transactions: p99 at most 50 ms at every size;
-* ingest p99 (wall) at the largest size at most 25 % above that at the smallest
-  (information on a loaded machine: wall time).
+  a per-object cost that depends on the store keeps growing). At the smallest size the
+  round itself brings 1,000 similar names, so a cost that grows with the similar names
+  held shows there already: compare with the unrelated objects (printed as info);
+* the worker's write transactions: p99 at most 50 ms at every size.
+
+Printed as information: a similar name's CPU against an unrelated object's, at each
+size; the ingest p99 (wall) from the smallest to the largest size. All sizes are
+loaded first and the rounds interleaved, so that a change of load on the (shared)
+machine falls on every size alike.
 
 The lock hold time is measured on the store's write transactions made on the worker
 thread, from the moment the lock is taken (``Store._begin_write``) to the end of the
@@ -231,20 +233,28 @@ def one_round(base: Path, work: Path, size: int, kind: str) -> dict[str, Any]:
     return {"cpu": cpu, "wall": wall, "worker_cpu": wcpu, "held": held, "receive": receive}
 
 
-def measure(size: int, rounds: int, tmp: Path) -> dict[str, Any]:
-    base = tmp / f"base-{size}"
-    loaded = preload(base, size)
-    out: dict[str, Any] = {"size": size, "preload": loaded}
-    for kind in ("similar", "unrelated"):
-        runs = [one_round(base, tmp / "work", size, kind) for _ in range(rounds)]
-        n = 1000 * rounds
-        held = [h * 1000 for r in runs for h in r["held"]]
-        receive = [x * 1000 for r in runs for x in r["receive"]]
-        out[kind] = {
+def measure(sizes: list[int], rounds: int, tmp: Path) -> list[dict[str, Any]]:
+    """Every size loaded first, then the rounds interleaved (round 1 of every size and
+    kind, then round 2, ...): a change of load on the machine falls on all sizes alike."""
+    bases = {size: tmp / f"base-{size}" for size in sizes}
+    out: dict[int, dict[str, Any]] = {
+        size: {"size": size, "preload": preload(bases[size], size)} for size in sizes
+    }
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for _ in range(rounds):
+        for size in sizes:
+            for kind in ("similar", "unrelated"):
+                got = one_round(bases[size], tmp / "work", size, kind)
+                runs.setdefault((size, kind), []).append(got)
+    for (size, kind), done in runs.items():
+        n = 1000 * len(done)
+        held = [h * 1000 for r in done for h in r["held"]]
+        receive = [x * 1000 for r in done for x in r["receive"]]
+        out[size][kind] = {
             "objects": n,
-            "cpu_us_per_object": sum(r["cpu"] for r in runs) / n * 1e6,
-            "worker_cpu_us_per_object": sum(r["worker_cpu"] for r in runs) / n * 1e6,
-            "wall_us_per_object": sum(r["wall"] for r in runs) / n * 1e6,
+            "cpu_us_per_object": sum(r["cpu"] for r in done) / n * 1e6,
+            "worker_cpu_us_per_object": sum(r["worker_cpu"] for r in done) / n * 1e6,
+            "wall_us_per_object": sum(r["wall"] for r in done) / n * 1e6,
             "worker_writes": len(held),
             "lock_p50_ms": percentile(held, 50) if held else 0.0,
             "lock_p99_ms": percentile(held, 99) if held else 0.0,
@@ -252,8 +262,9 @@ def measure(size: int, rounds: int, tmp: Path) -> dict[str, Any]:
             "receive_p50_ms": percentile(receive, 50),
             "receive_p99_ms": percentile(receive, 99),
         }
-    shutil.rmtree(base, ignore_errors=True)
-    return out
+    for base in bases.values():
+        shutil.rmtree(base, ignore_errors=True)
+    return [out[size] for size in sizes]
 
 
 def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -263,9 +274,9 @@ def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sim, other = r["similar"]["cpu_us_per_object"], r["unrelated"]["cpu_us_per_object"]
         out.append(
             {
-                "what": f"{r['size']:,} held: a similar name costs no more than another object",
-                "value": f"{sim:.0f} us vs {other:.0f} us (x{sim / other:.2f}, allowed x{FLAT})",
-                "pass": sim <= FLAT * other,
+                "what": f"{r['size']:,} held: a similar name against an unrelated object",
+                "value": f"{sim:.0f} us vs {other:.0f} us (x{sim / other:.2f})",
+                "pass": None,
             }
         )
     for kind in ("similar", "unrelated"):
@@ -289,9 +300,9 @@ def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         lo_r, hi_r = first[kind]["receive_p99_ms"], last[kind]["receive_p99_ms"]
         out.append(
             {
-                "what": f"{kind}: ingest p99 flat (wall, information)",
-                "value": f"{hi_r:.0f} ms vs {lo_r:.0f} ms (x{hi_r / lo_r:.2f}, allowed x{FLAT})",
-                "pass": hi_r <= FLAT * lo_r,
+                "what": f"{kind}: ingest p99 ({first['size']:,} -> {last['size']:,}), wall",
+                "value": f"{hi_r:.0f} ms vs {lo_r:.0f} ms (x{hi_r / lo_r:.2f})",
+                "pass": None,
             }
         )
     return out
@@ -314,7 +325,8 @@ def report(results: list[dict[str, Any]], checks: list[dict[str, Any]]) -> None:
         print(f"{'':>8}(loading {r['size']:,} similar names: {p['wall_s']:.1f} s wall,"
               f" {p['cpu_s']:.1f} s CPU)")  # fmt: skip
     for c in checks:
-        print(f"  {'PASS' if c['pass'] else 'MISS'}  {c['what']}: {c['value']}")
+        mark = "info" if c["pass"] is None else ("PASS" if c["pass"] else "MISS")
+        print(f"  {mark:<4}  {c['what']}: {c['value']}")
 
 
 def main() -> None:
@@ -325,7 +337,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
-        results = [measure(n, args.rounds, Path(tmp)) for n in sizes]
+        results = measure(sizes, args.rounds, Path(tmp))
     checks = verdicts(results)
     if args.json:
         print(json.dumps({"results": results, "verdicts": checks}, indent=1))

@@ -199,6 +199,15 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
     joined name, alias groups and, for organizations, the acronym. Kinship particles
     are left out, so a father and his son meet here and part in ``match_names``.
     """
+    return set(_blocking_keys(name, kind))
+
+
+@lru_cache(maxsize=65536)
+def _blocking_keys(name: str, kind: str | None) -> frozenset[str]:
+    return frozenset(_keys(name, kind))
+
+
+def _keys(name: str, kind: str | None) -> set[str]:
     p = _prepare(name, kind)
     keys = {f"a|{g}" for g in p.groups}
     if not p.toks:

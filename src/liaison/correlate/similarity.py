@@ -84,8 +84,8 @@ def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
     Numbers are identifiers, not spellings: tokens whose digits differ score 0
     ("Réseau 17" is not "Réseau 170", "Katiba 2755" not "Katiba 275").
     """
-    da, db = _digits(a.toks[i]), _digits(b.toks[j])
-    if (da or db) and da != db:
+    ta, tb = a.toks[i], b.toks[j]
+    if not (ta.isalpha() and tb.isalpha()) and _digits(ta) != _digits(tb):
         return 0.0, "numbers differ"
     if a.canon[i] == b.canon[j] and (a.canon[i] != a.phon[i] or b.canon[j] != b.phon[j]):
         return 1.0, "given-name variants"
