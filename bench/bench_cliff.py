@@ -12,7 +12,7 @@ correlated), closed, and copied once per round. Each round, on a fresh copy, ing
 two envelopes of 500 objects back to back (the second one while the worker correlates
 the first) and waits until every object is correlated:
 
-* ``similar``: 1,000 more names of the same four families;
+* ``similar``: 1,000 more names of the same four families (new ones every round);
 * ``unrelated``: indicators with their own IPv4 address and intrusion sets with
   generated names.
 
@@ -204,7 +204,8 @@ def preload(home: Path, size: int) -> dict[str, Any]:
     return out
 
 
-def one_round(base: Path, work: Path, size: int, kind: str) -> dict[str, Any]:
+def one_round(base: Path, work: Path, size: int, kind: str, n: int) -> dict[str, Any]:
+    """Round ``n``: 1,000 objects never seen before (new names to prepare, as in life)."""
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     node = Node.open(work)
@@ -212,9 +213,10 @@ def one_round(base: Path, work: Path, size: int, kind: str) -> dict[str, Any]:
     party = node.store.party("analyst")
     ex = build_exchange(node)
     held = time_worker_writes(node)
-    rng = random.Random(size)
+    rng = random.Random(size * 1000 + n)
+    first = 100_000 * (n + 1)
     objs = [
-        similar(size + 1000 + i) if kind == "similar" else unrelated(i, rng) for i in range(1000)
+        similar(first + i) if kind == "similar" else unrelated(first + i, rng) for i in range(1000)
     ]
     receive: list[float] = []
     c0, t0 = time.process_time(), time.perf_counter()
@@ -241,10 +243,10 @@ def measure(sizes: list[int], rounds: int, tmp: Path) -> list[dict[str, Any]]:
         size: {"size": size, "preload": preload(bases[size], size)} for size in sizes
     }
     runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for _ in range(rounds):
+    for n in range(rounds):
         for size in sizes:
             for kind in ("similar", "unrelated"):
-                got = one_round(bases[size], tmp / "work", size, kind)
+                got = one_round(bases[size], tmp / "work", size, kind, n)
                 runs.setdefault((size, kind), []).append(got)
     for (size, kind), done in runs.items():
         n = 1000 * len(done)
@@ -332,7 +334,7 @@ def report(results: list[dict[str, Any]], checks: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="10,1000,10000", help="similar names held")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per size and kind")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per size and kind")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
