@@ -29,7 +29,13 @@ from pathlib import Path
 
 import orjson
 
-from liaison.correlate import THRESHOLDS, CorrelationIndex, blocking_keys, match_names
+from liaison.correlate import (
+    THRESHOLDS,
+    CorrelationIndex,
+    blocking_keys,
+    lookup_keys,
+    match_names,
+)
 from liaison.correlate.calibration import Record, fit_calibration, reliability
 from liaison.signing import SigningKey, canonical, verify
 from liaison.store.sqlite import open_db
@@ -273,6 +279,13 @@ def labelled_set() -> None:
     )
     print(f"  blocking recall (positive pairs sharing a key): {shared}/{len(positives)}"
           f" = {shared / len(positives):.3f}")  # fmt: skip
+    met = sum(
+        bool(lookup_keys(r["a"], r["kind"]) & blocking_keys(r["b"], r["kind"]))
+        and bool(lookup_keys(r["b"], r["kind"]) & blocking_keys(r["a"], r["kind"]))
+        for r in positives
+    )
+    print(f"  lookup recall (each name of a positive pair looks up a key the other is stored"
+          f" under): {met}/{len(positives)} = {met / len(positives):.3f}")  # fmt: skip
     scored = [
         (match_names(r["a"], r["b"], r["kind"]).score, r["same"] == "1")
         for r in rows

@@ -21,7 +21,15 @@ borne by more than ``max_objects_per_name`` objects does not correlate.
 
 Names are stored once per distinct spelling (``corr_spelling``, with its blocking keys
 in ``corr_spelling_key``) and linked to objects (``corr_name``), so a lookup scores each
-spelling once however many reports use it.
+spelling once however many reports use it; it scores at most ``max_scored_per_name``
+spellings per name (``lookup``).
+
+Two steps, so that the costly one holds no lock (issue #15): ``plan`` only reads -- it
+matches the names of a batch of objects against the index and against one another --
+and ``apply`` writes what the plan found, a few statements per object, in one
+transaction. ``add`` does both in one transaction. Applying a plan is idempotent (an
+object version already indexed is ignored); the caller must apply it on the state it was
+planned on (the correlation worker checks that no other batch was applied meanwhile).
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ from __future__ import annotations
 import builtins
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from liaison.correlate.lookup import Found, Lookup, Overlay
 from liaison.correlate.model import (
     LOCAL,
     Candidate,
@@ -41,7 +51,7 @@ from liaison.correlate.model import (
     default_block_list,
     names_of,
 )
-from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
+from liaison.correlate.names import NameMatch, blocking_keys, lookup_keys
 from liaison.correlate.observables import observables_of
 from liaison.correlate.text import KINDS
 from liaison.db import Db
@@ -53,6 +63,7 @@ __all__ = [
     "Correlation",
     "CorrelationConfig",
     "CorrelationIndex",
+    "Planned",
     "default_block_list",
     "names_of",
 ]
@@ -72,12 +83,35 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def _check(obj: Mapping[str, Any], source: str) -> None:
+    if not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
+        raise InvalidInputError("a STIX object needs a string id and type")
+    if not isinstance(source, str) or not source:
+        raise InvalidInputError("source must be a party identity id or 'local'")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One object version to index, and the indexed spellings its names match."""
+
+    obj: Mapping[str, Any]
+    source: str
+    #: ``(kind, name)`` -> matching spellings; absent: the version is not to be indexed.
+    found: Mapping[tuple[str, str], builtins.list[Found]]
+
+
 class CorrelationIndex:
     """Names and observables of indexed objects, and the correlations between them."""
 
     def __init__(self, conn: Db, config: CorrelationConfig | None = None) -> None:
         self._conn = conn
         self.config = config or CorrelationConfig()
+        self._lookup = Lookup(self.config)
+
+    @property
+    def scored(self) -> int:
+        """How many candidate spellings have been scored against a name, in all."""
+        return self._lookup.scored
 
     # --- plumbing -----------------------------------------------------------------------
     @contextmanager
@@ -98,29 +132,75 @@ class CorrelationIndex:
         Returns the correlations found for it. An older or equal version than the one
         indexed is ignored; a newer one replaces it; a revoked one is removed.
         """
-        object_id = obj.get("id")
-        if not isinstance(object_id, str) or not isinstance(obj.get("type"), str):
-            raise InvalidInputError("a STIX object needs a string id and type")
-        if not isinstance(source, str) or not source:
-            raise InvalidInputError("source must be a party identity id or 'local'")
-        modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
-        with self._savepoint() as conn:
-            row = conn.execute(
-                "SELECT modified FROM corr_object WHERE object_id = ?", (object_id,)
-            ).fetchone()
-            if row is not None:
-                if row[0] >= modified:
-                    return []
-                self._forget(conn, object_id)
-            if obj.get("revoked") is True:
-                return []
-            conn.execute(
-                "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
-                (object_id, modified, source, obj["type"]),
-            )
-            new_ids = self._add_observables(conn, object_id, obj)
-            new_ids += self._add_names(conn, object_id, names_of(obj))
+        _check(obj, source)
+        with self._savepoint():
+            new_ids = self.apply(self.plan([(obj, source)]))[0]
         return self._fetch(new_ids)
+
+    def plan(
+        self, items: Sequence[tuple[Mapping[str, Any], str]], *, seconds: float | None = None
+    ) -> builtins.list[Planned]:
+        """Match the names of these object versions, in order, without writing anything.
+
+        Each object is matched against the index and against the objects before it in
+        ``items``, as ``add`` one by one would. With ``seconds``, planning stops once
+        that much time has passed (after one object at least): the plan covers a prefix.
+        """
+        for obj, source in items:
+            _check(obj, source)
+        conn = self._conn
+        start = time.perf_counter()
+        ids = sorted({str(obj["id"]) for obj, _ in items})
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
+        versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
+        overlay = Overlay()
+        out: builtins.list[Planned] = []
+        for obj, source in items:
+            if out and seconds is not None and time.perf_counter() - start > seconds:
+                break
+            object_id = str(obj["id"])
+            modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
+            held = versions.get(object_id)
+            if (held is not None and held >= modified) or obj.get("revoked") is True:
+                if held is not None and held < modified:
+                    del versions[object_id]  # a newer, revoked version: removed
+                out.append(Planned(obj, source, {}))
+                continue
+            versions[object_id] = modified
+            found: dict[tuple[str, str], builtins.list[Found]] = {}
+            for kind, name in names_of(obj):
+                keys = lookup_keys(name, kind)
+                found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
+                overlay.add(conn, kind, name)
+            out.append(Planned(obj, source, found))
+        return out
+
+    def apply(self, planned: Sequence[Planned]) -> builtins.list[builtins.list[int]]:
+        """Index planned object versions in one transaction; the new correlation ids of
+        each. Idempotent: a version already indexed is ignored."""
+        with self._savepoint() as conn:
+            return [self._apply(conn, p) for p in planned]
+
+    def _apply(self, conn: Db, p: Planned) -> builtins.list[int]:
+        obj = p.obj
+        object_id = str(obj["id"])
+        modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
+        row = conn.execute(
+            "SELECT modified FROM corr_object WHERE object_id = ?", (object_id,)
+        ).fetchone()
+        if row is not None:
+            if row[0] >= modified:
+                return []
+            self._forget(conn, object_id)
+        if obj.get("revoked") is True:
+            return []
+        conn.execute(
+            "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
+            (object_id, modified, p.source, obj["type"]),
+        )
+        new_ids = self._add_observables(conn, object_id, obj)
+        return new_ids + self._add_names(conn, object_id, names_of(obj), p.found)
 
     def remove(self, object_id: str) -> None:
         """Forget an object and every correlation it takes part in."""
@@ -207,51 +287,6 @@ class CorrelationIndex:
                     new.append(cid)
         return new
 
-    def _spellings(self, conn: Db, keys: Iterable[str]) -> builtins.list[tuple[int, str, str]]:
-        """Distinct indexed spellings sharing a key, in one round trip.
-
-        A key shared by more than ``max_candidates_per_key`` spellings is no evidence.
-        """
-        cap = self.config.max_candidates_per_key
-        key_list = sorted(keys)
-        if not key_list:
-            return []
-        per_key = " UNION ALL ".join(
-            "SELECT * FROM (SELECT key, spelling_id FROM corr_spelling_key WHERE key = ?"
-            " LIMIT ?) AS q"
-            for _ in key_list
-        )
-        sql = (
-            f"SELECT k.key, s.id, s.kind, s.name FROM ({per_key}) k"  # noqa: S608
-            " JOIN corr_spelling s ON s.id = k.spelling_id"
-        )
-        params: builtins.list[object] = []
-        for key in key_list:
-            params += [key, cap + 1]
-        rows = conn.execute(sql, params).fetchall()
-        per: dict[str, int] = {}
-        for row in rows:
-            per[row[0]] = per.get(row[0], 0) + 1
-        out: dict[int, tuple[int, str, str]] = {}
-        for key, spelling_id, kind, name in rows:
-            if per[key] <= cap:
-                out[spelling_id] = (spelling_id, kind, name)
-        return list(out.values())
-
-    def _matches(
-        self, conn: Db, name: str, kind: str, min_score: float | None = None
-    ) -> builtins.list[tuple[int, str, NameMatch]]:
-        """``(spelling id, spelling, match)`` for the indexed spellings that match ``name``."""
-        found = []
-        for spelling_id, other_kind, other_name in self._spellings(conn, blocking_keys(name, kind)):
-            if other_kind != kind or (min_score is None and cannot_match(name, other_name, kind)):
-                continue
-            # Most candidates are dropped: decide first, explain only the ones kept.
-            m = match_names(name, other_name, kind, explain=False)
-            if m.same if min_score is None else m.score >= min_score:
-                found.append((spelling_id, other_name, match_names(name, other_name, kind)))
-        return found
-
     def _objects_of(
         self, conn: Db, spelling_id: int, limit: int | None = None
     ) -> builtins.list[str]:
@@ -279,15 +314,33 @@ class CorrelationIndex:
         )
         return spelling_id
 
-    def _add_names(self, conn: Db, object_id: str, names: list[tuple[str, str]]) -> list[int]:
+    def _add_names(
+        self,
+        conn: Db,
+        object_id: str,
+        names: builtins.list[tuple[str, str]],
+        planned: Mapping[tuple[str, str], builtins.list[Found]],
+    ) -> builtins.list[int]:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
-            for spelling_id, other_name, m in self._matches(conn, name, kind):
+            found = planned.get((kind, name))
+            if found is None:  # not planned (no plan says the version is new): look now
+                found = self._lookup.matches(conn, name, kind, lookup_keys(name, kind))
+            for spelling, m in found:
+                spelling_id = spelling.id
+                if spelling_id is None:  # planned in this batch: stored by now
+                    row = conn.execute(
+                        "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?",
+                        (spelling.kind, spelling.name),
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    spelling_id = int(row[0])
                 for other_id in self._objects_of(conn, spelling_id):
                     if other_id != object_id and (
                         other_id not in best or m.score > best[other_id][0].score
                     ):
-                        best[other_id] = (m, name, other_name)
+                        best[other_id] = (m, name, spelling.name)
             conn.execute(
                 "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
@@ -392,10 +445,13 @@ class CorrelationIndex:
         kinds = (kind,) if kind else KINDS
         found: builtins.list[Candidate] = []
         for k in kinds:
-            for spelling_id, other_name, m in self._matches(self._conn, name, k, min_score):
+            keys = lookup_keys(name, k)
+            for spelling, m in self._lookup.matches(self._conn, name, k, keys, min_score=min_score):
+                if spelling.id is None:
+                    continue
                 found.extend(
-                    Candidate(object_id, "", other_name, k, m)
-                    for object_id in self._objects_of(self._conn, spelling_id, limit)
+                    Candidate(object_id, "", spelling.name, k, m)
+                    for object_id in self._objects_of(self._conn, spelling.id, limit)
                 )
         found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
         found = found[:limit]

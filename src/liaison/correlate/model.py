@@ -38,11 +38,16 @@ def default_block_list() -> frozenset[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class CorrelationConfig:
-    """Guard thresholds and the block list (``("*", value)`` blocks a value of any kind)."""
+    """Guard thresholds and the block list (``("*", value)`` blocks a value of any kind).
+
+    ``max_scored_per_name`` bounds the work per name: at most that many indexed
+    spellings are compared with it, the ones sharing its rarest keys (``lookup``).
+    """
 
     max_objects_per_value: int = 50
     max_candidates_per_key: int = 1000
     max_objects_per_name: int = 1000
+    max_scored_per_name: int = 64
     block_list: frozenset[tuple[str, str]] = field(default_factory=default_block_list)
     default_region: str | None = None
 
@@ -51,6 +56,7 @@ class CorrelationConfig:
             self.max_objects_per_value < 2
             or self.max_candidates_per_key < 1
             or self.max_objects_per_name < 1
+            or self.max_scored_per_name < 1
         ):
             raise InvalidInputError("correlation guard thresholds must be positive")
 

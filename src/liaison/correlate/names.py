@@ -63,6 +63,7 @@ __all__ = [
     "NameMatch",
     "blocking_keys",
     "cannot_match",
+    "lookup_keys",
     "match_names",
     "name_parts",
     "normalise",
@@ -198,6 +199,15 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
     joined name, alias groups and, for organizations, the acronym. Kinship particles
     are left out, so a father and his son meet here and part in ``match_names``.
     """
+    return set(_blocking_keys(name, kind))
+
+
+@lru_cache(maxsize=65536)
+def _blocking_keys(name: str, kind: str | None) -> frozenset[str]:
+    return frozenset(_keys(name, kind))
+
+
+def _keys(name: str, kind: str | None) -> set[str]:
     p = _prepare(name, kind)
     keys = {f"a|{g}" for g in p.groups}
     if not p.toks:
@@ -218,6 +228,28 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
         acr = _acronym_of(p)
         if acr:
             keys.add(f"c|{acr}")
+    return keys
+
+
+def lookup_keys(name: str, kind: str | None = None) -> set[str]:
+    """Keys under which the index looks for candidates for ``name`` (its ``blocking_keys``
+    are those it is stored under).
+
+    The same keys, but for the initials of a name of several words: two such names never
+    match by their initials (the ``acronym`` rule needs a one-word side), and initials
+    are shared by very many names ("Katiba Macina", "Katiba Menaka", …; a number adds no
+    initial: every "Réseau N" has the initial ``r``). So a name of several words looks
+    its initials up among one-word names only -- under the key a one-word name is stored
+    with (``1|``) -- and only when they could be an acronym (2 to 7 letters). A one-word
+    name still looks up the names of several words whose initials it spells (``c|``).
+    """
+    keys = blocking_keys(name, kind)
+    p = _prepare(name, kind)
+    if len(p.toks) >= 2 and p.kind in ("organization", "other"):
+        acr = _acronym_of(p)
+        keys.discard(f"c|{acr}")
+        if 2 <= len(acr) <= 7:
+            keys.add(f"1|{p.kind}|{coarse(phonetic(acr))}")
     return keys
 
 

@@ -74,8 +74,19 @@ def _fold_ar(romanised: str) -> str:
     return s
 
 
+def _digits(token: str) -> str:
+    return "".join(ch for ch in token if ch.isdigit())
+
+
 def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
-    """Similarity in [0, 1] of token ``i`` of ``a`` and token ``j`` of ``b``, and how."""
+    """Similarity in [0, 1] of token ``i`` of ``a`` and token ``j`` of ``b``, and how.
+
+    Numbers are identifiers, not spellings: tokens whose digits differ score 0
+    ("Réseau 17" is not "Réseau 170", "Katiba 2755" not "Katiba 275").
+    """
+    ta, tb = a.toks[i], b.toks[j]
+    if not (ta.isalpha() and tb.isalpha()) and _digits(ta) != _digits(tb):
+        return 0.0, "numbers differ"
     if a.canon[i] == b.canon[j] and (a.canon[i] != a.phon[i] or b.canon[j] != b.phon[j]):
         return 1.0, "given-name variants"
     if a.arabic and b.arabic:

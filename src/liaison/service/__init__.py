@@ -18,7 +18,7 @@ __all__ = ["Exchange", "Filters", "Page", "Received", "build_exchange"]
 
 def build_exchange(node: Node) -> Exchange:
     """The exchange of a node with its real policy gate, signer and audit log."""
-    from liaison.service.correlations import Correlator
+    from liaison.service.correlations import correlator
     from liaison.service.events import AuditEvents
     from liaison.service.gate import PolicyGate
     from liaison.service.signer import NodeSigner
@@ -26,4 +26,4 @@ def build_exchange(node: Node) -> Exchange:
 
     signer = NodeSigner(node)
     gate = PolicyGate(node, signer.resign)
-    return Exchange(node, gate, signer, AuditEvents(node), Correlator(node), search_indexer(node))
+    return Exchange(node, gate, signer, AuditEvents(node), correlator(node), search_indexer(node))

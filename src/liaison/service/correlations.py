@@ -1,32 +1,76 @@
 """Correlation of arriving objects, just after they are stored.
 
 The storing transaction only marks new rows as not yet correlated; a worker thread
-(woken after each store) indexes them against what the node holds, in batches, each
-batch and its "done" marks in one transaction -- so nothing is correlated twice or
-forgotten, even across a crash. Every read of correlations first catches up, so it
-sees every stored object. Correlations are local knowledge: only the node's own
-(internal) parties read them -- see ``liaison.correlate``.
+(woken after each store) indexes them against what the node holds, a small batch at a
+time, in two steps (issue #15):
+
+1. *plan*, without the write lock: read the oldest pending rows and match their names
+   against the index (``CorrelationIndex.plan``: read-only queries; SQLite's WAL
+   readers do not block the writer). Planning stops after ``BATCH`` objects or
+   ``SECONDS`` of work;
+2. *apply*, in one short write transaction: write what the plan found and mark the rows
+   done (``Store.mark_correlated``) -- only if every planned row is still pending.
+
+Nothing is correlated twice or forgotten, even across a crash: the writes of a batch
+and its "done" marks commit together, and a crash before that leaves the rows pending.
+A plan is applied only on the state it was read from: every correlator plans the
+oldest pending rows, and rows commit in ``seq`` order, so a batch applied by someone
+else meanwhile must share rows with this one -- which are then no longer pending, and
+the batch is planned again. Within a process correlators take turns (a lock), so
+that work is rarely wasted.
+
+Every read of correlations first catches up (``correlation_index``): it sees every
+stored object -- the watermark is "no row pending". Correlations are local
+knowledge: only the node's own (internal) parties read them -- see
+``liaison.correlate``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import functools
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
-from liaison.errors import LiaisonError
+from liaison.correlate.index import Planned
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
-from liaison.store import ObjectRow
+from liaison.service.worker import Worker
 
-__all__ = ["Correlator", "catch_up", "correlation_index", "correlations"]
+__all__ = [
+    "BATCH",
+    "SECONDS",
+    "Batch",
+    "catch_up",
+    "correlate_batch",
+    "correlation_index",
+    "correlations",
+    "correlator",
+]
 
-log = logging.getLogger("liaison.correlate")
+
+#: At most this many objects per write transaction of the correlator ...
+BATCH = 50
+#: ... and planning stops after this many seconds (one object at least).
+SECONDS = 0.05
+
+_TURNS: dict[str, threading.Lock] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch the correlator applied: how many rows, and how long each step took."""
+
+    rows: int
+    plan_seconds: float
+    write_seconds: float
 
 
 @contextlib.contextmanager
@@ -36,18 +80,63 @@ def _index(node: Node) -> Iterator[CorrelationIndex]:
         yield ix
 
 
-def catch_up(node: Node, batch: int = 500) -> int:
-    """Correlate every stored object not yet correlated; the number done."""
+def _apply(node: Node, planned: list[Planned]) -> None:
+    with _index(node) as index:
+        index.apply(planned)
 
-    def work(rows: list[ObjectRow]) -> None:
-        with _index(node) as index:
-            for row in rows:
-                index.add(orjson.loads(row.body), row.received_from or LOCAL)
 
+def _turn(node: Node) -> threading.Lock:
+    """The lock correlators of one store take turns with, in this process."""
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(node.store.description, threading.Lock())
+
+
+def catch_up(
+    node: Node,
+    batch: int = BATCH,
+    seconds: float = SECONDS,
+    on_batch: Callable[[Batch], None] | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Correlate every stored object not yet correlated (or until ``stop`` is set); the
+    number done.
+
+    Each batch -- at most ``batch`` rows, planned in about ``seconds`` -- is written in
+    one transaction; ``on_batch`` hears of each.
+    """
     done = 0
-    while n := node.store.correlate_pending(work, batch):
-        done += n
+    while stop is None or not stop.is_set():
+        n = correlate_batch(node, batch, seconds, on_batch)
+        if n == 0:
+            return done
+        done += max(n, 0)
     return done
+
+
+def correlate_batch(
+    node: Node,
+    batch: int = BATCH,
+    seconds: float = SECONDS,
+    on_batch: Callable[[Batch], None] | None = None,
+) -> int:
+    """Correlate one batch of pending objects: the rows done, 0 when none is pending,
+    -1 when another correlator took some of them first (plan again)."""
+    with _turn(node):
+        rows = node.store.pending_correlation(batch)
+        if not rows:
+            return 0
+        t0 = time.perf_counter()
+        items = [(orjson.loads(r.body), r.received_from or LOCAL) for r in rows]
+        with _index(node) as index:
+            planned = index.plan(items, seconds=seconds)
+        rows = rows[: len(planned)]
+        t1 = time.perf_counter()
+        write = functools.partial(_apply, node, planned)
+        if not node.store.mark_correlated([r.seq for r in rows], write):
+            return -1
+    if on_batch is not None:
+        on_batch(Batch(len(rows), t1 - t0, time.perf_counter() - t1))
+    return len(rows)
 
 
 @contextlib.contextmanager
@@ -58,44 +147,10 @@ def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
         yield index
 
 
-class Correlator:
-    """Wakes a worker thread after each store; the thread catches up."""
-
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        node.on_close(self.stop)
-
-    def kick(self) -> None:
-        with self._lock:
-            if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(
-                    target=self._run, name="liaison-correlate", daemon=True
-                )
-                self._thread.start()
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(timeout=5.0)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                catch_up(self.node)
-            except LiaisonError as exc:  # the store is busy or closing: try again later
-                log.warning("correlation deferred: %s", exc)
-            except Exception:  # a bug must not kill the worker
-                log.exception("correlation worker error")
+def correlator(node: Node) -> Worker:
+    """The worker that correlates what was stored, one short batch at a time (woken
+    after each store; the write lock is free between two batches)."""
+    return Worker(node, "liaison-correlate", lambda: correlate_batch(node))
 
 
 def correlations(node: Node, object_id: str | None, limit: int = 100) -> list[dict[str, Any]]:

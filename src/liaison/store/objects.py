@@ -307,25 +307,39 @@ class ObjectStore(StoreCore):
         while self._search_behind() and self.index_search():
             pass
 
-    def correlate_pending(self, work: Callable[[list[ObjectRow]], None], limit: int = 500) -> int:
-        """Hand up to ``limit`` not-yet-correlated rows to ``work`` and mark them done,
-        in one transaction (``work`` writes through ``connection()``, the same one)."""
-        with self._write() as cur:
+    def pending_correlation(self, limit: int) -> list[ObjectRow]:
+        """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock)."""
+        with self._read() as cur:
             cur.execute(
                 self._sql(
                     f"SELECT {OBJECT_COLUMNS} FROM objects WHERE correlated = 0"
                     f" ORDER BY seq LIMIT {int(limit)}"
                 )
             )
-            rows = [self._row(r) for r in cur.fetchall()]
-            if rows:
-                work(rows)
-                seqs = [r.seq for r in rows]
-                marks = ",".join("?" * len(seqs))
-                cur.execute(
-                    self._sql(f"UPDATE objects SET correlated = 1 WHERE seq IN ({marks})"), seqs
-                )
-            return len(rows)
+            return [self._row(r) for r in cur.fetchall()]
+
+    def mark_correlated(self, seqs: Sequence[int], work: Callable[[], None]) -> bool:
+        """Run ``work`` and mark these rows correlated, in one transaction -- if every
+        one of them is still pending; otherwise do nothing and return False (another
+        correlator took some, or they were deleted). ``work`` writes through
+        ``connection()``: the same transaction."""
+        if not seqs:
+            return True
+        marks = ",".join("?" * len(seqs))
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT COUNT(*) FROM objects WHERE correlated = 0 AND seq IN ({marks})"
+                ),
+                list(seqs),
+            )
+            if int(cur.fetchone()[0]) != len(set(seqs)):
+                return False
+            work()
+            cur.execute(
+                self._sql(f"UPDATE objects SET correlated = 1 WHERE seq IN ({marks})"), list(seqs)
+            )
+        return True
 
     def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:
         """The latest stored version of each id, in any collection."""

@@ -298,6 +298,40 @@ def test_blocking_keys_bring_variants_together() -> None:
     assert not blocking_keys("Iyad Ag Ghali", "person") & blocking_keys("Amadou Koufa", "person")
 
 
+def test_initials_are_looked_up_between_a_word_and_a_name_of_several() -> None:
+    """An acronym and its expansion still meet (each looks up the other's stored keys);
+    two names of several words no longer meet by their initials alone."""
+    from liaison.correlate import lookup_keys
+
+    for short, long_ in [("JNIM", "Jama'at Nusrat al-Islam wal-Muslimin"), ("KM", "Katiba Macina")]:
+        assert lookup_keys(short, "organization") & blocking_keys(long_, "organization")
+        assert lookup_keys(long_, "organization") & blocking_keys(short, "organization")
+        assert match_names(short, long_, "organization").same
+    assert "c|km" in blocking_keys("Katiba Menaka", "organization")
+    assert not lookup_keys("Katiba Macina", "organization") & blocking_keys(
+        "Katiba Menaka", "organization"
+    )
+    assert "c|r" not in lookup_keys("Réseau 12", "organization")  # one letter: no acronym
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Réseau 17", "Réseau 170", False),
+        ("Réseau 100", "Réseau 10", False),  # doubled digits are no doubled letters
+        ("Katiba 2755", "Katiba 275", False),
+        ("Katiba 3", "Katibat 3", True),
+        ("Katiba 3", "كتيبة ٣", True),
+        ("1er Bataillon", "1e Bataillon", True),
+    ],
+)
+def test_numbers_are_identifiers(a: str, b: str, same: bool) -> None:
+    m = match_names(a, b, "organization")
+    assert m.same is same, m
+    if not same:
+        assert "numbers differ" in m.explanation
+
+
 # --- the labelled set holds its precision and recall ------------------------------------
 def _rows() -> list[dict[str, str]]:
     with PAIRS.open(encoding="utf-8") as fh:

@@ -1,0 +1,167 @@
+"""Candidate spellings for a name, by blocking key, with bounded work (issue #15).
+
+A name is compared only with the indexed spellings that share one of its lookup keys
+(``names.lookup_keys``), and never with more than ``max_scored_per_name`` of them,
+however many the index holds:
+
+* a key shared by more than ``max_candidates_per_key`` spellings is no lookup key (a
+  common word is no evidence); its size is counted in SQL, its rows are not fetched;
+* the other keys are read rarest first, and candidates are taken in that order --
+  within a key, oldest spelling first -- until ``max_scored_per_name`` distinct
+  spellings are in hand. A key shared by many spellings thus only fills what the
+  rare keys left.
+
+The correlation worker plans a batch of objects before writing any of it
+(``CorrelationIndex.plan``): the spellings the batch itself brings are not stored yet,
+so they live in an ``Overlay`` and count as stored after every stored one (as their
+ids will be). Planning a batch then finds exactly what storing the objects one by one
+would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from liaison.correlate.model import CorrelationConfig
+from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
+from liaison.db import Db
+
+__all__ = ["Found", "Lookup", "Overlay", "Spelling"]
+
+
+class Spelling(NamedTuple):
+    """An indexed spelling (``id`` None: planned in this batch, not stored yet)."""
+
+    id: int | None
+    kind: str
+    name: str
+
+
+class Found(NamedTuple):
+    """A spelling that matches the name looked up, and how."""
+
+    spelling: Spelling
+    match: NameMatch
+
+
+@dataclass
+class Overlay:
+    """Spellings a batch brings that the index does not hold yet, in the batch's order."""
+
+    keys: dict[str, list[Spelling]] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, conn: Db, kind: str, name: str) -> None:
+        """Count ``name`` as indexed from now on (a no-op for a stored spelling)."""
+        if (kind, name) in self.seen:
+            return
+        self.seen.add((kind, name))
+        if conn.execute(
+            "SELECT 1 FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
+        ).fetchone():
+            return
+        for key in blocking_keys(name, kind):
+            self.keys.setdefault(key, []).append(Spelling(None, kind, name))
+
+
+class Lookup:
+    """Bounded candidate lookups for one index; ``scored`` counts the pairs scored."""
+
+    def __init__(self, config: CorrelationConfig) -> None:
+        self.config = config
+        #: How many candidate spellings ``match_names`` was asked about (tests and figures).
+        self.scored = 0
+
+    @staticmethod
+    def _sizes(conn: Db, keys: list[str], cap: int) -> list[int]:
+        """How many spellings each key holds, counted up to ``cap`` (in SQL, no rows out)."""
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, COUNT(*) FROM (SELECT 1 FROM corr_spelling_key WHERE key = ?"  # noqa: S608
+            f" LIMIT ?) AS q{i}"
+            for i in range(len(keys))
+        )
+        params: list[object] = []
+        for key in keys:
+            params += [key, cap]
+        sizes = [0] * len(keys)
+        for i, n in conn.execute(sql, params).fetchall():
+            sizes[int(i)] = int(n)
+        return sizes
+
+    @staticmethod
+    def _rows(conn: Db, keys: list[str], limit: int) -> list[list[Spelling]]:
+        """The first ``limit`` stored spellings of each key, oldest first."""
+        out: list[list[Spelling]] = [[] for _ in keys]
+        if not keys:
+            return out
+        per_key = " UNION ALL ".join(
+            f"SELECT {i} AS i, spelling_id FROM (SELECT spelling_id FROM corr_spelling_key"  # noqa: S608
+            f" WHERE key = ? ORDER BY spelling_id LIMIT ?) AS q{i}"
+            for i in range(len(keys))
+        )
+        sql = (
+            f"SELECT k.i, s.id, s.kind, s.name FROM ({per_key}) AS k"  # noqa: S608
+            " JOIN corr_spelling s ON s.id = k.spelling_id"
+        )
+        params: list[object] = []
+        for key in keys:
+            params += [key, limit]
+        for i, sid, kind, name in sorted(conn.execute(sql, params).fetchall()):
+            out[int(i)].append(Spelling(int(sid), kind, name))
+        return out
+
+    def candidates(
+        self, conn: Db, keys: Iterable[str], overlay: Overlay | None = None
+    ) -> list[Spelling]:
+        """Distinct spellings sharing a usable key, rarest keys first, at most
+        ``max_scored_per_name`` of them."""
+        cap = self.config.max_candidates_per_key
+        budget = self.config.max_scored_per_name
+        key_list = sorted(keys)
+        if not key_list:
+            return []
+        stored = self._sizes(conn, key_list, cap + 1)
+        planned = [overlay.keys.get(k, []) if overlay else [] for k in key_list]
+        sizes = [n + len(p) for n, p in zip(stored, planned, strict=True)]
+        usable = sorted(
+            (i for i, n in enumerate(sizes) if 0 < n <= cap), key=lambda i: (sizes[i], i)
+        )
+        rows = self._rows(conn, [key_list[i] for i in usable if stored[i]], budget)
+        fetched = iter(rows)
+        out: dict[tuple[str, str], Spelling] = {}
+        for i in usable:
+            # As if the planned spellings were stored: after the stored ones, and the
+            # key read up to ``budget`` spellings in all.
+            mine = next(fetched) if stored[i] else []
+            mine = (mine + planned[i])[:budget]
+            for spelling in mine:
+                if len(out) >= budget:
+                    return list(out.values())
+                out.setdefault((spelling.kind, spelling.name), spelling)
+        return list(out.values())
+
+    def matches(
+        self,
+        conn: Db,
+        name: str,
+        kind: str,
+        keys: Iterable[str],
+        *,
+        min_score: float | None = None,
+        overlay: Overlay | None = None,
+    ) -> list[Found]:
+        """The candidates that match ``name`` (``min_score``: that score at least that)."""
+        found = []
+        for spelling in self.candidates(conn, keys, overlay):
+            if spelling.kind != kind or (
+                min_score is None and cannot_match(name, spelling.name, kind)
+            ):
+                continue
+            self.scored += 1
+            # Most candidates are dropped: decide first, explain only the ones kept.
+            m = match_names(name, spelling.name, kind, explain=False)
+            if m.same if min_score is None else m.score >= min_score:
+                found.append(Found(spelling, match_names(name, spelling.name, kind)))
+        return found
