@@ -33,6 +33,7 @@ class Worker:
         self, node: Node, name: str, step: Callable[[], int], *, idle: float = 5.0
     ) -> None:
         self.name = name
+        self._store = node.store
         self._step = step
         self._idle = idle
         self._wake = threading.Event()
@@ -55,6 +56,7 @@ class Worker:
             self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        self._store.derived_writer()  # this thread's commits: derived data only
         while not self._stop.is_set():
             self._wake.wait(timeout=self._idle)
             self._wake.clear()

@@ -76,6 +76,14 @@ class StoreCore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def derived_writer(self) -> None:
+        """Say that the calling thread writes only derived data (full-text index,
+        correlations): its commits need not reach the disk at once. Each such write
+        carries its own watermark, so a crash loses nothing but work that is redone,
+        and the next durable commit flushes it anyway. The write lock is then not held
+        through an fsync for them. A backend without the notion does nothing."""
+        return None
+
     @property
     @abc.abstractmethod
     def description(self) -> str:

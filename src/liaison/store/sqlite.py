@@ -152,6 +152,12 @@ class SqliteStore(Store):
         )
         return sql, [match, *collection_ids]
 
+    def derived_writer(self) -> None:
+        # WAL with synchronous=NORMAL: a commit is not fsynced, but stays atomic; a
+        # later FULL commit of another connection syncs the WAL with it.
+        with contextlib.suppress(sqlite3.Error):
+            self._connection().execute("PRAGMA synchronous=NORMAL")
+
     def search_backlog(self) -> int:
         with self._read() as cur:
             cur.execute(

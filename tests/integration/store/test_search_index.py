@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -203,3 +204,20 @@ def test_search_catches_up_on_both_backends(store: Store) -> None:
     assert len(_ids(store, "tombouctou")) == 2
     assert store.search_backlog() == 0
     assert store.index_search() == 0
+
+
+def test_a_derived_writer_thread_alone_skips_the_fsync(sqlite_store: SqliteStore) -> None:
+    s = sqlite_store
+    seen: list[int] = []
+
+    def worker() -> None:
+        s.derived_writer()
+        seen.append(int(s._connection().execute("PRAGMA synchronous").fetchone()[0]))
+        s.add_objects(C, [_obj(7, "derived")])  # still a working writer
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [1]  # NORMAL on the worker's connection
+    assert int(s._connection().execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL here
+    assert _ids(s, "derived") == {f"report--{uuid.UUID(int=7)}"}
