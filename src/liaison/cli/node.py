@@ -141,6 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 )
             if s.preload_extraction:
                 _preload_extraction()
+            app.state.exchange.start_background()
             loop = None
             if peers(node) and s.sync_interval > 0:
                 loop = SyncLoop(app.state.exchange, float(s.sync_interval))

@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
+from liaison.correlate.aliases import load_aliases
 from liaison.correlate.index import Planned
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
@@ -150,7 +151,7 @@ def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
 def correlator(node: Node) -> Worker:
     """The worker that correlates what was stored, one short batch at a time (woken
     after each store; the write lock is free between two batches)."""
-    return Worker(node, "liaison-correlate", lambda: correlate_batch(node))
+    return Worker(node, "liaison-correlate", lambda: correlate_batch(node), warm=load_aliases)
 
 
 def correlations(node: Node, object_id: str | None, limit: int = 100) -> list[dict[str, Any]]:

@@ -220,6 +220,13 @@ class Exchange:
         self.store = node.store
         self._secret = node.token_secret()
 
+    def start_background(self) -> None:
+        """Start the derived-index workers now (a serving node): they catch up on what a
+        previous run left behind and load their tables before the first request."""
+        for worker in (self.correlator, self.indexer):
+            if worker is not None:
+                worker.kick()
+
     # --- access to collections --------------------------------------------------------
     def readable(self, party: PartyRecord) -> list[Collection]:
         return [

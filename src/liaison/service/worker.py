@@ -26,13 +26,21 @@ class Worker:
     (``kick``) and every ``idle`` seconds (work left by another process or a restart).
 
     ``step`` does one bounded transaction and returns how much it did; the write lock
-    is free between two steps. The worker stops with its node.
+    is free between two steps. ``warm`` runs once when the thread starts. The worker
+    stops with its node.
     """
 
     def __init__(
-        self, node: Node, name: str, step: Callable[[], int], *, idle: float = 5.0
+        self,
+        node: Node,
+        name: str,
+        step: Callable[[], int],
+        *,
+        idle: float = 5.0,
+        warm: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
+        self._warm = warm
         self._store = node.store
         self._step = step
         self._idle = idle
@@ -57,6 +65,11 @@ class Worker:
 
     def _run(self) -> None:
         self._store.derived_writer()  # this thread's commits: derived data only
+        if self._warm is not None:
+            try:
+                self._warm()  # what the first step would load (tables, models)
+            except Exception:
+                log.exception("%s: warming up failed", self.name)
         while not self._stop.is_set():
             self._wake.wait(timeout=self._idle)
             self._wake.clear()

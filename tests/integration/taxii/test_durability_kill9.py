@@ -100,3 +100,41 @@ def test_kill_9_loses_no_acknowledged_object(server_factory: Any, stix_factory: 
             headers={"Content-Type": TAXII},
         )
     assert r.status_code == 202 and r.json()["success_count"] == 1
+
+
+@pytest.mark.slow
+def test_a_serving_node_catches_up_what_a_previous_run_left(
+    home_factory: Any, server_factory: Any, stix_factory: Any
+) -> None:
+    # Objects stored by a process that died before its workers ran: not yet in the
+    # full-text index, not yet correlated. ``serve`` starts the workers at once.
+    from liaison.node import Node
+    from liaison.service import build_exchange
+    from liaison.taxii.status import ingest
+
+    home = home_factory()
+    node = Node.open(home.path)
+    ex = build_exchange(node)
+    ex.correlator = ex.indexer = None  # as if killed right after the commit
+    status = ingest(
+        ex, node.party("analyst"), home.collection_id, {"objects": stix_factory.many(30)}
+    )
+    assert status["success_count"] == 30
+    node.close()
+    db = home.path / "liaison.db"
+
+    def backlog() -> tuple[int, int]:
+        with sqlite3.connect(db) as conn:
+            fts = conn.execute(
+                "SELECT COUNT(*) FROM objects WHERE seq > (SELECT seq FROM search_indexed)"
+            ).fetchone()[0]
+            corr = conn.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0").fetchone()[0]
+        conn.close()
+        return int(fts), int(corr)
+
+    assert backlog() == (30, 30)
+    server_factory(home=home)  # no request is made to it
+    deadline = time.monotonic() + 60
+    while backlog() != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert backlog() == (0, 0)
