@@ -18,6 +18,8 @@ from liaison.service.events import audit_log
 TAXII = "application/taxii+json;version=2.1"
 H = {"Accept": TAXII, "Content-Type": TAXII}
 
+pytestmark = pytest.mark.postgres
+
 
 def _indicator(i: int) -> dict[str, object]:
     return {

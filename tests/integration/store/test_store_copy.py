@@ -12,6 +12,8 @@ from liaison.node import Node
 from liaison.service import build_exchange
 from liaison.store import SqliteStore
 
+pytestmark = pytest.mark.postgres
+
 
 def _indicator(i: int) -> dict[str, object]:
     return {

@@ -6,18 +6,17 @@ import json
 import threading
 import tomllib
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from liaison.signing import load_or_create_key
 from liaison.signing.objects import verify_object
+from suite_support import missing, shared_file
 
 TAXII = "application/taxii+json;version=2.1"
-_BUNDLE = Path("data/attack/mobile-attack-17.0.json")
 # shared/ sits beside the checkout (on a developer machine and in CI alike)
-ATTACK = Path(__file__).resolve().parents[4] / "shared" / _BUNDLE
+ATTACK = shared_file("data/attack/mobile-attack-17.0.json")
 
 
 def _pages(client: Any, path: str, **params: str) -> list[list[dict[str, Any]]]:
@@ -39,7 +38,7 @@ def test_attack_bundle_round_trips_unchanged(
     server_factory: Any, assert_stix_valid: Any, unsigned: Any
 ) -> None:
     if not ATTACK.is_file():
-        pytest.skip(f"ATT&CK bundle {ATTACK} absent")
+        missing(f"ATT&CK bundle {ATTACK} absent")
     objects = json.loads(ATTACK.read_bytes())["objects"]
     server = server_factory()
     path = server.collection_url.removeprefix(server.url) + "objects/"

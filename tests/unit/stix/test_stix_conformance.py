@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,9 @@ from stix2validator import ValidationOptions, validate_instance
 from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
 
 from liaison.stix import iter_refs, object_version, validate_object
+from suite_support import missing, shared_file
 
-ATTACK = (
-    Path(__file__).resolve().parents[4] / "shared/data/attack/mobile-attack-17.0.json"
-)  # beside the checkout
+ATTACK = shared_file("data/attack/mobile-attack-17.0.json")  # ../shared beside the checkout
 ORACLE = ValidationOptions(version="2.1")
 
 
@@ -289,8 +287,8 @@ def test_unhashable_and_odd_values_are_reported(type_: str, key: Any, value: Any
 # --- MITRE ATT&CK -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def attack_objects() -> list[dict[str, Any]]:
-    if not ATTACK.exists():
-        pytest.skip(f"ATT&CK bundle not found at {ATTACK}")
+    if not ATTACK.is_file():
+        missing(f"ATT&CK bundle not found at {ATTACK}")
     objects: list[dict[str, Any]] = json.loads(ATTACK.read_text())["objects"]
     return objects
 
