@@ -18,6 +18,7 @@ from liaison.errors import DeniedError, InvalidInputError, NotFoundError
 from liaison.node import Node
 from liaison.service import Exchange, Filters, build_exchange
 from liaison.store import PartyRecord
+from suite_support import examples
 
 _N = itertools.count(1)
 
@@ -93,7 +94,7 @@ def read_all(
         token = page.next
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     size=st.sampled_from([0, 1, 7, 37]),
     limit=st.integers(min_value=1, max_value=45),
@@ -110,7 +111,7 @@ def test_every_object_once_for_any_limit(world: World, size: int, limit: int, ve
         assert len(pages[-1]) == limit  # no empty trailing page
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     before=st.integers(min_value=0, max_value=15),
     limit=st.integers(min_value=1, max_value=6),

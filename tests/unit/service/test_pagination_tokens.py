@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from liaison.errors import InvalidInputError
 from liaison.service import pagination
 from liaison.service.pagination import make_token, query_fingerprint, read_token
+from suite_support import examples
 
 SECRET = b"k" * 32
 FP = query_fingerprint("objects", "col", None, None, (), ("indicator",), ("last",), (), ())
@@ -72,7 +73,7 @@ def test_stale_tokens_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         read_token(SECRET, token, party="analyst", query=FP)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=80) | st.from_regex(r"[A-Za-z0-9_\-]{0,60}\.[A-Za-z0-9_\-é]{0,30}"))
 def test_arbitrary_text_is_refused_cleanly(text: str) -> None:
     try:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from liaison.errors import InvalidInputError
 from liaison.signing import canonical
+from suite_support import examples
 
 SAFE = 2**53 - 1
 
@@ -47,7 +48,7 @@ def _reference(value: Any) -> bytes | None:
         return None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values)
 def test_canonical_equals_the_reference(value: Any) -> None:
     expected = _reference(value)
@@ -58,7 +59,7 @@ def test_canonical_equals_the_reference(value: Any) -> None:
         assert canonical(value) == expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.dictionaries(st.text(alphabet="abcdefghij-_0123456789", max_size=6), scalars))
 def test_fast_path_objects_equal_the_reference(value: dict[str, Any]) -> None:
     """ASCII keys (the shape of STIX objects): the orjson path, when it applies."""

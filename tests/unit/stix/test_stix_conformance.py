@@ -17,7 +17,7 @@ from stix2validator import ValidationOptions, validate_instance
 from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
 
 from liaison.stix import iter_refs, object_version, validate_object
-from suite_support import missing, shared_file
+from suite_support import examples, missing, shared_file
 
 ATTACK = shared_file("data/attack/mobile-attack-17.0.json")  # ../shared beside the checkout
 ORACLE = ValidationOptions(version="2.1")
@@ -221,7 +221,7 @@ def stix2_objects(draw: st.DrawFn) -> dict[str, Any]:
     return result
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stix2_objects())
 def test_objects_built_by_stix2_validate(obj: dict[str, Any]) -> None:
     assert validate_object(obj) == []
@@ -238,7 +238,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(example("sighting"))) | st.text(), _json))
 def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     reasons = validate_object(obj)
@@ -247,7 +247,7 @@ def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     object_version(obj)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(sorted(ALL)), st.data())
 def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> None:
     obj = example(type_)

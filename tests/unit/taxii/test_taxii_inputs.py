@@ -25,6 +25,7 @@ from liaison.taxii.body import json_depth_ok, read_json
 from liaison.taxii.errors import status_for
 from liaison.taxii.media import check_accept, check_content_type
 from liaison.taxii.params import filters_from, limit_from
+from suite_support import examples
 
 # --- parameters -------------------------------------------------------------------------
 
@@ -60,7 +61,7 @@ def test_too_many_values_are_refused() -> None:
         filters_from(QueryParams({"match[type]": many}))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -91,7 +92,7 @@ def test_any_query_is_parsed_or_refused_cleanly(query: dict[str, str]) -> None:
 # --- media types --------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=60))
 def test_any_media_header_is_accepted_or_refused_cleanly(value: str) -> None:
     with contextlib.suppress(NotAcceptableError):
