@@ -238,22 +238,69 @@ _json = st.recursive(
 )
 
 
+def _refs_oracle(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``*_ref`` string and ``*_refs`` string item, with its path, found by a plain
+    recursive walk (observed-data's deprecated ``objects`` holds no identifiers)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    continue
+                here = f"{path}.{k}" if path else k
+                if k.endswith("_ref"):
+                    found.extend([(here, v)] if isinstance(v, str) else [])
+                elif k.endswith("_refs"):
+                    if isinstance(v, list):
+                        found.extend(
+                            (f"{here}[{i}]", x) for i, x in enumerate(v) if isinstance(x, str)
+                        )
+                elif not (path == "" and k == "objects" and obj.get("type") == "observed-data"):
+                    walk(v, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    walk(obj, "")
+    return found
+
+
 @settings(max_examples=examples(100), deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(example("sighting"))) | st.text(), _json))
 def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     reasons = validate_object(obj)
     assert all(isinstance(r, str) and r for r in reasons)
-    list(iter_refs(obj))
-    object_version(obj)
+    if "id" not in obj:
+        assert reasons  # every STIX object has an id
+    assert sorted(iter_refs(obj)) == sorted(_refs_oracle(obj))
+    version = next((obj[k] for k in ("modified", "created") if isinstance(obj.get(k), str)), None)
+    assert object_version(obj) == version
 
 
 @settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(sorted(ALL)), st.data())
 def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> None:
+    """Random JSON in up to three properties: reasons, never a crash -- and what we still
+    accept, the reference validator accepts too."""
     obj = example(type_)
     for key in data.draw(st.lists(st.sampled_from(sorted(obj)), min_size=1, max_size=3)):
         obj[key] = data.draw(_json)
-    validate_object(obj)  # must return, whatever the values
+    reasons = validate_object(obj)
+    assert all(isinstance(r, str) and r for r in reasons)
+    if not reasons:
+        result = validate_instance(obj, ORACLE)
+        assert result.is_valid, (obj, [str(e) for e in result.errors])
+
+
+@pytest.mark.parametrize(
+    ("type_", "key"), [(t, k) for t in sorted(ALL) for k in sorted(example(t)) if k != "type"]
+)
+def test_a_null_property_is_never_valid(type_: str, key: str) -> None:
+    """STIX has no null values: a property set to null is not an absent one."""
+    obj = example(type_)
+    obj[key] = None
+    assert validate_object(obj) != []
 
 
 @pytest.mark.parametrize(
