@@ -234,8 +234,10 @@ def _language_content(obj: dict[str, Any], out: list[str]) -> None:
     contents = obj.get("contents")
     if "contents" not in obj:  # absent (reported as required); null is not absent
         return
-    if not isinstance(contents, dict) or not all(
-        is_language_tag(k) and isinstance(v, dict) and v for k, v in contents.items()
+    if (
+        not isinstance(contents, dict)
+        or not contents
+        or not all(is_language_tag(k) and isinstance(v, dict) and v for k, v in contents.items())
     ):
         out.append("contents must map language tags to non-empty dictionaries")
 

@@ -243,12 +243,12 @@ def _refs_oracle(obj: dict[str, Any]) -> list[tuple[str, str]]:
     recursive walk (observed-data's deprecated ``objects`` holds no identifiers)."""
     found: list[tuple[str, str]] = []
 
-    def walk(value: Any, path: str) -> None:
+    def walk(value: Any, path: str | None) -> None:  # path None: the object itself
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
                     continue
-                here = f"{path}.{k}" if path else k
+                here = k if path is None else f"{path}.{k}"
                 if k.endswith("_ref"):
                     found.extend([(here, v)] if isinstance(v, str) else [])
                 elif k.endswith("_refs"):
@@ -256,13 +256,13 @@ def _refs_oracle(obj: dict[str, Any]) -> list[tuple[str, str]]:
                         found.extend(
                             (f"{here}[{i}]", x) for i, x in enumerate(v) if isinstance(x, str)
                         )
-                elif not (path == "" and k == "objects" and obj.get("type") == "observed-data"):
+                elif not (path is None and k == "objects" and obj.get("type") == "observed-data"):
                     walk(v, here)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 walk(item, f"{path}[{i}]")
 
-    walk(obj, "")
+    walk(obj, None)
     return found
 
 
@@ -323,6 +323,7 @@ def test_a_null_property_is_never_valid(type_: str, key: str) -> None:
         ("relationship", "source_ref", ["x"]),
         ("marking-definition", "definition", [1]),
         ("marking-definition", "definition_type", ["tlp"]),
+        ("language-content", "contents", {}),  # found by the differential test above
     ],
 )
 def test_unhashable_and_odd_values_are_reported(type_: str, key: Any, value: Any) -> None:
