@@ -171,7 +171,8 @@ def test_high_water_mark_dominates_every_source(hs: list[Handling]) -> None:
     assert Handling.from_json(hw.to_json()) == hw
     for h in hs:
         assert FR_LEVELS.index(hw.classification) >= FR_LEVELS.index(h.classification)
-        assert TLP_LEVELS.index(hw.tlp) >= TLP_LEVELS.index(h.tlp) if h.tlp else True
+        if h.tlp is not None:
+            assert hw.tlp is not None and TLP_LEVELS.index(hw.tlp) >= TLP_LEVELS.index(h.tlp)
         if h.releasable_to is None:
             assert hw.releasable_to is None
         elif hw.releasable_to is not None:
