@@ -288,3 +288,74 @@ def test_missing_signature(ring: Keyring, extensions: Any) -> None:
 
 def test_empty_batch(key: SigningKey) -> None:
     assert sign_objects([], key, MR, SIGNED_AT) == []
+
+
+def test_unsigned_objects_pass_through_strip_and_digest() -> None:
+    for obj in (report(0), {k: v for k, v in report(0).items() if k != "extensions"}):
+        assert strip_signature(obj) == obj
+        assert object_digest(obj) == object_digest(copy.deepcopy(obj))
+    with_list = {**report(0), "extensions": [SIGNATURE_EXT_ID]}  # not a dictionary: left alone
+    assert strip_signature(with_list) == with_list
+
+
+def test_the_signature_is_a_valid_stix_property_extension(key: SigningKey) -> None:
+    from liaison.stix import validate_object
+
+    for obj in signed(key, 3):
+        assert validate_object(obj) == []
+        assert _sig(obj)["extension_type"] == "property-extension"
+
+
+def test_each_tree_node_is_hashed_once_when_signing(
+    key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liaison.signing import objects as objects_module
+
+    calls = []
+    real = objects_module.node_hash
+    monkeypatch.setattr(objects_module, "node_hash", lambda a, b: calls.append(1) or real(a, b))
+    for size in (1, 2, 7, 64, 100):
+        calls.clear()
+        sign_objects([report(i) for i in range(size)], key, MR, SIGNED_AT)
+        assert len(calls) == size - 1, size
+
+
+def test_a_batch_of_one_carries_no_proof(key: SigningKey, ring: Keyring) -> None:
+    (obj,) = signed(key, 1)
+    assert "proof" not in _sig(obj)
+    verify_object(obj, ring)
+    _sig(obj)["proof"] = [_sig(obj)["batch_root"]]  # a proof where none can be
+    with pytest.raises(SignatureError, match="altered"):
+        verify_object(obj, ring)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s.update(signer=[MR]),
+            "malformed signature extension (signer, key, signed and signature must be strings)",
+        ),
+        (lambda s: s.update(proof="AAAA"), "malformed signature extension (proof is not a list)"),
+        (lambda s: s.update(proof=[17]), "signature field is not a base64 string"),
+        (lambda s: s.update(proof=["AA!AA"]), "signature field is not valid base64"),
+        # base64 with a character outside the alphabet slipped in: strict decoding refuses
+        (
+            lambda s: s.update(proof=[s["proof"][0][:4] + "!" + s["proof"][0][4:]]),
+            "signature field is not valid base64",
+        ),
+    ],
+)
+def test_refusal_messages(key: SigningKey, ring: Keyring, change: Any, message: str) -> None:
+    obj = copy.deepcopy(signed(key, 7)[3])
+    change(_sig(obj))
+    with pytest.raises(SignatureError) as info:
+        verify_object(obj, ring)
+    assert str(info.value) in (message, f"{obj['id']}: {message}")
+
+
+def test_an_object_without_id_is_named_by_a_question_mark(ring: Keyring) -> None:
+    obj = {k: v for k, v in report(0).items() if k not in ("id", "extensions")}
+    with pytest.raises(SignatureError) as info:
+        verify_object(obj, ring)
+    assert str(info.value) == "?: not signed"
