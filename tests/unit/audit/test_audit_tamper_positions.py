@@ -247,10 +247,16 @@ def test_index_column_changed(big: Log, p: int, column: str) -> None:
     value = {"time": "2020-01-01T00:00:00.000000Z", "actor": "someone-else", "action": "login"}
     if row(big.conn, p)[3] == value["action"] and column == "action":
         value["action"] = "object.created"
+    _, time, actor, action, _ = row(big.conn, p)
     big.conn.execute(f"UPDATE audit_entries SET {column} = ? WHERE seq = ?", (value[column], p))
+    now = {"time": time, "actor": actor, "action": action, column: value[column]}
     report = verify(big)
     assert [(x.kind, x.seq) for x in report.problems] == [("index-mismatch", p)]
-    assert "columns were changed" in report.problems[0].message
+    assert report.problems[0].message == (
+        f"row seq {p}: the time/actor/action columns were changed (the entry says "
+        f"{actor!r} {action!r} at {time!r}, the columns {now['actor']!r} {now['action']!r} "
+        f"at {now['time']!r})"
+    )
 
 
 @at
@@ -286,6 +292,23 @@ def test_row_deleted(big: Log, p: int) -> None:
         assert kinds(report) == {"missing-rows", "head-root", "index-mismatch"}
         assert len(seqs(report, "head-root")) == covering_heads(p)
         assert report.size == SIZE
+
+
+@pytest.mark.parametrize(
+    "p", [SIZE - 2, CHUNK + 1, 1], ids=["in-chunk3", "chunk2-second", "second"]
+)
+def test_row_deleted_with_its_tree_nodes(big: Log, p: int) -> None:
+    """The tidier tamperer also deletes the nodes the row completed (p is odd: it
+    completes some); in the last chunk that leaves a chunk with no stored node at all."""
+    done = big.conn.execute(
+        "DELETE FROM audit_nodes WHERE key >= ? AND key < ?", (p << 6, (p + 1) << 6)
+    )
+    assert done.rowcount >= 1
+    big.conn.execute("DELETE FROM audit_entries WHERE seq = ?", (p,))
+    report = verify(big)
+    assert seqs(report, "missing-rows") == [p]
+    assert kinds(report) == {"missing-rows", "head-root", "index-mismatch"}
+    assert len(seqs(report, "head-root")) == covering_heads(p)
 
 
 # --- audit_refs: the index ``show --object`` reads -----------------------------------------
@@ -345,7 +368,9 @@ def test_tree_node_tampered(big: Log, node: tuple[int, int, int], tamper: str) -
     words = "do not hash to" if tamper == "changed" else "is missing from storage"
     assert f"rows {first}..{last} {words}" in report.problems[0].message
     if tamper == "rekeyed":
-        assert "1 stored tree nodes belong to no row" in report.problems[1].message
+        assert report.problems[1].message == (
+            "1 stored tree nodes belong to no row (rows deleted, or nodes inserted)"
+        )
 
 
 @at
@@ -354,8 +379,9 @@ def test_tree_node_inserted(big: Log, p: int) -> None:
         "INSERT INTO audit_nodes (key, hash) VALUES (?, ?)", (node_key(63, p), b"\x01" * 32)
     )
     report = verify(big)
-    assert [x.kind for x in report.problems] == ["tree-node"]
-    assert "1 stored tree nodes belong to no row" in report.problems[0].message
+    assert [(x.kind, x.message) for x in report.problems] == [
+        ("tree-node", "1 stored tree nodes belong to no row (rows deleted, or nodes inserted)")
+    ]
 
 
 # --- audit_heads: every column of every signed head ----------------------------------------
