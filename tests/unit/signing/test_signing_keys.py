@@ -145,3 +145,20 @@ def test_a_bad_key_file_is_a_config_error_naming_it(
     with pytest.raises(ConfigError) as info:
         load_or_create_key(path)
     assert str(info.value).startswith(f"{path}: ") and str(info.value).endswith(reason)
+
+
+def test_the_seed_is_never_on_disk_readable_by_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not even for a moment: the temporary file is created with mode 600, before the
+    seed is written and the file renamed into place."""
+    seen: list[int] = []
+    real = keys_module.os.replace
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        seen.append(stat.S_IMODE(Path(src).stat().st_mode))
+        real(src, dst)
+
+    monkeypatch.setattr(keys_module.os, "replace", replace)
+    SigningKey.generate().save(tmp_path / "node.key")
+    assert seen == [0o600]
