@@ -47,6 +47,7 @@ OBJ: dict[str, Any] = {
         {"marking_ref": "m-list", "selectors": ["external_references"]},
         {"marking_ref": "m-kcp", "selectors": ["kill_chain_phases.[1]"]},
         {"marking_ref": "m-ref2", "selectors": ["external_references.[2].source_name"]},
+        {"marking_ref": "m-tag1", "selectors": ["x_items.[1].tags.[1]"]},
         {"marking_ref": "m-tag2", "selectors": ["x_items.[1].tags.[2]"]},
         {"marking_ref": "m-odd", "selectors": ["[abc]", "name"]},
     ],
@@ -85,6 +86,7 @@ def test_elements_of_one_list_go_from_the_end_whatever_the_order_given() -> None
 def test_a_nested_list_element_renumbers_the_nested_selectors() -> None:
     out = released("x_items.[1].tags.[0]")
     assert out["x_items"][1]["tags"] == ["t1", "t2"]
+    assert selectors(out)["m-tag1"] == ["x_items.[1].tags.[0]"]
     assert selectors(out)["m-tag2"] == ["x_items.[1].tags.[1]"]
 
 
@@ -105,6 +107,7 @@ def test_emptied_containers_are_pruned_up_the_path() -> None:
         "external_references.[3]",  # one past the end
         "external_references.[3].url",
         "external_references.url",  # a name where the list has indexes
+        "external_references.url.x",
         "extensions.[0]",  # an index where the dictionary has names
         "name.n",  # into a string
         "nothing.[0].here",
