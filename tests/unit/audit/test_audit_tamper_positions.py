@@ -365,8 +365,13 @@ def test_tree_node_tampered(big: Log, node: tuple[int, int, int], tamper: str) -
     report = verify(big)
     expected = [("tree-node", first)] + ([("tree-node", None)] if tamper == "rekeyed" else [])
     assert [(x.kind, x.seq) for x in report.problems] == expected
-    words = "do not hash to" if tamper == "changed" else "is missing from storage"
-    assert f"rows {first}..{last} {words}" in report.problems[0].message
+    said = {
+        "changed": f"rows {first}..{last} do not hash to the stored tree node: one of them "
+        "was rewritten together with its leaf hash",
+        "deleted": f"the tree node over rows {first}..{last} is missing from storage",
+        "rekeyed": f"the tree node over rows {first}..{last} is missing from storage",
+    }
+    assert report.problems[0].message == said[tamper]
     if tamper == "rekeyed":
         assert report.problems[1].message == (
             "1 stored tree nodes belong to no row (rows deleted, or nodes inserted)"
