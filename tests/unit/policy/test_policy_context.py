@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from policy_world import DZ, FR, FR_LEVELS, KEYS, MR, NE, NOW, agreement
+from policy_world import DZ, FR, FR_LEVELS, KEYS, MR, NE, NOW, agreement, party
 
-from liaison.agreements import deny, grant, request
+from liaison.agreements import Scope, deny, grant, propose, request, sign
 from liaison.markings import Handling
 from liaison.policy import Party, PolicyContext, Provenance, decide
 from liaison.policy.acceptance import accept
@@ -105,10 +105,10 @@ def test_reason_texts_list_every_name() -> None:
     c = ctx(a, agreement(MR))
     local = Provenance.local()
     h = Handling(classification="NON CLASSIFIÉ", scheme_owner=FR, releasable_to=frozenset({DZ}))
-    d = decide(P_DZ, "indicator", OID, h, local, c, topics={"cyber", "drugs"}, regions={"BF"})
+    d = decide(P_DZ, "indicator", OID, h, local, c, topics={"cyber", "drugs"}, regions={"BF", "TD"})
     assert d.reasons == (
         "FR–DZ covers topics smuggling, terrorism, not cyber, drugs",
-        "FR–DZ covers regions ML, NE, not BF",
+        "FR–DZ covers regions ML, NE, not BF, TD",
     )
     d = decide(P_DZ, "indicator", OID, h, local, c)
     assert d.reasons[0] == "FR–DZ covers topics smuggling, terrorism, not none"
@@ -152,3 +152,23 @@ def test_acceptance_decisions_redact_nothing_and_read_third_party_schemes() -> N
     secret = Handling(classification="SECRET", scheme_owner=FR)
     d = accept(P_DZ, "indicator", secret, c)
     assert not d.allow and d.reasons[0].startswith("SECRET (FR) ≡ TRES SECRET (DZ) exceeds")
+
+
+def test_schemes_are_learnt_past_an_agreement_this_node_is_not_party_to() -> None:
+    """DZ and MR's own agreement (no FR in it) comes first: FR still learns MR's scheme
+    from FR–MR, so MR's levels can be placed."""
+    between = propose(
+        proposer=DZ,
+        name="DZ–MR",
+        parties=[party(DZ), party(MR)],
+        scope=Scope(frozenset({"indicator"}), frozenset(), frozenset()),
+        max_classification={DZ: "SECRET", MR: "CONFIDENTIEL"},
+        equivalence=[{DZ: "NC", MR: "NC"}, {DZ: "SECRET", MR: "CONFIDENTIEL"}],
+        retention_days=30,
+        valid_from=NOW - timedelta(days=10),
+        valid_until=NOW + timedelta(days=10),
+        now=NOW - timedelta(days=20),
+    )
+    between = sign(sign(between, DZ, KEYS[DZ]), MR, KEYS[MR])
+    c = ctx(between, agreement(MR))
+    assert c.scale.rank(MR, "CONFIDENTIEL") == FR_LEVELS.index("CONFIDENTIEL")
