@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -31,6 +30,8 @@ from typing import Any
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
 from liaison.signing import SigningKey
+from liaison.store.db import SqliteDb
+from liaison.store.sqlite import open_db as store_db
 
 TARGET_APPENDS = 50_000.0
 TARGET_VERIFY_1M = 10.0
@@ -82,12 +83,12 @@ def make_entries(n: int, start: int) -> list[AuditEntry]:
     return out
 
 
-def open_db(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA cache_size=-65536")
-    return conn
+def open_db(path: Path) -> SqliteDb:
+    """The store's tables in a SQLite file, as the node opens it (WAL, FULL)."""
+    db = store_db(path)
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA cache_size=-65536")
+    return db
 
 
 def bench(entries: int, batch: int, proofs: int, seed: int) -> dict[str, Any]:

@@ -4,8 +4,11 @@
     PYTHONPATH=src .venv/bin/python bench/bench_correlate.py --sizes 100000 --quick
 
 1. Precision and recall of ``match_names`` on tests/fixtures/correlate/name_pairs.csv, per
-   split (calib: thresholds were set on it; holdout: written after), per kind, with and
-   without the alias tables, and the blocking recall (positive pairs sharing a key).
+   split (calib and dev: rules and thresholds were set on them; holdout and final: written
+   before the rules they measure), per kind, on the kinship-order and distinct-person
+   negatives (false merges), with and without the alias tables; the blocking recall
+   (positive pairs sharing a key); the reliability of the calibrated scores on the
+   held-out splits. ``--calibrate`` refits ``data/calibration.json`` on calib + dev.
 2. ``CorrelationIndex.query_name`` latency over N synthetic person names (deterministic
    generator, seeded), indexed in a SQLite file, queried with respelled variants.
 3. Ingest overhead: a baseline ingest (parse, RFC 8785 canonical form, Ed25519 verify,
@@ -16,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -26,8 +29,10 @@ from pathlib import Path
 
 import orjson
 
-from liaison.correlate import CorrelationIndex, blocking_keys, match_names
+from liaison.correlate import THRESHOLDS, CorrelationIndex, blocking_keys, match_names
+from liaison.correlate.calibration import Record, fit_calibration, reliability
 from liaison.signing import SigningKey, canonical, verify
+from liaison.store.sqlite import open_db
 
 PAIRS = Path(__file__).parents[1] / "tests" / "fixtures" / "correlate" / "name_pairs.csv"
 
@@ -196,50 +201,107 @@ def synthetic_names(n: int, seed: int = 7) -> Iterator[str]:
         yield f"{given} {particle}{family}"
 
 
+PARTICLES = ("Ag", "Ould", "ben")
+
+
 def respell(name: str, rng: random.Random) -> str:
-    """A plausible variant spelling of ``name`` (what another analyst would write)."""
+    """A plausible variant spelling of ``name`` (what another analyst would write).
+
+    The kinship particles keep their spelling (only their case changes): "ben" respelled
+    "ban" would be no particle any more.
+    """
     swaps = [("ou", "u"), ("y", "i"), ("dj", "j"), ("ch", "sh"), ("e", "a"), ("ss", "s")]
-    out = name
-    for a, b in rng.sample(swaps, 3):
-        out = out.replace(a, b)
-    return out.replace("Ag ", "ag ").replace("Ould ", "ould ")
+    chosen = rng.sample(swaps, 3)
+    words = []
+    for word in name.split():
+        if word not in PARTICLES:
+            for a, b in chosen:
+                word = word.replace(a, b)
+        words.append(word)
+    return " ".join(words).replace("Ag ", "ag ").replace("Ould ", "ould ")
 
 
 # --- 1. labelled set -----------------------------------------------------------------------
-def labelled_set() -> None:
+def _rows() -> list[dict[str, str]]:
     with PAIRS.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+        return list(csv.DictReader(fh))
+
+
+def _prf(subset: list[dict[str, str]], aliases: bool = True) -> tuple[float, float, float, int]:
+    tp = fp = fn = 0
+    for r in subset:
+        same = match_names(r["a"], r["b"], r["kind"], aliases=aliases).same
+        gold = r["same"] == "1"
+        tp += same and gold
+        fp += same and not gold
+        fn += gold and not same
+    p = tp / (tp + fp) if tp + fp else 1.0
+    rec = tp / (tp + fn) if tp + fn else 1.0
+    return p, rec, 2 * p * rec / (p + rec) if p + rec else 0.0, fp
+
+
+KINSHIP_NEGATIVES = ("hard-neg-kinship", "hard-neg-distinct")
+
+
+def labelled_set() -> None:
+    rows = _rows()
+    hard = [r for r in rows if r["category"] in KINSHIP_NEGATIVES]
     print(f"labelled set: {len(rows)} pairs ({sum(r['same'] == '1' for r in rows)} same), "
-          f"{sum(r['category'].startswith('hard-neg') for r in rows)} hard negatives")  # fmt: skip
-    print(f"  {'subset':<26}{'n':>5}{'precision':>11}{'recall':>9}{'F1':>7}")
+          f"{sum(r['category'].startswith('hard-neg') for r in rows)} hard negatives, of which"
+          f" {len(hard)} kinship-order or distinct-person")  # fmt: skip
+    print(f"  {'subset':<34}{'n':>5}{'precision':>11}{'recall':>9}{'F1':>7}{'false merges':>14}")
+    held = ("holdout", "final")
     groups: list[tuple[str, list[dict[str, str]], bool]] = [
         ("all", rows, True),
-        ("calib", [r for r in rows if r["split"] == "calib"], True),
-        ("holdout", [r for r in rows if r["split"] == "holdout"], True),
+        *((f"split={s}", [r for r in rows if r["split"] == s], True)
+          for s in ("calib", "dev", "holdout", "final")),
         *((f"kind={k}", [r for r in rows if r["kind"] == k], True)
           for k in ("person", "organization", "place")),
         ("cross-script pairs", [r for r in rows if _arabic(r["a"] + r["b"])], True),
+        ("kinship/distinct negatives", hard, True),
+        ("  of which final", [r for r in hard if r["split"] == "final"], True),
         ("all, no alias tables", rows, False),
-        ("holdout, no alias tables", [r for r in rows if r["split"] == "holdout"], False),
+        ("final, no alias tables", [r for r in rows if r["split"] == "final"], False),
+        ("kinship/distinct neg., no alias", hard, False),
     ]  # fmt: skip
     for label, subset, aliases in groups:
-        tp = fp = fn = 0
-        for r in subset:
-            same = match_names(r["a"], r["b"], r["kind"], aliases=aliases).same
-            gold = r["same"] == "1"
-            tp += same and gold
-            fp += same and not gold
-            fn += gold and not same
-        p = tp / (tp + fp) if tp + fp else 1.0
-        rec = tp / (tp + fn) if tp + fn else 1.0
-        f1 = 2 * p * rec / (p + rec) if p + rec else 0.0
-        print(f"  {label:<26}{len(subset):>5}{p:>11.3f}{rec:>9.3f}{f1:>7.3f}")
+        p, rec, f1, fp = _prf(subset, aliases)
+        print(f"  {label:<34}{len(subset):>5}{p:>11.3f}{rec:>9.3f}{f1:>7.3f}{fp:>14}")
     positives = [r for r in rows if r["same"] == "1"]
     shared = sum(
         bool(blocking_keys(r["a"], r["kind"]) & blocking_keys(r["b"], r["kind"])) for r in positives
     )
     print(f"  blocking recall (positive pairs sharing a key): {shared}/{len(positives)}"
           f" = {shared / len(positives):.3f}")  # fmt: skip
+    scored = [
+        (match_names(r["a"], r["b"], r["kind"]).score, r["same"] == "1")
+        for r in rows
+        if r["split"] in held
+    ]
+    brier, ece, table = reliability(scored)
+    print(f"  calibration on the held-out splits ({len(scored)} pairs): Brier {brier:.3f},"
+          f" expected calibration error {ece:.3f}")  # fmt: skip
+    for lo, mean, rate, n in table:
+        print(f"    score in [{lo:.1f}, {lo + 0.2:.1f}): mean score {mean:.2f},"
+              f" share truly same {rate:.2f} (n={n})")  # fmt: skip
+
+
+def calibrate() -> None:
+    """Fit data/calibration.json on the calib and dev splits, and write it."""
+    rows = [r for r in _rows() if r["split"] in ("calib", "dev")]
+    records: list[Record] = []
+    for r in rows:  # as the node decides: with the alias tables
+        m = match_names(r["a"], r["b"], r["kind"])
+        if m.similarity is not None:
+            records.append((r["kind"], m.rule, m.same, m.similarity, r["same"] == "1"))
+    for r in rows:  # acronyms decide only when the tables are left out
+        m = match_names(r["a"], r["b"], r["kind"], aliases=False)
+        if m.rule == "acronym":
+            records.append((r["kind"], m.rule, m.same, 1.0, r["same"] == "1"))
+    cal = fit_calibration(records, THRESHOLDS, fitted_on=f"calib+dev splits, {len(rows)} pairs")
+    path = Path(__file__).parents[1] / "src" / "liaison" / "correlate" / "data" / "calibration.json"
+    path.write_text(json.dumps(cal.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}: {cal.to_json()}")
 
 
 def _arabic(text: str) -> bool:
@@ -249,8 +311,7 @@ def _arabic(text: str) -> bool:
 # --- 2. query latency ------------------------------------------------------------------
 def latency(n: int, queries: int, workdir: Path) -> Path:
     path = workdir / f"names-{n}.db"
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = open_db(path)
     conn.execute("PRAGMA synchronous=NORMAL")
     index = CorrelationIndex(conn)
     names = list(synthetic_names(n))
@@ -317,10 +378,9 @@ def ingest(db: Path | None, objects: int, workdir: Path) -> None:
         target = workdir / f"ingest-{with_index}-{sync}.db"
         if db is not None:
             target.write_bytes(db.read_bytes())
-        conn = sqlite3.connect(target, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = open_db(target)  # the store's tables, the correlation index's included
         conn.execute(f"PRAGMA synchronous={sync}")
-        conn.execute("CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, body BLOB)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_objects (id TEXT PRIMARY KEY, body BLOB)")
         index = CorrelationIndex(conn) if with_index else None
         in_add = 0.0
         t0 = time.perf_counter()
@@ -329,7 +389,7 @@ def ingest(db: Path | None, objects: int, workdir: Path) -> None:
             obj = doc["object"]
             verify(key.public_key_b64, canonical(obj), doc["sig"])
             conn.execute("BEGIN")
-            conn.execute("INSERT INTO objects VALUES (?, ?)", (obj["id"], orjson.dumps(obj)))
+            conn.execute("INSERT INTO bench_objects VALUES (?, ?)", (obj["id"], orjson.dumps(obj)))
             if index is not None:
                 t = time.perf_counter()
                 index.add(obj, "local")
@@ -358,7 +418,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--objects", type=int, default=1000, help="objects for the ingest run")
     parser.add_argument("--quick", action="store_true", help="labelled set and smallest size")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="fit data/calibration.json and stop"
+    )
     args = parser.parse_args()
+    if args.calibrate:
+        calibrate()
+        return
     labelled_set()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.quick:

@@ -53,6 +53,7 @@ from liaison.service import build_exchange, documents
 from liaison.signing import canonical
 from liaison.signing.objects import signature_of, strip_signature, verify_object
 from liaison.sync import Peer, get_peer, pull, put_peer
+from liaison.taxii.status import ingest as taxii_ingest
 
 TAXII = "application/taxii+json;version=2.1"
 TARGET = 1.5
@@ -126,7 +127,7 @@ def make_nodes(base: Path) -> tuple[Node, Node, int, dict[str, str]]:
     b = documents.put_agreement(mr, sign(b, mr.identity_id, mr.key).to_stix())
     documents.put_agreement(dz, b.to_stix())
     put_peer(
-        dz.store,
+        dz,
         Peer(
             party="MR",
             url=f"http://127.0.0.1:{port}/taxii2/",
@@ -273,7 +274,7 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
         ex = build_exchange(mr)
         analyst = mr.store.party("analyst")
         for env in reports(mr, dz, n):
-            status = ex.ingest(analyst, mr.default_collection_id, {"objects": env})
+            status = taxii_ingest(ex, analyst, mr.default_collection_id, {"objects": env})
             if status["failure_count"]:
                 raise RuntimeError(f"ingest failed: {status['failures'][:2]}")
         held = mr.store.count_objects(mr.default_collection_id)
@@ -289,7 +290,7 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
                 reads.append(read)
                 if attempt == "plain read":
                     with Clock(proc.pid) as sync:
-                        report = pull(build_exchange(dz), get_peer(dz.store, "MR"), page_size=page)
+                        report = pull(build_exchange(dz), get_peer(dz, "MR"), page_size=page)
                     log(f"sync: {report.line()} (CPU {sync.cpu:.2f} s)")
         if report.stored != held or report.rejected:
             raise RuntimeError(f"sync incomplete: {report.line()} {report.reasons[:3]}")

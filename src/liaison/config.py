@@ -6,12 +6,13 @@ value against the table and raises ``ConfigError`` with one readable line otherw
 
 from __future__ import annotations
 
-import tomllib
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from liaison.errors import ConfigError
+from liaison.tomlfile import KeyLines, read_toml
 
 __all__ = ["SETTINGS", "SETTINGS_FILE", "Setting", "Settings", "write_settings"]
 
@@ -89,10 +90,109 @@ class Settings:
     home: Path
     values: dict[str, Any] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _BY_NAME:
-            return self.values.get(name, _BY_NAME[name].default)
-        raise AttributeError(name)
+    def _value(self, name: str) -> Any:
+        return self.values.get(name, _BY_NAME[name].default)
+
+    # One typed property per entry of SETTINGS (a test checks that they match).
+    @property
+    def org(self) -> str:
+        v = self._value("org")
+        return str(v)
+
+    @property
+    def country(self) -> str:
+        v = self._value("country")
+        return str(v)
+
+    @property
+    def identity_id(self) -> str:
+        v = self._value("identity_id")
+        return str(v)
+
+    @property
+    def store(self) -> str:
+        v = self._value("store")
+        return str(v)
+
+    @property
+    def host(self) -> str:
+        v = self._value("host")
+        return str(v)
+
+    @property
+    def port(self) -> int:
+        v = self._value("port")
+        return int(v)
+
+    @property
+    def api_root(self) -> str:
+        v = self._value("api_root")
+        return str(v)
+
+    @property
+    def title(self) -> str:
+        v = self._value("title")
+        return str(v)
+
+    @property
+    def max_body_bytes(self) -> int:
+        v = self._value("max_body_bytes")
+        return int(v)
+
+    @property
+    def max_json_depth(self) -> int:
+        v = self._value("max_json_depth")
+        return int(v)
+
+    @property
+    def max_envelope_objects(self) -> int:
+        v = self._value("max_envelope_objects")
+        return int(v)
+
+    @property
+    def page_size(self) -> int:
+        v = self._value("page_size")
+        return int(v)
+
+    @property
+    def max_page_size(self) -> int:
+        v = self._value("max_page_size")
+        return int(v)
+
+    @property
+    def durable(self) -> bool:
+        v = self._value("durable")
+        return bool(v)
+
+    @property
+    def classification_levels(self) -> list[str]:
+        v = self._value("classification_levels")
+        return [str(x) for x in v]
+
+    @property
+    def preload_extraction(self) -> bool:
+        v = self._value("preload_extraction")
+        return bool(v)
+
+    @property
+    def sync_interval(self) -> int:
+        v = self._value("sync_interval")
+        return int(v)
+
+    @property
+    def tls_cert(self) -> str:
+        v = self._value("tls_cert")
+        return str(v)
+
+    @property
+    def tls_key(self) -> str:
+        v = self._value("tls_key")
+        return str(v)
+
+    @property
+    def tls_client_ca(self) -> str:
+        v = self._value("tls_client_ca")
+        return str(v)
 
     @classmethod
     def load(cls, home: Path) -> Settings:
@@ -101,11 +201,8 @@ class Settings:
             raise ConfigError(f"{home}: not a Liaison node home (run `liaison init {home}`)")
         if not path.is_file():
             raise ConfigError(f"{path}: settings file missing (run `liaison init {home}`)")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-        return cls(home=home, values=check(raw, str(path)))
+        raw, lines = read_toml(path, error=ConfigError)
+        return cls(home=home, values=check(raw, str(path), lines))
 
     def with_values(self, **changes: Any) -> Settings:
         merged = dict(self.values)
@@ -120,35 +217,49 @@ class Settings:
         return p if p.is_absolute() else self.home / p
 
 
-def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
-    return isinstance(value, kind)
+def check(raw: dict[str, Any], where: str, lines: KeyLines | None = None) -> dict[str, Any]:
+    """The settings in ``raw``, each checked against the table; else one ``ConfigError``.
 
-
-def check(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    With ``lines`` (from ``tomlfile``), the error names the line of the key.
+    """
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        setting = _BY_NAME.get(key)
-        if setting is None:
-            raise ConfigError(f"{where}: unknown setting {key!r}")
-        if setting.kind is int and isinstance(value, bool):
-            raise ConfigError(f"{where}: {key} must be an integer, not {value!r}")
-        if not _is_kind(value, setting.kind):
-            want = getattr(setting.kind, "__name__", str(setting.kind))
-            raise ConfigError(f"{where}: {key} must be of type {want}, not {value!r}")
-        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"{where}: {key} must not be negative")
-        if key in _POSITIVE and value < 1:
-            raise ConfigError(f"{where}: {key} must be at least 1")
-        if key == "classification_levels" and (
-            not value
-            or not all(isinstance(v, str) and v for v in value)
-            or len(set(value)) != len(value)
-        ):
-            raise ConfigError(f"{where}: classification_levels must be distinct non-empty names")
-        if key == "port" and not 0 < value < 65536:
-            raise ConfigError(f"{where}: port must be between 1 and 65535")
-        out[key] = value
+        try:
+            out[key] = _check_one(key, value, _BY_NAME.get(key))
+        except ValueError as exc:
+            at = lines.at(key) if lines is not None else where
+            raise ConfigError(f"{at}: {exc}") from exc
     return out
+
+
+def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, kind)  # a function: mypy must not narrow ``value`` to object
+
+
+def _check_one(key: str, value: Any, setting: Setting | None) -> Any:
+    """``value`` if valid for ``key``; else ``ValueError`` saying why, in one line."""
+    if setting is None:
+        close = difflib.get_close_matches(key, _BY_NAME, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown setting {key!r}{hint}")
+    if setting.kind is int and isinstance(value, bool):
+        raise ValueError(f"{key} must be an integer, not {value!r}")
+    if not _is_kind(value, setting.kind):
+        want = getattr(setting.kind, "__name__", str(setting.kind))
+        raise ValueError(f"{key} must be of type {want}, not {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise ValueError(f"{key} must not be negative")
+    if key in _POSITIVE and value < 1:
+        raise ValueError(f"{key} must be at least 1")
+    if key == "classification_levels" and (
+        not value
+        or not all(isinstance(v, str) and v for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValueError("classification_levels must be distinct non-empty names")
+    if key == "port" and not 0 < value < 65536:
+        raise ValueError("port must be between 1 and 65535")
+    return value
 
 
 def _toml_value(value: Any) -> str:

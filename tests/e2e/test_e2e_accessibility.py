@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from console_world import World
 from e2e_shots import shot
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 _UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(e => e.type !== 'hidden')
@@ -134,7 +134,8 @@ def test_keyboard_reaches_the_main_controls(
     page: Page, base_url: str, world: World, sign_in: Callable[[str], Page]
 ) -> None:
     page.goto(f"{base_url}/ui/login")
-    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    # autofocus applies once the page is rendered: wait for it (a loaded machine is slow)
+    expect(page.locator("#username")).to_be_focused()
     stops = _tab_until(page, "#login-submit", 10)
     assert "password" in stops
     sign_in("ana")

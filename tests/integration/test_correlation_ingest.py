@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 
 from liaison.node import Node
 from liaison.taxii import TAXII, create_app
+from liaison.taxii.status import ingest as taxii_ingest
 
 H = {"Accept": TAXII, "Content-Type": TAXII}
 
@@ -61,7 +62,7 @@ def test_pending_correlations_survive_a_crash_and_are_done_once(tmp_path: Path) 
     ex = build_exchange(node)
     ex.correlator = None  # as if the process died right after the storing commit
     objs = [_actor(i, n) for i, n in ((1, "Iyad Ag Ghali"), (2, "Iyad ag Ghaly"))]
-    assert ex.ingest(analyst, node.default_collection_id, {"objects": objs})["success_count"]
+    assert taxii_ingest(ex, analyst, node.default_collection_id, {"objects": objs})["success_count"]
     with _index(node) as raw:
         assert raw.count() == 0  # stored, not yet correlated
     node.close()

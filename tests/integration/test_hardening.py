@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 from liaison.node import Node
 from liaison.service.events import audit_log
 from liaison.taxii import TAXII, create_app
+from liaison.taxii.status import ingest as taxii_ingest
 
 H = {"Accept": TAXII, "Content-Type": TAXII}
 
@@ -51,6 +52,7 @@ def test_limits_modes_grants_and_audit_volume(tmp_path: Path) -> None:
         before = log.size()
     for _ in range(3):  # a partner without agreement polls: it sees nothing ...
         assert client.get(url, headers=H, auth=("MR", partner)).json() == {"more": False}
+    client.app.state.exchange.events.flush()  # refused reads are written in the background
     with audit_log(node) as log:  # ... and each poll is one audit entry, not one per object
         assert log.size() - before == 3
         last = log.query(action="read.denied")[-1]
@@ -96,6 +98,6 @@ def test_a_partner_cannot_probe_for_versions_it_may_not_see(tmp_path: Path) -> N
     assert again.duplicates == 3  # nothing stored twice ...
     assert {s["message"] for s in again.successes} == {"stored"}  # ... and nothing said
     analyst, _ = node.add_party("analyst", internal=True)
-    own = ex.ingest(analyst, node.default_collection_id, {"objects": [batch[-1]]})
+    own = taxii_ingest(ex, analyst, node.default_collection_id, {"objects": [batch[-1]]})
     assert own["successes"][0]["message"] == "already stored"  # our own client is told
     node.close()

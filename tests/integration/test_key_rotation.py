@@ -33,7 +33,7 @@ def test_rotation_is_followed_and_old_signatures_stay_valid(tmp_path: Path) -> N
     mr = Node.open(mr_home)
     dz = Node.open(dz_home)
     client = TestClient(create_app(mr))
-    peer = get_peer(dz.store, "MR")
+    peer = get_peer(dz, "MR")
     pc = PeerClient(peer)
     pc.http = client  # type: ignore[assignment]
     pc.http.auth = (peer.user, peer.token)

@@ -181,3 +181,28 @@ def test_plain_http_off_loopback_is_refused(home: Path, capsys: pytest.CaptureFi
 def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
     proc = run("-v", "serve", str(tmp_path / "nowhere"))
     assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+# --- a failed init leaves nothing behind --------------------------------------------------
+def test_a_failed_init_removes_what_it_made(tmp_path: Path) -> None:
+    from liaison.errors import StorageError
+
+    unreachable = "postgresql://postgres@127.0.0.1:9/liaison"
+    new = tmp_path / "new"
+    with pytest.raises(StorageError, match="cannot connect"):
+        Node.init(new, org="DGSE", country="FR", store=unreachable)
+    assert not new.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("the operator's own file")
+    with pytest.raises(StorageError):
+        Node.init(existing, org="DGSE", country="FR", store=unreachable)
+    assert [p.name for p in existing.iterdir()] == ["notes.txt"]
+
+
+def test_node_is_a_context_manager(home: Path) -> None:
+    closed: list[str] = []
+    with pytest.raises(KeyError), Node.open(home) as node:
+        node.on_close(lambda: closed.append("worker stopped"))
+        raise KeyError("a failing command")
+    assert closed == ["worker stopped"]

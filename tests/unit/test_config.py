@@ -112,3 +112,29 @@ def test_with_values_checks_too(tmp_path: Path) -> None:
 def test_zero_sizes_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError):
         Settings.load(home_with(tmp_path, f"{name} = 0\n"))
+
+
+def test_a_bad_setting_names_its_line_and_the_setting_meant(tmp_path: Path) -> None:
+    home = home_with(tmp_path, '# settings\norg = "DGSE"\n\nsync_intervall = 5\nport = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        Settings.load(home)
+    hint = "(did you mean 'sync_interval'?)"
+    assert str(info.value) == f"{home / SETTINGS_FILE}:4: unknown setting 'sync_intervall' {hint}"
+    (home / SETTINGS_FILE).write_text('org = "DGSE"\nport = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"liaison\.toml:2: port must be of type int"):
+        Settings.load(home)
+
+
+def test_every_setting_has_a_typed_property(tmp_path: Path) -> None:
+    """The settings table and ``Settings``' typed properties name the same settings,
+    and each property answers the default with the table's type."""
+    import inspect
+
+    from liaison.config import SETTINGS, Settings
+
+    props = {n for n, v in inspect.getmembers(Settings) if isinstance(v, property)}
+    assert props == {s.name for s in SETTINGS}
+    bare = Settings(home=tmp_path)
+    for s in SETTINGS:
+        value = getattr(bare, s.name)
+        assert value == s.default and isinstance(value, s.kind), s.name

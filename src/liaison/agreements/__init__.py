@@ -39,10 +39,12 @@ from liaison.agreements.model import (
     format_ts,
     parse_ts,
 )
+from liaison.agreements.spec import AgreementSpec
 
 __all__ = [
     "Agreement",
     "AgreementParty",
+    "AgreementSpec",
     "AgreementState",
     "Consent",
     "ConsentDecision",

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from liaison.audit.heads import SignedTreeHead
+from liaison.audit.report import VerifyReport
+from liaison.db import Db
 from liaison.errors import LiaisonError
-
-if TYPE_CHECKING:
-    from liaison.audit.verify import VerifyReport
 
 __all__ = ["MAX_HEADS", "judge_heads", "load_heads"]
 
 MAX_HEADS = 2048
 
 
-def load_heads(conn: sqlite3.Connection, report: VerifyReport) -> list[tuple[int, SignedTreeHead]]:
+def load_heads(conn: Db, report: VerifyReport) -> list[tuple[int, SignedTreeHead]]:
     """Heads whose signature holds (by whichever key), in the order they were made.
 
     A node that signs a head per small batch has many; past ``MAX_HEADS`` a sample is

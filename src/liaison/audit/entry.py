@@ -64,6 +64,7 @@ class Action(StrEnum):
     OBJECT_CREATED = "object.created"
     OBJECT_RECEIVED = "object.received"
     OBJECT_RELEASED = "object.released"
+    OBJECT_DELETED = "object.deleted"
     RELEASE_REFUSED = "release.refused"
     READ_DENIED = "read.denied"
     AGREEMENT_SIGNED = "agreement.signed"
@@ -78,7 +79,12 @@ class Action(StrEnum):
 
 STORES_CONTENT = frozenset({Action.OBJECT_CREATED.value, Action.OBJECT_RECEIVED.value})
 """Actions whose object references vouch for what the store keeps (``verify`` checks them)."""
-_NEEDS_OBJECTS = STORES_CONTENT | {Action.OBJECT_RELEASED.value, Action.RELEASE_REFUSED.value}
+_HASHED = STORES_CONTENT | {Action.OBJECT_DELETED.value}
+_NEEDS_OBJECTS = STORES_CONTENT | {
+    Action.OBJECT_RELEASED.value,
+    Action.RELEASE_REFUSED.value,
+    Action.OBJECT_DELETED.value,
+}
 
 
 def ref_key(object_id: str) -> int:
@@ -221,7 +227,7 @@ class AuditEntry:
             object.__setattr__(self, "time", normalise_time(self.time))
         if action in _NEEDS_OBJECTS and not objects:
             raise InvalidInputError(f"{action} needs at least one object reference")
-        if action in STORES_CONTENT and any(o.sha256 is None for o in objects):
+        if action in _HASHED and any(o.sha256 is None for o in objects):
             raise InvalidInputError(f"{action} needs the sha256 of every stored object")
         if action == Action.OBJECT_RELEASED and (self.recipient is None or self.agreement is None):
             raise InvalidInputError("object.released needs a recipient and an agreement")

@@ -20,7 +20,6 @@ new baseline (``accept_head=True``) -- the operator's explicit decision, logged.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,30 +27,19 @@ from typing import Any
 
 import orjson
 
-from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import Action, AuditEntry, normalise_time
 from liaison.audit.heads import SignedTreeHead
 from liaison.audit.log import AuditLog
-from liaison.audit.merkle import verify_consistency
+from liaison.db import Db
 from liaison.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     SignatureError,
-    StorageError,
 )
+from liaison.merkle import verify_consistency
 
 __all__ = ["Alarm", "Gossip", "GossipResult", "check_peer_head"]
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS audit_peer_heads (
-        peer TEXT PRIMARY KEY, head TEXT NOT NULL, received_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS audit_alarms (
-        id INTEGER PRIMARY KEY, peer TEXT NOT NULL, time TEXT NOT NULL, kind TEXT NOT NULL,
-        reason TEXT NOT NULL, evidence TEXT NOT NULL,
-        acknowledged_by TEXT, acknowledged_at TEXT)""",
-    "CREATE INDEX IF NOT EXISTS audit_alarms_peer ON audit_alarms(peer)",
-)
 
 
 @dataclass(frozen=True)
@@ -69,12 +57,29 @@ def check_peer_head(
     new: SignedTreeHead,
     proof: Sequence[bytes],
     peer_public_key: str,
+    scope: str = "",
 ) -> GossipResult:
-    """Is ``new`` a head the peer signed, consistent with the ``previous`` one we kept?"""
+    """Is ``new`` a head the peer signed, consistent with the ``previous`` one we kept?
+
+    ``scope``: the ledger the peer keeps for us (our identity). A head of another
+    partner's ledger, or a return from our ledger to an unscoped head, is an alarm; the
+    first scoped head after an unscoped one (a peer that started keeping ledgers) starts
+    a new baseline.
+    """
     try:
         new.verify(peer_public_key)
     except SignatureError as exc:
         return GossipResult(False, "bad-signature", f"tree head not signed by the peer: {exc}", new)
+    if scope and new.scope not in ("", scope):
+        return GossipResult(
+            False, "wrong-ledger", "the head is of a ledger kept for another party", new
+        )
+    if previous is not None and previous.scope != new.scope:
+        if previous.scope:
+            return GossipResult(
+                False, "rollback", "the peer stopped serving the ledger it keeps for us", new
+            )
+        previous = None  # the peer now serves our ledger: a new baseline
     if previous is None:
         return GossipResult(True, "first-seen", f"first tree head seen (size {new.size})", new)
     if new.size < previous.size:
@@ -142,18 +147,12 @@ def _now() -> str:
 class Gossip:
     """Peer heads and alarms in the node's database; alarms go into ``audit`` if given."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, audit: AuditLog | None = None, actor: str = "node"
-    ) -> None:
+    def __init__(self, conn: Db, audit: AuditLog | None = None, actor: str = "node") -> None:
         if audit is not None and audit.connection is not conn:
             raise InvalidInputError("the gossip tables and the audit log must share a connection")
         self._conn = conn
         self._audit = audit
         self._actor = actor
-        try:
-            ensure_tables(conn, ("audit_peer_heads", "audit_alarms"), SCHEMA)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot create the gossip tables: {exc}") from exc
 
     # --- peer heads -------------------------------------------------------------------
     def peer_head(self, peer: str) -> SignedTreeHead | None:
@@ -176,24 +175,22 @@ class Gossip:
         new: SignedTreeHead,
         proof: Sequence[bytes],
         peer_public_key: str,
+        scope: str = "",
     ) -> GossipResult:
         """Check ``new`` against the kept head; keep it if good, raise an alarm if not."""
         _peer(peer)
-        try:
-            with write(self._conn):
-                previous = self.peer_head(peer)
-                result = check_peer_head(previous, new, proof, peer_public_key)
-                if result.ok:
-                    self._keep(peer, new)  # the latest good head, even if unchanged
-                elif not self._already_raised(peer, new):
-                    evidence = {
-                        "previous": previous.to_dict() if previous else None,
-                        "received": new.to_dict(),
-                        "proof": [h.hex() for h in proof],
-                    }
-                    self._raise(peer, result.kind, result.reason, evidence)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot record the peer's tree head: {exc}") from exc
+        with self._conn.transaction():
+            previous = self.peer_head(peer)
+            result = check_peer_head(previous, new, proof, peer_public_key, scope)
+            if result.ok:
+                self._keep(peer, new)  # the latest good head, even if unchanged
+            elif not self._already_raised(peer, new):
+                evidence = {
+                    "previous": previous.to_dict() if previous else None,
+                    "received": new.to_dict(),
+                    "proof": [h.hex() for h in proof],
+                }
+                self._raise(peer, result.kind, result.reason, evidence)
         return result
 
     # --- alarms -----------------------------------------------------------------------
@@ -216,19 +213,16 @@ class Gossip:
         _peer(peer)
         if not isinstance(reason, str) or not reason:
             raise InvalidInputError("an alarm needs a reason")
-        try:
-            with write(self._conn):
-                alarm_id = self._raise(peer, kind, reason, dict(evidence or {}))
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot record the alarm: {exc}") from exc
+        with self._conn.transaction():
+            alarm_id = self._raise(peer, kind, reason, dict(evidence or {}))
         return self.alarm(alarm_id)
 
     def _raise(self, peer: str, kind: str, reason: str, evidence: Mapping[str, Any]) -> int:
-        cur = self._conn.execute(
-            "INSERT INTO audit_alarms (peer, time, kind, reason, evidence) VALUES (?, ?, ?, ?, ?)",
+        alarm_id = self._conn.insert_id(
+            "INSERT INTO audit_alarms (peer, time, kind, reason, evidence) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (peer, _now(), kind, reason, orjson.dumps(evidence).decode()),
         )
-        alarm_id = int(cur.lastrowid or 0)
         if self._audit is not None:
             self._audit.append(
                 AuditEntry(
@@ -275,33 +269,30 @@ class Gossip:
         """Close an alarm. ``accept_head`` adopts the offending head as the new baseline."""
         if not isinstance(operator, str) or not operator.strip():
             raise InvalidInputError("acknowledging an alarm needs the operator's name")
-        try:
-            with write(self._conn):
-                alarm = self.alarm(alarm_id)
-                if not alarm.open:
-                    raise ConflictError(
-                        f"alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by}"
-                    )
-                received = alarm.evidence.get("received")
-                if accept_head:
-                    if not isinstance(received, Mapping):
-                        raise InvalidInputError(f"alarm {alarm_id} carries no head to accept")
-                    self._keep(alarm.peer, SignedTreeHead.from_dict(received))
-                self._conn.execute(
-                    "UPDATE audit_alarms SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
-                    (operator, _now(), alarm_id),
+        with self._conn.transaction():
+            alarm = self.alarm(alarm_id)
+            if not alarm.open:
+                raise ConflictError(
+                    f"alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by}"
                 )
-                if self._audit is not None:
-                    self._audit.append(
-                        AuditEntry(
-                            Action.ALARM_ACKNOWLEDGED,
-                            operator,
-                            recipient=alarm.peer,
-                            details={"alarm_id": alarm_id, "accepted_head": accept_head},
-                        )
+            received = alarm.evidence.get("received")
+            if accept_head:
+                if not isinstance(received, Mapping):
+                    raise InvalidInputError(f"alarm {alarm_id} carries no head to accept")
+                self._keep(alarm.peer, SignedTreeHead.from_dict(received))
+            self._conn.execute(
+                "UPDATE audit_alarms SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
+                (operator, _now(), alarm_id),
+            )
+            if self._audit is not None:
+                self._audit.append(
+                    AuditEntry(
+                        Action.ALARM_ACKNOWLEDGED,
+                        operator,
+                        recipient=alarm.peer,
+                        details={"alarm_id": alarm_id, "accepted_head": accept_head},
                     )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot acknowledge the alarm: {exc}") from exc
+                )
         return self.alarm(alarm_id)
 
 

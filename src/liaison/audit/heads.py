@@ -1,8 +1,10 @@
 """Signed tree heads: a node's signed statement "my log had SIZE entries with ROOT at TIME".
 
 The signature covers the RFC 8785 form of ``{"kind", "v", "size", "root_hash" (hex),
-"timestamp", "key"}``; ``key`` is the signer's Ed25519 public key (base64), so a head
-cannot be passed off as another node's.
+"timestamp", "key"}`` -- plus ``scope`` for the head of a partner's ledger (the identity
+of the partner it is kept for, ADR 0006); ``key`` is the signer's Ed25519 public key
+(base64), so a head cannot be passed off as another node's, nor one partner's ledger as
+another's.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from liaison.audit.entry import normalise_time
-from liaison.audit.merkle import HASH_SIZE
 from liaison.errors import InvalidInputError, SignatureError
+from liaison.merkle import HASH_SIZE
 from liaison.signing import SigningKey, canonical, fingerprint, verify
 
 __all__ = ["STH_KIND", "SignedTreeHead", "sign_tree_head"]
@@ -31,6 +33,7 @@ class SignedTreeHead:
     timestamp: str
     key: str
     signature: str
+    scope: str = ""  # '' for the node's whole log; a partner's identity for its ledger
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 0:
@@ -51,7 +54,7 @@ class SignedTreeHead:
         return fingerprint(self.key)
 
     def signed_bytes(self) -> bytes:
-        return _signed_bytes(self.size, self.root_hash, self.timestamp, self.key)
+        return _signed_bytes(self.size, self.root_hash, self.timestamp, self.key, self.scope)
 
     def verify(self, public_key_b64: str | None = None) -> None:
         """Raise ``SignatureError`` unless the signature holds (and, if given, by that key)."""
@@ -61,7 +64,7 @@ class SignedTreeHead:
         verify(self.key, self.signed_bytes(), self.signature)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kind": STH_KIND,
             "v": _VERSION,
             "size": self.size,
@@ -70,6 +73,9 @@ class SignedTreeHead:
             "key": self.key,
             "signature": self.signature,
         }
+        if self.scope:
+            out["scope"] = self.scope
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SignedTreeHead:
@@ -84,26 +90,35 @@ class SignedTreeHead:
         ts = data.get("timestamp")
         if not isinstance(ts, str):
             raise InvalidInputError("tree head timestamp must be a string")
-        return cls(data.get("size"), root, ts, data.get("key"), data.get("signature"))  # type: ignore[arg-type]
+        scope = data.get("scope", "")
+        if not isinstance(scope, str) or len(scope) > 256:
+            raise InvalidInputError("tree head scope must be a string")
+        return cls(data.get("size"), root, ts, data.get("key"), data.get("signature"), scope)  # type: ignore[arg-type]
 
 
-def _signed_bytes(size: int, root_hash: bytes, timestamp: str, key: str) -> bytes:
-    return canonical(
-        {
-            "kind": STH_KIND,
-            "v": _VERSION,
-            "size": size,
-            "root_hash": root_hash.hex(),
-            "timestamp": timestamp,
-            "key": key,
-        }
-    )
+def _signed_bytes(size: int, root_hash: bytes, timestamp: str, key: str, scope: str = "") -> bytes:
+    fields: dict[str, Any] = {
+        "kind": STH_KIND,
+        "v": _VERSION,
+        "size": size,
+        "root_hash": root_hash.hex(),
+        "timestamp": timestamp,
+        "key": key,
+    }
+    if scope:
+        fields["scope"] = scope
+    return canonical(fields)
 
 
 def sign_tree_head(
-    size: int, root_hash: bytes, signing_key: SigningKey, timestamp: str | None = None
+    size: int,
+    root_hash: bytes,
+    signing_key: SigningKey,
+    timestamp: str | None = None,
+    *,
+    scope: str = "",
 ) -> SignedTreeHead:
     ts = normalise_time(timestamp or datetime.now(UTC))
     key = signing_key.public_key_b64
-    signature = signing_key.sign(_signed_bytes(size, root_hash, ts, key))
-    return SignedTreeHead(size, root_hash, ts, key, signature)
+    signature = signing_key.sign(_signed_bytes(size, root_hash, ts, key, scope))
+    return SignedTreeHead(size, root_hash, ts, key, signature, scope)

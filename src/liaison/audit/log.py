@@ -1,6 +1,7 @@
-"""The append-only audit log, persisted in the node's SQLite file (tables ``audit_*``).
+"""The append-only audit log, kept in the node's store (tables ``audit_*``).
 
-Storage:
+The tables belong to the store's migrations (``liaison.store.schema``); this module
+reads and writes rows through ``liaison.db.Db``, on the store's connection. Storage:
 
 * ``audit_entries(seq, time, actor, action, body, leaf)`` -- ``body`` is the canonical
   JSON of the entry (it names its own ``seq``), ``leaf = HASH(0x00 || body)``;
@@ -17,14 +18,12 @@ so a crash leaves the log as it was before or after the whole batch.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import orjson
 
-from liaison.audit._db import ensure_tables, write
 from liaison.audit.entry import (
     Action,
     AuditEntry,
@@ -34,34 +33,19 @@ from liaison.audit.entry import (
     ref_key,
 )
 from liaison.audit.heads import SignedTreeHead, sign_tree_head
-from liaison.audit.merkle import (
+from liaison.audit.proofs import ConsistencyProof, InclusionProof
+from liaison.audit.verify import StoredObjects, VerifyReport, verify_log
+from liaison.db import Db
+from liaison.errors import InvalidInputError, NotFoundError, StorageError
+from liaison.merkle import (
     EMPTY_ROOT,
     consistency_proof,
     inclusion_proof,
     node_hash,
 )
-from liaison.audit.proofs import ConsistencyProof, InclusionProof
-from liaison.audit.verify import StoredObjects, VerifyReport, verify_log
-from liaison.errors import InvalidInputError, NotFoundError, StorageError
 from liaison.signing import SigningKey
 
-__all__ = ["AuditLog", "node_key"]
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS audit_entries (
-        seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL,
-        action TEXT NOT NULL, body BLOB NOT NULL, leaf BLOB NOT NULL)""",
-    # seq-major: appends stay sequential (a ref-major B-tree costs a random page write
-    # per entry); a lookup scans this compact table (~12 bytes a row) instead.
-    """CREATE TABLE IF NOT EXISTS audit_refs (
-        seq INTEGER NOT NULL, ref INTEGER NOT NULL,
-        PRIMARY KEY (seq, ref)) WITHOUT ROWID""",
-    "CREATE TABLE IF NOT EXISTS audit_nodes (key INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS audit_heads (
-        id INTEGER PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL,
-        timestamp TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL)""",
-)
-
+__all__ = ["TABLES", "AuditLog", "node_key"]
 
 TABLES = ("audit_entries", "audit_refs", "audit_nodes", "audit_heads")
 
@@ -76,26 +60,26 @@ def _now() -> str:
 
 
 class AuditLog:
-    """Tamper-evident audit log over a ``sqlite3.Connection``.
+    """Tamper-evident audit log over a store connection (``liaison.db.Db``).
 
     With ``signing_key``, every ``append``/``append_many`` also stores a signed tree head
     in the same transaction, so each batch is covered by a head.
     """
 
-    def __init__(self, conn: sqlite3.Connection, signing_key: SigningKey | None = None) -> None:
+    def __init__(self, conn: Db, signing_key: SigningKey | None = None) -> None:
         self._conn = conn
         self._key = signing_key
-        try:
-            ensure_tables(conn, TABLES, SCHEMA)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot create the audit tables: {exc}") from exc
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Db:
         return self._conn
 
+    def use_key(self, key: SigningKey | None) -> None:
+        """Sign heads with ``key`` from now on (the node's current identity key)."""
+        self._key = key
+
     def _write(self) -> AbstractContextManager[None]:
-        return write(self._conn)
+        return self._conn.transaction()
 
     # --- reading the tree -------------------------------------------------------------
     def size(self) -> int:
@@ -161,42 +145,39 @@ class AuditLog:
         """
         batch = entries_from(entries)
         now = _now()
-        try:
-            with self._write():
-                n = first = self.size()
-                if not batch:
-                    return range(first, first)
-                frontier = self._frontier(n)
-                rows: list[tuple[int, str, str, str, bytes, bytes]] = []
-                refs: list[tuple[int, int]] = []
-                nodes: list[tuple[int, bytes]] = []
-                sha256 = hashlib.sha256
-                for entry in batch:
-                    time = entry.time or now
-                    body = entry.encode(n, time)
-                    leaf = sha256(b"\x00" + body).digest()
-                    rows.append((n, time, entry.actor, entry.action, body, leaf))
-                    if entry.objects:
-                        refs.extend([(ref, n) for ref in entry.ref_keys])
-                    level, value = 0, leaf
-                    while frontier and frontier[-1][0] == level:
-                        value = node_hash(frontier.pop()[1], value)
-                        level += 1
-                        nodes.append(((n << 6) | level, value))
-                    frontier.append((level, value))
-                    n += 1
-                conn = self._conn
-                conn.executemany(
-                    "INSERT INTO audit_entries (seq, time, actor, action, body, leaf)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                conn.executemany("INSERT INTO audit_refs (ref, seq) VALUES (?, ?)", refs)
-                conn.executemany("INSERT INTO audit_nodes (key, hash) VALUES (?, ?)", nodes)
-                if self._key is not None:
-                    self._sign_and_store(n, frontier, self._key)
-        except sqlite3.Error as exc:
-            raise StorageError(f"audit append failed: {exc}") from exc
+        with self._write():
+            n = first = self.size()
+            if not batch:
+                return range(first, first)
+            frontier = self._frontier(n)
+            rows: list[tuple[int, str, str, str, bytes, bytes]] = []
+            refs: list[tuple[int, int]] = []
+            nodes: list[tuple[int, bytes]] = []
+            sha256 = hashlib.sha256
+            for entry in batch:
+                time = entry.time or now
+                body = entry.encode(n, time)
+                leaf = sha256(b"\x00" + body).digest()
+                rows.append((n, time, entry.actor, entry.action, body, leaf))
+                if entry.objects:
+                    refs.extend([(ref, n) for ref in entry.ref_keys])
+                level, value = 0, leaf
+                while frontier and frontier[-1][0] == level:
+                    value = node_hash(frontier.pop()[1], value)
+                    level += 1
+                    nodes.append(((n << 6) | level, value))
+                frontier.append((level, value))
+                n += 1
+            conn = self._conn
+            conn.executemany(
+                "INSERT INTO audit_entries (seq, time, actor, action, body, leaf)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany("INSERT INTO audit_refs (ref, seq) VALUES (?, ?)", refs)
+            conn.executemany("INSERT INTO audit_nodes (key, hash) VALUES (?, ?)", nodes)
+            if self._key is not None:
+                self._sign_and_store(n, frontier, self._key)
         return range(first, n)
 
     # --- tree heads -------------------------------------------------------------------
@@ -221,12 +202,9 @@ class AuditLog:
         key = signing_key or self._key
         if key is None:
             raise InvalidInputError("a signing key is needed to sign a tree head")
-        try:
-            with self._write():
-                size = self.size()
-                return self._sign_and_store(size, self._frontier(size), key)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot store the tree head: {exc}") from exc
+        with self._write():
+            size = self.size()
+            return self._sign_and_store(size, self._frontier(size), key)
 
     def rotate_key(self, new_key: SigningKey, actor: str) -> SignedTreeHead:
         """Hand the log over to ``new_key``, verifiably.
@@ -243,13 +221,10 @@ class AuditLog:
             actor,
             details={"old_key": old_key.public_key_b64, "new_key": new_key.public_key_b64},
         )
-        try:
-            with self._write():
-                self.append_many([entry])  # signed by the old key
-                size = self.size()
-                head = self._sign_and_store(size, self._frontier(size), new_key)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot rotate the audit key: {exc}") from exc
+        with self._write():
+            self.append_many([entry])  # signed by the old key
+            size = self.size()
+            head = self._sign_and_store(size, self._frontier(size), new_key)
         self._key = new_key
         return head
 
@@ -357,7 +332,4 @@ class AuditLog:
     ) -> VerifyReport:
         """Recompute everything from storage; see ``liaison.audit.verify.verify_log``."""
         keys = [public_key_b64] if isinstance(public_key_b64, str) else list(public_key_b64)
-        try:
-            return verify_log(self._conn, keys, stored_objects)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot read the audit log: {exc}") from exc
+        return verify_log(self._conn, keys, stored_objects)

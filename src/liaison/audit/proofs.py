@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from liaison.audit.merkle import HASH_SIZE, verify_consistency, verify_inclusion
 from liaison.errors import InvalidInputError
+from liaison.merkle import HASH_SIZE, verify_consistency, verify_inclusion
 
 __all__ = ["ConsistencyProof", "InclusionProof"]
 

@@ -10,84 +10,34 @@ head. Memory stays O(log n) apart from the optional stored-object table.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from liaison.audit._trust import judge_heads, load_heads
 from liaison.audit.entry import STORES_CONTENT, ref_key
-from liaison.audit.heads import SignedTreeHead
-from liaison.audit.merkle import EMPTY_ROOT, node_hash
+from liaison.audit.report import Problem, VerifyReport
+from liaison.db import Db
+from liaison.merkle import EMPTY_ROOT, node_hash
 
-__all__ = ["Problem", "StoredObjects", "VerifyReport", "verify_log"]
+__all__ = ["OBJECT_REHANDLED", "Problem", "StoredObjects", "VerifyReport", "verify_log"]
 
-StoredObjects = Callable[[], Iterable[tuple[str, str | None, str]]]
-"""``stored_objects() -> (id, version, sha256 hex of the stored JSON)`` for every object."""
+StoredObjects = Callable[[], Iterable[tuple[str, str, str | None, str, str]]]
+"""``stored_objects() -> (collection, id, version, sha256 hex of the stored bytes as read
+now, binding)`` for every stored version (``liaison.audit.binding``)."""
 
-MAX_PROBLEMS = 1000
+_Key = tuple[str, str, str | None]  # collection, id, version
+
 _CHUNK = 8192
 _ROTATED = "key.rotated"
+_DELETED = "object.deleted"
+#: A stored version's handling recomputed (a marking-definition it awaited arrived):
+#: the entry's ``binding`` replaces the one recorded when the version was stored.
+OBJECT_REHANDLED = "object.rehandled"
 _P = 65521  # fingerprint of the object index: sums stay far below 2**63 in SQLite
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong. ``kind`` is stable (tests, JSON); ``message`` is for people."""
-
-    kind: str
-    message: str
-    seq: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "seq": self.seq}
-
-
-@dataclass
-class VerifyReport:
-    size: int = 0
-    root_hash: bytes = EMPTY_ROOT
-    head: SignedTreeHead | None = None
-    heads_checked: int = 0
-    objects_checked: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    suppressed: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, kind: str, message: str, seq: int | None = None) -> None:
-        if len(self.problems) >= MAX_PROBLEMS:
-            self.suppressed += 1
-        else:
-            self.problems.append(Problem(kind, message, seq))
-
-    def summary(self) -> str:
-        if self.ok:
-            head = f"signed head size {self.head.size}" if self.head else "no signed head"
-            return f"audit log OK: {self.size} entries, root {self.root_hash.hex()}, {head}"
-        first = self.problems[0].message
-        more = len(self.problems) + self.suppressed - 1
-        return f"audit log FAILED: {first}" + (f" (and {more} more problems)" if more else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "size": self.size,
-            "root_hash": self.root_hash.hex(),
-            "head": self.head.to_dict() if self.head else None,
-            "heads_checked": self.heads_checked,
-            "objects_checked": self.objects_checked,
-            "problems": [p.to_dict() for p in self.problems],
-            "suppressed": self.suppressed,
-            "warnings": list(self.warnings),
-        }
 
 
 class _Walk:
@@ -95,10 +45,10 @@ class _Walk:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Db,
         report: VerifyReport,
         sizes: set[int],
-        objects: dict[tuple[str, str | None], list[Any]],
+        objects: dict[_Key, tuple[str, str]] | None,
     ) -> None:
         self.conn = conn
         self.report = report
@@ -106,6 +56,8 @@ class _Walk:
         self.roots: dict[int, bytes] = {0: EMPTY_ROOT}
         self.rotations: list[tuple[int, str, str]] = []
         self.objects = objects
+        # What the log says is stored: key -> (sha256, binding or None, seq of the entry).
+        self.logged: dict[_Key, tuple[str, str | None, int]] = {}
         self.stack: list[bytes] = []  # perfect-subtree roots, levels implied by ``pos``
         self.flag = -1  # last leaf position already named in a problem
         self.pos = 0
@@ -149,7 +101,7 @@ class _Walk:
                 seq,
             )
 
-    def object_refs(self, seq: int, refs: object, action: object) -> None:
+    def object_refs(self, seq: int, refs: object, doc: dict[str, Any]) -> None:
         if not isinstance(refs, list):
             return
         refs = [r for r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
@@ -160,17 +112,28 @@ class _Walk:
             fingerprint[1] += key
             fingerprint[2] += seq
             fingerprint[3] += (key % _P) * (seq % _P)
-        if not self.objects or action not in STORES_CONTENT:
-            return  # only creation and receipt vouch for the stored bytes
+        action = doc.get("action")
+        if self.objects is None or (
+            action not in STORES_CONTENT and action != _DELETED and action != OBJECT_REHANDLED
+        ):
+            return
+        details = doc.get("details")
+        details = details if isinstance(details, dict) else {}
+        collection = str(details.get("collection", ""))
+        bound = details.get("binding")
         for ref in refs:
-            slot = self.objects.get((ref["id"], ref.get("version")))
-            sha = ref.get("sha256")
-            if slot is None or sha is None:
+            slot: _Key = (collection, ref["id"], ref.get("version"))
+            if action == _DELETED:
+                self.logged.pop(slot, None)  # a recorded deletion, not a gap
                 continue
-            if slot[0] == sha:
-                slot[1] = True
-            elif slot[1] is None:
-                slot[1] = (sha, seq)
+            if action == OBJECT_REHANDLED:  # the latest binding of a version counts
+                known = self.logged.get(slot)
+                if known is not None and isinstance(bound, str):
+                    self.logged[slot] = (known[0], bound, seq)
+                continue
+            sha = ref.get("sha256")
+            if isinstance(sha, str):
+                self.logged[slot] = (sha, bound if isinstance(bound, str) else None, seq)
 
     def rotation(self, seq: int, doc: object) -> None:
         details = doc.get("details") if isinstance(doc, dict) else None
@@ -280,14 +243,14 @@ class _Walk:
             if refs:
                 ref = refs[0] if refs.__class__ is list and len(refs) == 1 else None
                 oid = ref.get("id") if ref.__class__ is dict else None
-                if oid.__class__ is str and not objects:  # the common case, inline
+                if oid.__class__ is str and objects is None:  # the common case, inline
                     key = crc32(oid.encode())
                     n_refs += 1
                     sum_ref += key
                     sum_seq += seq
                     sum_mix += (key % _P) * (seq % _P)
                 else:
-                    self.object_refs(seq, refs, doc.get("action"))
+                    self.object_refs(seq, refs, doc if doc.__class__ is dict else {})
             # push the leaf: merge one node per trailing 1 bit of seq
             value = leaf
             level = 0
@@ -335,18 +298,14 @@ def _fold_hashes(stack: Sequence[bytes]) -> bytes:
 
 
 def verify_log(
-    conn: sqlite3.Connection,
+    conn: Db,
     keys: Sequence[str],
     stored_objects: StoredObjects | None = None,
 ) -> VerifyReport:
     """Check the log in ``conn`` against heads signed by any of ``keys``."""
     report = VerifyReport()
     heads = load_heads(conn, report)
-    objects: dict[tuple[str, str | None], list[Any]] = {}
-    if stored_objects is not None:
-        for object_id, version, sha in stored_objects():
-            objects[(object_id, version)] = [sha, None]  # stored sha, what the log says
-    walk = _Walk(conn, report, {h.size for _, h in heads}, objects)
+    walk = _Walk(conn, report, {h.size for _, h in heads}, {} if stored_objects else None)
     walk.run()
     pos = walk.pos
     report.size = pos
@@ -377,25 +336,50 @@ def verify_log(
             "the object index (audit_refs) does not match the entries: `show --object` "
             "would hide or invent entries",
         )
-    _check_objects(objects, report)
+    if stored_objects is not None:
+        _check_objects(walk.logged, stored_objects(), report)
     return report
 
 
-def _check_objects(objects: dict[tuple[str, str | None], list[Any]], report: VerifyReport) -> None:
-    for (object_id, version), (sha, seen) in objects.items():
+def _check_objects(
+    logged: dict[_Key, tuple[str, str | None, int]],
+    stored: Iterable[tuple[str, str, str | None, str, str]],
+    report: VerifyReport,
+) -> None:
+    """Every stored version must be what its entry recorded, and every recorded version
+    that no deletion entry removed must still be stored (issue #13, finding 7)."""
+    for collection, object_id, version, sha, bound in stored:
         report.objects_checked += 1
-        if seen is True:
-            continue
         label = f"object {object_id}" + (f" version {version}" if version else "")
-        if seen is None:
+        entry = logged.pop((collection, object_id, version), None)
+        if entry is None:
             report.add(
                 "object-unaudited",
                 f"{label} is stored (sha256 {sha[:12]}…) but no audit entry records it",
             )
-        else:
+            continue
+        want_sha, want_binding, seq = entry
+        if want_sha != sha:
             report.add(
                 "object-changed",
                 f"{label} was changed in the store: sha256 {sha[:12]}… but audit entry seq "
-                f"{seen[1]} recorded {seen[0][:12]}…",
-                seen[1],
+                f"{seq} recorded {want_sha[:12]}…",
+                seq,
             )
+        elif want_binding is not None and want_binding != bound:
+            report.add(
+                "handling-changed",
+                f"{label}: its stored handling, provenance or originator changed behind the "
+                f"log (audit entry seq {seq} recorded other values)",
+                seq,
+            )
+    for (_collection, object_id, version), (_sha, _b, seq) in sorted(
+        logged.items(), key=lambda kv: kv[1][2]
+    ):
+        label = f"object {object_id}" + (f" version {version}" if version else "")
+        report.add(
+            "object-missing",
+            f"{label} is recorded by audit entry seq {seq} but no longer stored, and no "
+            "deletion was recorded",
+            seq,
+        )

@@ -13,6 +13,7 @@ import importlib
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from liaison import __version__
 from liaison.errors import LiaisonError
@@ -39,10 +40,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported like every other error: one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="liaison", description="Liaison: a secure intelligence-exchange node."
-    )
+    """The ``liaison`` parser with every command group registered."""
+    parser = _Parser(prog="liaison", description="Liaison: a secure intelligence-exchange node.")
     parser.add_argument("--version", action="version", version=f"liaison {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -53,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``liaison`` command; return its exit code (1 for a refused one)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

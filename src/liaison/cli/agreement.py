@@ -5,26 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from liaison.agreements import (
     Agreement,
-    AgreementParty,
-    Contact,
-    Scope,
+    AgreementSpec,
     problems,
-    propose,
     sign,
     state,
     suspend,
     terminate,
 )
 from liaison.agreements.model import format_ts
-from liaison.cli._common import add_home, emit_json, open_node
-from liaison.errors import AgreementError, InvalidInputError
+from liaison.cli._common import add_home, check_out, emit_json, open_node
+from liaison.errors import InvalidInputError
 from liaison.node import Node
 from liaison.service import documents
 
@@ -79,66 +76,11 @@ def register(sub: Any) -> None:
         a.set_defaults(func=cmd_suspend if name == "suspend" else cmd_terminate)
 
 
-def _spec(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"{path}: not valid TOML: {exc}") from exc
-
-
-def propose_from_spec(node: Node, spec: dict[str, Any], now: datetime | None = None) -> Agreement:
-    """Build an agreement from a spec naming partners by their local party names."""
-    now = now or datetime.now(UTC)
-    try:
-        me = node.identity_id
-        levels = tuple(node.settings.classification_levels)
-        parties = [AgreementParty(me, str(node.settings.org), node.key.public_key_b64, levels)]
-        maxima = {me: str(spec["max_classification"])}
-        rows: dict[str, dict[str, str]] = {}
-        for p in spec["partner"]:
-            rec = node.store.party(str(p["party"]))
-            if not rec.public_key_b64:
-                raise AgreementError(f"party {rec.name} has no pinned public key")
-            parties.append(
-                AgreementParty(rec.identity_id, rec.name, rec.public_key_b64, tuple(p["levels"]))
-            )
-            maxima[rec.identity_id] = str(p["max_classification"])
-            for ours, theirs in dict(p.get("equivalence", {})).items():
-                rows.setdefault(ours, {me: ours})[rec.identity_id] = str(theirs)
-        contacts = [
-            Contact(
-                me
-                if c.get("party") in (None, "self")
-                else node.store.party(str(c["party"])).identity_id,
-                str(c["name"]),
-                c.get("email"),
-                c.get("phone"),
-            )
-            for c in spec.get("contact", [])
-        ]
-        return propose(
-            proposer=me,
-            name=str(spec["name"]),
-            parties=parties,
-            scope=Scope(
-                frozenset(spec["types"]),
-                frozenset(spec.get("topics", [])),
-                frozenset(spec.get("regions", [])),
-            ),
-            max_classification=maxima,
-            equivalence=list(rows.values()),
-            retention_days=int(spec.get("retention_days", 365)),
-            valid_from=now - timedelta(seconds=1),
-            valid_until=now + timedelta(days=int(spec.get("valid_days", 365))),
-            contacts=contacts,
-            now=now,
-        )
-    except KeyError as exc:
-        raise InvalidInputError(f"agreement spec: missing {exc.args[0]!r}") from exc
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"agreement spec: {exc}") from exc
+def propose_from_spec(
+    node: Node, spec: Mapping[str, Any], now: datetime | None = None
+) -> Agreement:
+    """An agreement from a spec given as a mapping (for scripts and tests)."""
+    return node.propose_agreement(AgreementSpec.from_dict(spec), now)
 
 
 def _summary(a: Agreement) -> dict[str, Any]:
@@ -183,72 +125,75 @@ def _print(a: Agreement) -> None:
 def _load_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"{path}: no such file") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInputError(f"{path}: not a readable JSON document: {exc}") from exc
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    a = propose_from_spec(node, _spec(args.spec))
-    if args.sign:
-        a = sign(a, node.identity_id, node.key)
-    a = documents.put_agreement(node, a.to_stix())
+    spec = AgreementSpec.load(args.spec)  # checked whole before the node is touched
+    with open_node(args) as node:
+        a = node.propose_agreement(spec)
+        if args.sign:
+            a = sign(a, node.identity_id, node.key)
+        a = documents.put_agreement(node, a.to_stix())
     _print(a)
-    node.close()
     return 0
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    node = open_node(args)
     path = Path(args.ref)
-    a = (
-        documents.put_agreement(node, _load_file(path))
-        if path.is_file()
-        else documents.get_agreement(node, args.ref)
-    )
-    a = documents.put_agreement(node, sign(a, node.identity_id, node.key).to_stix())
+    raw = _load_file(path) if path.suffix == ".json" or path.is_file() else None
+    with open_node(args) as node:
+        a = Agreement.from_stix(raw) if raw is not None else documents.get_agreement(node, args.ref)
+        # Signed first, stored once: a file whose signing fails leaves nothing behind.
+        a = documents.put_agreement(node, sign(a, node.identity_id, node.key).to_stix())
     _print(a)
-    node.close()
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    _print(documents.put_agreement(node, _load_file(args.file)))
-    node.close()
+    raw = _load_file(args.file)
+    with open_node(args) as node:
+        a = documents.put_agreement(node, raw)
+    _print(a)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    text = json.dumps(
-        documents.get_agreement(node, args.ref).to_stix(), ensure_ascii=False, indent=2
-    )
-    node.close()
     if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+        check_out(args.out)
+    with open_node(args) as node:
+        a = documents.get_agreement(node, args.ref)
+    text = json.dumps(a.to_stix(), ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
     return 0
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from liaison.service.peers import get_peer
     from liaison.sync.client import PeerClient
-    from liaison.sync.peers import get_peer
 
-    node = open_node(args)
-    a = documents.get_agreement(node, args.ref)
-    with PeerClient(get_peer(node.store, args.to)) as c:
-        c.post_json("liaison/agreements/", a.to_stix())
+    with open_node(args) as node:
+        party = node.party(args.to)  # "no party nobody" before anything else
+        if party.internal:
+            raise InvalidInputError(f"{args.to} is an internal party, not a partner")
+        a = documents.get_agreement(node, args.ref)
+        if a.party(party.identity_id) is None:
+            raise InvalidInputError(f"{args.to} is not a party to {a.name!r}")
+        with PeerClient(get_peer(node, args.to)) as c:
+            c.post_json("liaison/agreements/", a.to_stix())
     print(f"sent {a.name} (version {format_ts(a.modified)}) to {args.to}")
-    node.close()
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    a = documents.get_agreement(node, args.ref)
-    node.close()
+    with open_node(args) as node:
+        a = documents.get_agreement(node, args.ref)
     if args.json:
         emit_json({**_summary(a), "document": a.to_stix()})
     else:
@@ -257,25 +202,25 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    items = documents.agreements(node)
-    node.close()
+    with open_node(args) as node:
+        items = documents.agreements(node)
     if args.json:
         emit_json([_summary(a) for a in items])
-    else:
-        for a in items:
-            print(f"{a.id}  {state(a):<11} {a.name}")
+        return 0
+    if not items:
+        print("no agreements (liaison agreement propose)")
+    for a in items:
+        print(f"{a.id}  {state(a):<11} {a.name}")
     return 0
 
 
 def _notice(args: argparse.Namespace, act: Any) -> int:
-    node = open_node(args)
-    a = documents.get_agreement(node, args.ref)
-    a = documents.put_agreement(
-        node, act(a, node.identity_id, node.key, reason=args.reason).to_stix()
-    )
+    with open_node(args) as node:
+        a = documents.get_agreement(node, args.ref)
+        a = documents.put_agreement(
+            node, act(a, node.identity_id, node.key, reason=args.reason).to_stix()
+        )
     _print(a)
-    node.close()
     return 0
 
 

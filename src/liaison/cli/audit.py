@@ -10,65 +10,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
-from liaison.audit import AuditLog, AuditRecord, Gossip, StoredObjects
-from liaison.errors import ConfigError, StorageError
-from liaison.signing import SigningKey, load_or_create_key
+from liaison.audit import Action, AuditRecord
+from liaison.cli._common import positive, readable
+from liaison.errors import InvalidInputError, StorageError
+from liaison.service.auditing import open_home
 
 __all__ = ["register"]
-
-DB_FILE = "liaison.db"
-KEY_FILE = "node.key"
-SETTINGS_FILE = "liaison.toml"
-
-
-@dataclass
-class _Home:
-    conn: sqlite3.Connection
-    key: SigningKey
-    stored_objects: StoredObjects | None
-
-
-@contextmanager
-def _open(home: Path) -> Iterator[_Home]:
-    if (home / SETTINGS_FILE).exists():
-        from liaison.node import Node  # the full node: its store decides where data lives
-
-        node = Node.open(home)
-        try:
-            with node.store.connection() as conn:  # SQLite, or PostgreSQL via its adapter
-                yield _Home(cast(sqlite3.Connection, conn), node.key, node.store.object_hashes)
-        finally:
-            node.close()
-        return
-    db, key_path = home / DB_FILE, home / KEY_FILE
-    if not db.exists():
-        raise ConfigError(f"{home}: no node home here ({SETTINGS_FILE} or {DB_FILE} missing)")
-    if not key_path.exists():
-        raise ConfigError(f"{key_path}: node key missing")
-    key = load_or_create_key(key_path)
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA busy_timeout=30000")
-    except sqlite3.Error as exc:
-        raise StorageError(f"{db}: cannot open database: {exc}") from exc
-    try:
-        yield _Home(conn, key, None)
-    finally:
-        conn.close()
 
 
 def _emit_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+_ACTIONS = frozenset(a.value for a in Action)
 
 
 def register(sub: Any) -> None:
@@ -95,7 +55,7 @@ def register(sub: Any) -> None:
     s.add_argument("--object", dest="object_id", help="only entries about this STIX id")
     s.add_argument("--since", help="from this time (RFC 3339, inclusive)")
     s.add_argument("--until", help="up to this time (RFC 3339, inclusive)")
-    s.add_argument("--limit", type=int, help="at most this many entries")
+    s.add_argument("--limit", type=positive, help="at most this many entries")
     s.add_argument("--newest-first", action="store_true", help="latest entries first")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=cmd_show)
@@ -119,10 +79,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        log = AuditLog(home.conn)
-        keys = [home.key.public_key_b64, *args.trusted_key]
-        report = log.verify(keys, home.stored_objects)
+    with open_home(args.home) as home:
+        report = home.verify(args.trusted_key)
     if args.json:
         _emit_json(report.to_dict())
         return 0 if report.ok else 1
@@ -137,21 +95,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(record: AuditRecord) -> list[str]:
+def _row(record: AuditRecord, names: dict[str, str]) -> list[str]:
     e = record.entry
     objects = ", ".join(o.id for o in e.objects[:2]) + (
         f" +{len(e.objects) - 2}" if len(e.objects) > 2 else ""
     )
     to = " ".join(x for x in (e.recipient and f"to {e.recipient}", e.agreement) if x)
+    why = "; ".join([*e.reasons, *(f"{k}={v}" for k, v in e.details.items())])
     return [
         str(record.seq),
         e.time or "",
-        e.actor,
+        readable(e.actor, names),
         e.action,
         e.decision or "",
         objects,
-        to,
-        "; ".join([*e.reasons, *(f"{k}={v}" for k, v in e.details.items())]),
+        readable(to, names),
+        readable(why, names),
     ]
 
 
@@ -165,8 +124,8 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        records = AuditLog(home.conn).query(
+    with open_home(args.home) as home:
+        records = home.query(
             actor=args.actor,
             action=args.action,
             object_id=args.object_id,
@@ -175,17 +134,26 @@ def cmd_show(args: argparse.Namespace) -> int:
             limit=args.limit,
             newest_first=args.newest_first,
         )
+        names = home.names
+    if not records and args.action and args.action not in _ACTIONS:
+        raise InvalidInputError(
+            f"no entry has action {args.action!r}, which is not one Liaison logs"
+            f" ({', '.join(sorted(_ACTIONS))})"
+        )
     if args.json:
         _emit_json([r.to_dict() for r in records])
         return 0
+    if not records:
+        print("no entries match")
+        return 0
     header = ["SEQ", "TIME", "ACTOR", "ACTION", "DECISION", "OBJECTS", "TO / AGREEMENT", "WHY"]
-    _table(header, [_row(r) for r in records])
+    _table(header, [_row(r, names) for r in records])
     return 0
 
 
 def cmd_alarms(args: argparse.Namespace) -> int:
-    with _open(args.home) as home:
-        alarms = Gossip(home.conn).alarms(include_acknowledged=args.all)
+    with open_home(args.home) as home:
+        alarms = home.alarms(include_acknowledged=args.all)
     if args.json:
         _emit_json([a.to_dict() for a in alarms])
         return 0
@@ -209,11 +177,8 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 def cmd_ack(args: argparse.Namespace) -> int:
     operator = args.operator or os.environ.get("LIAISON_OPERATOR") or getpass.getuser()
-    with _open(args.home) as home:
-        log = AuditLog(home.conn, signing_key=home.key)
-        gossip = Gossip(home.conn, audit=log)
-        alarm = gossip.acknowledge(args.alarm_id, operator, accept_head=args.accept_head)
-        blocked = gossip.peer_blocked(alarm.peer)
+    with open_home(args.home) as home:
+        alarm, blocked = home.acknowledge(args.alarm_id, operator, accept_head=args.accept_head)
     state = "still blocked (other open alarms)" if blocked else "sync may resume"
     print(f"alarm {alarm.id} for {alarm.peer} acknowledged by {operator}: {state}")
     return 0

@@ -9,10 +9,10 @@ from typing import Any
 
 from liaison.agreements import Consent, deny, grant, request
 from liaison.agreements.model import format_ts
-from liaison.cli._common import add_home, emit_json, open_node
+from liaison.cli._common import add_home, emit_json, named, open_node, positive
 from liaison.errors import AgreementError, LiaisonError, NotFoundError
 from liaison.node import Node
-from liaison.service import documents
+from liaison.service import build_exchange, documents
 
 __all__ = ["register"]
 
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
         add_home(a)
         a.add_argument("consent_id")
         if name == "grant":
-            a.add_argument("--valid-days", type=int, default=90)
+            a.add_argument("--valid-days", type=positive, default=90, help="days the consent holds")
         a.set_defaults(func=cmd_grant if name == "grant" else cmd_deny)
 
     a = s.add_parser("list", help="list consent requests and answers")
@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
 
 
 def _party_by_identity(node: Node, identity_id: str) -> str | None:
-    for p in node.store.parties():
+    for p in node.parties():
         if p.identity_id == identity_id and not p.internal:
             return p.name
     return None
@@ -53,14 +53,14 @@ def _party_by_identity(node: Node, identity_id: str) -> str | None:
 
 def _deliver(node: Node, consent: Consent, identity_id: str) -> str:
     """Hand the document to the node of ``identity_id`` if we have a connection to it."""
+    from liaison.service.peers import get_peer
     from liaison.sync.client import PeerClient
-    from liaison.sync.peers import get_peer
 
     name = _party_by_identity(node, identity_id)
     if name is None:
         return "kept here (no party for the other side)"
     try:
-        with PeerClient(get_peer(node.store, name)) as c:
+        with PeerClient(get_peer(node, name)) as c:
             c.post_json("liaison/consents/", consent.to_stix())
     except LiaisonError as exc:
         log.warning("consent %s not delivered to %s: %s", consent.id, name, exc)
@@ -76,45 +76,51 @@ def _find(node: Node, consent_id: str) -> Consent:
 
 
 def cmd_request(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    recipient = node.store.party(args.to)
-    rows = node.store.latest_by_ids([args.object_id])
-    if not rows:
-        raise NotFoundError(f"no object {args.object_id} here")
-    origins = sorted({o for r in rows for o in r.origins} - {recipient.identity_id})
-    if not origins:
-        raise AgreementError(f"{args.object_id} contains no partner's material: no consent needed")
-    for origin in origins:
-        c = request(
-            args.object_id,
-            originator=origin,
-            recipient=recipient.identity_id,
-            requester=node.identity_id,
-            requester_key=node.key,
-            justification=args.justification,
-        )
-        documents.put_consent(node, c.to_stix())
-        print(
-            f"{c.id}  requested from {_party_by_identity(node, origin) or origin}: "
-            f"{_deliver(node, c, origin)}"
-        )
-    node.close()
+    with open_node(args) as node:
+        recipient = node.party(args.to)
+        rows = build_exchange(node).latest(args.object_id)
+        if not rows:
+            raise NotFoundError(f"no object {args.object_id} here")
+        origins = sorted({o for r in rows for o in r.origins} - {recipient.identity_id})
+        if not origins:
+            raise AgreementError(
+                f"{args.object_id} contains no partner's material: no consent needed"
+            )
+        names = node.names()
+        made = [  # every request made (and signed) before any is stored
+            request(
+                args.object_id,
+                originator=origin,
+                recipient=recipient.identity_id,
+                requester=node.identity_id,
+                requester_key=node.key,
+                justification=args.justification,
+            )
+            for origin in origins
+        ]
+        for c in made:
+            documents.put_consent(node, c.to_stix())
+        for c in made:
+            print(
+                f"{c.id}  requested from {named(names, c.originator_ref)}: "
+                f"{_deliver(node, c, c.originator_ref)}"
+            )
     return 0
 
 
 def _answer(args: argparse.Namespace, granted: bool) -> int:
-    node = open_node(args)
-    req = _find(node, args.consent_id)
-    if req.originator_ref != node.identity_id:
-        raise AgreementError(f"{req.id} asks {req.originator_ref}, not this node")
-    if granted:
-        until = datetime.now(UTC) + timedelta(days=args.valid_days)
-        answer = grant(req, node.key, valid_until=until)
-    else:
-        answer = deny(req, node.key)
-    documents.put_consent(node, answer.to_stix())
-    print(f"{answer.id}  {answer.decision}: {_deliver(node, answer, req.requester_ref)}")
-    node.close()
+    with open_node(args) as node:
+        req = _find(node, args.consent_id)
+        if req.originator_ref != node.identity_id:
+            who = named(node.names(), req.originator_ref)
+            raise AgreementError(f"{req.id} asks {who}, not this node")
+        if granted:
+            until = datetime.now(UTC) + timedelta(days=args.valid_days)
+            answer = grant(req, node.key, valid_until=until)
+        else:
+            answer = deny(req, node.key)
+        documents.put_consent(node, answer.to_stix())
+        print(f"{answer.id}  {answer.decision}: {_deliver(node, answer, req.requester_ref)}")
     return 0
 
 
@@ -127,27 +133,29 @@ def cmd_deny(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    rows = [
-        {
-            "id": c.id,
-            "decision": c.decision,
-            "object": c.object_ref,
-            "originator": _party_by_identity(node, c.originator_ref) or c.originator_ref,
-            "recipient": _party_by_identity(node, c.recipient_ref) or c.recipient_ref,
-            "requester": _party_by_identity(node, c.requester_ref) or c.requester_ref,
-            "modified": format_ts(c.modified),
-            "valid_until": format_ts(c.valid_until) if c.valid_until else None,
-        }
-        for c in documents.consents(node)
-    ]
-    node.close()
+    with open_node(args) as node:
+        names = node.names()
+        rows = [
+            {
+                "id": c.id,
+                "decision": c.decision,
+                "object": c.object_ref,
+                "originator": named(names, c.originator_ref),
+                "recipient": named(names, c.recipient_ref),
+                "requester": named(names, c.requester_ref),
+                "modified": format_ts(c.modified),
+                "valid_until": format_ts(c.valid_until) if c.valid_until else None,
+            }
+            for c in documents.consents(node)
+        ]
     if args.json:
         emit_json(rows)
-    else:
-        for r in rows:
-            print(
-                f"{r['id']}  {r['decision']:<9} {r['object']}  "
-                f"{r['originator']} -> {r['recipient']}"
-            )
+        return 0
+    if not rows:
+        print("no consents")
+    for r in rows:
+        print(
+            f"{r['id']}  {r['decision']:<9} {r['object']}  "
+            f"{r['originator']} -> {r['recipient']} (asked by {r['requester']})"
+        )
     return 0

@@ -77,16 +77,12 @@ def run_list(args: argparse.Namespace) -> int:
     from liaison.node import Node
     from liaison.service.correlations import correlation_index
 
-    node = Node.open(args.home)
-    try:
-        with correlation_index(node) as index:
-            if args.object:
-                found = index.correlations_for(args.object, viewer=LOCAL)
-                found = found[args.offset : args.offset + args.limit]
-            else:
-                found = index.list(args.limit, args.offset, viewer=LOCAL)
-    finally:
-        node.close()
+    with Node.open(args.home) as node, correlation_index(node) as index:
+        if args.object:
+            found = index.correlations_for(args.object, viewer=LOCAL)
+            found = found[args.offset : args.offset + args.limit]
+        else:
+            found = index.list(args.limit, args.offset, viewer=LOCAL)
     if args.json:
         rows = [c.as_dict() for c in found]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

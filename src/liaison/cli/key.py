@@ -24,17 +24,15 @@ def register(sub: Any) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    print(f"public key  {node.key.public_key_b64}")
-    print(f"fingerprint {node.key.fingerprint}")
-    node.close()
+    with open_node(args) as node:
+        print(f"public key  {node.key.public_key_b64}")
+        print(f"fingerprint {node.key.fingerprint}")
     return 0
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    ann = rotate(node)
-    node.close()
+    with open_node(args) as node:
+        ann = rotate(node)
     print(f"retired     {fingerprint(ann['old_key'])}")
     print(f"new key     {fingerprint(ann['new_key'])}")
     print("partners re-pin it at their next sync (the announcement is signed by the old key)")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
+from pathlib import Path
 from typing import Any
 
-from liaison.cli._common import add_home, emit_json, open_node
+from liaison.cli._common import add_home, emit_json, open_node, tcp_port
 from liaison.errors import ConfigError
 from liaison.node import Node
 
@@ -19,13 +22,13 @@ def register(sub: Any) -> None:
     add_home(p)
     p.add_argument("--org", required=True, help="name of the organisation running the node")
     p.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 country code")
-    p.add_argument("--port", type=int, help="port to serve on (default 6100)")
+    p.add_argument("--port", type=tcp_port, help="port to serve on (default 6100)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("serve", help="serve the node over TAXII 2.1")
     add_home(p)
     p.add_argument("--host", help="address to listen on (default from settings)")
-    p.add_argument("--port", type=int, help="port to listen on (default from settings)")
+    p.add_argument("--port", type=tcp_port, help="port to listen on (default from settings)")
     p.add_argument("--tls-cert", help="PEM certificate (enables HTTPS)")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", help="PEM CA bundle: require client certificates")
@@ -42,12 +45,11 @@ def register(sub: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     extra = {"port": args.port} if args.port else {}
-    node = Node.init(args.home, org=args.org, country=args.country, **extra)
-    print(f"node home   {node.home}")
-    print(f"identity    {node.identity_id}")
-    print(f"fingerprint {node.key.fingerprint}")
-    print(f"collection  {node.default_collection_id} (default)")
-    node.close()
+    with Node.init(args.home, org=args.org, country=args.country, **extra) as node:
+        print(f"node home   {node.home}")
+        print(f"identity    {node.identity_id}")
+        print(f"fingerprint {node.key.fingerprint}")
+        print(f"collection  {node.default_collection_id} (default)")
     return 0
 
 
@@ -60,67 +62,105 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says "serving"; one line if it cannot."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another `liaison serve`?):"
+                " stop it or give --port"
+            ) from exc
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _tls(cert: str, key: str, client_ca: str) -> dict[str, Any]:
+    """uvicorn's TLS options, after checking that each file can be used."""
+    import ssl
+
+    if bool(cert) != bool(key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if not cert:
+        if client_ca:
+            raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key")
+        return {}
+    for what, path in (("--tls-cert", cert), ("--tls-key", key), ("--tls-client-ca", client_ca)):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"{what} {path}: no such file")
+    try:  # the same loading uvicorn does, so that a bad file stops us here
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        if client_ca:
+            ctx.load_verify_locations(client_ca)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"TLS files unusable: {exc}") from exc
+    out: dict[str, Any] = {"ssl_certfile": cert, "ssl_keyfile": key}
+    if client_ca:
+        out.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return out
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from liaison.taxii import create_app
-
-    node = open_node(args)
-    s = node.settings
-    host = args.host or str(s.host)
-    port = args.port or int(s.port)
-    cert = args.tls_cert or str(s.tls_cert)
-    key = args.tls_key or str(s.tls_key)
-    client_ca = args.tls_client_ca or str(s.tls_client_ca)
-    if bool(cert) != bool(key):
-        raise ConfigError("--tls-cert and --tls-key go together")
-    if not cert and not _is_loopback(host):
-        raise ConfigError(f"refusing plain HTTP on {host}: give --tls-cert and --tls-key")
-    if not cert:
-        print(
-            "warning: plain HTTP on loopback only; use --tls-cert/--tls-key between nodes",
-            file=sys.stderr,
-        )
-    scheme = "https" if cert else "http"
     from liaison.sync import SyncLoop, peers
+    from liaison.taxii import create_app
     from liaison.web import routes as console_routes
 
-    app = create_app(node, extra_routes=console_routes(node))
-    if s.preload_extraction:
-        _preload_extraction()
-    loop = None
-    if peers(node.store) and int(s.sync_interval) > 0:
-        loop = SyncLoop(app.state.exchange, float(s.sync_interval))
-        loop.start()
-    print(f"Liaison node {s.org} serving TAXII 2.1 at {scheme}://{host}:{port}/taxii2/")
-    print(f"Analyst console at {scheme}://{host}:{port}/ui/", flush=True)
-    ssl: dict[str, Any] = {}
-    if cert:
-        import ssl as _ssl
-
-        ssl = {"ssl_certfile": cert, "ssl_keyfile": key}
-        if client_ca:
-            ssl.update(ssl_ca_certs=client_ca, ssl_cert_reqs=_ssl.CERT_REQUIRED)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **ssl)
-    finally:
-        if loop is not None:
-            loop.stop()
-        node.close()
+    with open_node(args) as node, node.serving():
+        s = node.settings
+        host = args.host or s.host
+        port = args.port or s.port
+        tls = _tls(
+            args.tls_cert or s.tls_cert,
+            args.tls_key or s.tls_key,
+            args.tls_client_ca or s.tls_client_ca,
+        )
+        if not tls and not _is_loopback(host):
+            raise ConfigError(f"refusing plain HTTP on {host}: give --tls-cert and --tls-key")
+        sock = _bind(host, port)
+        try:
+            app = create_app(node, extra_routes=console_routes(node))
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app, host=host, port=port, log_level="warning", access_log=False, **tls
+                )
+            )
+            if not tls:
+                print(
+                    "warning: plain HTTP on loopback only; use --tls-cert/--tls-key between nodes",
+                    file=sys.stderr,
+                )
+            if s.preload_extraction:
+                _preload_extraction()
+            loop = None
+            if peers(node) and s.sync_interval > 0:
+                loop = SyncLoop(app.state.exchange, float(s.sync_interval))
+                loop.start()
+            scheme = "https" if tls else "http"
+            shown = f"[{host}]" if ":" in host else host
+            print(f"Liaison node {s.org} serving TAXII 2.1 at {scheme}://{shown}:{port}/taxii2/")
+            print(f"Analyst console at {scheme}://{shown}:{port}/ui/", flush=True)
+            try:
+                server.run(sockets=[sock])
+            finally:
+                if loop is not None:
+                    loop.stop()
+        finally:
+            sock.close()
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from liaison.config import Settings
-    from liaison.store import open_store
-
-    settings = Settings.load(args.home)
-    store = open_store(str(settings.store), home=args.home, durable=bool(settings.durable))
-    try:
-        applied = store.migrate()
-        version = store.schema_version()
-    finally:
-        store.close()
+    applied, version = Node.migrate(args.home)
     if applied:
         print(f"applied migration(s) {', '.join(map(str, applied))}; schema version {version}")
     else:
@@ -141,7 +181,6 @@ def _preload_extraction() -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    emit_json(node.describe())
-    node.close()
+    with open_node(args) as node:
+        emit_json(node.describe())
     return 0

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from liaison.cli._common import add_home, emit_json, open_node
-from liaison.errors import NotFoundError
-from liaison.service.gate import PolicyGate
-from liaison.service.signer import NodeSigner
+from liaison.cli._common import add_home, emit_json, open_node, readable
+from liaison.markings.handling import Handling
+from liaison.service import build_exchange
 
-__all__ = ["register"]
+__all__ = ["markings_line", "register"]
 
 
 def register(sub: Any) -> None:
@@ -25,28 +24,51 @@ def register(sub: Any) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    rows = node.store.latest_by_ids([args.object_id])
-    if not rows:
-        raise NotFoundError(f"no object {args.object_id} here")
-    party = node.store.party(args.party)
-    gate = PolicyGate(node, NodeSigner(node).resign)
-    d = gate.decide(party, rows[0])
-    node.close()
+    with open_node(args) as node:
+        party = node.party(args.party)
+        exchange = build_exchange(node)
+        d = exchange.explain(party, args.object_id)
+        names = node.names()
+        row = min(exchange.latest(args.object_id), key=lambda r: (-r.version_us, -r.seq))
+        h = Handling.from_json(row.handling.get("h") or {})
+        default_of = row.handling.get("collection_default")
+        source = None
+        if isinstance(default_of, str):
+            title = next((c.title for c in node.collections() if c.id == default_of), "")
+            source = f"the default handling of collection {title or default_of}, added at ingest"
     out = {
         "object": args.object_id,
         "party": party.name,
         "allow": d.allow,
-        "reasons": list(d.reasons),
+        "reasons": [readable(r, names) for r in d.reasons],
         "redact": list(d.redact),
         "agreement": d.agreement_id,
+        "markings": markings_line(h, names),
+        "markings_from": source or "the object's own markings",
     }
     if args.json:
         emit_json(out)
     else:
         print(f"{'RELEASE' if d.allow else 'WITHHOLD'} {args.object_id} to {party.name}")
-        for r in d.reasons:
+        for r in out["reasons"]:
             print(f"  - {r}")
         for r in d.redact:
             print(f"  redact {r}")
+        print(f"  markings: {out['markings']}" + (f" ({source})" if source else ""))
     return 0
+
+
+def markings_line(h: Handling, names: dict[str, str]) -> str:
+    """The handling in one line for people: classification, REL TO, TLP, caveats."""
+    parts = []
+    if h.classification is not None:
+        parts.append(f"{h.classification} ({names.get(str(h.scheme_owner), h.scheme_owner)})")
+    if h.releasable_to is not None:
+        parts.append("REL TO " + (", ".join(sorted(names.get(i, i) for i in h.releasable_to))))
+    if h.tlp is not None:
+        parts.append(f"TLP:{h.tlp.upper()}")
+    if h.originator_control:
+        parts.append("ORCON")
+    if h.unresolved_markings:
+        parts.append("awaiting " + ", ".join(sorted(h.unresolved_markings)))
+    return ", ".join(parts) or "none"

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from liaison.cli._common import add_home, emit_json, open_node, operator_party
+from liaison.cli._common import add_home, emit_json, open_node, operator_party, positive
+from liaison.errors import InvalidInputError
 from liaison.service import build_exchange
 from liaison.service.search import search
 
@@ -23,16 +24,19 @@ def register(sub: Any) -> None:
         help="see only what this party may see (default: the node's"
         " own view, through an internal party)",
     )
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive, default=20, help="at most this many (≤ 500)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    party = node.store.party(args.party) if args.party else operator_party(node)
-    hits = search(build_exchange(node), party, args.query, limit=max(1, min(args.limit, 500)))
-    node.close()
+    if args.limit > 500:
+        raise InvalidInputError("--limit may be at most 500")
+    if not args.query.strip():
+        raise InvalidInputError("the query is empty")
+    with open_node(args) as node:
+        party = node.party(args.party) if args.party else operator_party(node)
+        hits = search(build_exchange(node), party, args.query, limit=args.limit)
     if args.json:
         emit_json([orjson.loads(body) for _, body in hits])
         return 0

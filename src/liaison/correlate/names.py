@@ -2,45 +2,74 @@
 
 ``match_names`` tries its rules in order and says which one decided:
 
-1. ``exact``: the normalised forms are equal;
+1. ``exact``: the normalised forms are equal (for persons, part by part: the same given
+   name, the same kinship chain, the same family name);
 2. ``alias``: both names belong to one alias group (``aliases``);
-3. ``alias-distinct``: both names are known, but to different groups -- not the same;
+3. ``alias-distinct``: both names are known, but to different groups -- not the same
+   (this is where the curated list of distinct persons with similar names acts);
 4. ``acronym`` (organizations): one name is the initials of the other;
-5. ``tokens``: tokens aligned one to one and scored with ``rapidfuzz`` on the spelling,
+5. ``kinship`` (persons): when either name carries a kinship particle (ould, ag, ben,
+   bin, ibn, bint; ولد، أغ، بن، ابن، بنت), the names are compared part by part: the
+   particles must be the same, in the same order, and each part -- the given name,
+   each ancestor's name, the family name -- must match its counterpart, in order and
+   with as many words. "Mohamed Ould Sidi" is never "Sidi Ould Mohamed" (a father and
+   his son), "Mohamed Ould Ahmed" never "Mohamed Ag Ahmed" nor "Mohamed Ahmed".
+   "Ben Salah" written as one word ("Bensalah") is the one exception;
+6. ``single-name`` (persons): two one-word names match only when equal, given-name
+   variants (Oumar = Omar = عمر), or one consonant skeleton across scripts: Hama is
+   not Hamma;
+7. ``tokens``: tokens aligned one to one and scored with ``rapidfuzz`` on the spelling,
    the phonetic form, and -- when one side was written in Arabic script, which drops
-   short vowels -- the consonant skeleton. Unmatched tokens weigh half. For persons,
-   a pair of multi-token names fails if any aligned token falls under the token floor
-   (same given name, different family name);
-6. ``joined``: the names compared without spaces (Noureddine = Nour ad-Din).
+   short vowels -- the consonant skeleton. Unmatched tokens weigh half. A pair of
+   multi-token names fails if any aligned token falls under the token floor of its
+   kind (``token-floor``: same given name, different family name);
+8. ``joined``: the names compared without spaces (Noureddine = Nour ad-Din).
 
-The scores and thresholds were set on ``tests/fixtures/correlate/name_pairs.csv``
-(``bench/bench_correlate.py`` prints precision and recall).
+Every answer carries a ``similarity`` (the raw score of its rule) and a ``score``: the
+similarity calibrated into the probability that the pair is the same entity
+(``calibration``, fitted on the labelled set). ``same`` is ``score >= 0.5``, which is
+``similarity >= THRESHOLDS[kind]``. The thresholds were set on
+``tests/fixtures/correlate/name_pairs.csv`` (``bench/bench_correlate.py`` prints the
+figures).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from itertools import combinations
+from functools import lru_cache, partial
+from itertools import combinations, pairwise
 
-from rapidfuzz.fuzz import ratio
-
-from liaison.correlate.aliases import load_aliases
-from liaison.correlate.text import KINDS, acronym, coarse, phonetic, skeleton, tokens
-from liaison.correlate.translit import transliterate_ar
+from liaison.correlate.aliases import alias_key, load_aliases
+from liaison.correlate.calibration import calibrated
+from liaison.correlate.similarity import Pair, Prepared, align, joined, prepare_tokens
+from liaison.correlate.text import (
+    KINDS,
+    acronym,
+    coarse,
+    has_kinship,
+    kinship_links,
+    person_parts,
+    phonetic,
+    skeleton,
+    tokens,
+)
 from liaison.errors import InvalidInputError
+from liaison.text import transliterate_ar
 
 __all__ = [
     "THRESHOLDS",
     "TOKEN_FLOOR",
     "NameMatch",
     "blocking_keys",
+    "cannot_match",
     "match_names",
+    "name_parts",
     "normalise",
     "transliterate_ar",
 ]
 
-#: A pair is the same entity when its score reaches the threshold of its kind.
+#: A pair is the same entity when its similarity reaches the threshold of its kind.
 THRESHOLDS: dict[str, float] = {"person": 0.84, "organization": 0.86, "place": 0.9, "other": 0.87}
 #: Every aligned token of two multi-token names must reach the floor of their kind
 #: (same given name, different family name; Forces armées maliennes / nigériennes).
@@ -50,37 +79,29 @@ _MAX_TOKENS = 8
 
 @dataclass(frozen=True)
 class NameMatch:
-    """The answer for one pair: decision, score in [0, 1], deciding rule, explanation."""
+    """The answer for one pair: decision, calibrated score, deciding rule, explanation.
+
+    ``score`` is the estimated probability that both names designate one entity;
+    ``similarity`` is the raw score the rule computed (``None`` for exact and alias).
+    """
 
     same: bool
     score: float
     rule: str
     explanation: str
+    similarity: float | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        """The answer as JSON-ready values."""
+        out: dict[str, object] = {
             "same": self.same,
             "score": round(self.score, 4),
             "rule": self.rule,
             "explanation": self.explanation,
         }
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    name: str
-    kind: str
-    toks: tuple[str, ...]
-    phon: tuple[str, ...]
-    phon_i: tuple[str, ...]
-    canon: tuple[str, ...]
-    skel: tuple[str, ...]
-    arabic: bool
-    groups: frozenset[str]
-
-    @property
-    def normalised(self) -> str:
-        return " ".join(self.toks)
+        if self.similarity is not None:
+            out["similarity"] = round(self.similarity, 4)
+        return out
 
 
 def _kind(kind: str | None) -> str:
@@ -92,13 +113,22 @@ def _kind(kind: str | None) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _prepare(name: str, kind: str | None) -> _Prepared:
+def _prepare(name: str, kind: str | None) -> Prepared:
     k = _kind(kind)
     toks, arabic = tokens(name, k)
     toks = toks[:_MAX_TOKENS]
     phon = tuple(phonetic(t) for t in toks)
-    given = load_aliases().given_names if k == "person" else {}
-    return _Prepared(
+    links: tuple[str, ...] = ()
+    segments: tuple[tuple[str, ...], ...] = ()
+    table = load_aliases()
+    given = table.given_names if k == "person" else {}
+    key = " ".join(phon)  # the alias key when there is no kinship particle
+    if k == "person" and has_kinship(name):
+        segments, links = person_parts(name)
+        key = alias_key(name, k)
+    elif k == "person":
+        segments = (tuple(toks),)
+    return Prepared(
         name=name,
         kind=k,
         toks=tuple(toks),
@@ -107,23 +137,66 @@ def _prepare(name: str, kind: str | None) -> _Prepared:
         canon=tuple(given.get(x, x) for x in phon),
         skel=tuple(skeleton(p) for p in phon),
         arabic=arabic,
-        groups=load_aliases().lookup(name, kind, key=" ".join(phon) if kind else None),
+        groups=table.lookup(name, kind, key=key if kind else None),
+        links=links,
+        segments=segments,
     )
+
+
+def cannot_match(name: str, other: str, kind: str | None) -> bool:
+    """True when ``match_names(name, other, kind).same`` is certainly False; cheap.
+
+    Person names whose kinship particles differ (and that share no alias group: the
+    query belongs to none) are refused by the ``kinship`` rule whatever their words;
+    the index drops such candidates before preparing them in full.
+    """
+    if kind != "person":
+        return False
+    query = _prepare(name, kind)
+    if query.groups:
+        return False
+    links = kinship_links(other)
+    if links == query.links:
+        return False
+    return not ((links, query.links) in _GLUED or (query.links, links) in _GLUED)
+
+
+_GLUED = {(("ben",), ())}  # "Ben Salah" may be "Bensalah": left to the full rule
+
+
+def _bare(p: Prepared) -> Prepared:
+    """``p`` without the alias tables (no groups, no given-name variants)."""
+    return replace(p, groups=frozenset(), canon=p.phon)
 
 
 def normalise(name: str, kind: str | None = None) -> str:
     """Case, diacritics, script, hyphens and particles folded: ``Iyad Ag-Ghaly`` -> ``iyad ghaly``.
 
-    Arabic script is romanised first (``transliterate_ar``). Idempotent.
+    Arabic script is romanised first (``transliterate_ar``). Idempotent. Kinship
+    particles are dropped here (blocking and display); ``name_parts`` keeps them.
     """
     return _prepare(name, kind).normalised
+
+
+def name_parts(name: str) -> dict[str, object]:
+    """The structured reading of a person name, for explanations and the docs.
+
+    >>> name_parts("Sidi Mohamed Ould Cheikh Abdallahi")
+    {'given': ['sidimohamed'], 'chain': [['ould', ['cheikhabdlahi']]]}
+    """
+    segments, links = person_parts(name)
+    return {
+        "given": list(segments[0]),
+        "chain": [[link, list(seg)] for link, seg in zip(links, segments[1:], strict=True)],
+    }
 
 
 def blocking_keys(name: str, kind: str | None = None) -> set[str]:
     """Keys under which candidates for ``name`` are indexed and looked up.
 
     Pairs of token skeletons (one key per single-token name), the skeleton of the
-    joined name, alias groups and, for organizations, the acronym.
+    joined name, alias groups and, for organizations, the acronym. Kinship particles
+    are left out, so a father and his son meet here and part in ``match_names``.
     """
     p = _prepare(name, kind)
     keys = {f"a|{g}" for g in p.groups}
@@ -137,6 +210,10 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
         if len(sk) == 1:
             keys.add(f"2|{p.kind}|{sk[0]}|{sk[0]}")
     keys.add(f"j|{p.kind}|{coarse(''.join(p.phon))}")
+    if p.links == ("ben",) and len(p.segments[1]) == 1 and p.segments[0]:
+        # "Ben Salah" is also written "Bensalah": the keys of the joined spelling too
+        glued = [coarse(phonetic(t)) for t in (*p.segments[0], "ben" + p.segments[1][0])]
+        keys.update(f"2|{p.kind}|{a}|{b}" for a, b in combinations(sorted(set(glued)), 2))
     if p.kind in ("organization", "other"):
         acr = _acronym_of(p)
         if acr:
@@ -144,7 +221,7 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
     return keys
 
 
-def _acronym_of(p: _Prepared) -> str:
+def _acronym_of(p: Prepared) -> str:
     if len(p.toks) == 1 and p.toks[0].isalpha() and 2 <= len(p.toks[0]) <= 7 and not p.arabic:
         return p.toks[0]
     if len(p.toks) >= 2:
@@ -152,93 +229,46 @@ def _acronym_of(p: _Prepared) -> str:
     return ""
 
 
-def _token_sim(a: _Prepared, i: int, b: _Prepared, j: int) -> tuple[float, str]:
-    if a.canon[i] == b.canon[j] and (a.canon[i] != a.phon[i] or b.canon[j] != b.phon[j]):
-        return 1.0, "given-name variants"
-    if a.arabic and b.arabic:
-        # Arabic script spells every consonant and long vowel: a letter more or less is
-        # another name (محمد / محمود, حسن / حسين), so the spelling score is squared.
-        sim = (ratio(_fold_ar(a.toks[i]), _fold_ar(b.toks[j])) / 100) ** 2
-        return sim, "arabic spelling"
-    spelling = ratio(a.toks[i], b.toks[j]) / 100
-    best, how = spelling, "spelling"
-    phon = max(ratio(a.phon[i], b.phon[j]), ratio(a.phon_i[i], b.phon_i[j])) / 100
-    if phon > best:
-        best, how = phon, "phonetic"
-    if a.kind == "person" and best < 1.0:
-        fa, fb = a.skel[i].lstrip("h")[:1], b.skel[j].lstrip("h")[:1]
-        if fa and fb and fa != fb:
-            # Okacha / Boukacha: a different leading consonant rarely is a spelling variant.
-            best, how = best * 0.9, how + ", leading consonant differs"
-    if a.arabic != b.arabic:
-        sa, sb = a.skel[i], b.skel[j]
-        shortest = min(len(sa), len(sb))
-        weight = 0.97 if shortest >= 3 else 0.93 if shortest == 2 else 0.88
-        sk = weight * ratio(sa, sb) / 100 if shortest else 0.0
-        if sk > best:
-            best, how = sk, "skeleton"
-    return best, how
+Why = Callable[[], str]
 
 
-def _fold_ar(romanised: str) -> str:
-    """Hamza seats and taa marbuta are spelling, not identity: أ/إ/ا, ة/ه, ى/ي."""
-    s = romanised
-    if s.startswith("i"):
-        s = "a" + s[1:]
-    if s.endswith("h"):
-        s = s[:-1] + "a"
-    return s
+def _verdict(
+    same: bool, similarity: float, rule: str, kind: str, why: Why, explain: bool
+) -> NameMatch:
+    """A decision with its calibrated score (a refusal never scores 0.5 or more).
+
+    The explanation is built only when ``explain`` (the index scores many candidates it
+    then drops: their explanations would be wasted).
+    """
+    score = calibrated(kind, rule, similarity, THRESHOLDS[kind], same)
+    score = max(score, 0.5) if same else min(score, 0.4999)
+    return NameMatch(same, score, rule, why() if explain else "", similarity)
 
 
-def _align(a: _Prepared, b: _Prepared) -> tuple[float, list[tuple[int, int, float, str]]]:
-    cells = []
-    for i in range(len(a.toks)):
-        for j in range(len(b.toks)):
-            sim, how = _token_sim(a, i, b, j)
-            cells.append((sim, i, j, how))
-    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    pairs: list[tuple[int, int, float, str]] = []
-    for sim, i, j, how in cells:
-        if i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-            pairs.append((i, j, sim, how))
-    short, long_ = sorted((len(a.toks), len(b.toks)))
-    score = sum(p[2] for p in pairs) / (short + 0.5 * (long_ - short))
-    return score, pairs
-
-
-def _joined(a: _Prepared, b: _Prepared) -> float:
-    ja, jb = "".join(a.phon), "".join(b.phon)
-    best = ratio(ja, jb) / 100
-    if a.arabic != b.arabic:
-        best = max(best, 0.95 * ratio(skeleton(ja), skeleton(jb)) / 100)
-    return best
-
-
-def match_names(a: str, b: str, kind: str | None = None, *, aliases: bool = True) -> NameMatch:
+def match_names(
+    a: str, b: str, kind: str | None = None, *, aliases: bool = True, explain: bool = True
+) -> NameMatch:
     """Decide whether ``a`` and ``b`` name one entity of ``kind`` (None: any kind).
 
-    ``aliases=False`` leaves the alias tables out (to measure the fuzzy rules alone).
+    ``aliases=False`` leaves the alias tables out (to measure the fuzzy rules alone);
+    ``explain=False`` leaves the explanation empty (same decision and score, faster).
     """
     pa, pb = _prepare(a, kind), _prepare(b, kind)
     if not aliases:
-        pa = replace(pa, groups=frozenset(), canon=pa.phon)
-        pb = replace(pb, groups=frozenset(), canon=pb.phon)
+        pa, pb = _bare(pa), _bare(pb)
     k = pa.kind
     threshold = THRESHOLDS[k]
     if not pa.toks or not pb.toks:
         return NameMatch(False, 0.0, "empty", "one of the names has no letters left")
-    if pa.normalised == pb.normalised:
+    same_parts = pa.links == pb.links and pa.segments == pb.segments
+    if pa.normalised == pb.normalised and same_parts:
         return NameMatch(True, 1.0, "exact", f"both normalise to {pa.normalised!r}")
     table = load_aliases()
     ca, cb = table.curated(pa.groups), table.curated(pb.groups)
     # Our curated table overrides the gazetteer (twin towns across a border).
     shared = ca & cb if ca and cb else pa.groups & pb.groups
     if shared:
-        group = load_aliases().groups[min(shared)]
+        group = table.groups[min(shared)]
         return NameMatch(
             True,
             1.0,
@@ -246,54 +276,190 @@ def match_names(a: str, b: str, kind: str | None = None, *, aliases: bool = True
             f"both are names of {group.canonical!r} in the alias table"
             f" ({group.id}, {group.source})",
         )
-    acr = _acronym_rule(pa, pb)
+    acr = _acronym_rule(pa, pb, explain)
     if acr is not None:
         return acr
-    score, pairs = _align(pa, pb)
-    parts = [f"{pa.toks[i]}~{pb.toks[j]} {sim:.2f} ({how})" for i, j, sim, how in sorted(pairs)]
-    detail = "tokens " + ", ".join(parts)
+    if k == "person" and (pa.links or pb.links) and not (pa.groups and pb.groups):
+        return _kinship(pa, pb, threshold, aliases, explain)
+    score, pairs = align(pa, pb)
     rule = "tokens"
-    joined = _joined(pa, pb)
-    if len(pa.toks) != len(pb.toks) and joined > score:
-        score, rule = joined, "joined"
-        detail = f"joined {''.join(pa.phon)!r}~{''.join(pb.phon)!r} {joined:.2f}"
+    both = joined(pa, pb)
+    if len(pa.toks) != len(pb.toks) and both > score:
+        score, rule = both, "joined"
+
+    def detail() -> str:
+        if rule == "joined":
+            return f"joined {''.join(pa.phon)!r}~{''.join(pb.phon)!r} {both:.2f}"
+        return _detail(pa, pb, pairs)
+
     if pa.groups and pb.groups:
         ga, gb = sorted(ca or pa.groups)[0], sorted(cb or pb.groups)[0]
-        return NameMatch(
-            False,
-            min(score, threshold - 0.01),
-            "alias-distinct",
-            f"the names belong to different alias groups ({ga} vs {gb}); {detail}",
-        )
+        known = table.groups[ga], table.groups[gb]
+        return _verdict(
+            False, score, "alias-distinct", k,
+            lambda: f"the names belong to different alias groups: {known[0].canonical!r} ({ga})"
+            f" vs {known[1].canonical!r} ({gb}); {detail()}",
+            explain,
+        )  # fmt: skip
+    if k == "person" and len(pa.toks) == 1 and len(pb.toks) == 1:
+        return _single_name(pa, pb, score, detail, aliases, explain)
     floor = TOKEN_FLOOR[k]
     if rule == "tokens" and min(len(pa.toks), len(pb.toks)) >= 2:
         weakest = min(pairs, key=lambda p: p[2])
         if weakest[2] < floor:
-            return NameMatch(
-                False,
-                min(score, threshold - 0.01),
-                "token-floor",
-                f"{pa.toks[weakest[0]]!r} vs {pb.toks[weakest[1]]!r} scores {weakest[2]:.2f}"
-                f" < {k} token floor {floor:.2f}; {detail}",
-            )
+            return _verdict(
+                False, score, "token-floor", k,
+                lambda: f"{pa.toks[weakest[0]]!r} vs {pb.toks[weakest[1]]!r} scores"
+                f" {weakest[2]:.2f} < {k} token floor {floor:.2f}; {detail()}",
+                explain,
+            )  # fmt: skip
     same = score >= threshold
-    verdict = ">=" if same else "<"
-    return NameMatch(
-        same, score, rule, f"{detail}; score {score:.2f} {verdict} {k} threshold {threshold:.2f}"
-    )
+    return _verdict(
+        same, score, rule, k,
+        lambda: f"{detail()}; similarity {score:.2f} {'>=' if same else '<'} {k} threshold"
+        f" {threshold:.2f}",
+        explain,
+    )  # fmt: skip
 
 
-def _acronym_rule(pa: _Prepared, pb: _Prepared) -> NameMatch | None:
+def _detail(pa: Prepared, pb: Prepared, pairs: list[Pair]) -> str:
+    parts = [f"{pa.toks[i]}~{pb.toks[j]} {sim:.2f} ({how})" for i, j, sim, how in sorted(pairs)]
+    return "tokens " + ", ".join(parts)
+
+
+def _chain(p: Prepared) -> str:
+    """A readable kinship chain: ``mohamed | ould sidi``."""
+    out = [" ".join(p.segments[0]) or "-"]
+    out += [
+        f"{link} {' '.join(seg) or '-'}" for link, seg in zip(p.links, p.segments[1:], strict=True)
+    ]
+    return " | ".join(out)
+
+
+def _kinship(
+    pa: Prepared, pb: Prepared, threshold: float, aliases: bool, explain: bool
+) -> NameMatch:
+    """Part-by-part comparison of person names of which one has a kinship particle."""
+    floor = TOKEN_FLOOR["person"]
+    for x, y in ((pa, pb), (pb, pa)):
+        glued = _glued_ben(x, y, threshold, floor, aliases, explain)
+        if glued is not None:
+            return glued
+
+    def reading() -> str:
+        return f"{_chain(pa)!r} vs {_chain(pb)!r}"
+
+    if pa.links != pb.links:
+        what = (
+            "one name has no kinship particle"
+            if not pa.links or not pb.links
+            else f"kinship particles differ ({' '.join(pa.links)} vs {' '.join(pb.links)})"
+        )
+        flat = align(pa, pb)[0]
+        return _verdict(False, flat, "kinship", "person", lambda: f"{what}: {reading()}", explain)
+    total, count = 0.0, 0
+    parts: list[tuple[str, Prepared, Prepared, list[Pair]]] = []
+
+    def details() -> str:
+        return "; ".join(
+            f"{role}: {_detail(xa, xb, pairs).removeprefix('tokens ')}"
+            for role, xa, xb, pairs in parts
+        )
+
+    for n, (sa, sb) in enumerate(zip(pa.segments, pb.segments, strict=True)):
+        role = "given name" if n == 0 else f"{pa.links[n - 1]} part {n}"
+        if len(sa) != len(sb):
+            counts = f"the {role} has {len(sa)} vs {len(sb)} words"
+
+            def why_counts(counts: str = counts) -> str:
+                return f"{counts}: {reading()}"
+
+            return _verdict(
+                False, align(pa, pb)[0], "kinship", "person", why_counts, explain
+            )  # fmt: skip
+        if not sa:
+            continue
+        xa = prepare_tokens(sa, "person", pa.arabic, aliases)
+        xb = prepare_tokens(sb, "person", pb.arabic, aliases)
+        score, pairs = align(xa, xb)
+        ordered = sorted(pairs)
+        crossed = any(p[1] > q[1] for p, q in pairwise(ordered))
+        weakest = min(p[2] for p in pairs)
+        parts.append((role, xa, xb, pairs))
+        if crossed or weakest < floor or score < threshold:
+            why = "words in another order" if crossed else f"{weakest:.2f} < floor {floor:.2f}"
+            differs = f"the {role} differs ({why})"
+
+            def why_differs(differs: str = differs) -> str:
+                return f"{differs}: {reading()}; {details()}"
+
+            return _verdict(
+                False, align(pa, pb)[0], "kinship", "person", why_differs, explain
+            )  # fmt: skip
+        total += sum(p[2] for p in pairs)
+        count += len(pairs)
+    score = total / count if count else 1.0
+    same = score >= threshold
+    return _verdict(
+        same, score, "kinship", "person",
+        lambda: f"same kinship chain ({' '.join(pa.links)}), part by part: {details()};"
+        f" similarity {score:.2f} {'>=' if same else '<'} person threshold {threshold:.2f}",
+        explain,
+    )  # fmt: skip
+
+
+def _glued_ben(
+    x: Prepared, y: Prepared, threshold: float, floor: float, aliases: bool, explain: bool
+) -> NameMatch | None:
+    """ "Abdelkader Ben Salah" = "Abdelkader Bensalah": a Maghrebi family name in one word."""
+    if x.links != ("ben",) or y.links or len(x.segments[1]) != 1 or not x.segments[0]:
+        return None
+    toks = (*x.segments[0], "ben" + x.segments[1][0])
+    if len(toks) != len(y.toks):
+        return None
+    gx = prepare_tokens(toks, "person", x.arabic, aliases)
+    gy = prepare_tokens(y.toks, "person", y.arabic, aliases)
+    score, pairs = align(gx, gy)
+    if score < threshold or min(p[2] for p in pairs) < floor:
+        return None
+    return _verdict(
+        True, score, "kinship", "person",
+        lambda: f"'ben' written joined to the family name: {_detail(gx, gy, pairs)};"
+        f" similarity {score:.2f} >= person threshold {threshold:.2f}",
+        explain,
+    )  # fmt: skip
+
+
+def _single_name(
+    pa: Prepared, pb: Prepared, score: float, detail: Why, aliases: bool, explain: bool
+) -> NameMatch:
+    """Two one-word person names: one spelling, one given name, or one skeleton."""
+    given = load_aliases().given_names if aliases else {}
+    if pa.canon == pb.canon and (pa.phon[0] in given or pb.phon[0] in given):
+        return _verdict(
+            True, 1.0, "single-name", "person",
+            lambda: f"given-name variants; {detail()}", explain,
+        )  # fmt: skip
+    if pa.arabic != pb.arabic and pa.skel == pb.skel and len(pa.skel[0]) >= 2:
+        return _verdict(
+            True, score, "single-name", "person",
+            lambda: f"one consonant skeleton {pa.skel[0]!r} across scripts; {detail()}",
+            explain,
+        )  # fmt: skip
+    return _verdict(
+        False, score, "single-name", "person",
+        lambda: f"a one-word name matches only its own spelling or a known variant; {detail()}",
+        explain,
+    )  # fmt: skip
+
+
+def _acronym_rule(pa: Prepared, pb: Prepared, explain: bool) -> NameMatch | None:
     if pa.kind not in ("organization", "other"):
         return None
     for short, long_ in ((pa, pb), (pb, pa)):
         if len(short.toks) == 1 and len(long_.toks) >= 2:
             acr = acronym(list(long_.toks))
             if _acronym_of(short) and short.toks[0] == acr:
-                return NameMatch(
-                    True,
-                    0.95,
-                    "acronym",
-                    f"{short.toks[0].upper()!r} is the initials of {' '.join(long_.toks)!r}",
-                )
+                said = f"{short.toks[0].upper()!r} is the initials of {' '.join(long_.toks)!r}"
+                return _verdict(True, 1.0, "acronym", pa.kind, partial(str, said), explain)
     return None

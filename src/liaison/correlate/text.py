@@ -21,13 +21,18 @@ from typing import Final
 
 from anyascii import anyascii
 
-from liaison.correlate.translit import has_arabic, transliterate_ar
+from liaison.text import has_arabic, transliterate_ar
 
 __all__ = [
+    "HONORIFICS",
     "KINDS",
+    "KINSHIP",
     "PARTICLES",
     "acronym",
     "coarse",
+    "has_kinship",
+    "kinship_links",
+    "person_parts",
     "phonetic",
     "skeleton",
     "tokens",
@@ -139,6 +144,22 @@ PARTICLES: Final[dict[str, frozenset[str]]] = {
     "other": frozenset({"al", "el", "de", "du", "des", "la", "le", "les", "l", "d", "the", "of"}),
 }
 
+#: Kinship particles ("son of", "daughter of") by spelling, to their class.
+KINSHIP: Final[dict[str, str]] = {
+    **dict.fromkeys(("ould", "uld", "wuld", "wld", "walad", "wuld"), "ould"),
+    **dict.fromkeys(("ag", "agh", "ak"), "ag"),
+    **dict.fromkeys(("ben", "bin", "ibn", "bn", "ibnu", "abn"), "ben"),
+    **dict.fromkeys(
+        ("bint", "bent", "mint", "ult", "oult", "welet", "walet", "wallet", "bnt", "mnt"), "bint"
+    ),
+}
+#: Honorifics that open a compound name: Sidi Mohamed, Moulay Idriss, Cheikh Ahmed, Abou Bakr.
+HONORIFICS: Final = frozenset(
+    {"sidi", "sidy", "sid", "moulay", "mulay", "mawlay", "cheikh", "cheick", "cheik", "chekh",
+     "sheikh", "shaykh", "shaikh", "shikh", "abou", "abu", "abo"}
+)  # fmt: skip
+_ABD: Final = frozenset({"abd", "abdel", "abdul", "abdoul", "abdal"})
+
 _ELISION_RE = re.compile(r"\b(qu|[cdjlmnst])['’](?=\w)")
 _APOSTROPHE_RE = re.compile(r"['’‘`ʼʻ´]")
 _SEPARATOR_RE = re.compile(r"[^a-z0-9]+")
@@ -163,28 +184,21 @@ def _fold(name: str) -> tuple[str, bool]:
     return anyascii(text).lower(), arabic
 
 
-def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
-    """The name's tokens without particles, and whether it was written in Arabic script.
-
-    Particles are kept when dropping them would leave nothing (``Al`` alone).
-    """
+@lru_cache(maxsize=65536)
+def _raw(name: str) -> tuple[tuple[str, ...], bool]:
     text, arabic = _fold(name)
     text = _ELISION_RE.sub(r"\1 ", text)
     text = _APOSTROPHE_RE.sub("", text)
-    raw = [t for t in _SEPARATOR_RE.split(text) if t]
-    drop = PARTICLES.get(kind or "other", PARTICLES["other"])
-    kept = [t for t in raw if t not in drop] or raw
+    return tuple(t for t in _SEPARATOR_RE.split(text) if t), arabic
+
+
+def _joined(kept: list[str] | tuple[str, ...], kind: str | None) -> list[str]:
+    """``Abd`` compounds joined, ``al``-prefixes split off."""
     out: list[str] = []
     i = 0
     while i < len(kept):
         tok = kept[i]
-        if kind in (None, "person", "other") and tok in {
-            "abd",
-            "abdel",
-            "abdul",
-            "abdoul",
-            "abdal",
-        }:
+        if kind in (None, "person", "other") and tok in _ABD:
             # Abd + name is one name: "Abdel Aziz" = "Abdelaziz" = "عبد العزيز".
             if i + 1 < len(kept):
                 tok = "abd" + kept[i + 1]
@@ -195,7 +209,75 @@ def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
             tok = tok[2:]  # Alghabass = al-Ghabass = الغباس
         out.append(tok)
         i += 1
-    return out, arabic
+    return out
+
+
+def tokens(name: str, kind: str | None = None) -> tuple[list[str], bool]:
+    """The name's tokens without particles, and whether it was written in Arabic script.
+
+    Particles are kept when dropping them would leave nothing (``Al`` alone).
+    """
+    raw, arabic = _raw(name)
+    drop = PARTICLES.get(kind or "other", PARTICLES["other"])
+    kept = [t for t in raw if t not in drop] or list(raw)
+    return _joined(kept, kind), arabic
+
+
+def has_kinship(name: str) -> bool:
+    """True when the name holds a kinship particle (ould, ag, ben, bint; ولد، أغ، بن …)."""
+    return not KINSHIP.keys().isdisjoint(_raw(name)[0])
+
+
+def kinship_links(name: str) -> tuple[str, ...]:
+    """The kinship particle classes of a name, in order (``person_parts``' links)."""
+    return tuple(KINSHIP[t] for t in _raw(name)[0] if t in KINSHIP)
+
+
+@lru_cache(maxsize=65536)
+def person_parts(name: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """A person name cut at its kinship particles: ``(segments, links)``.
+
+    ``links`` are the particle classes in order (``ould``, ``ag``, ``ben``, ``bint``);
+    ``segments`` has one more entry: the given name(s) before the first particle, then
+    what follows each particle. Titles and articles are dropped as in ``tokens``; an
+    honorific that opens a compound name (Sidi, Moulay, Cheikh, Abou) is joined to the
+    next word of its segment: "Sidi Mohamed" is one given name, not two.
+
+    >>> person_parts("Sidi Mohamed Ould Cheikh Abdallahi")
+    ((('sidimohamed',), ('cheikhabdlahi',)), ('ould',))
+    >>> person_parts("عبد العزيز بن سلمان")
+    ((('abdaziz',), ('slman',)), ('ben',))
+    """
+    raw, _ = _raw(name)
+    drop = PARTICLES["person"] - KINSHIP.keys()
+    segments: list[list[str]] = [[]]
+    links: list[str] = []
+    for tok in raw:
+        if tok in KINSHIP:
+            links.append(KINSHIP[tok])
+            segments.append([])
+        elif tok not in drop:
+            segments[-1].append(tok)
+    if not links:
+        return (tuple(_joined([t for t in raw if t not in drop] or raw, "person")),), ()
+    return tuple(_compounds(_joined(seg, "person")) for seg in segments), tuple(links)
+
+
+def _compounds(seg: list[str]) -> tuple[str, ...]:
+    """Honorifics joined to the next word; a doubled name (Houka Houka) read once."""
+    out: list[str] = []
+    pending = ""
+    for tok in seg:
+        if tok in HONORIFICS:
+            pending += tok
+            continue
+        if not pending and out and out[-1] == tok:
+            continue
+        out.append(pending + tok)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return tuple(out)
 
 
 _DOUBLE_RE = re.compile(r"(.)\1+")

@@ -30,7 +30,7 @@ from liaison.extract.draft import (
 )
 from liaison.extract.lang import detect_language
 from liaison.extract.lexicon import OrgEntry, Place, load_organizations, load_places
-from liaison.extract.text import normalize_arabic
+from liaison.text import normalize_arabic
 
 __all__ = [
     "MAX_TEXT_CHARS",

@@ -50,13 +50,17 @@ _ABSOLUTE = [
 
 _WEEKDAYS = (
     "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    "الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 )
+_WEEKDAYS_AR = "الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|الأحد|الاحد"
+# An Arabic cue may carry a proclitic (وأمس "and yesterday", فالثلاثاء): the match
+# starts after it, so the span is the cue itself.
+_AR_START = "(?:(?<!\\w)|(?<=(?<!\\w)[وفب]))"
 _RELATIVE = re.compile(
-    rf"(?:\b(?:last\s+)?(?:{_WEEKDAYS})(?:\s+(?:dernier|last|الماضي))?\b"
+    rf"(?:\b(?:last\s+)?(?:{_WEEKDAYS})(?:\s+(?:dernier|last))?\b"
+    rf"|{_AR_START}(?:{_WEEKDAYS_AR})(?:\s+الماضي)?(?!\w)"
     r"|\bavant-hier\b|\bhier\b|\byesterday\b|\bthe day before yesterday\b"
-    r"|أول\s+أمس|(?<!\w)أمس(?!\w)|(?<!\w)الأمس(?!\w)"
+    rf"|{_AR_START}(?:أول\s+أمس|أمس|الأمس)(?!\w)"
     r"|\bil y a (?:deux|trois|quatre|cinq|six|\d+) jours\b"
     r"|\b(?:two|three|four|five|six|\d+) days ago\b)",
     re.IGNORECASE,

@@ -57,8 +57,10 @@ class Entity:
     ref: str | None = None
     title: str | None = None
     value: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The entity as JSON-ready values (``ref``, ``title``, ``value``, ``aliases`` if set)."""
         out: dict[str, Any] = {
             "type": self.type,
             "text": self.text,
@@ -68,6 +70,8 @@ class Entity:
         for key in ("ref", "title", "value"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
         return out
 
 
@@ -127,6 +131,7 @@ def extract_text(
             sid,
             e.ref,
             e.title,
+            aliases=tuple(e.aliases),
         )
         for e, sid in zip(raw, ids, strict=True)
     ]
@@ -210,7 +215,9 @@ def _sdo(e: RawEntity, lang: str, stamp: str) -> dict[str, Any]:
     elif e.type == "place":
         place = places_by_id()[e.ref or ""]
         obj = _common("location", stamp)
-        obj["name"] = place.name
+        obj["name"] = e.name  # the text's own spelling; the gazetteer's others follow
+        if e.aliases:
+            obj["x_aliases"] = list(e.aliases)
         if place.country:
             obj["country"] = place.country
         if place.latitude is not None and place.longitude is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,8 +14,9 @@ from liaison.extract.lexicon import (
     organizations_by_id,
     places_by_id,
 )
-from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords, title_end
-from liaison.extract.text import Token, normalize, sentences, tokenize
+from liaison.extract.rules import PersonMatch, find_persons, latin_stopwords
+from liaison.extract.titles import title_end
+from liaison.text import Token, normalize, sentences, surface_form, tokenize
 
 __all__ = ["EntityType", "Mention", "RawEntity", "find_entities"]
 
@@ -56,6 +58,7 @@ class RawEntity:
     ref: str | None = None
     title: str | None = None
     origin: str = "rule"
+    aliases: list[str] = field(default_factory=list)
 
 
 def find_entities(text: str, lang: str) -> list[RawEntity]:
@@ -119,10 +122,7 @@ def _to_entity(text: str, start: int, end: int, payload: object, lang: str) -> R
             return RawEntity(
                 kind, org.name(lang), f"org:{org.id}", [mention], org.id, origin="lexicon"
             )
-        place = places_by_id()[payload.ref]
-        return RawEntity(
-            "place", place.name, f"place:{place.id}", [mention], place.id, origin="gazetteer"
-        )
+        return _place(text, start, end, mention, payload.ref, "gazetteer")
     if isinstance(payload, PersonMatch):
         return RawEntity(
             "person", surface, _person_key(surface), [mention], title=payload.title, origin="rule"
@@ -130,14 +130,25 @@ def _to_entity(text: str, start: int, end: int, payload: object, lang: str) -> R
     assert isinstance(payload, tuple)
     label = str(payload[0])
     if label.startswith("place:"):
-        place = places_by_id()[label.removeprefix("place:")]
-        return RawEntity(
-            "place", place.name, f"place:{place.id}", [mention], place.id, origin="gazetteer-fuzzy"
-        )
+        return _place(text, start, end, mention, label.removeprefix("place:"), "gazetteer-fuzzy")
     if label == "person":
         return RawEntity("person", surface, _person_key(surface), [mention], origin="model")
     return RawEntity(
         "organization", surface, "org:" + normalize(surface), [mention], origin="model"
+    )
+
+
+def _place(text: str, start: int, end: int, mention: Mention, ref: str, origin: str) -> RawEntity:
+    """A place named as the text names it; the gazetteer's other names become aliases.
+
+    "Tombouctou" in French, "تمبكتو" in Arabic, "Timbuktu" in English: the analyst reads
+    their own language, and correlation still links the drafts through the aliases.
+    """
+    place = places_by_id()[ref]
+    surface = unicodedata.normalize("NFC", surface_form(text, start, end))
+    aliases = [n for n in dict.fromkeys((place.name, *place.names)) if n != surface]
+    return RawEntity(
+        "place", surface, f"place:{place.id}", [mention], place.id, origin=origin, aliases=aliases
     )
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from liaison.errors import ConfigError
-from liaison.extract.text import Token, normalize_latin, tokenize
+from liaison.text import Token, normalize, normalize_latin, proclitic_variants, tokenize
 
 __all__ = [
     "Lexicon",
@@ -212,9 +212,17 @@ def _geonames_places(exclude: set[str]) -> Iterator[Place]:
         )
 
 
+# GeoNames Arabic alternate names that are common words of news text.
+_ARABIC_COMMON_WORDS = frozenset({"معسكر"})  # Mascara (Algeria); also "a camp"
+
+
 def _is_arabic_name(name: str) -> bool:
     letters = [c for c in name if c.isalpha()]
-    return len(letters) >= 4 and all("\u0600" <= c <= "\u06ff" for c in letters)
+    return (
+        len(letters) >= 4
+        and all("\u0600" <= c <= "\u06ff" for c in letters)
+        and name.strip("\u200e\u200f") not in _ARABIC_COMMON_WORDS
+    )
 
 
 def load_places() -> list[Place]:
@@ -225,8 +233,6 @@ def load_places() -> list[Place]:
 @cache
 def demonyms() -> dict[str, str]:
     """Normal form of a nationality adjective -> ISO country code."""
-    from liaison.extract.text import normalize
-
     out: dict[str, str] = {}
     for c in _read_json("places.json")["countries"]:
         for d in c["demonyms"]:
@@ -237,8 +243,6 @@ def demonyms() -> dict[str, str]:
 @cache
 def given_names() -> frozenset[str]:
     """Normal forms of common given names (one or two words), Latin and Arabic script."""
-    from liaison.extract.text import normalize
-
     data = _read_json("given_names.json")
     return frozenset(
         " ".join(t.key for t in tokenize(n)) for n in (*data["latin"], *data["arabic"])
@@ -306,22 +310,8 @@ class LexiconMatch:
     last: int  # index after the last token
 
 
-_ARABIC_PROCLITICS = ("و", "ف")
-_ARABIC_PREPOSITIONS = ("ب", "ك", "ل")
-
-
-def _arabic_variants(key: str) -> list[tuple[str, int]]:
-    """Look-up keys for an Arabic word with its clitics stripped, and how many letters."""
-    out = [(key, 0)]
-    base, cut = key, 0
-    if len(base) > 3 and base.startswith(_ARABIC_PROCLITICS):
-        base, cut = base[1:], 1
-        out.append((base, cut))
-    if len(base) > 3 and base.startswith("لل"):
-        out.append(("ال" + base[2:], cut))
-    elif len(base) > 3 and base.startswith(_ARABIC_PREPOSITIONS):
-        out.append((base[1:], cut + 1))
-    return out
+#: Trie key of the targets that end at a node: no token key can equal it (keys are words).
+_END = "\x00"
 
 
 class Lexicon:
@@ -337,7 +327,7 @@ class Lexicon:
         node = self._trie
         for tok in tokens:
             node = node.setdefault(tok.key, {})
-        node.setdefault("", []).append(_Target(kind, ref, case, tuple(t.text for t in tokens)))
+        node.setdefault(_END, []).append(_Target(kind, ref, case, tuple(t.text for t in tokens)))
 
     def find(self, tokens: list[Token], text: str | None = None) -> list[LexiconMatch]:
         """Non-overlapping longest matches, left to right.
@@ -350,7 +340,7 @@ class Lexicon:
         while i < len(tokens):
             best: LexiconMatch | None = None
             for key, cut in (
-                _arabic_variants(tokens[i].key) if tokens[i].arabic else [(tokens[i].key, 0)]
+                proclitic_variants(tokens[i].key) if tokens[i].arabic else [(tokens[i].key, 0)]
             ):
                 found = self._walk(tokens, i, key, cut, _sentence_start(tokens, i, text))
                 if found and (best is None or found.last > best.last):
@@ -369,7 +359,7 @@ class Lexicon:
         j = i + 1
         best: LexiconMatch | None = None
         while node is not None:
-            for target in node.get("", ()):
+            for target in node.get(_END, ()):
                 if target.case == "inner" and initial and j == i + 1:
                     continue
                 if _case_ok(target, tokens[i:j]):

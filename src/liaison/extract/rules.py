@@ -12,10 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from liaison.extract.arabic import (
+    KINSHIP_ARABIC,
+    STOP_ARABIC,
+    arabic_forms,
+    continues_name,
+    has_article,
+    may_precede_name,
+)
 from liaison.extract.lexicon import LexiconMatch, demonyms, given_names
-from liaison.extract.text import Token, normalize, tokenize
+from liaison.extract.titles import introducer as _introducer
+from liaison.extract.titles import title_end
+from liaison.text import Token, normalize
 
-__all__ = ["PersonMatch", "find_persons", "latin_stopwords", "title_end"]
+__all__ = ["PersonMatch", "find_persons", "latin_stopwords"]
 
 
 def _words(block: str) -> frozenset[str]:
@@ -23,31 +33,6 @@ def _words(block: str) -> frozenset[str]:
     return frozenset(normalize(w) for w in block.split())
 
 
-_TITLES_LATIN = """
-général|général d'armée|général de division|général de brigade|général de corps d'armée
-colonel|colonel-major|lieutenant-colonel|commandant|capitaine|lieutenant|sergent|adjudant
-chef d'état-major|chef d'état-major général|chef d'état-major général des armées
-chef d'état-major adjoint|ministre|ministre délégué|premier ministre|président|présidente
-porte-parole|directeur|directeur général|gouverneur|préfet|maire|émir|cheikh|imam
-ambassadeur|ambassadrice|secrétaire général|représentant spécial|commissaire|homologue
-m|mme|m.|dr|chef|chef militaire|leader|dirigeant|commandant de zone|juge|procureur
-general|gen|lieutenant general|lt gen|major general|maj gen|brigadier general|brig gen
-colonel|col|lieutenant colonel|lt col|major|captain|capt|sergeant|chief of staff
-chief of defence staff|chief of defense staff|army chief|minister|prime minister
-president|spokesman|spokeswoman|spokesperson|director|director general|governor|mayor
-emir|sheikh|shaykh|ambassador|secretary-general|secretary general|special representative
-commander|counterpart|mr|mrs|ms|judge|prosecutor|prefect
-"""
-
-_TITLES_ARABIC = """
-الفريق|الفريق أول|العقيد|اللواء|العميد|المقدم|الرائد|النقيب|الملازم|الجنرال|المشير
-الوزير|وزير|الرئيس|رئيس|رئيس الوزراء|الوزير الأول|الناطق باسم|المتحدث باسم
-الناطق الرسمي باسم|المتحدث الرسمي باسم|رئيس أركان|رئيس الأركان|قائد|القائد|زعيم|الزعيم
-أمير|الأمير|الشيخ|السيد|المدعو|القيادي|نظيره|نظيرته|السفير|الوالي|المحافظ|مدير|المدير
-الحاكم|الجنرال|ممثل|مبعوث|المبعوث
-"""
-
-# Words a title's complement may contain before the name (normal forms).
 _COMPLEMENT = _words(
     """de du des la le les l d of the for and et a au aux en
     armee armees army forces force armed air terre land nationale national nationales state
@@ -65,8 +50,11 @@ _COMPLEMENT = _words(
     اللجنه الهيئه البعثه الوفد الاتحاد الخاص الاممي"""
 )
 
-_STOP_ARABIC = _words(
-    """في من الى عن مع الذي التي الذين خلال بعد قبل يوم اليوم امس حيث كما وقد قد لقد
+_STOP_ARABIC = (
+    STOP_ARABIC
+    | KINSHIP_ARABIC
+    | _words(
+        """في من الى عن مع الذي التي الذين خلال بعد قبل يوم اليوم امس حيث كما وقد قد لقد
     هذا هذه ذلك تلك عند حول ضد بين منذ عبر لدى امام اثر وفق بحسب حسب ثم او لكن كان كانت
     يكون ان انه انها قال وقال اعلن واعلن اكد واكد صرح افاد التقى استقبل وصل زار بحث اشرف
     اجتمع واجتمع دعا ندد نفى اوضح اضاف واضاف يقود تقود قاد يتزعم ويتزعم مقتل قتل اعتقال
@@ -77,6 +65,7 @@ _STOP_ARABIC = _words(
     عناصر مقاتلي مقاتلين فيه فيها به بها له لها عليه عليها نشر اصدر بث ظهر هدد يهدد
     يدعو شوهد افادت افاد مصادر مصدر سكان تسجيلا تسجيل بيان رساله اليوم الثلاثاء الاربعاء
     الخميس الجمعه السبت الاحد الاثنين"""
+    )
 )
 
 _PARTICLES_LATIN = {"ould", "ag", "ben", "bin", "ibn", "abou", "abu", "el", "al", "ould-", "ag-"}
@@ -97,21 +86,6 @@ class PersonMatch:
 
 
 @cache
-def _title_trie() -> dict[str, object]:
-    trie: dict[str, object] = {}
-    for line in (_TITLES_LATIN + _TITLES_ARABIC).split("\n"):
-        for title in line.split("|"):
-            tokens = tokenize(title.strip())
-            if not tokens:
-                continue
-            node = trie
-            for tok in tokens:
-                node = node.setdefault(tok.key, {})  # type: ignore[assignment]
-            node[""] = True
-    return trie
-
-
-@cache
 def latin_stopwords() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
@@ -120,28 +94,6 @@ def latin_stopwords() -> frozenset[str]:
     words |= {"selon", "according", "apres", "after", "lors", "during", "sources", "source"}
     words -= {"ben"}
     return frozenset(words)
-
-
-def title_end(tokens: list[Token], i: int) -> int:
-    """Index after the longest title starting at ``i``, or ``i`` when there is none."""
-    node: object = _title_trie()
-    j, best = i, i
-    while j < len(tokens) and isinstance(node, dict):
-        key = tokens[j].key
-        if tokens[j].arabic and key not in node and j == i:
-            if key.startswith("لل"):  # للعقيد = ل + العقيد
-                key = "ال" + key[2:]
-            elif key[:1] in "وفبل":
-                key = key[1:]
-        node = node.get(key)
-        if node is None:
-            break
-        j += 1
-        if isinstance(node, dict) and node.get(""):
-            best = j
-        if j < len(tokens) and tokens[j].start - tokens[j - 1].end > 2:
-            break
-    return best
 
 
 def _gap(text: str, a: Token, b: Token) -> str:
@@ -166,7 +118,9 @@ def find_persons(
     while i < len(tokens):
         end = title_end(tokens, i)
         if end > i:
-            title = text[tokens[i].start : tokens[end - 1].end]
+            title: str | None = text[tokens[i].start : tokens[end - 1].end]
+            if _introducer(tokens, i, end):
+                title = None
             before = _name_before(text, tokens, i, end, in_lex, used)
             if before is not None:
                 found.append(PersonMatch(tokens[before].start, tokens[i - 1].end, title, before, i))
@@ -189,6 +143,10 @@ def find_persons(
         found.append(PersonMatch(tokens[first].start, tokens[last - 1].end, None, first, last))
     for first, last in _given_name_persons(text, tokens, in_lex, used):
         found.append(PersonMatch(tokens[first].start, tokens[last - 1].end, None, first, last))
+    found = [
+        PersonMatch(p.start + _arabic_cut(tokens[p.first]), p.end, p.title, p.first, p.last)
+        for p in found
+    ]
     return sorted(found, key=lambda p: p.start)
 
 
@@ -217,6 +175,7 @@ def _name_before(
             or first - 1 in used
             or forms & _STOP_ARABIC
             or forms & _COMPLEMENT
+            or not may_precede_name(t.key, has_article(t.text))
             or t.key in dem
             or title_end(tokens, first - 1) > first - 1
             or not _clean_gap(_gap(text, t, tokens[first]))
@@ -284,23 +243,10 @@ def _read_name(
         if j in in_lex or (j > first and title_end(tokens, j) > j):
             break
         if arabic:
-            key = tok.key
-            if key in _STRONG_PARTICLES_ARABIC and j + 1 < len(tokens):
-                j += 2
-                continue
-            if (
-                key in _STOP_ARABIC
-                or key in dem
-                or key in _COMPLEMENT
-                or tok.text.isdigit()
-                or not tok.arabic
-            ):
+            if j == first and not _arabic_opens_name(tok, dem, after_title=True):
                 break
-            if (
-                key[:1] in "وبلف"
-                and len(key) > 3
-                and (key[1:] in _STOP_ARABIC or key[1:] in _COMPLEMENT or title_end(tokens, j) > j)
-            ):
+            if j == first:
+                j = _read_arabic(text, tokens, first, in_lex, set())
                 break
         else:
             if tok.key in _STRONG_PARTICLES_LATIN and j + 1 < len(tokens):
@@ -323,6 +269,73 @@ def _read_name(
     return first, j
 
 
+def _arabic_opens_name(tok: Token, dem: dict[str, str], after_title: bool = False) -> bool:
+    """Can this Arabic word be the first word of a name?
+
+    After a title the article is allowed ("الفريق أول السعيد شنقريحة").
+    """
+    return (
+        tok.arabic
+        and not tok.text.isdigit()
+        and tok.key not in dem
+        and not arabic_forms(tok.key) & _COMPLEMENT
+        and may_precede_name(tok.key, has_article(tok.text) and not after_title)
+    )
+
+
+def _read_arabic(
+    text: str, tokens: list[Token], first: int, in_lex: dict[int, LexiconMatch], used: set[int]
+) -> int:
+    """Read an Arabic name on from its first word; the index after its last word.
+
+    Particles (ولد، أغ، بن، أبو) chain ancestors' names; ``arabic.continues_name`` says
+    when the name is over (a verb, a common noun, a word after the chain that is no
+    nisba). A trailing particle is left out.
+    """
+    dem = demonyms()
+    j = first + 1
+    particle = tokens[first].key in _STRONG_PARTICLES_ARABIC
+    prev, after, chained, words = tokens[first].key, particle, particle, int(not particle)
+    while j < len(tokens) and j - first < 7:
+        tok = tokens[j]
+        if not _clean_gap(_gap(text, tokens[j - 1], tok)) or j in in_lex or j in used:
+            break
+        if not tok.arabic or tok.text.isdigit() or tok.key in dem:
+            break
+        if not after and title_end(tokens, j) > j:  # "ولد الشيخ": a name after a particle
+            break
+        if arabic_forms(tok.key) & _COMPLEMENT:
+            break
+        if tok.key in _STRONG_PARTICLES_ARABIC and not after:
+            prev, after, chained = tok.key, True, True
+            j += 1
+            continue
+        if not continues_name(
+            tok.key,
+            prev,
+            article=has_article(tok.text),
+            after_particle=after,
+            chained=chained,
+            words=words,
+        ):
+            break
+        prev, after, words = tok.key, False, words + 1
+        j += 1
+    while j > first + 1 and tokens[j - 1].key in _PARTICLES_ARABIC:
+        j -= 1
+    return j
+
+
+def _arabic_cut(tok: Token) -> int:
+    """Letters of a clitic that opens an Arabic name: و/ف/ب/ل before a known given name."""
+    if not tok.arabic or tok.key in given_names():
+        return 0
+    for form, cut in ((tok.key[1:], 1), (tok.key[2:], 2)):
+        if len(form) >= 3 and form in given_names() and tok.key[0] in "وفبل":
+            return cut
+    return 0
+
+
 def _particle_names(
     text: str, tokens: list[Token], in_lex: dict[int, LexiconMatch], used: set[int]
 ) -> list[tuple[int, int]]:
@@ -341,18 +354,32 @@ def _particle_names(
             k += 1
             continue
 
-        def name_like(idx: int, tok_arabic: bool = tok.arabic) -> bool:
+        if tok.arabic:
+            first = k
+            while (
+                first > 0
+                and k - first < 2
+                and first - 1 not in used
+                and first - 1 not in in_lex
+                and title_end(tokens, first - 1) == first - 1
+                and _arabic_opens_name(tokens[first - 1], dem)
+                and (tok.key != "ابو" or tokens[first - 1].key in given_names())
+                and _clean_gap(_gap(text, tokens[first - 1], tokens[first]))
+            ):
+                first -= 1
+            last = _read_arabic(text, tokens, first, in_lex, used)
+            if last > k + 1:
+                out.append((first, last))
+                used.update(range(first, last))
+                k = last
+            else:
+                k += 1
+            continue
+
+        def name_like(idx: int) -> bool:
             t = tokens[idx]
             if idx in used or idx in in_lex or t.key in dem:
                 return False
-            if tok_arabic:
-                forms = {t.key, t.key[1:]} if t.key[:1] in "وبلف" else {t.key}
-                return (
-                    t.arabic
-                    and not forms & _STOP_ARABIC
-                    and not forms & _COMPLEMENT
-                    and title_end(tokens, idx) == idx
-                )
             return t.capitalized and t.key not in stop_latin and not t.text.isupper()
 
         first = k
@@ -368,13 +395,10 @@ def _particle_names(
             last < len(tokens)
             and last - k <= 3
             and _clean_gap(_gap(text, tokens[last - 1], tokens[last]))
-            and (
-                name_like(last)
-                or tokens[last].key in (_PARTICLES_ARABIC if tok.arabic else _PARTICLES_LATIN)
-            )
+            and (name_like(last) or tokens[last].key in _PARTICLES_LATIN)
         ):
             last += 1
-        while last > k + 1 and tokens[last - 1].key in _PARTICLES_LATIN | _PARTICLES_ARABIC:
+        while last > k + 1 and tokens[last - 1].key in _PARTICLES_LATIN:
             last -= 1
         if last > k + 1:
             out.append((first, last))
@@ -401,9 +425,6 @@ def _given_name_persons(
         t = tokens[idx]
         if not free(idx) or t.key in dem or t.text.isdigit():
             return False
-        if t.arabic:
-            forms = {t.key, t.key[1:]} if t.key[:1] in "وبلف" and len(t.key) > 3 else {t.key}
-            return not forms & _STOP_ARABIC and not forms & _COMPLEMENT
         return (t.capitalized and t.key not in stop_latin and not t.text.isupper()) or (
             t.key in _PARTICLES_LATIN
         )
@@ -413,8 +434,18 @@ def _given_name_persons(
         tok = tokens[k]
         # "على" (on) and "علي" (Ali) share a normal form: only the written ي is a name
         given = tok.key in names and (tok.capitalized or tok.arabic) and "ى" not in tok.text
+        given = given or (tok.arabic and _arabic_cut(tok) > 0)
         if not given or not free(k):
             k += 1
+            continue
+        if tok.arabic:
+            last = _read_arabic(text, tokens, k, in_lex, used)
+            if last > k + 1 and not (last == k + 2 and f"{tok.key} {tokens[k + 1].key}" in names):
+                out.append((k, last))
+                used.update(range(k, last))
+                k = last
+            else:
+                k += 1
             continue
         last = k + 1
         if last < len(tokens) and f"{tok.key} {tokens[last].key}" in names:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from liaison.errors import InvalidInputError
@@ -31,6 +31,7 @@ __all__ = [
     "SOURCE_GRADING_EXT_ID",
     "caveats_marking",
     "classification_marking",
+    "marking_id",
     "releasability_marking",
     "source_grading",
     "statement_marking",
@@ -113,12 +114,17 @@ LIAISON_EXTENSION_DEFINITIONS: list[dict[str, Any]] = [
 ]
 
 
+def marking_id(ext_id: str, content: Mapping[str, Any]) -> str:
+    """The id a Liaison handling marking with this extension content must have."""
+    digest_input = json.dumps([ext_id, dict(content)], sort_keys=True, ensure_ascii=False)
+    return f"marking-definition--{uuid.uuid5(_NAMESPACE, digest_input)}"
+
+
 def _marking(content: dict[str, Any], name: str, ext_id: str) -> dict[str, Any]:
-    digest_input = json.dumps([ext_id, content], sort_keys=True, ensure_ascii=False)
     return {
         "type": "marking-definition",
         "spec_version": "2.1",
-        "id": f"marking-definition--{uuid.uuid5(_NAMESPACE, digest_input)}",
+        "id": marking_id(ext_id, content),
         "created": _CREATED,
         "name": name,
         "extensions": {ext_id: {"extension_type": "property-extension", **content}},

@@ -3,6 +3,14 @@
 ``handling_of`` reads an object's ``object_marking_refs``, ``granular_markings`` and
 source-grading extension at ingest; the result is stored next to the object
 (``Handling.to_json``) so a read never parses markings again.
+
+A local client may post an object citing a marking-definition this node does not hold
+yet (a public feed whose definition comes last): ``handling_of(..., pending=True)``
+then records the ids it could not read in ``unresolved_markings``, and the policy
+engine withholds the object from every partner until the handling is recomputed with
+the definitions (``liaison.service.admission``). A handling recomputed after a
+definition arrived that cannot be read (two TLPs, say) keeps the object withheld, with
+the reason in ``marking_problem``.
 """
 
 from __future__ import annotations
@@ -80,6 +88,11 @@ class Handling:
     grading: tuple[str, str] | None = None
     grading_description_local: bool = False
     granular: tuple[Granular, ...] = field(default=())
+    #: Marking-definitions cited but not held here when this handling was read: the
+    #: object is withheld from every partner until they arrive (fail closed).
+    unresolved_markings: frozenset[str] = frozenset()
+    #: Why markings read after a definition arrived make no sense: withheld for good.
+    marking_problem: str | None = None
 
     def __post_init__(self) -> None:
         if self.tlp is not None and self.tlp not in TLP_LEVELS:
@@ -88,7 +101,7 @@ class Handling:
             raise InvalidStixError("a classification needs its scheme owner, and only then")
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "classification": self.classification,
             "scheme_owner": self.scheme_owner,
             "releasable_to": None if self.releasable_to is None else sorted(self.releasable_to),
@@ -100,6 +113,17 @@ class Handling:
             "grading_description_local": self.grading_description_local,
             "granular": [g.to_json() for g in self.granular],
         }
+        # Only when set: handlings stored before these fields existed read the same.
+        if self.unresolved_markings:
+            out["unresolved_markings"] = sorted(self.unresolved_markings)
+        if self.marking_problem:
+            out["marking_problem"] = self.marking_problem
+        return out
+
+    @property
+    def withheld(self) -> bool:
+        """Whether the markings could not all be read: no partner receives the object."""
+        return bool(self.unresolved_markings) or self.marking_problem is not None
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Handling:
@@ -116,6 +140,8 @@ class Handling:
             grading=None if grading is None else (str(grading[0]), str(grading[1])),
             grading_description_local=bool(d.get("grading_description_local", False)),
             granular=tuple(Granular.from_json(g) for g in d.get("granular", ())),
+            unresolved_markings=frozenset(d.get("unresolved_markings") or ()),
+            marking_problem=d.get("marking_problem") or None,
         )
 
 
@@ -129,13 +155,20 @@ class _Acc:
     originator_control: bool = False
     no_evidence_use: bool = False
     statements: list[str] = field(default_factory=list)
+    #: None: an unknown marking is an error; a set: unknown marking ids go there.
+    unknown: set[str] | None = None
 
 
 def _read_marking(ref: str, markings: Mapping[str, dict[str, Any]], acc: _Acc, owner: str) -> None:
     tlp = TLP_MARKINGS.get(ref)
-    md = markings.get(ref)
+    # An official TLP id means its level and nothing else, whatever body is stored
+    # under it (a planted body must not add a classification to every TLP post).
+    md = None if tlp is not None else markings.get(ref)
     if tlp is None and md is None:
-        raise InvalidStixError(f"marking {ref} is not known to this node")
+        if acc.unknown is None:
+            raise InvalidStixError(f"marking {ref} is not known to this node")
+        acc.unknown.add(ref)
+        return
     if tlp is None and md is not None:
         tlp = tlp_of_definition(md)
     if tlp is not None:
@@ -185,25 +218,32 @@ def _grading(obj: Mapping[str, Any]) -> tuple[tuple[str, str] | None, bool]:
 
 
 def handling_of(
-    obj: Mapping[str, Any], markings: Mapping[str, dict[str, Any]], *, scheme_owner: str
+    obj: Mapping[str, Any],
+    markings: Mapping[str, dict[str, Any]],
+    *,
+    scheme_owner: str,
+    pending: bool = False,
 ) -> Handling:
     """Parse the handling of ``obj``.
 
     ``markings`` maps marking-definition ids to objects (TLP ids resolve without it);
     ``scheme_owner`` is the identity whose scheme a classification marking that names
     no owner is read in. Raises ``InvalidStixError`` on unknown marking refs and
-    contradictions (two TLPs, two classifications).
+    contradictions (two TLPs, two classifications) -- unless ``pending``: then the
+    ids of unknown markings are recorded in ``unresolved_markings`` (the rest is read
+    as usual) and the object is withheld from partners until they are known.
     """
     try:
-        return _handling_of(obj, markings, scheme_owner)
+        return _handling_of(obj, markings, scheme_owner, pending)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         raise InvalidStixError(f"malformed markings: {exc}") from exc
 
 
 def _handling_of(
-    obj: Mapping[str, Any], markings: Mapping[str, dict[str, Any]], scheme_owner: str
+    obj: Mapping[str, Any], markings: Mapping[str, dict[str, Any]], scheme_owner: str, pending: bool
 ) -> Handling:
-    acc = _Acc()
+    unknown: set[str] | None = set() if pending else None
+    acc = _Acc(unknown=unknown)
     refs = obj.get("object_marking_refs") or []
     if not isinstance(refs, list):
         raise InvalidStixError("object_marking_refs must be a list")
@@ -216,7 +256,7 @@ def _handling_of(
         ref = gm.get("marking_ref")
         if ref is None:
             continue  # a language marking: nothing to enforce
-        g = _Acc()
+        g = _Acc(unknown=unknown)
         _read_marking(str(ref), markings, g, scheme_owner)
         if g.classification is None and g.releasable_to is None and g.tlp is None:
             continue
@@ -241,6 +281,7 @@ def _handling_of(
         grading=grading,
         grading_description_local=local,
         granular=tuple(granular),
+        unresolved_markings=frozenset(unknown or ()),
     )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "TLP_LEVELS",
     "TLP_MARKINGS",
     "TLP_RED",
+    "official_tlp",
     "tlp_id",
     "tlp_of_definition",
 ]
@@ -65,6 +66,15 @@ TLP_RED = _tlp2("red")
 
 #: marking-definition id -> TLP level, for TLP 2.0 and TLP 1.0 ids.
 TLP_MARKINGS: dict[str, str] = {v: k for k, v in _TLP2_IDS.items()} | _TLP1_IDS
+
+
+_OFFICIAL = {d["id"]: d for d in (TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_AMBER_STRICT, TLP_RED)}
+
+
+def official_tlp(marking_id: str) -> dict[str, Any] | None:
+    """The official OASIS TLP 2.0 definition under this id (a copy), or None."""
+    found = _OFFICIAL.get(marking_id)
+    return None if found is None else {**found, "extensions": dict(found["extensions"])}
 
 
 def tlp_id(level: str) -> str:

@@ -4,7 +4,9 @@ Default deny. A partner receives O only when one agreement in force covers both 
 O's scope, and O passes every rule under it: classification (after equivalence) at
 most the agreement's maximum for P, P within O's releasability, TLP, and the
 third-party rule. Properties under a granular marking P may not see are redacted.
-Internal parties (this node's own organisation) receive everything, unredacted.
+Internal parties (this node's own organisation) receive everything, unredacted. An
+object whose markings could not all be read (a marking-definition not held yet, see
+``Handling.unresolved_markings``) is withheld from every partner.
 """
 
 from __future__ import annotations
@@ -128,16 +130,31 @@ def _redactions(
 DEFINITION_TYPES = frozenset({"marking-definition", "extension-definition"})
 
 
+def _unmarked(h: Handling) -> bool:
+    return (
+        h.classification is None
+        and h.releasable_to is None
+        and h.tlp is None
+        and not h.granular
+        and not h.originator_control
+    )
+
+
 def _definition(party: Party, handling: Handling, v: AgreementView) -> Decision:
-    """A receiver cannot parse an object's handling without the marking-definitions it
-    names, and definitions carry no intelligence: under any agreement in force they are
-    released -- except a releasability marking that does not list the party, whose
-    names would tell it who else receives what."""
-    if handling.releasable_to is not None and party.identity_id not in handling.releasable_to:
-        return Decision(False, (f"a releasability marking that does not name {party.name}",))
+    """A definition carrying no handling of its own: a receiver cannot read others'
+    markings without it, and it carries no intelligence, so it is released under any
+    agreement in force (scope and third-party rule aside; its id is bound to its
+    content). A definition that was itself marked goes through every rule instead."""
     return Decision(
         True, (f"definition released to {party.name} under {v.name}",), (), v.agreement_id
     )
+
+
+def _unreadable(h: Handling) -> str:
+    if h.unresolved_markings:
+        ids = ", ".join(sorted(h.unresolved_markings))
+        return f"unknown marking {ids}: withheld from partners until its definition arrives"
+    return f"markings cannot be read: {h.marking_problem}"
 
 
 def decide(
@@ -150,26 +167,38 @@ def decide(
     *,
     topics: Collection[str] = (),
     regions: Collection[str] = (),
+    names: frozenset[str] | None = None,
 ) -> Decision:
     """Whether ``party`` may receive this object version, why, and what to redact.
 
     ``topics``/``regions``: the object's topics and regions (the lead reads them from
     ``x_liaison_topics``/``x_liaison_regions`` or labels, see docs/policy.md).
+    ``names``: for a releasability marking-definition, the parties it lists (a party
+    not listed never receives it: the list says who else receives what).
     """
     pid = party.identity_id
     if party.internal or pid == ctx.node_identity_id:
         return _INTERNAL
+    if handling.withheld:  # fail closed: part of the handling is not known
+        return Decision(False, (_unreadable(handling),))
     views = ctx.views.get(pid)
     if not views:
         return Decision(False, (f"no agreement in force with {party.name}",))
-    if obj_type in DEFINITION_TYPES:
-        return _definition(party, handling, views[0])
-    covering = [v for v in views if obj_type in v.stix_types]
+    definition = obj_type in DEFINITION_TYPES
+    if definition:
+        if names is not None and pid not in names:
+            return Decision(False, (f"a releasability marking that does not name {party.name}",))
+        if _unmarked(handling):
+            return _definition(party, handling, views[0])
+        covering = list(views)  # a marked definition: every rule but the agreement's scope
+    else:
+        covering = [v for v in views if obj_type in v.stix_types]
     if not covering:
         return Decision(False, (f"no agreement in force with {party.name} covers {obj_type}",))
     reasons: list[str] = []
     for v in covering:
-        found = _scope_reasons(v, topics, regions) if (v.topics or v.regions) else []
+        scoped = (v.topics or v.regions) and not definition
+        found = _scope_reasons(v, topics, regions) if scoped else []
         r = _classification_reason(
             handling.classification, handling.scheme_owner, v, ctx, party.name
         )

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
@@ -23,14 +24,14 @@ from liaison.node import Node
 from liaison.service._bound import on_store_connection
 from liaison.store import ObjectRow
 
-__all__ = ["Correlator", "catch_up", "correlation_index"]
+__all__ = ["Correlator", "catch_up", "correlation_index", "correlations"]
 
 log = logging.getLogger("liaison.correlate")
 
 
 @contextlib.contextmanager
 def _index(node: Node) -> Iterator[CorrelationIndex]:
-    config = CorrelationConfig(default_region=str(node.settings.country) or None)
+    config = CorrelationConfig(default_region=node.settings.country or None)
     with on_store_connection(node, "correlation", lambda c: CorrelationIndex(c, config)) as ix:
         yield ix
 
@@ -95,3 +96,10 @@ class Correlator:
                 log.warning("correlation deferred: %s", exc)
             except Exception:  # a bug must not kill the worker
                 log.exception("correlation worker error")
+
+
+def correlations(node: Node, object_id: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    """Correlations of one object (or the newest ones), as JSON: local knowledge."""
+    with correlation_index(node) as index:
+        found = index.correlations_for(object_id) if object_id else index.list(limit=limit)
+        return [c.as_dict() for c in found]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -19,10 +18,14 @@ from liaison.errors import (
     TooLargeError,
 )
 from liaison.node import Node
+from liaison.policy import Decision, PolicyContext
+from liaison.service.admission import Admitted
+from liaison.service.ingest import Defaulted, Received, checked, message, waiting, with_default
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
 from liaison.signing import canonical
-from liaison.stix import object_version, parse_timestamp, validate_object
+from liaison.signing.objects import SignatureInfo
+from liaison.stix import object_version, parse_timestamp
 from liaison.store import (
     VERSION_ALL,
     Collection,
@@ -30,10 +33,12 @@ from liaison.store import (
     ObjectQuery,
     ObjectRow,
     PartyRecord,
+    Rehandled,
     StatusRecord,
     format_us,
     now_us,
 )
+from liaison.store.handling import Lookup
 
 __all__ = [
     "Admitted",
@@ -42,6 +47,7 @@ __all__ = [
     "Exchange",
     "Filters",
     "Gate",
+    "Ingested",
     "Page",
     "Received",
     "Release",
@@ -59,8 +65,14 @@ class Verdict:
     agreement_id: str | None = None
 
 
-#: Given a stored row, what this party may receive of it.
-Release = Callable[[ObjectRow], Verdict]
+class Release(Protocol):
+    """Given stored rows, what one party may receive of each (one request)."""
+
+    def __call__(self, row: ObjectRow) -> Verdict: ...
+
+    def prepare(self, rows: Sequence[ObjectRow]) -> None:
+        """Batch the look-ups deciding ``rows`` needs (optional, for speed)."""
+        ...
 
 
 class Gate(Protocol):
@@ -68,23 +80,45 @@ class Gate(Protocol):
 
     def verdicts(self, party: PartyRecord) -> Release: ...
 
-    def admit(self, party: PartyRecord, objs: list[dict[str, Any]]) -> list[Admitted | str]:
-        """Per object: its handling and origins to store, or why it is refused."""
+    def context(self) -> PolicyContext:
+        """The agreements and consents in force (for a banner's classification scale)."""
         ...
 
+    def decide(
+        self, party: PartyRecord, row: ObjectRow, ctx: PolicyContext | None = None
+    ) -> Decision:
+        """The policy decision for one stored row (``liaison policy explain``)."""
+        ...
 
-@dataclass(frozen=True)
-class Admitted:
-    handling: dict[str, Any]
-    origins: tuple[str, ...]
+    def preview(
+        self, obj: dict[str, Any], markings: dict[str, dict[str, Any]]
+    ) -> list[tuple[PartyRecord, Decision]]:
+        """Would each partner receive ``obj`` (not stored yet), and why."""
+        ...
+
+    def admit(
+        self,
+        party: PartyRecord,
+        objs: list[dict[str, Any]],
+        infos: list[SignatureInfo],
+        version_key: Callable[[dict[str, Any]], str],
+    ) -> list[Admitted | str]:
+        """Per object: its handling, originator and origins to store, or why it is refused."""
+        ...
+
+    def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
+        """The handling of stored versions whose awaited marking-definitions arrived."""
+        ...
 
 
 class Signer(Protocol):
     """Origin signatures: sign what local clients create, verify what partners send."""
 
-    def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    def sign_new(
+        self, objs: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], SignatureInfo]]: ...
 
-    def verify(self, obj: dict[str, Any]) -> None: ...
+    def verify(self, obj: dict[str, Any]) -> SignatureInfo: ...
 
 
 class Correlator(Protocol):
@@ -104,13 +138,21 @@ class Events(Protocol):
         results: list[tuple[str, bool]],
     ) -> None: ...
 
+    def rehandled(self, party: PartyRecord, items: list[Rehandled]) -> None: ...
+
     def rejected(self, party: PartyRecord, obj: dict[str, Any], reason: str) -> None: ...
 
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None: ...
 
     def withheld(
-        self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]], listing: bool = False
+        self,
+        party: PartyRecord,
+        items: list[tuple[ObjectRow, Verdict]],
+        listing: bool = False,
+        asked: str | None = None,
     ) -> None: ...
+
+    def deleted(self, party: PartyRecord, collection_id: str, rows: list[ObjectRow]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -152,19 +194,12 @@ class Page:
 
 
 @dataclass
-class Received:
-    """What happened to a batch of objects handed to the node."""
+class Ingested:
+    """What happened to a posted envelope, when it was asked, how many objects it held."""
 
-    successes: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    stored: list[dict[str, str]] = field(default_factory=list)  # id, version, digest
-    new: int = 0
-    duplicates: int = 0
-
-    def fail(self, obj: Any, message: str) -> None:
-        self.failures.append(
-            _failure(obj.get("id") if isinstance(obj, dict) else None, obj, message)
-        )
+    received: Received
+    request_timestamp: str
+    total: int
 
 
 class Exchange:
@@ -207,44 +242,51 @@ class Exchange:
             raise DeniedError("this party may not write to this collection")
 
     # --- ingest -----------------------------------------------------------------------
-    def ingest(self, party: PartyRecord, collection_id: str, envelope: Any) -> dict[str, Any]:
-        """A TAXII POST: store what is valid, answer a status resource listing each object."""
+    def ingest(self, party: PartyRecord, collection_id: str, envelope: Any) -> Ingested:
+        """An envelope a party posts: store what is valid, say what happened to each object.
+
+        (The TAXII status resource is built from the answer by ``liaison.taxii.status``.)
+        """
         self._need_write(party, collection_id)
         if not isinstance(envelope, dict):
             raise InvalidInputError("the body must be a TAXII envelope (a JSON object)")
         objects = envelope.get("objects", [])
         if not isinstance(objects, list):
             raise InvalidInputError("'objects' in the envelope must be a list")
-        most = int(self.node.settings.max_envelope_objects)
+        most = self.node.settings.max_envelope_objects
         if len(objects) > most:
             raise TooLargeError(f"an envelope may hold at most {most} objects")
         request_ts = format_us(now_us())
         result = self.receive(party, collection_id, objects)
-        status_id = str(uuid.uuid4())
-        status: dict[str, Any] = {
-            "id": status_id,
-            "status": "complete",
-            "request_timestamp": request_ts,
-            "total_count": len(objects),
-            "success_count": len(result.successes),
-            "successes": result.successes,
-            "failure_count": len(result.failures),
-            "failures": result.failures,
-            "pending_count": 0,
-            "pendings": [],
-        }
-        self.store.put_status(StatusRecord(status_id, collection_id, party.name, status))
-        return status
+        return Ingested(result, request_ts, len(objects))
+
+    def keep_status(
+        self, party: PartyRecord, collection_id: str, status_id: str, body: dict[str, Any]
+    ) -> None:
+        """Keep a status resource for ``party`` to read again (``status``)."""
+        self.store.put_status(StatusRecord(status_id, collection_id, party.name, body))
 
     def _stored(
         self,
         party: PartyRecord,
         collection_id: str,
         news: list[NewObject],
+        awaits: list[tuple[str, ...]],
         results: list[tuple[str, bool]],
     ) -> None:
-        """Inside the storing transaction: the audit entries."""
+        """Inside the storing transaction: the audit entries; the new versions that await
+        a marking-definition; and the handling of those that awaited one now stored."""
         self.events.stored(party, collection_id, news, results)
+        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if new]
+        self.store.add_awaiting(collection_id, [(o, a) for o, a in fresh if a])
+        # Definitions stored now -- and, in case one was stored since this batch was
+        # admitted, those the new versions await.
+        ids = {o.id for o in news if o.type == "marking-definition"}
+        ids.update(m for _, a in fresh for m in a)
+        if ids:
+            changed = self.store.resolve_awaiting(sorted(ids), self.gate.rehandle)
+            if changed:
+                self.events.rehandled(party, changed)
 
     def receive(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Received:
         """Check and store objects that ``party`` hands us, all valid ones in one transaction.
@@ -255,14 +297,13 @@ class Exchange:
         stored; the others still land.
         """
         result = Received()
-        valid: list[dict[str, Any]] = []
-        for obj in objects:
-            reasons = validate_object(obj)
-            if reasons:
-                result.fail(obj, "; ".join(reasons))
-            else:
-                valid.append(obj)
-        if party.internal:
+        valid, notes = checked(objects, result)
+        infos: list[SignatureInfo] = []
+        batch = Defaulted(valid)
+        if party.internal:  # unmarked objects get the collection's default handling
+            default = self.node.collection_default(collection_id)
+            batch = with_default(valid, default, self.node.identity_id)
+            valid = batch.objects
             signable = []
             for obj in valid:
                 try:  # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
@@ -272,28 +313,38 @@ class Exchange:
                     result.fail(obj, f"cannot be signed or stored: {exc}")
                     continue
                 signable.append(obj)
-            valid = self.signer.sign_new(signable)
+            signed = self.signer.sign_new(signable)
+            valid = [o for o, _ in signed]
+            infos = [i for _, i in signed]
         else:
             kept = []
             for obj in valid:
                 try:
-                    self.signer.verify(obj)
+                    infos.append(self.signer.verify(obj))
                 except SignatureError as exc:
                     result.fail(obj, str(exc))
                     self.events.rejected(party, obj, str(exc))
                     continue
                 kept.append(obj)
             valid = kept
-        admitted = self.gate.admit(party, valid)
+        admitted = self.gate.admit(party, valid, infos, _vkey)
         news: list[NewObject] = []
+        awaits: list[tuple[str, ...]] = []
+        copies: list[dict[str, Any]] = []
         for obj, verdict in zip(valid, admitted, strict=True):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
                     self.events.rejected(party, obj, verdict)
                 continue
+            if verdict.copy_only:  # one of our own versions, back from a partner
+                copies.append(obj)
+                continue
             body = orjson.dumps(obj)
             ver = object_version(obj)
+            handling = verdict.handling
+            if (obj["id"], ver) in batch.marked:  # said in policy explain
+                handling = {**handling, "collection_default": collection_id}
             news.append(
                 NewObject(
                     id=obj["id"],
@@ -303,35 +354,41 @@ class Exchange:
                     version_us=None if ver is None else _us(ver),
                     body=body,
                     sha256=hashlib.sha256(body).hexdigest(),
-                    handling=verdict.handling,
+                    handling=handling,
                     origins=verdict.origins,
                     received_from="" if party.internal else party.identity_id,
                     search_text=searchable_text(obj),
+                    originator=verdict.originator,
                 )
             )
+            awaits.append(verdict.awaits)
+        for obj in copies:
+            ver = object_version(obj)
+            said = message("stored", notes.get((obj["id"], ver), ()))
+            result.successes.append({"id": obj["id"], "version": ver, "message": said})
+            result.duplicates += 1
         if news:
             stored = self.store.add_objects(
                 collection_id,
                 news,
-                within=lambda res: self._stored(party, collection_id, news, res),
+                within=lambda res: self._stored(party, collection_id, news, awaits, res),
             )
-            for o, (date_added, new) in zip(news, stored, strict=True):
+            for o, waits, (date_added, new) in zip(news, awaits, stored, strict=True):
+                result.new += new
+                if o.id in batch.added:  # a definition of the default, not posted
+                    continue
+                result.duplicates += not new
                 version = o.version or date_added
+                # To a partner, "already stored" would say that this node holds the
+                # version -- perhaps from someone else. Only local clients are told.
+                said = "stored" if new or not party.internal else "already stored"
+                extra = list(notes.get((o.id, o.version), ()))
+                if waits and new:
+                    extra.insert(0, waiting(waits))
                 result.successes.append(
-                    {
-                        "id": o.id,
-                        "version": version,
-                        # To a partner, "already stored" would say that this node holds
-                        # the version -- perhaps from someone else. Only local clients
-                        # are told.
-                        "message": "stored" if new or not party.internal else "already stored",
-                    }
+                    {"id": o.id, "version": version, "message": message(said, extra)}
                 )
                 result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
-                if new:
-                    result.new += 1
-                else:
-                    result.duplicates += 1
             if result.new and self.correlator is not None:
                 self.correlator.kick()  # correlate after the commit, off this request
         return result
@@ -382,6 +439,7 @@ class Exchange:
                         limit=batch,
                     )
                 )
+                verdict.prepare(rows)
                 for row in rows:
                     v = verdict(row)
                     if v.body is None:
@@ -402,15 +460,54 @@ class Exchange:
             if not party.internal:
                 if shown and kind == "objects":
                     self.events.released(party, shown)
-                if hidden:
-                    self.events.withheld(party, hidden, listing=object_id is None)
+                if object_id is None:
+                    self.events.withheld(party, hidden, listing=True)
+                elif not shown and not next_token:  # refused or absent: logged alike
+                    self.events.withheld(party, hidden, asked=object_id)
+
+    def latest(self, object_id: str) -> list[ObjectRow]:
+        """The latest stored version of ``object_id`` in each collection (the operator's
+        view: no policy applies -- never hand these to a party)."""
+        return self.store.latest_by_ids([object_id])
+
+    def explain(self, party: PartyRecord, object_id: str) -> Decision:
+        """Would ``party`` receive the latest version of ``object_id``, and why."""
+        rows = sorted(self.latest(object_id), key=lambda r: (-r.version_us, -r.seq))
+        if not rows:
+            raise NotFoundError(f"no object {object_id} here")
+        return self.gate.decide(party, rows[0])
+
+    def released(
+        self, party: PartyRecord, ids: Sequence[str]
+    ) -> dict[str, tuple[ObjectRow, bytes]]:
+        """The latest version of each id that ``party`` may see (in a collection it reads),
+        as released to it -- for pages that follow links (the console's views)."""
+        verdict = self.gate.verdicts(party)
+        rows = sorted(self.store.latest_by_ids(list(ids)), key=lambda r: -r.seq)
+        readable = [r for r in rows if party.can_read(r.collection_id)]
+        verdict.prepare(readable)
+        out: dict[str, tuple[ObjectRow, bytes]] = {}
+        for row in readable:
+            if row.id in out:
+                continue
+            v = verdict(row)
+            if v.body is not None:
+                out[row.id] = (row, v.body)
+        return out
 
     def delete(
         self, party: PartyRecord, collection_id: str, object_id: str, filters: Filters
     ) -> int:
+        """Erase versions of an object: a local administrative act, never a partner's.
+
+        Each erased version is recorded in the audit log (with its content hash) in the
+        same transaction, so ``audit verify`` tells a recorded deletion from a gap. The
+        id keeps its originator: nobody else can take it over afterwards.
+        """
+        if not party.internal:
+            raise DeniedError("partners may not delete objects on this node")
         self._need_read(party, collection_id)
         self._need_write(party, collection_id)
-        verdict = self.gate.verdicts(party)
         rows = self.store.query_objects(
             ObjectQuery(
                 collection_id=collection_id,
@@ -421,10 +518,20 @@ class Exchange:
                 limit=100_000,
             )
         )
-        visible = [r.seq for r in rows if verdict(r).body is not None]
-        if not visible:
+        if not rows:
             raise NotFoundError(f"no object {object_id}")
-        return self.store.delete_versions(collection_id, object_id, visible)
+        gone = self.store.delete_versions(
+            collection_id,
+            object_id,
+            [r.seq for r in rows],
+            within=lambda deleted: self.events.deleted(party, collection_id, deleted),
+        )
+        return len(gone)
+
+
+def _vkey(obj: dict[str, Any]) -> str:
+    ver = object_version(obj)
+    return "" if ver is None else str(_us(ver))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -432,12 +539,3 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _us(ts: str) -> int:
     return (parse_timestamp(ts) - _EPOCH) // timedelta(microseconds=1)
-
-
-def _failure(oid: Any, obj: Any, message: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": oid if isinstance(oid, str) else "", "message": message}
-    if isinstance(obj, dict):
-        ver = obj.get("modified") or obj.get("created")
-        if isinstance(ver, str):
-            out["version"] = ver
-    return out

@@ -1,68 +1,52 @@
 """The gate every read and write of objects passes: it asks the policy engine.
 
-``PolicyGate.for_party`` prepares, once per request, a function that gives for each
+``PolicyGate.verdicts`` prepares, once per request, a function that gives for each
 stored row the bytes the party may receive (redactions applied) or ``None``. Default
 deny: anything the engine does not positively allow is withheld, and a withheld row
-leaves no trace in the answer. ``admit`` computes, at ingest, the handling (markings
-parsed once), the provenance (whose material it contains) and enforces the
-high-water mark on derived products and our agreement on what partners send us.
+leaves no trace in the answer. ``admit`` hands a batch someone writes to the
+``Admission`` rules (handling, write authority, acceptance, high-water mark).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from liaison.agreements import Agreement, Consent
-from liaison.errors import AgreementError, InvalidInputError, LiaisonError, PolicyError
-from liaison.markings import RELEASABILITY_EXT_ID
+from liaison.errors import AgreementError, LiaisonError
 from liaison.markings.handling import Handling, handling_of
 from liaison.node import Node
-from liaison.policy import (
-    Decision,
-    Party,
-    PolicyContext,
-    Provenance,
-    check_derivation,
-    decide,
-    release,
-)
-from liaison.policy.acceptance import accept
-from liaison.service.exchange import Admitted, Verdict
-from liaison.store import ObjectRow, PartyRecord
+from liaison.policy import Decision, Party, PolicyContext, Provenance, decide
+from liaison.service.admission import Admission, Admitted, topics_regions
+from liaison.service.disclosure import Disclosure
+from liaison.signing.objects import SignatureInfo
+from liaison.store import ObjectRow, PartyRecord, Rehandled
+from liaison.store.handling import Lookup
 
-__all__ = ["DERIVED_FROM", "PolicyGate", "topics_regions"]
+__all__ = ["PolicyGate", "Resign"]
 
-#: Property naming the sources a product was derived from (object ids).
-DERIVED_FROM = "x_liaison_derived_from"
-TOPICS = "x_liaison_topics"
-REGIONS = "x_liaison_regions"
 _CONTEXT_TTL = 30.0
 
-
-def topics_regions(obj: dict[str, Any]) -> tuple[list[str], list[str]]:
-    def strings(v: Any) -> list[str]:
-        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
-
-    return strings(obj.get(TOPICS)), strings(obj.get(REGIONS))
+#: Re-sign a redacted copy: (object, originator identity or None for this node).
+Resign = Callable[[dict[str, Any], str | None], dict[str, Any]]
 
 
 class PolicyGate:
     """Default deny: a row is released only when the policy decision allows it."""
 
-    def __init__(self, node: Node, resign: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def __init__(self, node: Node, resign: Resign) -> None:
         self.node = node
         self._resign = resign
+        self._admission = Admission(node, self._handling)
         self._lock = threading.Lock()
         self._ctx: PolicyContext | None = None
         self._ctx_key: tuple[Any, ...] = ()
         self._ctx_time = 0.0
-        self._handlings: dict[str, Handling] = {}
+        self._handlings: dict[bytes, Handling] = {}
 
     # --- the context: agreements and consents in force ---------------------------------
     def context(self) -> PolicyContext:
@@ -99,10 +83,13 @@ class PolicyGate:
             self._ctx = None
 
     def _handling(self, row: ObjectRow) -> Handling:
-        key = row.sha256
+        # Keyed by the stored handling itself, not the bytes: a version's handling is
+        # recomputed when a marking-definition it awaited arrives (same bytes).
+        raw = row.handling.get("h") or {}
+        key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
         h = self._handlings.get(key)
         if h is None:
-            h = Handling.from_json(row.handling.get("h") or {})
+            h = Handling.from_json(raw)
             if len(self._handlings) > 200_000:
                 self._handlings.clear()
             self._handlings[key] = h
@@ -125,107 +112,62 @@ class PolicyGate:
             ctx,
             topics=row.handling.get("topics", ()),
             regions=row.handling.get("regions", ()),
+            names=_names(row),
         )
 
-    def verdicts(self, party: PartyRecord) -> Callable[[ObjectRow], Verdict]:
+    def verdicts(self, party: PartyRecord) -> Disclosure:
+        """What ``party`` receives of stored rows, for one request (see ``Disclosure``)."""
+        return Disclosure(self, party, self.context())
+
+    def preview(
+        self, obj: dict[str, Any], markings: dict[str, dict[str, Any]]
+    ) -> list[tuple[PartyRecord, Decision]]:
+        """Would each partner receive ``obj``, composed here and not stored yet, and why.
+
+        The object is this node's own (no provenance); a disabled partner receives
+        nothing.
+        """
         ctx = self.context()
-
-        def verdict(row: ObjectRow) -> Verdict:
-            d = self.decide(party, row, ctx)
-            if not d.allow:
-                return Verdict(None, d.reasons)
-            if not d.redact:
-                return Verdict(row.body, d.reasons, d.agreement_id)
-            redacted = self._resign(release(orjson.loads(row.body), d))
-            return Verdict(orjson.dumps(redacted), d.reasons, d.agreement_id)
-
-        return verdict
-
-    # --- writes -------------------------------------------------------------------------
-    def admit(self, party: PartyRecord, objs: list[dict[str, Any]]) -> list[Admitted | str]:
-        if not objs:
-            return []
-        ctx = self.context()
-        store = self.node.store
-        markings = {o["id"]: o for o in objs if o.get("type") == "marking-definition"}
-        wanted: set[str] = set()
-        sources: set[str] = set()
-        for o in objs:
-            wanted.update(_marking_refs(o))
-            sources.update(_derived(o))
-        wanted -= set(markings)
-        for row in store.latest_by_ids(sorted(wanted)):
-            markings.setdefault(row.id, orjson.loads(row.body))
-        source_rows = {r.id: r for r in store.latest_by_ids(sorted(sources))}
-        batch_ids = {o["id"]: o for o in objs}
-        owner = self.node.identity_id if party.internal else party.identity_id
-        who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
-        out: list[Admitted | str] = []
-        for o in objs:
-            try:
-                out.append(self._admit_one(o, who, owner, markings, source_rows, batch_ids, ctx))
-            except (InvalidInputError, PolicyError) as exc:
-                out.append(str(exc))
+        h = handling_of(obj, markings, scheme_owner=self.node.identity_id)
+        topics, regions = topics_regions(obj)
+        out: list[tuple[PartyRecord, Decision]] = []
+        for p in sorted(self.node.partners(), key=lambda p: p.name):
+            if p.disabled:
+                out.append((p, Decision(False, ("party disabled",))))
+                continue
+            who = Party(identity_id=p.identity_id, name=p.name, internal=False)
+            d = decide(
+                who, str(obj["type"]), str(obj["id"]), h, Provenance(frozenset()), ctx,
+                topics=topics, regions=regions,
+            )  # fmt: skip
+            out.append((p, d))
         return out
 
-    def _admit_one(
+    def resign_copy(self, obj: dict[str, Any], row: ObjectRow) -> dict[str, Any]:
+        """Sign a copy that differs from the stored bytes, naming the row's originator."""
+        return self._resign(obj, self._originator(row))
+
+    def _originator(self, row: ObjectRow) -> str | None:
+        """Who originated a row's object (None: this node) -- named in a re-signed copy."""
+        owner = self.node.store.owners([row.id]).get(row.id, "")
+        return owner or None
+
+    # --- writes -------------------------------------------------------------------------
+    def admit(
         self,
-        o: dict[str, Any],
-        who: Party,
-        owner: str,
-        markings: dict[str, dict[str, Any]],
-        source_rows: dict[str, ObjectRow],
-        batch: dict[str, dict[str, Any]],
-        ctx: PolicyContext,
-    ) -> Admitted:
-        h = handling_of(o, markings, scheme_owner=owner)
-        if o["type"] == "marking-definition":
-            listed = _releasability_list(o)
-            if listed is not None:
-                h = replace(h, releasable_to=listed)
-        topics, regions = topics_regions(o)
-        origins: set[str] = set()
-        if not who.internal:
-            origins.add(who.identity_id)
-            d = accept(who, o["type"], h, ctx, topics=topics, regions=regions)
-            if not d.allow:
-                raise PolicyError("not accepted: " + "; ".join(d.reasons))
-        derived = _derived(o)
-        if derived and who.internal:
-            src: list[Handling] = []
-            for sid in derived:
-                row = source_rows.get(sid)
-                if row is None:
-                    if sid in batch:
-                        raise PolicyError(f"derive from {sid} after storing it, not with it")
-                    raise InvalidInputError(f"{DERIVED_FROM}: source {sid} is not held here")
-                src.append(self._handling(row))
-                origins.update(row.origins)
-            check_derivation(h, src, scale=ctx.scale)
-        handling = {"h": h.to_json(), "topics": topics, "regions": regions}
-        return Admitted(handling=handling, origins=tuple(sorted(origins)))
+        party: PartyRecord,
+        objs: list[dict[str, Any]],
+        infos: list[SignatureInfo],
+        version_key: Callable[[dict[str, Any]], str],
+    ) -> list[Admitted | str]:
+        """Per object: its handling, originator and provenance to store, or why not."""
+        return self._admission.admit(party, objs, infos, self.context(), version_key)
+
+    def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
+        """The handling of stored versions whose awaited marking-definition arrived."""
+        return self._admission.rehandle(waiting, lookup)
 
 
-def _marking_refs(o: dict[str, Any]) -> Iterable[str]:
-    refs = o.get("object_marking_refs")
-    if isinstance(refs, list):
-        yield from (r for r in refs if isinstance(r, str))
-    gms = o.get("granular_markings")
-    if isinstance(gms, list):
-        for g in gms:
-            if isinstance(g, dict) and isinstance(g.get("marking_ref"), str):
-                yield g["marking_ref"]
-
-
-def _derived(o: dict[str, Any]) -> list[str]:
-    v = o.get(DERIVED_FROM)
-    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
-
-
-def _releasability_list(marking: dict[str, Any]) -> frozenset[str] | None:
-    ext = marking.get("extensions")
-    if isinstance(ext, dict):
-        body = ext.get(RELEASABILITY_EXT_ID)
-        if isinstance(body, dict) and isinstance(body.get("releasable_to"), list):
-            return frozenset(x for x in body["releasable_to"] if isinstance(x, str))
-    return None
+def _names(row: ObjectRow) -> frozenset[str] | None:
+    names = row.handling.get("names")
+    return frozenset(names) if isinstance(names, list) else None

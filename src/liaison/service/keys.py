@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from liaison.audit import AuditEntry
 from liaison.errors import SignatureError
 from liaison.node import KEY_FILE, Node
-from liaison.service.events import audit_log
+from liaison.service.events import audit_log, partner_ledger
 from liaison.signing import SigningKey, canonical, fingerprint, verify
 from liaison.store import PartyRecord, format_us, now_us
 
@@ -22,7 +23,16 @@ _FIELDS = ("identity", "old_key", "new_key", "time")
 
 
 def rotate(node: Node, actor: str = "operator") -> dict[str, Any]:
-    """Rotate the node's key; return the signed announcement."""
+    """Rotate the node's key; return the signed announcement.
+
+    Refused while ``liaison serve`` runs on this home: a running server would go on
+    signing heads and objects with the retired key.
+    """
+    with node.exclusive("cannot rotate the key"):
+        return _rotate(node, actor)
+
+
+def _rotate(node: Node, actor: str) -> dict[str, Any]:
     old, new = node.key, SigningKey.generate()
     body: dict[str, Any] = {
         "identity": node.identity_id,
@@ -39,8 +49,20 @@ def rotate(node: Node, actor: str = "operator") -> dict[str, Any]:
         {"fingerprint": fingerprint(old.public_key_b64), "public_key": old.public_key_b64},
     )
     node.store.put_record("key-announcement", body["time"], body)
-    with audit_log(node) as log:
+    with audit_log(node) as log, log.connection.transaction(), partner_ledger(node) as led:
         log.rotate_key(new, actor)
+        led.use_key(new)  # every partner's ledger records it, under the new key
+        for pid in led.parties():
+            led.append(
+                pid,
+                [
+                    AuditEntry(
+                        "exchange.key_rotated",
+                        "node",
+                        details={"old_key": old.public_key_b64, "new_key": new.public_key_b64},
+                    )
+                ],
+            )
     new.save(node.home / KEY_FILE)  # atomic replace, mode 0600; the old secret is gone
     node.key = new
     return body

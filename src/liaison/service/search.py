@@ -4,13 +4,18 @@ At ingest each object's searchable text (names, aliases, descriptions, note and
 opinion content, report abstracts) is folded -- case, Latin diacritics, Arabic
 diacritics, tatweel and letter variants -- and indexed by the store: SQLite FTS5 or a
 PostgreSQL ``tsvector`` (simple + French + English configurations). A query is folded
-the same way; every hit then passes the same policy decision as any other read.
+the same way; every hit then passes the same policy decision as any other read, and a
+hit whose released copy was redacted is kept only if that copy still holds every word.
+Partners get hits newest first, never by relevance (ranking weighs words by how often
+they occur in everything stored -- withheld objects included).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+import orjson
 
 from liaison.errors import InvalidInputError
 from liaison.store import ObjectRow, PartyRecord
@@ -25,7 +30,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def fold(text: str) -> str:
     """The normal form both the index and the queries use."""
-    from liaison.extract.text import normalize_arabic, normalize_latin
+    from liaison.text import normalize_arabic, normalize_latin
 
     return normalize_latin(normalize_arabic(text))
 
@@ -41,6 +46,12 @@ def searchable_text(obj: dict[str, Any]) -> str:
         if isinstance(v, list):
             parts.extend(x for x in v if isinstance(x, str))
     return fold(" ".join(parts))[:_MAX_TEXT]
+
+
+def _matches(released: bytes, terms: list[str]) -> bool:
+    """Does the copy a party receives still hold every term (as a whole word)?"""
+    words = set(_WORD.findall(searchable_text(orjson.loads(released))))
+    return all(t in words for t in terms)
 
 
 def query_terms(query: str) -> list[str]:
@@ -70,14 +81,21 @@ def search(
     verdict = exchange.gate.verdicts(party)
     out: list[tuple[ObjectRow, bytes]] = []
     offset, batch = 0, max(limit * 2, 50)
+    # A partner's hits come newest first: relevance would weigh terms by how often
+    # they occur in everything stored, withheld objects included.
+    recent = not party.internal
     while len(out) < limit:
-        rows = exchange.store.search(readable, terms, limit=batch, offset=offset)
+        rows = exchange.store.search(readable, terms, limit=batch, offset=offset, recent=recent)
+        verdict.prepare(rows)
         for row in rows:
             v = verdict(row)
-            if v.body is not None:
-                out.append((row, v.body))
-                if len(out) == limit:
-                    break
+            if v.body is None:
+                continue
+            if v.body is not row.body and not _matches(v.body, terms):
+                continue  # the words were in what was redacted for this party
+            out.append((row, v.body))
+            if len(out) == limit:
+                break
         if len(rows) < batch:
             break
         offset += batch

@@ -11,10 +11,16 @@ from liaison.agreements import problems
 from liaison.errors import SignatureError
 from liaison.node import Node
 from liaison.signing import fingerprint
-from liaison.signing.objects import Keyring, sign_objects, signature_of, verify_object
+from liaison.signing.objects import (
+    Keyring,
+    SignatureInfo,
+    sign_objects,
+    signature_of,
+    verify_object,
+)
 from liaison.store import format_us, now_us
 
-__all__ = ["NodeSigner", "keyring_of"]
+__all__ = ["NodeSigner", "keyring_of", "revoked_keys"]
 
 log = logging.getLogger("liaison.signing")
 
@@ -42,6 +48,11 @@ def keyring_of(node: Node) -> dict[str, dict[str, str]]:
     for _, k in node.store.records("partner-key"):
         ring.setdefault(k["identity_id"], {})[k["fingerprint"]] = k["public_key"]
     return ring
+
+
+def revoked_keys(node: Node) -> frozenset[str]:
+    """Fingerprints of keys this node no longer trusts for any signature."""
+    return frozenset(k for k, _ in node.store.records("revoked-key"))
 
 
 class NodeSigner:
@@ -72,41 +83,47 @@ class NodeSigner:
             self._ring, self._revoked, self._key, self._at = ring, revoked, gen, time.monotonic()
         return ring, revoked
 
-    def sign_new(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Sign, as originator, the objects a local client created.
+    def sign_new(self, objs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], SignatureInfo]]:
+        """Sign, as originator, the objects a local client created; say who signed each.
 
         An object that already carries a valid signature (a partner's object a local
-        analyst handles again) keeps it; everything else is signed by this node.
+        analyst handles again, or one of ours) keeps it -- and stays the signer's
+        object; everything else is signed by this node.
         """
         ring, revoked = self._current()
+        out: list[tuple[dict[str, Any], SignatureInfo] | None] = [None] * len(objs)
         fresh: list[int] = []
         for i, o in enumerate(objs):
             if signature_of(o) is not None:
                 try:
-                    verify_object(o, ring, revoked.__contains__)
+                    out[i] = (o, verify_object(o, ring, revoked.__contains__))
                     continue
                 except SignatureError:
                     log.info("%s: replacing a signature that does not verify", o.get("id"))
             fresh.append(i)
-        if not fresh:
-            return objs
-        signed = sign_objects(
-            [objs[i] for i in fresh], self.node.key, self.node.identity_id, format_us(now_us())
-        )
-        out = list(objs)
-        for i, s in zip(fresh, signed, strict=True):
-            out[i] = s
-        return out
+        if fresh:
+            when = format_us(now_us())
+            me = self.node.identity_id
+            info = SignatureInfo(me, self.node.key.fingerprint, when)
+            signed = sign_objects([objs[i] for i in fresh], self.node.key, me, when)
+            for i, s in zip(fresh, signed, strict=True):
+                out[i] = (s, info)
+        return [x for x in out if x is not None]
 
-    def resign(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Sign a redacted copy this node releases (its origin signature no longer fits)."""
-        return sign_objects([obj], self.node.key, self.node.identity_id, format_us(now_us()))[0]
+    def resign(self, obj: dict[str, Any], origin: str | None = None) -> dict[str, Any]:
+        """Sign a redacted copy this node releases (its origin signature no longer fits).
+
+        ``origin``: the object's originator when it is not this node; the signed
+        statement then says that this node released the copy on its behalf.
+        """
+        me = self.node.identity_id
+        return sign_objects([obj], self.node.key, me, format_us(now_us()), origin=origin or None)[0]
 
     def refresh(self) -> None:
         """Forget the cached keyring (after re-pinning a partner's key)."""
         with self._lock:
             self._ring, self._key = {}, ()
 
-    def verify(self, obj: dict[str, Any]) -> None:
+    def verify(self, obj: dict[str, Any]) -> SignatureInfo:
         ring, revoked = self._current()
-        verify_object(obj, ring, revoked.__contains__)
+        return verify_object(obj, ring, revoked.__contains__)

@@ -10,6 +10,19 @@ Usage::
 """
 
 from liaison.signing.canonical import canonical
-from liaison.signing.keys import SigningKey, fingerprint, load_or_create_key, verify
+from liaison.signing.keys import (
+    SigningKey,
+    check_public_key,
+    fingerprint,
+    load_or_create_key,
+    verify,
+)
 
-__all__ = ["SigningKey", "canonical", "fingerprint", "load_or_create_key", "verify"]
+__all__ = [
+    "SigningKey",
+    "canonical",
+    "check_public_key",
+    "fingerprint",
+    "load_or_create_key",
+    "verify",
+]

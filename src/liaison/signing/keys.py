@@ -7,12 +7,13 @@ import hashlib
 import os
 from pathlib import Path
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
 from liaison.errors import ConfigError, SignatureError
 
-__all__ = ["SigningKey", "fingerprint", "load_or_create_key", "verify"]
+__all__ = ["SigningKey", "check_public_key", "fingerprint", "load_or_create_key", "verify"]
 
 
 def _b64(data: bytes) -> str:
@@ -30,6 +31,20 @@ def fingerprint(public_key_b64: str) -> str:
     """SSH-style fingerprint of a public key, for out-of-band comparison."""
     digest = hashlib.sha256(_unb64(public_key_b64, "public key")).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def check_public_key(public_key_b64: str) -> str:
+    """The key, if it is an Ed25519 public key: base64 of 32 bytes, a point of the curve.
+
+    Raises ``SignatureError`` otherwise, so that a bad key is refused where it enters
+    (an operator's command, an agreement) rather than at every later verification.
+    """
+    raw = _unb64(public_key_b64, "public key")
+    if len(raw) != 32:
+        raise SignatureError(f"public key must be 32 bytes (Ed25519), not {len(raw)}")
+    if not nacl.bindings.crypto_core_ed25519_is_valid_point(raw):
+        raise SignatureError("public key is not a valid Ed25519 public key")
+    return public_key_b64
 
 
 class SigningKey:

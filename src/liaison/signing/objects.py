@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liaison.audit.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
 from liaison.errors import SignatureError
+from liaison.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
 
@@ -42,9 +42,20 @@ Keyring = Mapping[str, Mapping[str, str]]
 
 @dataclass(frozen=True)
 class SignatureInfo:
+    """Who vouches for an object's bytes (``signer``) and who originated it (``origin``).
+
+    ``origin`` differs from ``signer`` only on a redacted copy that a node released on
+    the originator's behalf: the signed statement names the originator.
+    """
+
     signer: str
     key_fingerprint: str
     signed: str
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.origin:
+            object.__setattr__(self, "origin", self.signer)
 
 
 def _b64(b: bytes) -> str:
@@ -87,16 +98,29 @@ def signature_of(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+_STATEMENT = ("alg", "batch_root", "batch_size", "key", "signed", "signer")
+
+
 def _statement(sig: Mapping[str, Any]) -> bytes:
-    return canonical(
-        {k: sig[k] for k in ("alg", "batch_root", "batch_size", "key", "signed", "signer")}
-    )
+    fields = {k: sig[k] for k in _STATEMENT}
+    if "origin" in sig:  # a redacted copy released on the originator's behalf
+        fields["origin"] = sig["origin"]
+    return canonical(fields)
 
 
 def sign_objects(
-    objs: Sequence[Mapping[str, Any]], key: SigningKey, signer: str, signed: str
+    objs: Sequence[Mapping[str, Any]],
+    key: SigningKey,
+    signer: str,
+    signed: str,
+    *,
+    origin: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Copies of ``objs``, each carrying the batch signature and its inclusion proof."""
+    """Copies of ``objs``, each carrying the batch signature and its inclusion proof.
+
+    ``origin``: the originator, when ``signer`` signs a redacted copy of someone
+    else's object (it is part of the signed statement).
+    """
     if not objs:
         return []
     bare = [strip_signature(o) for o in objs]
@@ -124,6 +148,8 @@ def sign_objects(
         "signed": signed,
         "signer": signer,
     }
+    if origin is not None and origin != signer:
+        head["origin"] = origin
     head["signature"] = key.sign(_statement(head))
     out = []
     for i, o in enumerate(bare):
@@ -139,7 +165,7 @@ def sign_objects(
     return out
 
 
-_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str], None] = {}
+_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}
 
 
 def verify_object(
@@ -152,8 +178,9 @@ def verify_object(
         raise SignatureError(f"{oid}: not signed")
     try:
         signer, fp, signed, signature = sig["signer"], sig["key"], sig["signed"], sig["signature"]
-        if not all(isinstance(v, str) for v in (signer, fp, signed, signature)):
-            raise TypeError("signer, key, signed and signature must be strings")
+        origin = sig.get("origin", signer)
+        if not all(isinstance(v, str) for v in (signer, fp, signed, signature, origin)):
+            raise TypeError("signer, origin, key, signed and signature must be strings")
         index, size = sig["index"], sig["batch_size"]
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
         if not isinstance(raw_proof, list):
@@ -177,10 +204,10 @@ def verify_object(
     if not verify_inclusion(object_digest(obj), index, size, proof, batch_root):
         raise SignatureError(f"{oid}: object was altered (digest not in the signed batch)")
     # Every field of the signed statement, exactly typed: equal tuples, equal statements.
-    cache_key = (sig["batch_root"], size, fp, signed, signer, signature)
+    cache_key = (sig["batch_root"], size, fp, signed, signer, signature, origin)
     if cache_key not in _VERIFIED_ROOTS:
         verify(pub, _statement(sig), signature)
         if len(_VERIFIED_ROOTS) > 100_000:
             _VERIFIED_ROOTS.clear()
         _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=signed)
+    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=signed, origin=origin)

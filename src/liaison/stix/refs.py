@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "iter_refs"]
+__all__ = ["DERIVED_FROM", "MAX_DEPTH", "NOT_LINKS", "iter_refs", "links", "without_links"]
 
 #: Nesting deeper than this is not followed (and is an error for ``validate_object``).
 MAX_DEPTH = 64
@@ -52,3 +52,115 @@ def _walk(key: str, path: str, value: Any, depth: int) -> Iterator[tuple[str, st
                         yield from _walk(k, f"{path}[{i}].{k}", v, depth + 2)
             elif isinstance(item, list):
                 yield from _walk("", f"{path}[{i}]", item, depth + 1)
+
+
+#: References that are not intelligence links: authorship and markings.
+NOT_LINKS = frozenset({"created_by_ref", "object_marking_refs", "granular_markings"})
+#: The sources a derived product names (a Liaison property, a list of ids).
+DERIVED_FROM = "x_liaison_derived_from"
+#: Single references without which the object means nothing.
+_REQUIRED = frozenset(
+    {
+        ("relationship", "source_ref"),
+        ("relationship", "target_ref"),
+        ("sighting", "sighting_of_ref"),
+    }
+)
+#: Lists STIX requires to be non-empty, where the releasing node's identity stands in.
+_PLACEHOLDER_OK = frozenset(
+    {("report", "object_refs"), ("grouping", "object_refs"), ("note", "object_refs"),
+     ("opinion", "object_refs")}
+)  # fmt: skip
+#: Lists STIX requires to be non-empty, with no meaningful stand-in.
+_REQUIRED_LISTS = frozenset({("observed-data", "object_refs")})
+
+
+def links(obj: Mapping[str, Any]) -> list[str]:
+    """Every object id ``obj`` points at as intelligence (not authorship or markings).
+
+    Iterative and allocation-light: it runs at ingest for every object (a large object
+    such as an ATT&CK technique has hundreds of nested values and no link at all).
+    """
+    out: dict[str, None] = {}
+    observed = obj.get("type") == "observed-data"
+    stack: list[Any] = []
+    for key, value in obj.items():
+        if key in NOT_LINKS or (observed and key == "objects"):
+            continue  # authorship, markings; observed-data's local references
+        if key == DERIVED_FROM and isinstance(value, list):
+            out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+            stack.extend(v for v in value if isinstance(v, dict | list))
+        elif key.endswith("_ref"):
+            if isinstance(value, str):
+                out[value] = None
+        elif key.endswith("_refs"):
+            if isinstance(value, list):
+                out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+        elif isinstance(value, dict | list):
+            stack.append(value)
+    depth = 0
+    while stack and depth < 100_000:  # bounded: validate_object caps nesting anyway
+        depth += 1
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, str):
+                    continue
+                if key.endswith("_ref"):
+                    if isinstance(value, str):
+                        out[value] = None
+                elif key.endswith("_refs"):
+                    if isinstance(value, list):
+                        out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        else:
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return list(out)
+
+
+def without_links(
+    obj: Mapping[str, Any], hidden: set[str] | frozenset[str], placeholder: str
+) -> dict[str, Any] | None:
+    """A copy of ``obj`` that names none of ``hidden``, or None when it cannot exist.
+
+    Optional references are removed, lists filtered (and dropped when emptied); a
+    report's, grouping's, note's or opinion's emptied ``object_refs`` holds
+    ``placeholder`` (the releasing node's identity: "contents withheld"). A relationship
+    or sighting whose required end is hidden, an observed-data with no object left, or a
+    hidden reference nested inside another property cannot be released at all.
+    """
+    otype = str(obj.get("type", ""))
+    out = dict(obj)
+    for key, value in obj.items():
+        if key in NOT_LINKS:
+            continue
+        if key.endswith("_ref") and isinstance(value, str):
+            if value in hidden:
+                if (otype, key) in _REQUIRED:
+                    return None
+                del out[key]
+        elif (key.endswith("_refs") or key == DERIVED_FROM) and isinstance(value, list):
+            if any(
+                isinstance(v, dict | list) and any(r in hidden for r in links({"x": v}))
+                for v in value
+            ):
+                return None  # a link nested in an odd list: fail closed
+            kept = [v for v in value if v not in hidden]
+            if len(kept) == len(value):
+                continue
+            if kept:
+                out[key] = kept
+            elif (otype, key) in _PLACEHOLDER_OK:
+                out[key] = [placeholder]
+            elif (otype, key) in _REQUIRED_LISTS:
+                return None
+            else:
+                del out[key]
+        elif (
+            isinstance(value, dict | list)
+            and not (otype == "observed-data" and key == "objects")
+            and any(ref in hidden for _, ref in _walk(key, key, value, 1))
+        ):
+            return None  # a nested link we do not rewrite: fail closed
+    return out

@@ -4,6 +4,13 @@
 when the object is valid. Unknown properties and custom object types are accepted when
 their common properties are right (they are kept, never stripped). Per-type rules live
 in ``liaison.stix.rules``; the tables in ``liaison.stix.vocab``.
+
+Some findings are *strict*: rules of STIX 2.1 the OASIS ``stix2-validator`` does not
+enforce at its default strictness and on which nothing in Liaison's safety depends
+(a custom ``*_ref`` holding ``""``, a reference in an SCO to the wrong type, a property
+name inside an extension). Given a ``warnings`` list, ``validate_object`` puts them
+there instead of failing the object; docs/stix.md lists which checks stay errors, and
+why.
 """
 
 from __future__ import annotations
@@ -14,8 +21,18 @@ from typing import Any
 
 from liaison.stix._show import show
 from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
-from liaison.stix.refs import MAX_DEPTH
-from liaison.stix.rules import check_type_rules
+from liaison.stix.refcheck import (
+    PLAIN,
+    REF,
+    REFS,
+    check_nested,
+    check_nested_dict,
+    check_ref,
+    check_ref_list,
+    kind_of,
+)
+from liaison.stix.rules import CHECKED_REFS, SAFETY_REFS, check_type_rules
+from liaison.stix.rules import Strict as _Strict
 from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
     EXTENSION_TYPES,
@@ -34,6 +51,7 @@ __all__ = ["MAX_REASONS", "object_version", "validate_object"]
 MAX_REASONS = 50
 
 _PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
+_NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
 _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
 _HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
 _BASE64_RE = re.compile(
@@ -50,12 +68,13 @@ _LISTS_CHECKED_ELSEWHERE = frozenset(
     {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
 )
 _COMMON_TARGETS = REF_TARGETS["*"]
+_NO_REFS: frozenset[str] = frozenset()
 
-# Kinds of key: plain, ``*_ref``, ``*_refs``, ``*_hex``/``*_bin``. Caches of the kind of
-# names already seen (valid top-level names; any nested key), bounded against hostile input.
-_PLAIN, _REF, _REFS, _ENCODED = 0, 1, 2, 3
+
+# Kinds of key (``liaison.stix.refcheck``). A cache of the kind of the valid top-level
+# names already seen, bounded against hostile input.
+_PLAIN, _REF, _REFS = PLAIN, REF, REFS
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
-_KINDS: dict[str, int] = {}
 _CACHE_MAX = 20_000
 _CONTAINERS = (dict, list)
 
@@ -72,10 +91,13 @@ def object_version(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def validate_object(obj: object) -> list[str]:
+def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]:
     """Check ``obj`` against the STIX 2.1 rules; ``[]`` when valid.
 
-    Each reason is prefixed with the object's id when the id itself is valid.
+    Each reason is prefixed with the object's id when the id itself is valid. With a
+    ``warnings`` list, the findings of strict checks (which ``stix2-validator`` does not
+    make, and safety does not need) are appended to it and not returned; without one,
+    every finding is returned.
     """
     if not isinstance(obj, dict):
         return [f"a STIX object must be a JSON object, not {type(obj).__name__}"]
@@ -120,10 +142,22 @@ def validate_object(obj: object) -> list[str]:
     else:
         _check_properties(obj, "", _CUSTOM, out)
 
+    if warnings is not None and out:
+        strict = [str(r) for r in out if isinstance(r, _Strict)]
+        out = [r for r in out if not isinstance(r, _Strict)]
+        warnings.extend(_finish(strict, id_ if id_ok else None))
+    return _finish(out, id_ if id_ok else None)
+
+
+def _finish(out: list[str], id_: object) -> list[str]:
+    """At most ``MAX_REASONS`` plain strings, prefixed with the id when it is valid."""
+    if not out:
+        return out
+    out = [str(r) for r in out]
     if len(out) > MAX_REASONS:
         hidden = len(out) - MAX_REASONS + 1
         out[MAX_REASONS - 1 :] = [f"... and {hidden} more problems"]
-    if out and id_ok:
+    if out and id_ is not None:
         return [f"{id_}: {reason}" for reason in out]
     return out
 
@@ -236,7 +270,7 @@ def _check_external_references(refs: object, out: list[str]) -> None:
         if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
             out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
         if not ref.keys() <= _EXTREF_KEYS:  # custom keys may hold references
-            _check_nested_dict("external_references", i, ref, 2, out)
+            check_nested_dict("external_references", i, ref, 2, out, False)
 
 
 def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
@@ -309,7 +343,7 @@ def _check_extensions(exts: object, out: list[str]) -> None:
                 out.append(f"extension {show(key)} must be a dictionary")
             elif "extension_type" not in ext:
                 out.append(f"extension {show(key)} needs an 'extension_type'")
-            elif not _is_one_of(ext["extension_type"], EXTENSION_TYPES):
+            elif not _isone_of(ext["extension_type"], EXTENSION_TYPES):
                 out.append(
                     f"extension {show(key)} has unknown extension_type "
                     f"{show(ext['extension_type'])}"
@@ -331,31 +365,37 @@ def _check_extensions(exts: object, out: list[str]) -> None:
 def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
     """Extension properties follow the rules of top-level properties."""
     for key, value in ext.items():
-        if not isinstance(key, str) or (_PROPERTY_RE.match(key) is None and key != "id"):
-            out.append(
+        if not isinstance(key, str):
+            out.append(f"extensions.{name}: property name {show(key)} is not a string")
+        elif _PROPERTY_RE.match(key) is None and key != "id":
+            bad = (
                 f"extensions.{name}: property name {show(key)} is not valid "
                 "(3-250 characters: a-z, 0-9 and _)"
             )
+            # stix2-validator only checks how the name starts (its pattern is not
+            # anchored at the end): a name it accepts is a warning here.
+            out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
         elif isinstance(value, list) and not value:
             out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
         elif key.endswith(("_hex", "_bin")):
             _check_encoded(f"extensions.{name}.{key}", key, value, out)
 
 
-def _check_encoded(path: str, key: str, value: object, out: list[str]) -> None:
+def _good(ref: str, allowed: frozenset[str] | None) -> bool:
+    """An identifier of an allowed type (any type when ``allowed`` is None)."""
+    return ID_RE.match(ref) is not None and (not allowed or ref.rpartition("--")[0] in allowed)
+
+
+def _check_encoded(
+    path: str, key: str, value: object, out: list[str], strict: bool = False
+) -> None:
     if key.endswith("_hex"):
         if not isinstance(value, str) or _HEX_RE.match(value) is None:
-            out.append(f"{path} must be an even number of hexadecimal digits")
+            bad = f"{path} must be an even number of hexadecimal digits"
+            out.append(_Strict(bad) if strict else bad)
     elif not isinstance(value, str) or _BASE64_RE.match(value) is None:
-        out.append(f"{path} must be base64 (RFC 4648)")
-
-
-def _kind_of(key: str) -> int:
-    if key.endswith("_ref"):
-        return _REF
-    if key.endswith("_refs"):
-        return _REFS
-    return _ENCODED if key.endswith(("_hex", "_bin")) else _PLAIN
+        bad = f"{path} must be base64 (RFC 4648)"
+        out.append(_Strict(bad) if strict else bad)
 
 
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
@@ -365,6 +405,8 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
     # not identifiers) and external_references (walked by their own check).
     skip = _SKIP_OBSERVED if type_ == "observed-data" else _SKIP_SCO if category == _SCO else _SKIP
     own_checks = PROPERTY_KINDS.get(type_) or _NO_KINDS
+    checked = CHECKED_REFS.get(type_, _NO_REFS)
+    sco = category == _SCO
     names = _GOOD_NAMES
     for key, value in obj.items():
         kind = names.get(key)
@@ -380,7 +422,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     continue
                 kind = _PLAIN
             else:
-                kind = _kind_of(key)
+                kind = kind_of(key)
                 if len(names) < _CACHE_MAX:
                     names[key] = kind
         if kind == _PLAIN:
@@ -391,92 +433,29 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                         and key not in own_checks
                         and key not in _LISTS_CHECKED_ELSEWHERE
                     ):
-                        out.append(f"{key} is an empty list (omit the property instead)")
+                        bad = f"{key} is an empty list (omit the property instead)"
+                        # stix2-validator checks no custom property of a marking-definition
+                        out.append(_Strict(bad) if category == _MARKING else bad)
                 elif key in skip:
                     pass
                 else:
-                    _check_nested(key, value, 1, out)
-        elif kind == _REF:
-            if not isinstance(value, str) or ID_RE.match(value) is None:
-                out.append(f"{key} {show(value)} is not an identifier (<type>--<UUID>)")
-            else:
-                allowed = targets.get(key) or _COMMON_TARGETS.get(key)
-                if allowed and value.rpartition("--")[0] not in allowed:
-                    out.append(f"{key} must point to {_one_of(allowed)}, not {show(value)}")
-        elif kind == _REFS:
-            allowed = targets.get(key) or _COMMON_TARGETS.get(key)
-            _check_ref_list(key, value, allowed, out)
+                    check_nested(key, value, 1, out, key == "granular_markings")
         else:
-            _check_encoded(key, key, value, out)
-
-
-def _check_ref_list(
-    path: str, value: object, allowed: frozenset[str] | None, out: list[str]
-) -> None:
-    if not isinstance(value, list) or not value:
-        out.append(f"{path} must be a non-empty list of identifiers")
-        return
-    match = ID_RE.match
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or match(item) is None:
-            out.append(f"{path}[{i}] {show(item)} is not an identifier (<type>--<UUID>)")
-        elif allowed and item.rpartition("--")[0] not in allowed:
-            out.append(f"{path}[{i}] must point to {_one_of(allowed)}, not {show(item)}")
-
-
-def _check_nested(path: str, value: dict[str, Any] | list[Any], depth: int, out: list[str]) -> None:
-    """References inside a nested value; ``path`` names ``value`` in the reasons."""
-    if depth >= MAX_DEPTH:
-        out.append(f"{path} is nested more than {MAX_DEPTH} levels deep")
-        return
-    if isinstance(value, dict):
-        _check_nested_dict(path, -1, value, depth, out)
-        return
-    for i, item in enumerate(value):
-        if isinstance(item, _CONTAINERS):
-            if isinstance(item, dict):  # the common case (external_references, ...)
-                _check_nested_dict(path, i, item, depth + 1, out)
+            if kind in (_REF, _REFS):
+                allowed = targets.get(key) or _COMMON_TARGETS.get(key)
+                if kind == _REF and value.__class__ is str and _good(value, allowed):
+                    continue  # the common case, without a call
+                hard = key in SAFETY_REFS or key in checked
+                # Targets are errors where the OASIS validator checks them (SDOs) or
+                # where Liaison reads the identifier (SAFETY_REFS); in SCOs, warnings.
+                aimed = key in SAFETY_REFS or (allowed is not None and not sco)
+                if kind == _REF:
+                    check_ref(key, value, allowed, hard, aimed, out)
+                else:
+                    check_ref_list(key, value, allowed, hard, aimed, out, top=True)
             else:
-                _check_nested(f"{path}[{i}]", item, depth + 1, out)
+                _check_encoded(key, key, value, out, category == _MARKING)
 
 
-def _check_nested_dict(
-    parent: str, index: int, value: dict[str, Any], depth: int, out: list[str]
-) -> None:
-    """Like _check_nested for a dictionary at ``parent`` (item ``index`` if >= 0).
-
-    The path string is only built when needed: most nested dictionaries hold no error.
-    """
-    if depth >= MAX_DEPTH:
-        out.append(f"{_path(parent, index)} is nested more than {MAX_DEPTH} levels deep")
-        return
-    kinds = _KINDS
-    for key, item in value.items():
-        kind = kinds.get(key)
-        if kind is None:
-            if not isinstance(key, str):
-                continue
-            kind = _kind_of(key)
-            if len(kinds) < _CACHE_MAX:
-                kinds[key] = kind
-        if kind == _REF:
-            if not isinstance(item, str) or ID_RE.match(item) is None:
-                where = _path(parent, index)
-                out.append(f"{where}.{key} {show(item)} is not an identifier (<type>--<UUID>)")
-        elif kind == _REFS:
-            _check_ref_list(f"{_path(parent, index)}.{key}", item, None, out)
-        elif isinstance(item, _CONTAINERS):
-            _check_nested(f"{_path(parent, index)}.{key}", item, depth + 1, out)
-
-
-def _path(parent: str, index: int) -> str:
-    return parent if index < 0 else f"{parent}[{index}]"
-
-
-def _is_one_of(value: object, allowed: frozenset[str]) -> bool:
+def _isone_of(value: object, allowed: frozenset[str]) -> bool:
     return isinstance(value, str) and value in allowed
-
-
-def _one_of(types: frozenset[str]) -> str:
-    names = sorted(types)
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)

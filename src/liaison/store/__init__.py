@@ -26,6 +26,7 @@ from liaison.store.model import (
     ObjectRow,
     PartyRecord,
     Permission,
+    Rehandled,
     StatusRecord,
 )
 from liaison.store.sqlite import SqliteStore
@@ -40,6 +41,7 @@ __all__ = [
     "ObjectRow",
     "PartyRecord",
     "Permission",
+    "Rehandled",
     "SqliteStore",
     "StatusRecord",
     "Store",

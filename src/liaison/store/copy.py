@@ -14,26 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from liaison.audit import AuditLog
-from liaison.audit.gossip import Gossip
 from liaison.errors import StorageError
 from liaison.store.base import Store
+from liaison.store.schema import COPY
 
 __all__ = ["TABLES", "CopyReport", "copy_store"]
 
-#: (table, key columns, monotonic integer key for resuming or None), parents first.
-TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
-    ("collections", ("id",), None),
-    ("parties", ("name",), None),
-    ("permissions", ("party", "collection_id"), None),
-    ("statuses", ("id",), None),
-    ("records", ("kind", "key"), None),
-    ("objects", ("seq",), "seq"),
-    ("audit_entries", ("seq",), "seq"),
-    ("audit_refs", ("ref", "seq"), "seq"),
-    ("audit_nodes", ("key",), None),
-    ("audit_heads", ("id",), "id"),
-    ("audit_peer_heads", ("peer",), None),
-    ("audit_alarms", ("id",), "id"),
+#: (table, key columns, monotonic integer key for resuming or None), parents first --
+#: every table of the schema (``liaison.store.schema.COPY``).
+TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = tuple(
+    (name, c.keys, c.resume) for name, c in COPY.items()
 )
 #: Columns never copied (computed by the destination).
 _SKIP = {"search"}
@@ -54,10 +44,7 @@ class CopyReport:
 
 
 def _prepare(store: Store) -> None:
-    store.migrate()
-    with store.connection() as conn:
-        log = AuditLog(conn)
-        Gossip(conn, log)
+    store.migrate()  # every table, the audit log's and the correlation index's included
 
 
 def _count(store: Store, table: str) -> int:
@@ -90,7 +77,8 @@ def _copy_table(
     total = _count(src, table)
     start = _max(dst, table, resume) if resume else None
     order = ", ".join([resume, *(k for k in keys if k != resume)] if resume else keys)
-    overriding = " OVERRIDING SYSTEM VALUE" if dst.placeholder != "?" and table == "objects" else ""
+    generated = COPY[table].always  # GENERATED ALWAYS on PostgreSQL
+    overriding = " OVERRIDING SYSTEM VALUE" if dst.placeholder != "?" and generated else ""
     insert = dst._sql(
         f"INSERT INTO {table} ({', '.join(cols)}){overriding}"
         f" VALUES ({', '.join('?' * len(cols))}) ON CONFLICT DO NOTHING"
@@ -135,7 +123,7 @@ def _fix_identities(dst: Store) -> None:
     if dst.placeholder == "?":
         return
     with dst._write() as cur:
-        for table, col in (("objects", "seq"), ("audit_heads", "id"), ("audit_alarms", "id")):
+        for table, col in ((t, c.identity) for t, c in COPY.items() if c.identity):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'),"
                 f" GREATEST((SELECT COALESCE(MAX({col}), 0) FROM {table}), 1))"

@@ -15,6 +15,7 @@ __all__ = [
     "ObjectRow",
     "PartyRecord",
     "Permission",
+    "Rehandled",
     "StatusRecord",
 ]
 
@@ -73,6 +74,9 @@ class NewObject:
     origins: tuple[str, ...] = ()
     received_from: str = ""
     search_text: str = ""
+    #: The identity that originated this object id ('' for this node): recorded as the
+    #: id's owner when the id is first stored here.
+    originator: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class ObjectRow:
     type: str
     spec_version: str
     version: str  # TAXII version: modified/created, else date_added of the first copy
+    version_us: int  # the same in microseconds (orders versions)
     date_added: str
     date_added_us: int
     body: bytes
@@ -113,3 +118,15 @@ class StatusRecord:
     collection_id: str
     party: str
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rehandled:
+    """A stored version whose handling is recomputed (a marking-definition it cited
+    arrived): the row as it was, its id's originator ('' this node), the new handling
+    and the marking-definitions it still waits for."""
+
+    row: ObjectRow
+    originator: str
+    handling: dict[str, Any]
+    awaits: tuple[str, ...] = ()

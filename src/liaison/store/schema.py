@@ -6,10 +6,11 @@ SQLite, a generated ``tsvector`` on PostgreSQL -- each backend supplies it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Dialect", "migrations"]
+__all__ = ["COPY", "Copied", "Dialect", "created_tables", "migrations"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,10 @@ class Dialect:
     seq: str  # an auto-increasing integer primary key
     bigint: str
     blob: str
+    int_key: str = "INTEGER PRIMARY KEY"  # an integer primary key the writer assigns
+    auto_key: str = "INTEGER PRIMARY KEY"  # one the database assigns, values may be given
+    compact: str = " WITHOUT ROWID"  # a clustered table with a composite key (SQLite)
+    real: str = "REAL"
 
 
 _V1 = (
@@ -64,7 +69,183 @@ _V4 = (
 )
 
 
+#: Who originated each object id held here (write authority, ADR 0005). A row outlives
+#: the object's deletion, so an erased id cannot be taken over by someone else. The
+#: originator is an identity id, '' for this node; the backfill takes the first copy's
+#: sender (objects stored before this migration).
+_V5 = (
+    """CREATE TABLE IF NOT EXISTS owners (
+        id TEXT PRIMARY KEY, originator TEXT NOT NULL)""",
+    """INSERT INTO owners (id, originator)
+        SELECT id, MIN(received_from) FROM objects GROUP BY id""",
+)
+
+
+#: Each partner's ledger: a Merkle log of the exchanges with that partner only, whose
+#: signed heads and proofs the partner checks (ADR 0006). Keys as in ``audit_nodes``.
+_V6 = (
+    """CREATE TABLE IF NOT EXISTS ledger_entries (
+        party TEXT NOT NULL, seq {bigint} NOT NULL, time TEXT NOT NULL,
+        action TEXT NOT NULL, body {blob} NOT NULL, leaf {blob} NOT NULL,
+        PRIMARY KEY (party, seq))""",
+    """CREATE TABLE IF NOT EXISTS ledger_nodes (
+        party TEXT NOT NULL, key {bigint} NOT NULL, hash {blob} NOT NULL,
+        PRIMARY KEY (party, key))""",
+    """CREATE TABLE IF NOT EXISTS ledger_heads (
+        id {seq}, party TEXT NOT NULL, size {bigint} NOT NULL, root {blob} NOT NULL,
+        timestamp TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ledger_heads_party ON ledger_heads (party, id)",
+)
+
+
+#: The audit log, gossip with partners' heads, and the correlation index: tables that
+#: ``liaison.audit`` and ``liaison.correlate`` used to create themselves (their layout
+#: unchanged, so that homes made before this migration need nothing).
+_V7 = (
+    # audit log (liaison.audit.log): entries, object index, tree nodes, signed heads
+    """CREATE TABLE IF NOT EXISTS audit_entries (
+        seq {int_key}, time TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, body {blob} NOT NULL, leaf {blob} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_refs (
+        seq {bigint} NOT NULL, ref {bigint} NOT NULL, PRIMARY KEY (seq, ref)){compact}""",
+    "CREATE TABLE IF NOT EXISTS audit_nodes (key {int_key}, hash {blob} NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS audit_heads (
+        id {auto_key}, size {bigint} NOT NULL, root {blob} NOT NULL,
+        timestamp TEXT NOT NULL, key TEXT NOT NULL, signature TEXT NOT NULL)""",
+    # gossip (liaison.audit.gossip): partners' heads kept, alarms
+    """CREATE TABLE IF NOT EXISTS audit_peer_heads (
+        peer TEXT PRIMARY KEY, head TEXT NOT NULL, received_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit_alarms (
+        id {auto_key}, peer TEXT NOT NULL, time TEXT NOT NULL, kind TEXT NOT NULL,
+        reason TEXT NOT NULL, evidence TEXT NOT NULL,
+        acknowledged_by TEXT, acknowledged_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS audit_alarms_peer ON audit_alarms(peer)",
+    # correlation index (liaison.correlate.index)
+    """CREATE TABLE IF NOT EXISTS corr_object (
+        object_id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL,
+        type TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS corr_spelling (
+        id {auto_key}, kind TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (kind, name))""",
+    """CREATE TABLE IF NOT EXISTS corr_spelling_key (
+        key TEXT NOT NULL, spelling_id {bigint} NOT NULL, PRIMARY KEY (key, spelling_id)
+        ){compact}""",
+    """CREATE TABLE IF NOT EXISTS corr_name (
+        spelling_id {bigint} NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (spelling_id, object_id)){compact}""",
+    "CREATE INDEX IF NOT EXISTS corr_name_object ON corr_name (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_observable (
+        kind TEXT NOT NULL, value TEXT NOT NULL, object_id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, object_id)){compact}""",
+    "CREATE INDEX IF NOT EXISTS corr_observable_object ON corr_observable (object_id)",
+    """CREATE TABLE IF NOT EXISTS corr_saturated (
+        kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)){compact}""",
+    """CREATE TABLE IF NOT EXISTS corr_correlation (
+        id {auto_key}, object_a TEXT NOT NULL, object_b TEXT NOT NULL,
+        kind TEXT NOT NULL, rule TEXT NOT NULL, score {real} NOT NULL,
+        value_a TEXT NOT NULL, value_b TEXT NOT NULL, explanation TEXT NOT NULL,
+        created TEXT NOT NULL, UNIQUE (object_a, object_b, kind, value_a, value_b))""",
+    "CREATE INDEX IF NOT EXISTS corr_correlation_b ON corr_correlation (object_b)",
+)
+
+
+#: Object versions a local client stored citing a marking-definition not held yet: each
+#: is withheld from partners until the definition arrives, then its handling is
+#: recomputed (issue #16). Keyed by what identifies a stored version (``seq`` changes
+#: when a version is re-dated). And each collection's default handling, applied at
+#: ingest to what local clients post unmarked (JSON: classification, releasable_to, tlp).
+_V8 = (
+    """CREATE TABLE IF NOT EXISTS awaiting_markings (
+        marking_id TEXT NOT NULL, collection_id TEXT NOT NULL, id TEXT NOT NULL,
+        vkey TEXT NOT NULL, PRIMARY KEY (marking_id, collection_id, id, vkey))""",
+    """CREATE TABLE IF NOT EXISTS collection_defaults (
+        collection_id TEXT PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+        handling TEXT NOT NULL)""",
+)
+
+
 def migrations(d: Dialect, search: Sequence[str]) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``."""
-    v1 = tuple(s.format(seq=d.seq, bigint=d.bigint, blob=d.blob) for s in _V1)
-    return ((1, v1), (2, tuple(search)), (3, _V3), (4, _V4))
+
+    def typed(stmts: Sequence[str]) -> tuple[str, ...]:
+        return tuple(
+            s.format(
+                seq=d.seq,
+                bigint=d.bigint,
+                blob=d.blob,
+                int_key=d.int_key,
+                auto_key=d.auto_key,
+                compact=d.compact,
+                real=d.real,
+            )
+            for s in stmts
+        )
+
+    return (
+        (1, typed(_V1)),
+        (2, tuple(search)),
+        (3, _V3),
+        (4, _V4),
+        (5, _V5),
+        (6, typed(_V6)),
+        (7, typed(_V7)),
+        (8, _V8),
+    )
+
+
+@dataclass(frozen=True)
+class Copied:
+    """How ``liaison store copy`` copies a table: in key order, resumably.
+
+    ``resume``: a monotonic integer key a copy resumes after; ``identity``: a column
+    the database numbers (its sequence is moved past the copied rows); ``always``: that
+    column is ``GENERATED ALWAYS`` on PostgreSQL (copied values need overriding).
+    """
+
+    keys: tuple[str, ...]
+    resume: str | None = None
+    identity: str | None = None
+    always: bool = False
+
+
+#: Every table of the schema, parents first. A test checks that each table the
+#: migrations create is here: a new table is copied, and verified, or the build fails.
+COPY: dict[str, Copied] = {
+    "collections": Copied(("id",)),
+    "parties": Copied(("name",)),
+    "collection_defaults": Copied(("collection_id",)),
+    "permissions": Copied(("party", "collection_id")),
+    "statuses": Copied(("id",)),
+    "records": Copied(("kind", "key")),
+    "objects": Copied(("seq",), "seq", "seq", always=True),
+    "owners": Copied(("id",)),
+    "awaiting_markings": Copied(("marking_id", "collection_id", "id", "vkey")),
+    "ledger_entries": Copied(("party", "seq")),
+    "ledger_nodes": Copied(("party", "key")),
+    "ledger_heads": Copied(("id",), "id", "id", always=True),
+    "audit_entries": Copied(("seq",), "seq"),
+    "audit_refs": Copied(("ref", "seq"), "seq"),
+    "audit_nodes": Copied(("key",)),
+    "audit_heads": Copied(("id",), "id", "id"),
+    "audit_peer_heads": Copied(("peer",)),
+    "audit_alarms": Copied(("id",), "id", "id"),
+    "corr_object": Copied(("object_id",)),
+    "corr_spelling": Copied(("id",), "id", "id"),
+    "corr_spelling_key": Copied(("key", "spelling_id")),
+    "corr_name": Copied(("spelling_id", "object_id")),
+    "corr_observable": Copied(("kind", "value", "object_id")),
+    "corr_saturated": Copied(("kind", "value")),
+    "corr_correlation": Copied(("id",), "id", "id"),
+}
+
+_CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+
+
+def created_tables() -> list[str]:
+    """The tables the migrations create (not the full-text index), in creation order."""
+    out: list[str] = []
+    for _, statements in migrations(Dialect("", "", ""), ()):
+        for statement in statements:
+            m = _CREATE.match(statement)
+            if m and m.group(1) not in out:
+                out.append(m.group(1))
+    return out

@@ -6,15 +6,17 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from liaison.db import Db
 from liaison.errors import StorageError
 from liaison.store.base import O_COLUMNS, Store
+from liaison.store.db import SqliteDb
 from liaison.store.schema import Dialect, migrations
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "create_tables", "open_db", "open_existing"]
 
 #: Full-text search: FTS5, kept in step with objects by triggers.
 _V2: tuple[str, ...] = (
@@ -30,6 +32,36 @@ _V2: tuple[str, ...] = (
 )
 
 MIGRATIONS = migrations(Dialect("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB"), _V2)
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Every table of the schema, on a fresh connection (tests and tools; a node home
+    gets them from ``SqliteStore.migrate``, which also records the versions)."""
+    for _, statements in MIGRATIONS:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def open_db(path: str | Path) -> SqliteDb:
+    """A ``Db`` on a SQLite file (or ``":memory:"``) holding the store's tables, created
+    if the file has none -- for tools, benchmarks and tests of the modules above."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'objects'").fetchone() is None:
+        create_tables(conn)
+    return SqliteDb(conn)
+
+
+def open_existing(path: Path) -> SqliteDb:
+    """A ``Db`` on an existing node database, read and written as it is (no schema
+    change): for verifying a copied database outside its node home."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.Error as exc:
+        raise StorageError(f"{path}: cannot open database: {exc}") from exc
+    return SqliteDb(conn)
 
 
 class SqliteStore(Store):
@@ -83,15 +115,23 @@ class SqliteStore(Store):
     def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
         return MIGRATIONS
 
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Db]:
+        conn = self._connection()
+        db = getattr(self._local, "db", None)
+        if db is None or db.raw is not conn:
+            db = self._local.db = SqliteDb(conn)
+        yield db
+
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str]
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
     ) -> tuple[str, list[Any]]:
         match = " ".join(f'"{t}"' for t in terms)  # terms are \w+ words: safe to quote
         marks = ",".join("?" * len(collection_ids))
         sql = (
             f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.rowid"
             f" WHERE objects_fts MATCH ? AND o.is_last = 1 AND o.collection_id IN ({marks})"
-            " ORDER BY f.rank, o.seq"
+            + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
         )
         return sql, [match, *collection_ids]
 

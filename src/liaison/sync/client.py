@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from liaison.errors import ConfigError, InvalidInputError, LiaisonError, SignatureError
-from liaison.sync.peers import Peer
+from liaison.service.peers import Peer
 
 __all__ = ["PeerClient", "PeerError"]
 

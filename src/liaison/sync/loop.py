@@ -7,7 +7,7 @@ import threading
 
 from liaison.errors import LiaisonError
 from liaison.service import Exchange
-from liaison.sync.peers import peers
+from liaison.service.peers import peers
 from liaison.sync.pull import pull
 
 __all__ = ["SyncLoop"]
@@ -38,7 +38,7 @@ class SyncLoop:
         return self.interval if n == 0 else min(MAX_BACKOFF, self.interval * 2.0**n)
 
     def run_once(self, now: float) -> None:
-        for peer in peers(self.exchange.node.store):
+        for peer in peers(self.exchange.node):
             if self._next.get(peer.party, 0.0) > now:
                 continue
             try:

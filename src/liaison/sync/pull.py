@@ -21,16 +21,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from liaison.agreements.receipts import make_receipt
 from liaison.audit import ConsistencyProof, SignedTreeHead
-from liaison.audit.gossip import Gossip
 from liaison.errors import LiaisonError
-from liaison.node import Node
-from liaison.service import Exchange, Received, documents, keys
-from liaison.service.events import audit_log
+from liaison.service import Exchange, Received, auditing, documents, keys
+from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
-from liaison.sync.peers import Peer, checkpoint, set_checkpoint
-from liaison.sync.receipts import make_receipt
 
 __all__ = ["SyncReport", "pull"]
 
@@ -60,26 +57,22 @@ class SyncReport:
 def _gossip(exchange: Exchange, peer: Peer, public_key: str, c: PeerClient) -> None:
     """Check the partner's signed audit head against the one we kept; stop on an alarm."""
     node = exchange.node
-    with audit_log(node) as log:
-        gossip = Gossip(log.connection, log, actor="sync")
-        if gossip.peer_blocked(peer.party):
-            ids = ", ".join(str(a.id) for a in gossip.open_alarms(peer.party))
-            raise PeerError(
-                f"sync with {peer.party} is stopped by audit alarm {ids}: "
-                f"check it, then `liaison audit ack {node.home} ID`"
-            )
-        prev = gossip.peer_head(peer.party)
+    blocked = auditing.open_alarms(node, peer.party)
+    if blocked:
+        ids = ", ".join(str(a.id) for a in blocked)
+        raise PeerError(
+            f"sync with {peer.party} is stopped by audit alarm {ids}: "
+            f"check it, then `liaison audit ack {node.home} ID`"
+        )
+    prev = auditing.peer_head(node, peer.party)
     if not public_key:
         raise PeerError(f"party {peer.party} has no pinned public key: cannot check its log")
     head = SignedTreeHead.from_dict(c.get_json("liaison/audit/head"))
     proof: tuple[bytes, ...] = ()
-    if prev is not None and 0 < prev.size < head.size:
+    if prev is not None and prev.scope == head.scope and 0 < prev.size < head.size:
         got = c.get_json("liaison/audit/consistency", {"first": prev.size, "second": head.size})
         proof = ConsistencyProof.from_dict(got).path
-    with audit_log(node) as log:
-        result = Gossip(log.connection, log, actor="sync").observe(
-            peer.party, head, proof, public_key
-        )
+    result = auditing.observe(node, peer.party, head, proof, public_key)
     if not result.ok:
         raise PeerError(f"{peer.party}: audit alarm ({result.kind}): {result.reason}")
 
@@ -100,12 +93,12 @@ def _documents(exchange: Exchange, party: PartyRecord, c: PeerClient, report: Sy
     node = exchange.node
     for raw in c.get_json("liaison/agreements/").get("agreements", []):
         try:
-            documents.put_agreement(node, raw, sender=party)
+            documents.put_agreement(node, raw, sender=party, actor="sync", channel="sync")
         except LiaisonError as exc:
             report.reasons.append(f"agreement from {party.name} refused: {exc}")
     for raw in c.get_json("liaison/consents/").get("consents", []):
         try:
-            documents.put_consent(node, raw, sender=party)
+            documents.put_consent(node, raw, sender=party, actor="sync", channel="sync")
         except LiaisonError as exc:
             report.reasons.append(f"consent from {party.name} refused: {exc}")
 
@@ -127,7 +120,7 @@ def pull(
     duplicates) and moves the checkpoint as usual.
     """
     node = exchange.node
-    party = node.store.party(peer.party)
+    party = node.party(peer.party)
     report = SyncReport(peer.party)
     started = time.perf_counter()
     own = client is None
@@ -135,18 +128,20 @@ def pull(
     try:
         party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
+        # Documents first: a consent that lets the partner relay a third party's object
+        # to us must be held before the object arrives.
+        _documents(exchange, party, c, report)
         for coll in c.collections():
             cid = coll.get("id")
             if not isinstance(cid, str) or not coll.get("can_read"):
                 continue
             if peer.collections and cid not in peer.collections:
                 continue
-            since = None if rescan else checkpoint(node.store, peer.party, cid)
+            since = None if rescan else resume_after(node, peer.party, cid)
             title = str(coll.get("title", cid))
             _pull_collection(
                 exchange, party, peer, c, cid, title, since, page_size, report, progress
             )
-        _documents(exchange, party, c, report)
     finally:
         if own:
             c.close()
@@ -172,7 +167,7 @@ def _pull_collection(
     at any point repeats at most the page in hand (the prefetched one was not counted).
     """
     node = exchange.node
-    retry = _retry_list(node, peer.party, cid)
+    retry = retry_list(node, peer.party, cid)
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
@@ -193,9 +188,10 @@ def _pull_collection(
                 if refused:
                     for oid in refused:
                         retry.setdefault(oid, 0)
-                    _save_retry(node, peer.party, cid, retry)
+                    save_retry(node, peer.party, cid, retry)
             if last_added:
-                set_checkpoint(node.store, peer.party, cid, last_added)
+                complete = pending is None  # the last page: every batch read whole
+                set_checkpoint(node, peer.party, cid, last_added, complete=complete)
             if progress is not None:
                 progress(title, report.stored, report.rejected)
 
@@ -226,31 +222,13 @@ def _store(
             objects=result.stored,
         )
         c.post_json("liaison/receipts/", receipt)
-        node.store.put_record("receipt-sent", receipt["id"], receipt)
+        documents.keep_sent_receipt(node, receipt)
     return result
 
 
 # --- objects refused earlier, fetched again by id -----------------------------------------
 MAX_ATTEMPTS = 5
-MAX_RETRY_IDS = 1000
-_RETRY = "sync-retry"
 _CHUNK = 50
-
-
-def _retry_list(node: Node, party: str, cid: str) -> dict[str, int]:
-    """Object id -> attempts made so far."""
-    d = node.store.record(_RETRY, f"{party}/{cid}")
-    ids = d.get("ids") if d else None
-    return {str(k): int(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
-
-
-def _save_retry(node: Node, party: str, cid: str, ids: dict[str, int]) -> None:
-    if len(ids) > MAX_RETRY_IDS:  # keep the newest refusals
-        ids = dict(list(ids.items())[-MAX_RETRY_IDS:])
-    if ids:
-        node.store.put_record(_RETRY, f"{party}/{cid}", {"ids": ids})
-    else:
-        node.store.delete_record(_RETRY, f"{party}/{cid}")
 
 
 def _retry(
@@ -278,4 +256,4 @@ def _retry(
                 if oid in failed:
                     report.reasons.append(f"{oid}: refused {MAX_ATTEMPTS} times, not retried")
                 del retry[oid]
-    _save_retry(exchange.node, peer.party, cid, retry)
+    save_retry(exchange.node, peer.party, cid, retry)

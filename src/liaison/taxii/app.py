@@ -4,46 +4,40 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service import Exchange, Page, build_exchange
 from liaison.store import Collection, PartyRecord
 from liaison.taxii.auth import authenticate
 from liaison.taxii.body import read_json
-from liaison.taxii.errors import error_response, taxii_error
-from liaison.taxii.liaison_api import liaison_routes
-from liaison.taxii.media import STIX, TAXII, check_accept, check_content_type
+from liaison.taxii.errors import install as install_error_handler
+from liaison.taxii.errors import taxii_error
+from liaison.taxii.liaison_api import LiaisonApi
+from liaison.taxii.media import STIX, TAXII, check_accept, check_content_type, json_response
 from liaison.taxii.params import check_object_id, filters_from, limit_from
+from liaison.taxii.status import ingest
 
-__all__ = ["create_app"]
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)
+__all__ = ["TaxiiApp", "create_app"]
 
 
 class TaxiiApp:
     def __init__(self, node: Node, exchange: Exchange) -> None:
         self.node = node
         self.ex = exchange
-        self.root = str(node.settings.api_root)
-        self.max_bytes = int(node.settings.max_body_bytes)
-        self.max_depth = int(node.settings.max_json_depth)
-        self.page_size = int(node.settings.page_size)
-        self.max_page = int(node.settings.max_page_size)
+        self.root = node.settings.api_root
+        self.max_bytes = node.settings.max_body_bytes
+        self.max_depth = node.settings.max_json_depth
+        self.page_size = node.settings.page_size
+        self.max_page = node.settings.max_page_size
 
     # --- shared steps -----------------------------------------------------------------
     async def party(self, request: Request) -> PartyRecord:
@@ -86,16 +80,16 @@ class TaxiiApp:
             ]
         elif key == "versions" and page.items:
             body["versions"] = [r.version for r, _ in page.items]
-        return _json(body, headers=headers)
+        return json_response(body, headers=headers)
 
     # --- endpoints --------------------------------------------------------------------
     async def discovery(self, request: Request) -> Response:
         await self.party(request)
-        return _json(
+        return json_response(
             {
-                "title": str(self.node.settings.title),
+                "title": self.node.settings.title,
                 "description": f"Liaison node of {self.node.settings.org}",
-                "contact": str(self.node.settings.org),
+                "contact": self.node.settings.org,
                 "default": f"/{self.root}/",
                 "api_roots": [f"/{self.root}/"],
             }
@@ -103,7 +97,7 @@ class TaxiiApp:
 
     async def api_root(self, request: Request) -> Response:
         await self.party(request)
-        return _json(
+        return json_response(
             {
                 "title": f"{self.node.settings.org} API root",
                 "description": "STIX 2.1 intelligence exchanged under sharing agreements",
@@ -116,12 +110,12 @@ class TaxiiApp:
         party = await self.party(request)
         cols = await run_in_threadpool(self.ex.readable, party)
         body = {"collections": [self._collection_json(party, c) for c in cols]} if cols else {}
-        return _json(body)
+        return json_response(body)
 
     async def collection(self, request: Request) -> Response:
         party = await self.party(request)
         c = await run_in_threadpool(self.ex.collection, party, request.path_params["cid"])
-        return _json(self._collection_json(party, c))
+        return json_response(self._collection_json(party, c))
 
     async def _read(
         self,
@@ -162,9 +156,9 @@ class TaxiiApp:
         check_content_type(request.headers.get("content-type"))
         envelope = await read_json(request, max_bytes=self.max_bytes, max_depth=self.max_depth)
         status = await run_in_threadpool(
-            self.ex.ingest, party, request.path_params["cid"], envelope
+            ingest, self.ex, party, request.path_params["cid"], envelope
         )
-        return _json(status, status=202)
+        return json_response(status, status=202)
 
     async def get_object(self, request: Request) -> Response:
         allow = {"added_after", "limit", "next", "match[version]", "match[spec_version]"}
@@ -194,28 +188,7 @@ class TaxiiApp:
     async def status(self, request: Request) -> Response:
         party = await self.party(request)
         body = await run_in_threadpool(self.ex.status, party, request.path_params["sid"])
-        return _json(body)
-
-
-def _guard(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except LiaisonError as exc:
-            return error_response(request, exc)
-
-    return wrapped
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    titles = {404: "Not Found", 405: "Method Not Allowed"}
-    return taxii_error(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
-
-
-async def _crash(request: Request, exc: Exception) -> Response:
-    return error_response(request, exc)
+        return json_response(body)
 
 
 def create_app(
@@ -224,26 +197,23 @@ def create_app(
     ex = exchange or build_exchange(node)
     t = TaxiiApp(node, ex)
     r = f"/{t.root}"
-    g = _guard
     routes = [
-        Route("/taxii2/", g(t.discovery), methods=["GET"]),
-        Route(f"{r}/", g(t.api_root), methods=["GET"]),
-        Route(f"{r}/collections/", g(t.collections), methods=["GET"]),
-        Route(f"{r}/collections/{{cid}}/", g(t.collection), methods=["GET"]),
-        Route(f"{r}/collections/{{cid}}/objects/", g(t.get_objects), methods=["GET"]),
-        Route(f"{r}/collections/{{cid}}/objects/", g(t.add_objects), methods=["POST"]),
-        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/", g(t.get_object), methods=["GET"]),
-        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/", g(t.delete_object), methods=["DELETE"]),
-        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/versions/", g(t.versions), methods=["GET"]),
-        Route(f"{r}/collections/{{cid}}/manifest/", g(t.manifest), methods=["GET"]),
-        Route(f"{r}/status/{{sid}}/", g(t.status), methods=["GET"]),
-        *liaison_routes(t),
+        Route("/taxii2/", t.discovery, methods=["GET"]),
+        Route(f"{r}/", t.api_root, methods=["GET"]),
+        Route(f"{r}/collections/", t.collections, methods=["GET"]),
+        Route(f"{r}/collections/{{cid}}/", t.collection, methods=["GET"]),
+        Route(f"{r}/collections/{{cid}}/objects/", t.get_objects, methods=["GET"]),
+        Route(f"{r}/collections/{{cid}}/objects/", t.add_objects, methods=["POST"]),
+        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/", t.get_object, methods=["GET"]),
+        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/", t.delete_object, methods=["DELETE"]),
+        Route(f"{r}/collections/{{cid}}/objects/{{oid}}/versions/", t.versions, methods=["GET"]),
+        Route(f"{r}/collections/{{cid}}/manifest/", t.manifest, methods=["GET"]),
+        Route(f"{r}/status/{{sid}}/", t.status, methods=["GET"]),
+        *LiaisonApi(t).routes(),
         *(extra_routes or []),
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: _http_error, Exception: _crash},
-    )
+    app = Starlette(routes=routes)
+    install_error_handler(app)
     app.state.node = node
     app.state.exchange = ex
     return app

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
 from liaison.errors import NotAcceptableError, UnsupportedMediaTypeError
 
-__all__ = ["STIX", "TAXII", "check_accept", "check_content_type"]
+__all__ = ["STIX", "TAXII", "check_accept", "check_content_type", "json_response"]
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
@@ -49,3 +54,8 @@ def check_content_type(content_type: str | None) -> None:
     raise UnsupportedMediaTypeError(
         f"the body must be {TAXII}, not {content_type or 'unspecified'!r}"
     )
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A TAXII JSON answer (``application/taxii+json;version=2.1``)."""
+    return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from liaison.node import Node
-from liaison.web.accounts import LANGS, ROLES, Accounts, Session, User
+from liaison.service.accounts import LANGS, ROLES, Accounts, Session, User
 from liaison.web.console import PREFIX, Console
 
 __all__ = ["LANGS", "PREFIX", "ROLES", "Accounts", "Console", "Session", "User", "routes"]
@@ -29,7 +29,7 @@ __all__ = ["LANGS", "PREFIX", "ROLES", "Accounts", "Console", "Session", "User",
 
 def routes(node: Node) -> list[BaseRoute]:
     """The console's routes, to pass as ``create_app(node, extra_routes=...)``."""
-    from liaison.web import compose, pages, views
+    from liaison.web import agreements, compose, pages, views
 
     con = Console(node)
     login = views.LoginViews(con)
@@ -60,10 +60,11 @@ def routes(node: Node) -> list[BaseRoute]:
         ),
         Route("/extract", p(pages.extract_page, capability="compose"), methods=["GET", "POST"]),
         Route("/map", p(pages.map_page), methods=["GET"]),
-        Route("/agreements", p(pages.agreements_page), methods=["GET"]),
+        Route("/agreements", p(agreements.agreements_page), methods=["GET"]),
+        Route("/agreements/{aid}", p(agreements.agreement_page), methods=["GET"]),
         Route(
             "/agreements/{aid}/sign",
-            p(pages.sign_agreement, capability="sign"),
+            p(agreements.sign_agreement, capability="sign"),
             methods=["POST"],
         ),
         Route("/consents", p(pages.consents_page), methods=["GET"]),

@@ -28,13 +28,11 @@ from liaison.markings import (
     source_grading,
 )
 from liaison.markings.tlp import tlp_id
-from liaison.policy import Party, PolicyContext, Provenance, decide
-from liaison.service.gate import PolicyGate
 from liaison.web.console import Ctx
 from liaison.web.present import banner_of
 from liaison.web.views import names_of
 
-__all__ = ["Built", "build", "compose_page", "policy_context", "preview", "submit"]
+__all__ = ["Built", "build", "compose_page", "preview", "submit"]
 
 _MAX_TEXT = 20_000
 #: Properties of an accepted extraction object that survive into the shared batch.
@@ -62,13 +60,8 @@ class Built:
     objects: list[dict[str, Any]]
     report: dict[str, Any]
     markings: dict[str, dict[str, Any]]
-
-
-def policy_context(c: Ctx) -> PolicyContext:
-    gate = c.exchange.gate
-    if isinstance(gate, PolicyGate):
-        return gate.context()
-    return PolicyGate(c.node, lambda o: o).context()
+    #: The form chose no markings: the collection's default handling marks the report.
+    default: bool = False
 
 
 def _ts() -> str:
@@ -90,7 +83,28 @@ def _text(form: dict[str, Any], key: str, *, required: bool = False) -> str:
 
 
 def build(c: Ctx) -> Built:
-    """The objects this form describes, as they would be stored."""
+    """The objects this form describes, as they would be stored.
+
+    A form that chooses no markings at all (no classification, releasability, caveat or
+    TLP) gets the default handling of the collection it posts to, when it has one -- as
+    any local client's unmarked post would.
+    """
+    f, node = c.form, c.node
+    me = node.identity_id
+    chosen = ("classification", "tlp", "orcon", "noevidence")
+    default = None
+    if not any(_text(f, k) for k in chosen) and not c.lists.get("rel"):
+        default = node.collection_default(node.default_collection_id)
+    if default is not None:
+        marks = default.definitions(me)
+        refs = [m["id"] for m in marks]
+    else:
+        marks, refs = _chosen(c)
+    return _built(c, marks, refs, default is not None)
+
+
+def _chosen(c: Ctx) -> tuple[list[dict[str, Any]], list[str]]:
+    """The marking-definitions and references the form chose."""
     f, node = c.form, c.node
     me = node.identity_id
     marks: list[dict[str, Any]] = []
@@ -99,7 +113,7 @@ def build(c: Ctx) -> Built:
         if level not in node.settings.classification_levels:
             raise InvalidInputError(f"unknown classification level {level!r}")
         marks.append(classification_marking(level, me))
-    partners = {p.name: p for p in node.store.parties() if not p.internal}
+    partners = {p.name: p for p in node.partners()}
     rel = [partners[n].identity_id for n in c.lists.get("rel", []) if n in partners]
     marks.append(releasability_marking([me, *rel]))
     if f.get("orcon") or f.get("noevidence"):
@@ -113,6 +127,11 @@ def build(c: Ctx) -> Built:
     if tlp not in TLP_LEVELS:
         raise InvalidInputError(f"unknown TLP level {tlp!r}")
     refs.append(tlp_id(tlp))
+    return marks, refs
+
+
+def _built(c: Ctx, marks: list[dict[str, Any]], refs: list[str], default: bool) -> Built:
+    f, me = c.form, c.node.identity_id
     now = _ts()
     topics, regions = _csv(_text(f, "topics")), _csv(_text(f, "regions"))
     base: dict[str, Any] = {
@@ -165,7 +184,7 @@ def build(c: Ctx) -> Built:
             description_releasable=bool(f.get("source_releasable")),
         )
     by_id = {m["id"]: m for m in marks}
-    return Built([*marks, *extra, report], report, by_id)
+    return Built([*marks, *extra, report], report, by_id, default)
 
 
 def _accepted(raw: str) -> list[dict[str, Any]]:
@@ -182,49 +201,37 @@ def _accepted(raw: str) -> list[dict[str, Any]]:
     out = []
     for o in data:
         if isinstance(o, dict) and isinstance(o.get("type"), str) and isinstance(o.get("id"), str):
-            out.append({k: v for k, v in o.items() if k in keep})
+            # A fresh id: what the browser sends must never name (and so re-version) an
+            # object this node already holds -- a partner's, say.
+            kept = {k: v for k, v in o.items() if k in keep}
+            kept["id"] = f"{o['type']}--{uuid.uuid4()}"
+            out.append(kept)
     return out
 
 
 def recipients(c: Ctx, built: Built) -> list[dict[str, Any]]:
     """For each partner: would the report be released to it, and why."""
-    ctx = policy_context(c)
-    h = handling_of(built.report, built.markings, scheme_owner=c.node.identity_id)
-    out = []
-    for p in sorted(c.node.store.parties(), key=lambda p: p.name):
-        if p.internal:
-            continue
-        if p.disabled:
-            out.append({"party": p.name, "allow": False, "reasons": ["party disabled"]})
-            continue
-        d = decide(
-            Party(identity_id=p.identity_id, name=p.name, internal=False),
-            "report",
-            built.report["id"],
-            h,
-            Provenance(frozenset()),
-            ctx,
-            topics=built.report["x_liaison_topics"],
-            regions=built.report["x_liaison_regions"],
-        )
-        out.append({"party": p.name, "allow": d.allow, "reasons": list(d.reasons)})
-    return out
+    return [
+        {"party": p.name, "allow": d.allow, "reasons": list(d.reasons)}
+        for p, d in c.exchange.gate.preview(built.report, built.markings)
+    ]
 
 
 def preview(c: Ctx) -> Response:
     built = build(c)
     h = handling_of(built.report, built.markings, scheme_owner=c.node.identity_id)
-    banner = banner_of(h, names_of(c), policy_context(c).scale)
+    banner = banner_of(h, names_of(c), c.exchange.gate.context().scale)
     return JSONResponse(
         {
             "banner": {"text": banner.text, "level": banner.level},
             "recipients": recipients(c, built),
+            "collection_default": built.default,
         }
     )
 
 
 def compose_page(c: Ctx) -> Response:
-    partners = sorted(p.name for p in c.node.store.parties() if not p.internal)
+    partners = sorted(p.name for p in c.node.partners())
     return c.render(
         "compose.html",
         levels=list(c.node.settings.classification_levels),

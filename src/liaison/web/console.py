@@ -3,7 +3,8 @@
 A page handler is a plain (synchronous) function ``handler(ctx) -> Response`` run in
 the thread pool; ``Console.page`` wraps it: it loads the session (or sends the
 browser to the login page), checks the CSRF token on every POST, checks the role,
-and renders ``LiaisonError`` families as an error page with the matching status.
+and tells the application's one error handler (``liaison.taxii.errors``) to render an
+error as a console page (or JSON) -- the status and message are decided there.
 """
 
 from __future__ import annotations
@@ -19,17 +20,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from liaison.errors import (
-    ConflictError,
     DeniedError,
-    InvalidInputError,
-    LiaisonError,
-    NotFoundError,
-    UnauthenticatedError,
 )
 from liaison.node import Node
 from liaison.service import Exchange
+from liaison.service.accounts import Accounts, Session, User
 from liaison.store import PartyRecord
-from liaison.web.accounts import Accounts, Session, User
+from liaison.taxii.errors import ErrorRenderer
 from liaison.web.i18n import LANGUAGES, Translator, translator
 
 __all__ = ["COOKIE", "PREFIX", "Console", "Ctx"]
@@ -40,13 +37,6 @@ _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-_STATUS: list[tuple[type[LiaisonError], int]] = [
-    (UnauthenticatedError, 401),
-    (DeniedError, 403),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (InvalidInputError, 400),
-]
 
 Handler = Callable[["Ctx"], Response]
 
@@ -105,16 +95,21 @@ class Console:
         secure(response)
         return response
 
-    def error_page(self, exc: LiaisonError, lang: str) -> HTMLResponse:
-        status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 500)
+    def error_page(self, lang: str, status: int, message: str) -> HTMLResponse:
         return self.render(
-            "error.html",
-            status=status,
-            t=translator(lang),
-            user=None,
-            message=str(exc),
+            "error.html", status=status, t=translator(lang), user=None, message=message,
             code=status,
-        )
+        )  # fmt: skip
+
+    def _renderer(self, lang: str, json: bool) -> ErrorRenderer:
+        """How the application's one error handler answers on a console page."""
+
+        def render(request: Request, status: int, title: str, message: str) -> Response:
+            if json:
+                return secure(JSONResponse({"error": message}, status_code=status))
+            return self.error_page(lang, status, message)
+
+        return render
 
     def page(
         self, handler: Handler, *, capability: str | None = None, json: bool = False
@@ -128,26 +123,21 @@ class Console:
                     return JSONResponse({"error": "not signed in"}, status_code=401)
                 return RedirectResponse(f"{PREFIX}/login", status_code=303)
             session, user = found
+            # Errors from here on go to the application's one handler, which renders
+            # them as this console does (status and message chosen in one place).
+            request.state.render_error = self._renderer(user.lang, json)
             form: dict[str, Any] = {}
             lists: dict[str, list[str]] = {}
-            try:
-                if request.method == "POST":
-                    data = await request.form(max_files=0, max_fields=400)
-                    form = {k: v for k, v in data.items() if isinstance(v, str)}
-                    lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
-                    session.check_csrf(request.headers.get("x-csrf-token") or form.get("csrf"))
-                if capability is not None and not user.may(capability):
-                    raise DeniedError(translator(user.lang)("error.role"))
-                party = await run_in_threadpool(self.accounts.party_of, user)
-                ctx = Ctx(
-                    self, request, request.app.state.exchange, user, session, party, form, lists
-                )
-                return secure(await run_in_threadpool(handler, ctx))
-            except LiaisonError as exc:
-                if json:
-                    status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 500)
-                    return secure(JSONResponse({"error": str(exc)}, status_code=status))
-                return self.error_page(exc, user.lang)
+            if request.method == "POST":
+                data = await request.form(max_files=0, max_fields=400)
+                form = {k: v for k, v in data.items() if isinstance(v, str)}
+                lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
+                session.check_csrf(request.headers.get("x-csrf-token") or form.get("csrf"))
+            if capability is not None and not user.may(capability):
+                raise DeniedError(translator(user.lang)("error.role"))
+            party = await run_in_threadpool(self.accounts.party_of, user)
+            ctx = Ctx(self, request, request.app.state.exchange, user, session, party, form, lists)
+            return secure(await run_in_threadpool(handler, ctx))
 
         return endpoint
 

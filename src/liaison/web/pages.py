@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from liaison.agreements import sign, state
-from liaison.audit import Action, AuditEntry, ObjectRef
-from liaison.errors import InvalidInputError, LiaisonError, NotFoundError
-from liaison.service import documents
-from liaison.service.events import audit_log
+from liaison.errors import InvalidInputError, NotFoundError
+from liaison.service import auditing, documents
 from liaison.web.console import Ctx
 from liaison.web.svg import country_paths, graph_layout, height, map_point
 from liaison.web.views import _title, names_of, released_row, visible_rows
 
 __all__ = [
-    "agreements_page",
     "answer_consent",
     "audit_page",
     "consents_page",
@@ -26,7 +21,6 @@ __all__ = [
     "extract_page",
     "graph_page",
     "map_page",
-    "sign_agreement",
 ]
 
 
@@ -50,12 +44,9 @@ def map_page(c: Ctx) -> Response:
 def graph_page(c: Ctx) -> Response:
     row, obj = released_row(c, c.request.path_params["oid"])
     refs = [r for r in obj.get("object_refs", []) if isinstance(r, str)][:60]
-    verdict = c.exchange.gate.verdicts(c.party)
-    held: dict[str, dict[str, Any]] = {}
-    for r in c.node.store.latest_by_ids(refs):
-        v = verdict(r)
-        if v.body is not None and c.party.can_read(r.collection_id):
-            held[r.id] = orjson.loads(v.body)
+    held: dict[str, dict[str, Any]] = {
+        oid: orjson.loads(body) for oid, (_, body) in c.exchange.released(c.party, refs).items()
+    }
     members = []
     edges = []
     for ref in refs:
@@ -70,46 +61,6 @@ def graph_page(c: Ctx) -> Response:
         )
     nodes, lines = graph_layout((row.id, _title(obj), row.type), members, edges)
     return c.render("graph.html", obj=obj, title=_title(obj), nodes=nodes, edges=lines, size=640)
-
-
-@dataclass(frozen=True)
-class AgreementRow:
-    id: str
-    name: str
-    state: str
-    parties: list[tuple[str, bool]]
-    topics: list[str]
-    regions: list[str]
-    valid_until: str
-    may_sign: bool
-
-
-def agreements_page(c: Ctx) -> Response:
-    rows = []
-    me = c.node.identity_id
-    for a in documents.agreements(c.node):
-        signed = [(p.name, p.identity_id in a.signatures) for p in a.parties]
-        rows.append(
-            AgreementRow(
-                a.id, a.name, state(a), signed, sorted(a.scope.topics), sorted(a.scope.regions),
-                a.valid_until.isoformat(), a.party(me) is not None and me not in a.signatures,
-            )
-        )  # fmt: skip
-    return c.render("agreements.html", agreements=rows, may_sign=c.user.may("sign"))
-
-
-def sign_agreement(c: Ctx) -> Response:
-    a = documents.get_agreement(c.node, c.request.path_params["aid"])
-    signed = sign(a, c.node.identity_id, c.node.key)
-    documents.put_agreement(c.node, signed.to_stix())
-    with audit_log(c.node) as log:
-        log.append(
-            AuditEntry(
-                Action.AGREEMENT_SIGNED, c.user.name, agreement=a.id,
-                details={"channel": "console", "state": state(signed)},
-            )
-        )  # fmt: skip
-    return c.redirect("/agreements")
 
 
 def consents_page(c: Ctx) -> Response:
@@ -145,16 +96,7 @@ def answer_consent(c: Ctx) -> Response:
     if answer not in ("grant", "deny"):
         raise InvalidInputError("answer must be 'grant' or 'deny'")
     signed = grant(req, c.node.key) if answer == "grant" else deny(req, c.node.key)
-    documents.put_consent(c.node, signed.to_stix())
-    with audit_log(c.node) as log:
-        log.append(
-            AuditEntry(
-                Action.CONSENT_SIGNED, c.user.name, recipient=req.recipient_ref,
-                decision="allow" if answer == "grant" else "deny",
-                objects=(ObjectRef(req.object_ref, None, None),),
-                details={"channel": "console", "consent": req.id},
-            )
-        )  # fmt: skip
+    documents.put_consent(c.node, signed.to_stix(), actor=c.user.name, channel="console")
     return c.redirect("/consents")
 
 
@@ -179,15 +121,11 @@ def correlations_page(c: Ctx) -> Response:
 
 
 def audit_page(c: Ctx) -> Response:
-    with audit_log(c.node) as log:
-        records = log.query(limit=200, newest_first=True)
-        try:
-            report = log.verify(c.node.key.public_key_b64)
-            ok, problems = report.ok, [str(p) for p in report.problems][:20]
-            size = report.size
-        except LiaisonError as exc:
-            ok, problems, size = False, [str(exc)], log.size()
-    return c.render("audit.html", records=records, ok=ok, problems=problems, size=size)
+    """The newest entries and the state of the whole log, stored objects and ledgers."""
+    records = auditing.recent(c.node, 200)
+    report, size = auditing.verify(c.node)
+    problems = [p.message for p in report.problems][:20]
+    return c.render("audit.html", records=records, ok=report.ok, problems=problems, size=size)
 
 
 def extract_page(c: Ctx) -> Response:

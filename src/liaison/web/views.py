@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse, Response
 
 from liaison.errors import DeniedError, InvalidInputError, LiaisonError, NotFoundError
 from liaison.markings import Handling
-from liaison.service import Filters
-from liaison.service.signer import keyring_of
+from liaison.service import Filters, documents
+from liaison.service.accounts import LANGS
+from liaison.service.signer import keyring_of, revoked_keys
 from liaison.store import ObjectRow
-from liaison.web.accounts import LANGS
 from liaison.web.console import COOKIE, PREFIX, Console, Ctx, secure
 from liaison.web.i18n import translator
 from liaison.web.present import (
@@ -113,16 +113,9 @@ def set_lang(c: Ctx) -> Response:
 
 
 def names_of(c: Ctx) -> Names:
-    """Display names of the identities this node knows."""
-    m: dict[str, str] = {}
-    for p in c.node.store.parties():
-        if not p.internal:
-            m[p.identity_id] = p.name
-    for _, raw in c.node.store.records("agreement"):
-        for p in raw.get("parties", []) if isinstance(raw.get("parties"), list) else []:
-            if isinstance(p, dict) and isinstance(p.get("identity_ref"), str):
-                m.setdefault(p["identity_ref"], str(p.get("name", p["identity_ref"])))
-    m[c.node.identity_id] = str(c.node.settings.country)
+    """Display names of the identities this node knows (this node: its country code)."""
+    m = documents.known_names(c.node)
+    m[c.node.identity_id] = c.node.settings.country
     return Names(m)
 
 
@@ -175,7 +168,7 @@ def inbox(c: Ctx) -> Response:
         )  # fmt: skip
     items.sort(key=lambda i: i.added, reverse=True)
     items.sort(key=lambda i: not i.unread)
-    partners = sorted({names(p.identity_id) for p in c.node.store.parties() if not p.internal})
+    partners = sorted({names(p.identity_id) for p in c.node.partners()})
     return c.render("inbox.html", items=items, partners=partners, partner=partner)
 
 
@@ -189,14 +182,10 @@ def _title(obj: dict[str, Any]) -> str:
 
 def released_row(c: Ctx, object_id: str) -> tuple[ObjectRow, dict[str, Any]]:
     """The latest version of an object the user may see, as the gate releases it."""
-    verdict = c.exchange.gate.verdicts(c.party)
-    for row in sorted(c.node.store.latest_by_ids([object_id]), key=lambda r: -r.seq):
-        if not c.party.can_read(row.collection_id):
-            continue
-        v = verdict(row)
-        if v.body is not None:
-            return row, orjson.loads(v.body)
-    raise NotFoundError(f"no object {object_id}")
+    found = c.exchange.released(c.party, [object_id]).get(object_id)
+    if found is None:
+        raise NotFoundError(f"no object {object_id}")
+    return found[0], orjson.loads(found[1])
 
 
 def object_view(c: Ctx) -> Response:
@@ -204,10 +193,8 @@ def object_view(c: Ctx) -> Response:
     row, obj = released_row(c, oid)
     names = names_of(c)
     handling = Handling.from_json(row.handling.get("h") or {})
-    ctx = c.exchange.gate.context() if hasattr(c.exchange.gate, "context") else None
-    banner = banner_of(handling, names, ctx.scale if ctx is not None else None)
-    revoked = frozenset(k for k, _ in c.node.store.records("revoked-key"))
-    sig = signature_status(obj, keyring_of(c.node), revoked)
+    banner = banner_of(handling, names, c.exchange.gate.context().scale)
+    sig = signature_status(obj, keyring_of(c.node), revoked_keys(c.node))
     refs = [r for r in obj.get("object_refs", []) if isinstance(r, str)]
     c.console.accounts.mark_read(c.user.name, oid)
     shown = {k: v for k, v in obj.items() if k != "extensions"}

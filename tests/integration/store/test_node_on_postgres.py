@@ -14,6 +14,7 @@ import pytest
 
 from liaison.node import Node
 from liaison.service.events import audit_log
+from liaison.service.integrity import stored_versions
 
 TAXII = "application/taxii+json;version=2.1"
 H = {"Accept": TAXII, "Content-Type": TAXII}
@@ -106,7 +107,7 @@ def test_two_server_processes_on_one_database(pg_home: tuple[Path, str]) -> None
         assert len(seen[0]) == 60 and seen[0] == seen[1] and len(set(seen[0])) == 60
         node = Node.open(home)
         with audit_log(node) as log:
-            report = log.verify(node.key.public_key_b64, node.store.object_hashes)
+            report = log.verify(node.key.public_key_b64, lambda: stored_versions(node.store))
         node.close()
         assert report.ok, report.problems
     finally:

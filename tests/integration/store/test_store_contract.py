@@ -108,7 +108,8 @@ def test_versionless_objects_are_idempotent(store: Store, coll: str) -> None:
 
 
 def test_filters_and_pagination(store: Store, coll: str) -> None:
-    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(25)])
+    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(5)])
+    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(5, 25)])
     rows = store.query_objects(ObjectQuery(coll, limit=10))
     assert len(rows) == 10
     rest = store.query_objects(ObjectQuery(coll, after_seq=rows[-1].seq, limit=100))
@@ -142,14 +143,16 @@ def test_date_added_strictly_increases_with_seq_under_concurrent_writers(
     rows = store.query_objects(ObjectQuery(coll, limit=1000))
     assert len(rows) == 200
     stamps = [r.date_added_us for r in rows]
-    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    # One stamp per batch of five, strictly increasing with seq across batches.
+    assert stamps == sorted(stamps) and len(set(stamps)) == 40
 
 
 def test_delete_versions_repairs_first_last(store: Store, coll: str) -> None:
     oid = _ind(9)
     store.add_objects(coll, [_obj(oid, 1), _obj(oid, 2), _obj(oid, 3)])
     rows = store.object_versions(coll, oid)
-    assert store.delete_versions(coll, oid, [rows[-1].seq]) == 1
+    gone = store.delete_versions(coll, oid, [rows[-1].seq])
+    assert [(r.seq, r.version) for r in gone] == [(rows[-1].seq, "v3")]
     assert [r.version for r in store.query_objects(ObjectQuery(coll))] == ["v2"]
 
 

@@ -31,15 +31,14 @@ from typing import Any
 import httpx
 import orjson
 
-from liaison.agreements import sign
-from liaison.cli.agreement import propose_from_spec
-from liaison.demo.run import LEVELS, ORGS, TYPES
+from liaison.demo.run import COUNTRIES, LEVELS, ORGS, agree
 from liaison.markings import classification_marking, releasability_marking
 from liaison.markings.tlp import tlp_id
 from liaison.node import Node
-from liaison.service import Exchange, build_exchange, documents
+from liaison.service import Exchange, build_exchange
 from liaison.store import ObjectRow
 from liaison.sync import Peer, SyncReport, get_peer, pull, put_peer
+from liaison.taxii.status import ingest as taxii_ingest
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 TAXII = "application/taxii+json;version=2.1"
@@ -168,10 +167,10 @@ class SyncNode:
     def post(self, objects: Sequence[Obj], user: str = "analyst") -> Obj:
         """Ingest in process, as the internal party ``user`` (signed by this node)."""
         party = self.node.store.party(user)
-        return self.exchange.ingest(party, self.collection_id, {"objects": list(objects)})
+        return taxii_ingest(self.exchange, party, self.collection_id, {"objects": list(objects)})
 
     def pull(self, source: str, **kw: Any) -> SyncReport:
-        return pull(self.exchange, get_peer(self.node.store, source), **kw)
+        return pull(self.exchange, get_peer(self.node, source), **kw)
 
     def held(self, object_id: str) -> Obj | None:
         rows = self.node.store.latest_by_ids([object_id])
@@ -211,7 +210,7 @@ class World:
         node = Node.init(
             self.base / code,
             org=ORGS[code],
-            country=code,
+            country=COUNTRIES[code],
             port=port,
             classification_levels=LEVELS[code],
             sync_interval=0,
@@ -241,35 +240,13 @@ class World:
             into=b.collection_id,
             **tls,
         )
-        put_peer(b.node.store, peer)
+        put_peer(b.node, peer)
         return peer
 
     def agree(self, proposer: str, other: str) -> None:
-        """An agreement both sides signed, held by both (travels in process here)."""
+        """An agreement both sides signed, held by both (as ``liaison demo`` makes it)."""
         p, o = self.nodes[proposer], self.nodes[other]
-        spec = {
-            "name": f"{proposer}-{other} exchange arrangement",
-            "types": TYPES,
-            "topics": ["terrorism", "organised-crime"],
-            "regions": ["DZ", "MR", "ML", "NE"],
-            "max_classification": LEVELS[proposer][2],
-            "retention_days": 730,
-            "valid_days": 365,
-            "partner": [
-                {
-                    "party": other,
-                    "levels": LEVELS[other],
-                    "max_classification": LEVELS[other][2],
-                    "equivalence": dict(zip(LEVELS[proposer], LEVELS[other], strict=True)),
-                }
-            ],
-            "contact": [{"party": "self", "name": f"Liaison officer {proposer}"}],
-        }
-        a = propose_from_spec(p.node, spec)
-        a = documents.put_agreement(p.node, sign(a, p.node.identity_id, p.node.key).to_stix())
-        b = documents.put_agreement(o.node, a.to_stix())
-        b = documents.put_agreement(o.node, sign(b, o.node.identity_id, o.node.key).to_stix())
-        documents.put_agreement(p.node, b.to_stix())
+        agree(p.node, o.node, f"{proposer}-{other} exchange arrangement", (proposer, other))
 
     def marked_reports(
         self, origin: str, n: int, *, to: Sequence[str] = (), start: int = 0

@@ -1,15 +1,19 @@
-"""The source's audit log is tampered with: the puller raises an alarm and stops syncing
-with that partner until an operator acknowledges it (``Gossip.acknowledge``)."""
+"""The source's ledger for the puller is tampered with: the puller raises an alarm and
+stops syncing with that partner until an operator acknowledges it (``Gossip.acknowledge``).
+
+A partner checks the ledger the source keeps for it (ADR 0006), not the source's whole
+log: these tests rewrite, truncate and fork MR's ledger for DZ in MR's database."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sync_world import World
 
-from liaison.audit import merkle as M
+from liaison import merkle as M
 from liaison.audit.gossip import Alarm, Gossip
 from liaison.audit.log import node_key
 from liaison.service.events import audit_log
@@ -37,22 +41,28 @@ def _tamper(world: World, *statements: tuple[str, tuple[object, ...]]) -> None:
             for sql, args in statements:
                 db.execute(sql, args)
             if any("leaf" in sql for sql, _ in statements):
-                _rebuild_tree(db)
+                _rebuild_tree(db, world["DZ"].node.identity_id)
     finally:
         db.close()
     mr.start()
 
 
-def _rebuild_tree(db: sqlite3.Connection) -> None:
+def _rebuild_tree(db: sqlite3.Connection, party: str) -> None:
     """An insider who rewrote a row recomputes every stored tree node to match."""
-    level = [bytes(r[0]) for r in db.execute("SELECT leaf FROM audit_entries ORDER BY seq")]
+    level = [
+        bytes(r[0])
+        for r in db.execute(
+            "SELECT leaf FROM ledger_entries WHERE party = ? ORDER BY seq", (party,)
+        )
+    ]
     height = 0
     while len(level) > 1:
         height += 1
         level = [M.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         for index, value in enumerate(level):
             db.execute(
-                "UPDATE audit_nodes SET hash = ? WHERE key = ?", (value, node_key(height, index))
+                "UPDATE ledger_nodes SET hash = ? WHERE party = ? AND key = ?",
+                (value, party, node_key(height, index)),
             )
 
 
@@ -94,38 +104,71 @@ def _blocked_until_acknowledged(world: World, kind: str) -> None:
 
 
 @pytest.mark.slow
-def test_truncated_log_is_a_rollback(synced: World) -> None:
-    """The last rows (and the heads that covered them) deleted to hide recent releases."""
+def test_truncated_ledger_is_a_rollback(synced: World) -> None:
+    """The last ledger rows (and the heads that covered them) deleted to hide releases."""
+    dz = synced["DZ"].node.identity_id
     with audit_log(synced["DZ"].node) as log:
         kept = Gossip(log.connection, log).peer_head("MR")
-    assert kept is not None and kept.size > 8
-    cut = kept.size - 8  # rows DZ saw covered by MR's signed head
+    assert kept is not None and kept.scope == dz and kept.size >= 3
+    cut = kept.size - 2  # rows DZ saw covered by MR's signed head
     _tamper(
         synced,
-        ("DELETE FROM audit_entries WHERE seq >= ?", (cut,)),
-        ("DELETE FROM audit_refs WHERE seq >= ?", (cut,)),
-        ("DELETE FROM audit_heads WHERE size > ?", (cut,)),
-        ("DELETE FROM audit_nodes WHERE (key >> 6) >= ?", (cut,)),  # subtrees past the cut
+        ("DELETE FROM ledger_entries WHERE party = ? AND seq >= ?", (dz, cut)),
+        ("DELETE FROM ledger_heads WHERE party = ? AND size > ?", (dz, cut)),
+        ("DELETE FROM ledger_nodes WHERE party = ? AND (key >> 6) >= ?", (dz, cut)),
     )
     _blocked_until_acknowledged(synced, "rollback")
 
 
 @pytest.mark.slow
-def test_rewritten_row_with_rebuilt_tree_is_a_fork(synced: World) -> None:
-    """An old entry rewritten and every hash recomputed: the next signed head forks."""
+def test_rewritten_ledger_row_with_rebuilt_tree_is_a_fork(synced: World) -> None:
+    """An old ledger entry rewritten and every hash recomputed: the next signed head forks."""
+    dz = synced["DZ"].node.identity_id
     db = synced["MR"].node.home / "liaison.db"
     with sqlite3.connect(db) as c:
-        body = bytes(c.execute("SELECT body FROM audit_entries WHERE seq = 1").fetchone()[0])
+        seq, body = c.execute(
+            "SELECT seq, body FROM ledger_entries WHERE party = ? AND action = ?"
+            " ORDER BY seq LIMIT 1",
+            (dz, "exchange.released"),
+        ).fetchone()
+        body = bytes(body)
     c.close()
-    forged = body.replace(b"analyst", b"analyzt")
+    forged = body.replace(b"report--", b"report--0", 1)
     assert forged != body
     _tamper(
         synced,
         (
-            "UPDATE audit_entries SET body = ?, leaf = ?, actor = 'analyzt' WHERE seq = 1",
-            (forged, M.leaf_hash(forged)),
+            "UPDATE ledger_entries SET body = ?, leaf = ? WHERE party = ? AND seq = ?",
+            (forged, M.leaf_hash(forged), dz, seq),
         ),
     )
-    # MR serves its stored, genuine head until it signs a new one (after the next post),
-    # which cannot extend the head DZ kept.
+    # MR serves its stored, genuine head until it signs a new one for DZ's ledger (after
+    # the next release to DZ), which cannot extend the head DZ kept.
+    mr = synced["MR"]
+    mr.post(synced.marked_reports("MR", 1, to=["DZ"], start=40)[2:])
+    assert synced["DZ"].pull("MR").stored == 1
     _blocked_until_acknowledged(synced, "fork")
+
+
+def test_the_ledger_grows_with_dz_s_exchanges_only(synced: World) -> None:
+    """MR storing, refusing and releasing to others leaves DZ's ledger as it was."""
+    dz, mr = synced["DZ"], synced["MR"]
+    assert dz.pull("MR").stored == 0  # the kept head now covers every earlier exchange
+    with audit_log(dz.node) as log:
+        before = Gossip(log.connection, log).peer_head("MR")
+    mr.post(synced.marked_reports("MR", 5, to=[], start=70))  # not releasable to DZ
+    hidden = next(r.id for r in mr.rows() if r.type == "report" and not dz.held(r.id))
+    base = f"http://127.0.0.1:{mr.port}/api/collections/{mr.collection_id}/objects/"
+    for oid in (hidden, "report--00000000-0000-4000-8000-000000000000"):  # withheld, absent
+        r = httpx.get(
+            f"{base}{oid}/",
+            auth=("DZ", mr.tokens["DZ"]),
+            headers={"Accept": "application/taxii+json;version=2.1"},
+            timeout=10,
+        )
+        assert r.status_code == 404
+    assert dz.pull("MR").stored == 0
+    with audit_log(dz.node) as log:
+        after = Gossip(log.connection, log).peer_head("MR")
+    assert before is not None and after is not None
+    assert (after.size, after.root_hash) == (before.size, before.root_hash)

@@ -114,7 +114,7 @@ class LosingReceipts(PeerClient):
 def test_cut_after_storing_a_page_repeats_it_without_duplicates(two_nodes: World) -> None:
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
     _fill(two_nodes, 120)
-    peer = get_peer(dz.node.store, "MR")
+    peer = get_peer(dz.node, "MR")
     attempts = 0
     for fail_at in ({2}, {1}, {3}, set()):
         attempts += 1

@@ -7,8 +7,8 @@ from sync_world import World, body_of, new_version
 
 from liaison.agreements import grant, request
 from liaison.service import documents
+from liaison.service.peers import checkpoint
 from liaison.signing.objects import signature_of, verify_object
-from liaison.sync.peers import checkpoint
 
 
 def test_two_nodes_sync_everything_signed_by_the_originator(two_nodes: World) -> None:
@@ -35,7 +35,7 @@ def test_second_sync_resumes_from_the_checkpoint(two_nodes: World) -> None:
     mr.post(two_nodes.marked_reports("MR", 5, to=["DZ"]))
     first = dz.pull("MR")
     assert first.stored == 7
-    mark = checkpoint(dz.node.store, "MR", mr.collection_id)
+    mark = checkpoint(dz.node, "MR", mr.collection_id)
     assert mark is not None
 
     again = dz.pull("MR")
@@ -44,7 +44,7 @@ def test_second_sync_resumes_from_the_checkpoint(two_nodes: World) -> None:
     mr.post(more)
     third = dz.pull("MR")
     assert (third.received, third.stored, third.duplicates) == (3, 3, 0)
-    assert checkpoint(dz.node.store, "MR", mr.collection_id) > mark  # type: ignore[operator]
+    assert checkpoint(dz.node, "MR", mr.collection_id) > mark  # type: ignore[operator]
 
 
 def test_new_version_replaces_the_latest_and_keeps_the_old(two_nodes: World) -> None:

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 from sync_world import World
 
+from liaison.agreements.receipts import make_receipt, verify_receipt
 from liaison.errors import LiaisonError, SignatureError
 from liaison.signing import SigningKey
 from liaison.sync import PeerClient, PeerError, get_peer
-from liaison.sync.receipts import make_receipt, verify_receipt
 
 
 def _receipts(world: World, code: str) -> list[dict[str, object]]:
@@ -63,7 +63,7 @@ def _genuine(world: World) -> dict[str, object]:
 
 def test_forged_receipts_are_refused(two_nodes: World) -> None:
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
-    peer = get_peer(dz.node.store, "MR")
+    peer = get_peer(dz.node, "MR")
     forged_key = make_receipt(
         SigningKey.generate(),  # not DZ's pinned key
         receiver=dz.node.identity_id,

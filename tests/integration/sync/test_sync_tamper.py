@@ -21,7 +21,7 @@ def proxied(two_nodes: World) -> Iterator[tuple[World, Proxy]]:
     """DZ reaches MR only through the proxy."""
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
     with Proxy(f"http://127.0.0.1:{mr.port}") as proxy:
-        put_peer(dz.node.store, replace(get_peer(dz.node.store, "MR"), url=proxy.url))
+        put_peer(dz.node, replace(get_peer(dz.node, "MR"), url=proxy.url))
         yield two_nodes, proxy
 
 
@@ -104,7 +104,7 @@ def test_garbled_answer_stores_nothing(proxied: tuple[World, Proxy]) -> None:
 
 def _via_proxy(world: World, puller: str, source: str, proxy: Proxy) -> None:
     node = world[puller].node
-    put_peer(node.store, replace(get_peer(node.store, source), url=proxy.url))
+    put_peer(node, replace(get_peer(node, source), url=proxy.url))
 
 
 def test_replayed_old_version_never_overwrites_the_newer(world_factory: WorldFactory) -> None:

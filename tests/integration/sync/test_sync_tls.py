@@ -154,7 +154,7 @@ def test_mutual_tls_sync(world_factory: WorldFactory, tmp_path: Path) -> None:
     assert "https://" in mr.log.read_text()
 
     # no client certificate: the TLS handshake is refused, and the error says so
-    put_peer(dz.node.store, replace(peer, client_cert="", client_key=""))
+    put_peer(dz.node, replace(peer, client_cert="", client_key=""))
     with pytest.raises(PeerError) as no_cert:
         dz.pull("MR")
     text = str(no_cert.value)
@@ -164,7 +164,7 @@ def test_mutual_tls_sync(world_factory: WorldFactory, tmp_path: Path) -> None:
 
     # a client certificate from a CA MR does not trust: refused as well
     put_peer(
-        dz.node.store,
+        dz.node,
         replace(
             peer,
             client_cert=str(rogue_client),
@@ -175,17 +175,17 @@ def test_mutual_tls_sync(world_factory: WorldFactory, tmp_path: Path) -> None:
         dz.pull("MR")
 
     # DZ does not trust the server's CA: refused before any credential is sent
-    put_peer(dz.node.store, replace(peer, ca=str(rogue.ca)))
+    put_peer(dz.node, replace(peer, ca=str(rogue.ca)))
     with pytest.raises(PeerError, match=r"CERTIFICATE_VERIFY_FAILED.*not trusted \(check"):
         dz.pull("MR")
 
     # plain HTTP to the HTTPS port gets nowhere either
-    put_peer(dz.node.store, replace(peer, url=mr.url.replace("https://", "http://")))
+    put_peer(dz.node, replace(peer, url=mr.url.replace("https://", "http://")))
     with pytest.raises(PeerError, match="plain HTTP was refused"):
         dz.pull("MR")
 
     # and with the right certificate again, sync resumes where it stopped
-    put_peer(dz.node.store, peer)
+    put_peer(dz.node, peer)
     mr.post(world.marked_reports("MR", 2, to=["DZ"], start=20)[2:])
     assert dz.pull("MR").stored == 2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from requests.exceptions import HTTPError
 from taxii2client.v21 import ApiRoot, Collection, Server, Status, as_pages
 
@@ -104,7 +105,8 @@ def test_filters_through_the_client(live_server: Any, stix_factory: Any, unsigne
     idt = stix_factory.identity()
     v2 = stix_factory.new_version(ind, name="C2 relay, updated")
     v3 = stix_factory.new_version(v2, name="C2 relay, final")
-    col.add_objects({"objects": [ind, idt, v2, v3]})
+    col.add_objects({"objects": [ind]})  # two POSTs: two batches, two date_added values
+    col.add_objects({"objects": [idt, v2, v3]})
     assert [o["id"] for o in col.get_objects(type="identity")["objects"]] == [idt["id"]]
     assert unsigned(col.get_objects(id=ind["id"])["objects"]) == [v3]
     assert unsigned(col.get_objects(id=ind["id"], version="first")["objects"]) == [ind]
@@ -163,10 +165,22 @@ def test_partner_sees_empty_pages_and_404s(
     assert partner.can_read
     assert partner.get_objects().get("objects", []) == []
     assert partner.get_manifest().get("objects", []) == []
-    for call in (partner.get_object, partner.object_versions, partner.delete_object):
+    for call in (partner.get_object, partner.object_versions):
         with pytest.raises(HTTPError) as info:
             call(objs[0]["id"])
         assert info.value.response.status_code == 404
+    # A partner reads only (the collection says can_write false, so the client refuses
+    # to try); asked anyway over HTTP, the node refuses to delete, held or not.
+    assert not partner.can_write
+    url = live_server.collection_url_of(live_server.home.collection_id)
+    for oid in (objs[0]["id"], "indicator--00000000-0000-4000-8000-000000000000"):
+        r = requests.delete(
+            f"{url}objects/{oid}/",
+            auth=("partner", live_server.home.tokens["partner"]),
+            headers={"Accept": "application/taxii+json;version=2.1"},
+            timeout=10,
+        )
+        assert r.status_code == 403 and r.json()["http_status"] == "403"
     assert unsigned(analyst.get_object(objs[0]["id"])["objects"]) == [objs[0]]  # not deleted
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from audit_support import MakeEntries, open_db, stix_id
 
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
 from liaison.signing import SigningKey
+from liaison.store.db import SqliteDb
 
 
 @pytest.fixture
@@ -24,14 +24,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+def conn(db_path: Path) -> Iterator[SqliteDb]:
     c = open_db(db_path)
     yield c
-    c.close()
+    c.raw.close()
 
 
 @pytest.fixture
-def log(conn: sqlite3.Connection, key: SigningKey) -> AuditLog:
+def log(conn: SqliteDb, key: SigningKey) -> AuditLog:
     return AuditLog(conn, signing_key=key)
 
 

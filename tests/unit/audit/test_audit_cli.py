@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ def test_alarms_and_ack(run: Run, home: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_missing_home_or_key(run: Run, tmp_path: Path, home: Path) -> None:
     code, _, err = run("verify", str(tmp_path / "nowhere"))
-    assert code == 1 and "no node home" in err
+    assert code == 1 and "not a Liaison node home" in err
     os.remove(home / "node.key")
     code, _, err = run("verify", str(home))
     assert code == 1 and "node key missing" in err
@@ -179,16 +180,17 @@ def test_node_home_checks_stored_objects(
         id=obj["id"], type="indicator", spec_version="2.1", version=obj["modified"],
         version_us=None, body=body, sha256=hashlib.sha256(body).hexdigest(),
     )  # fmt: skip
-    log = AuditLog(node.store.raw_connection(), signing_key=node.key)
 
     def audit(results: list[tuple[str, bool]]) -> None:
-        log.append(
-            AuditEntry(
-                "object.created",
-                "analyst",
-                objects=(ObjectRef.for_stored(obj["id"], obj["modified"], body),),
+        with node.store.connection() as db:
+            AuditLog(db, signing_key=node.key).append(
+                AuditEntry(
+                    "object.created",
+                    "analyst",
+                    objects=(ObjectRef.for_stored(obj["id"], obj["modified"], body),),
+                    details={"collection": node.default_collection_id},
+                )
             )
-        )
 
     node.store.add_objects(node.default_collection_id, [new], within=audit)
     code, out, err = run("verify", str(node.home))
@@ -196,9 +198,11 @@ def test_node_home_checks_stored_objects(
     assert "OK: 1 entries" in out
 
     forged = body.replace(b"C2 relay", b"C3 relay")
-    node.store.raw_connection().execute(
-        "UPDATE objects SET body = ?, sha256 = ? WHERE id = ?",
-        (forged, hashlib.sha256(forged).hexdigest(), obj["id"]),
-    )
+    with sqlite3.connect(node.home / "liaison.db") as raw:  # behind the node's back
+        raw.execute(
+            "UPDATE objects SET body = ?, sha256 = ? WHERE id = ?",
+            (forged, hashlib.sha256(forged).hexdigest(), obj["id"]),
+        )
+    raw.close()
     code, out, err = run("verify", str(node.home))
     assert code == 1 and f"object {obj['id']} version {obj['modified']} was changed" in err

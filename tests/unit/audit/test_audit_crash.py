@@ -22,10 +22,11 @@ import sqlite3, sys, uuid
 from liaison.audit import Action, AuditEntry, AuditLog, ObjectRef
 from liaison.signing import SigningKey
 
+from liaison.store.db import SqliteDb
 conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 conn.execute("PRAGMA journal_mode=WAL")
 conn.execute("PRAGMA synchronous=FULL")
-log = AuditLog(conn, signing_key=SigningKey.from_seed_b64(sys.argv[2]))
+log = AuditLog(SqliteDb(conn), signing_key=SigningKey.from_seed_b64(sys.argv[2]))
 batch = [
     AuditEntry(Action.OBJECT_CREATED, "writer", objects=(
         ObjectRef(f"note--{uuid.UUID(int=i)}", "v1", "cd" * 32),))

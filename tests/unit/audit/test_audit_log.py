@@ -12,6 +12,7 @@ import pytest
 import rfc8785
 from audit_support import MakeEntries, open_db, stix_id
 
+from liaison import merkle as M
 from liaison.audit import (
     Action,
     AuditEntry,
@@ -21,10 +22,11 @@ from liaison.audit import (
     ObjectRef,
     SignedTreeHead,
 )
-from liaison.audit import merkle as M
 from liaison.audit.entry import encode_body
 from liaison.errors import InvalidInputError, NotFoundError, SignatureError, StorageError
 from liaison.signing import SigningKey, canonical
+from liaison.store.db import SqliteDb
+from liaison.store.sqlite import create_tables
 
 
 def test_leaf_is_the_rfc8785_form_of_the_entry(log: AuditLog) -> None:
@@ -219,14 +221,14 @@ def test_append_inside_the_callers_transaction_is_all_or_nothing(
     log: AuditLog, conn: sqlite3.Connection, make_entries: MakeEntries
 ) -> None:
     log.append_many(make_entries(3))
-    conn.execute("CREATE TABLE objects (id TEXT)")
+    conn.execute("CREATE TABLE things (id TEXT)")
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO objects VALUES ('x')")
+    conn.execute("INSERT INTO things VALUES ('x')")
     log.append_many(make_entries(2, 3))
     conn.execute("ROLLBACK")  # the caller's object write failed: its audit entries go too
     assert log.size() == 3 and len(log.heads()) == 1
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO objects VALUES ('y')")
+    conn.execute("INSERT INTO things VALUES ('y')")
     log.append_many(make_entries(2, 3))
     conn.execute("COMMIT")
     assert log.size() == 5
@@ -250,7 +252,9 @@ def test_legacy_transaction_mode_works_too(
     tmp_path, key: SigningKey, make_entries: MakeEntries
 ) -> None:
     conn = sqlite3.connect(tmp_path / "legacy.db")  # default isolation_level=""
-    log = AuditLog(conn, signing_key=key)
+    create_tables(conn)
+    conn.commit()
+    log = AuditLog(SqliteDb(conn), signing_key=key)
     log.append_many(make_entries(9))
     conn.close()
     again = AuditLog(open_db(tmp_path / "legacy.db"))

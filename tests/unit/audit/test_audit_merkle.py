@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaison.audit import merkle as M
+from liaison import merkle as M
 from liaison.errors import InvalidInputError
 from suite_support import examples
 

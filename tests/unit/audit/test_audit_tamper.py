@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from audit_support import MakeEntries, stix_id
 
+from liaison import merkle as M
 from liaison.audit import AuditEntry, AuditLog, ObjectRef, VerifyReport
 from liaison.audit import _trust as trust_module
-from liaison.audit import merkle as M
 from liaison.audit import verify as verify_module
 from liaison.audit.log import node_key
 from liaison.signing import SigningKey
@@ -197,50 +197,82 @@ def test_changed_index_columns(filled: AuditLog, key: SigningKey) -> None:
     assert "audit_refs" in report.problems[1].message
 
 
-def test_stored_object_changed_or_unaudited(
+def test_stored_object_changed_unaudited_missing_or_rebound(
     log: AuditLog, key: SigningKey, make_entries: MakeEntries
 ) -> None:
+    col = "c1"
     stored = {
         (
             stix_id("indicator", 0),
             "v1",
         ): b'{"id": "indicator--0", "pattern": "[ipv4-addr:value = \'1.2.3.4\']"}',
         (stix_id("indicator", 4), "v1"): b'{"id": "indicator--4"}',
+        (stix_id("indicator", 5), "v1"): b'{"id": "indicator--5"}',
     }
+    bindings = {k: "b" * 64 for k in stored}
     log.append_many(
         [
-            AuditEntry("object.created", "analyst", objects=(ObjectRef.for_stored(i, v, b),))
+            AuditEntry(
+                "object.created",
+                "analyst",
+                objects=(ObjectRef.for_stored(i, v, b),),
+                details={"collection": col, "binding": bindings[(i, v)]},
+            )
             for (i, v), b in stored.items()
         ]
     )
 
-    def stored_objects() -> list[tuple[str, str | None, str]]:
-        return [(i, v, hashlib.sha256(b).hexdigest()) for (i, v), b in stored.items()]
+    def stored_objects() -> list[tuple[str, str, str | None, str, str]]:
+        return [
+            (col, i, v, hashlib.sha256(b).hexdigest(), bindings[(i, v)])
+            for (i, v), b in stored.items()
+        ]
 
     report = check(log, key, stored_objects=stored_objects)
-    assert report.ok and report.objects_checked == 2
+    assert report.ok and report.objects_checked == 3
 
     stored[(stix_id("indicator", 0), "v1")] = stored[(stix_id("indicator", 0), "v1")].replace(
         b"1.2.3.4", b"6.6.6.6"
     )
     stored[(stix_id("indicator", 9), "v1")] = b'{"id": "indicator--9"}'  # slipped in unlogged
+    bindings[(stix_id("indicator", 9), "v1")] = "b" * 64
+    bindings[(stix_id("indicator", 4), "v1")] = "c" * 64  # its handling was loosened
+    del stored[(stix_id("indicator", 5), "v1")]  # erased behind the log's back
     # releasing the altered object logs its new hash -- that does not launder it
-    altered = stored_objects()[0]
+    _, oid, ver, sha, _ = stored_objects()[0]
     log.append(
         AuditEntry(
             "object.released",
             "node-fr",
-            objects=(ObjectRef(*altered),),
+            objects=(ObjectRef(oid, ver, sha),),
             recipient=stix_id("identity", 2),
             agreement=stix_id("x-agreement", 1),
         )
     )
     report = check(log, key, stored_objects=stored_objects)
-    assert kinds(report) == {"object-changed", "object-unaudited"}
+    assert kinds(report) == {
+        "object-changed",
+        "object-unaudited",
+        "handling-changed",
+        "object-missing",
+    }
     by_kind = {p.kind: p for p in report.problems}
     assert stix_id("indicator", 0) in by_kind["object-changed"].message
     assert by_kind["object-changed"].seq == 0
     assert stix_id("indicator", 9) in by_kind["object-unaudited"].message
+    assert stix_id("indicator", 4) in by_kind["handling-changed"].message
+    assert stix_id("indicator", 5) in by_kind["object-missing"].message
+    # A deletion that was recorded is no gap.
+    log.append(
+        AuditEntry(
+            "object.deleted",
+            "admin",
+            objects=(ObjectRef.for_stored(stix_id("indicator", 5), "v1", b"x"),),
+            details={"collection": col},
+        )
+    )
+    report = check(log, key, stored_objects=stored_objects)
+    assert "object-missing" not in kinds(report)
 
 
 def test_malformed_row(filled: AuditLog, key: SigningKey) -> None:

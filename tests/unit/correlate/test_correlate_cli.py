@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from liaison.cli import correlate as cli
 from liaison.correlate import CorrelationIndex
 from liaison.errors import ConfigError
+from liaison.store.sqlite import open_db
 
 
 def run(argv: list[str]) -> int:
@@ -42,11 +42,10 @@ def test_list_reads_the_node_database(tmp_path: Path, capsys: pytest.CaptureFixt
     from liaison.node import Node
 
     Node.init(tmp_path, org="DZ", country="DZ").close()
-    conn = sqlite3.connect(tmp_path / "liaison.db")
+    conn = open_db(tmp_path / "liaison.db")
     index = CorrelationIndex(conn)
     index.add({"type": "intrusion-set", "id": "intrusion-set--1", "name": "JNIM"}, "local")
     index.add({"type": "intrusion-set", "id": "intrusion-set--2", "name": "GSIM"}, "local")
-    conn.commit()
     conn.close()
     assert run(["correlate", "list", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import stix2.v21
 from stix2validator import ValidationOptions, validate_instance
 
@@ -109,3 +111,19 @@ def test_marking_ids_are_deterministic_and_distinct() -> None:
     assert a["extensions"][CLASSIFICATION_EXT_ID]["level"] == "SECRET"
     assert releasability_marking([DZ, FR]) == releasability_marking([FR, DZ, FR])
     assert caveats_marking(originator_control=True, no_evidence_use=False)["name"] == "ORCON"
+
+
+def test_a_tlp_definition_under_another_id_is_refused() -> None:
+    from liaison.markings.definitions import definition_problem
+
+    tlp1_white = json.loads(stix2.v21.TLP_WHITE.serialize())
+    assert definition_problem(tlp1_white) is None  # the official TLP 1.0 id
+    assert definition_problem(TLP_GREEN) is None
+    planted = {**tlp1_white, "id": "marking-definition--00000000-0000-4000-8000-0000000000aa"}
+    assert definition_problem(planted) == (
+        "marking-definition--00000000-0000-4000-8000-0000000000aa: a TLP marking must use"
+        " the official id of its level"
+    )
+    assert definition_problem({**TLP_GREEN, "id": planted["id"]}) is not None
+    # a statement under a random id says nothing a release depends on: accepted
+    assert definition_problem(statement_marking("Copyright MITRE")) is None

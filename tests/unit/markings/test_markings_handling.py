@@ -238,3 +238,35 @@ def test_hostile_input_raises_only_invalid_stix(obj: dict) -> None:
             frozenset({DZ}) if ref == REL_DZ["id"] else None,
         )
     assert Handling.from_json(h.to_json()) == h
+
+
+def test_pending_records_unknown_markings_and_reads_the_rest() -> None:
+    conf = classification_marking("CONFIDENTIEL", FR)
+    x, y = "marking-definition--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12, WHITE_TLP1
+    unknown = "marking-definition--00000000-0000-4000-8000-00000000dead"
+    obj = {
+        "type": "report",
+        "id": "report--1",
+        "object_marking_refs": [conf["id"], x, TLP_AMBER["id"]],
+        "granular_markings": [{"marking_ref": unknown, "selectors": ["name"]}],
+    }
+    with pytest.raises(InvalidStixError, match=f"marking {x} is not known"):
+        handling_of(obj, _index(conf), scheme_owner=FR)
+    h = handling_of(obj, _index(conf), scheme_owner=FR, pending=True)
+    assert h.unresolved_markings == {x, unknown}
+    assert (h.classification, h.tlp) == ("CONFIDENTIEL", "amber")
+    assert h.withheld
+    back = Handling.from_json(h.to_json())
+    assert back == h
+    assert h.to_json()["unresolved_markings"] == sorted({x, unknown})
+    # Known markings only: nothing pending, and the JSON is as before this field existed.
+    obj["object_marking_refs"] = [conf["id"], y]
+    del obj["granular_markings"]
+    done = handling_of(obj, _index(conf), scheme_owner=FR, pending=True)
+    assert not done.withheld
+    assert "unresolved_markings" not in done.to_json()
+    assert "marking_problem" not in done.to_json()
+    # Contradictions are still errors, pending or not.
+    obj["object_marking_refs"] = [TLP_AMBER["id"], TLP_RED["id"], x]
+    with pytest.raises(InvalidStixError, match="two TLP markings"):
+        handling_of(obj, {}, scheme_owner=FR, pending=True)

@@ -300,3 +300,26 @@ def test_several_agreements_any_one_suffices_and_reasons_are_prefixed() -> None:
     h = Handling(classification="SECRET", scheme_owner=FR, releasable_to=frozenset({DZ}))
     d = decide(P_DZ, "indicator", OID, h, LOCAL, c)
     assert len(d.reasons) == 2 and all(r.startswith("FR–DZ: ") for r in d.reasons)
+
+
+def test_unresolved_markings_withhold_from_every_partner() -> None:
+    from dataclasses import replace
+
+    a, b = agreement(DZ), agreement(MR)
+    waiting = replace(OK, unresolved_markings=frozenset({"marking-definition--x"}))
+    for p in (P_DZ, P_MR):
+        assert decide(p, "indicator", OID, OK, LOCAL, ctx(a, b)).allow
+        d = decide(p, "indicator", OID, waiting, LOCAL, ctx(a, b))
+        assert not d.allow
+        assert d.reasons == (
+            "unknown marking marking-definition--x: withheld from partners until its "
+            "definition arrives",
+        )
+    # ... this node's own parties still receive it
+    internal = Party("identity--analyst", "analyst", internal=True)
+    assert decide(internal, "indicator", OID, waiting, LOCAL, ctx(a)).allow
+    broken = replace(OK, marking_problem="two TLP markings: TLP:GREEN and TLP:RED")
+    d = decide(P_DZ, "indicator", OID, broken, LOCAL, ctx(a))
+    assert d.reasons == ("markings cannot be read: two TLP markings: TLP:GREEN and TLP:RED",)
+    # a definition with unreadable markings is not "unmarked": withheld too
+    assert not decide(P_DZ, "marking-definition", "m", waiting, LOCAL, ctx(a)).allow

@@ -18,6 +18,7 @@ from liaison.errors import DeniedError, InvalidInputError, NotFoundError
 from liaison.node import Node
 from liaison.service import Exchange, Filters, build_exchange
 from liaison.store import PartyRecord
+from liaison.taxii.status import ingest as taxii_ingest
 from suite_support import examples
 
 _N = itertools.count(1)
@@ -56,7 +57,7 @@ class World:
         party, _ = self.node.add_party(f"p{next(_N)}", internal=True, read=[c.id], write=[c.id])
         objs = [indicator() for _ in range(n)]
         if objs:
-            self.ex.ingest(party, c.id, {"objects": objs})
+            taxii_ingest(self.ex, party, c.id, {"objects": objs})
         self.posted[c.id] = [o["id"] for o in objs]
         return c.id, party
 
@@ -73,7 +74,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for n, cid in sizes.items():
         objs = [indicator() for _ in range(n)]
         for i in range(0, n, 10):  # several batches
-            ex.ingest(analyst, cid, {"objects": objs[i : i + 10]})
+            taxii_ingest(ex, analyst, cid, {"objects": objs[i : i + 10]})
         posted[cid] = [o["id"] for o in objs]
     yield World(node, ex, analyst, partner, sizes, posted)
     node.close()
@@ -128,7 +129,7 @@ def test_pages_under_concurrent_writes(
         n = writes[step] if step < len(writes) else 0  # writers stop, so paging ends
         if n:
             objs = [indicator() for _ in range(n)]
-            world.ex.ingest(party, cid, {"objects": objs})
+            taxii_ingest(world.ex, party, cid, {"objects": objs})
             world.posted[cid].extend(o["id"] for o in objs)
         page = world.ex.objects(party, cid, Filters(), limit=limit, next_token=token)
         seen.extend(row.id for row, _ in page.items)
@@ -148,7 +149,7 @@ def test_ingest_status_lists_each_object(world: World) -> None:
         "not an object",
         indicator(pattern_type=None),
     ]
-    status = world.ex.ingest(party, cid, {"objects": [good[0], *bad, good[1]]})
+    status = taxii_ingest(world.ex, party, cid, {"objects": [good[0], *bad, good[1]]})
     assert status["status"] == "complete"
     assert status["total_count"] == 5
     assert (status["success_count"], status["failure_count"], status["pending_count"]) == (2, 3, 0)
@@ -161,7 +162,7 @@ def test_ingest_status_lists_each_object(world: World) -> None:
     for f in status["failures"]:
         assert isinstance(f["message"], str) and len(f["message"]) > 10  # a readable reason
     assert world.ex.status(party, status["id"]) == status
-    again = world.ex.ingest(party, cid, {"objects": good})
+    again = taxii_ingest(world.ex, party, cid, {"objects": good})
     assert again["success_count"] == 2
     assert {s["message"] for s in again["successes"]} == {"already stored"}
     assert read_all(world.ex, party, cid, 10) == [[o["id"] for o in good]]
@@ -178,7 +179,7 @@ def test_unknown_properties_are_kept(world: World) -> None:
             }
         },
     )
-    world.ex.ingest(party, cid, {"objects": [obj]})
+    taxii_ingest(world.ex, party, cid, {"objects": [obj]})
 
     (page_item,) = world.ex.objects(party, cid, Filters(), limit=5, next_token=None).items
     served = orjson.loads(page_item[1])
@@ -193,7 +194,7 @@ def test_bad_envelopes_are_invalid_input(world: World) -> None:
     cid, party = world.fresh(0)
     for bad in ([], "x", {"objects": {}}, {"objects": "x"}):
         with pytest.raises(InvalidInputError):
-            world.ex.ingest(party, cid, bad)
+            taxii_ingest(world.ex, party, cid, bad)
     assert read_all(world.ex, party, cid, 5) == [[]]
 
 
@@ -205,8 +206,10 @@ def test_partner_sees_nothing(world: World) -> None:
         world.partner, cid, Filters(), limit=5, next_token=None, object_id=world.posted[cid][0]
     )
     assert page.items == [] and not page.more
-    with pytest.raises(NotFoundError):
-        world.ex.delete(world.partner, cid, world.posted[cid][0], Filters())
+    # Partners never delete: refused whether or not the object exists (ADR 0005).
+    for oid in (world.posted[cid][0], "indicator--00000000-0000-4000-8000-000000000000"):
+        with pytest.raises(DeniedError, match="partners may not delete"):
+            world.ex.delete(world.partner, cid, oid, Filters())
 
 
 def test_access_rules(world: World) -> None:
@@ -215,7 +218,7 @@ def test_access_rules(world: World) -> None:
     with pytest.raises(NotFoundError):
         world.ex.objects(world.analyst, cid, Filters(), limit=5, next_token=None)
     with pytest.raises(NotFoundError):
-        world.ex.ingest(world.analyst, cid, {"objects": [indicator()]})
+        taxii_ingest(world.ex, world.analyst, cid, {"objects": [indicator()]})
     assert cid not in {c.id for c in world.ex.readable(world.analyst)}
     # write only: may post, may not read
     writer, _ = world.node.add_party(f"w{next(_N)}", internal=True, read=[], write=[cid])
@@ -241,6 +244,6 @@ def test_tokens_do_not_cross_parties_or_queries(world: World) -> None:
 
 def test_status_of_another_party_is_not_found(world: World) -> None:
     cid, party = world.fresh(0)
-    status = world.ex.ingest(party, cid, {"objects": [indicator()]})
+    status = taxii_ingest(world.ex, party, cid, {"objects": [indicator()]})
     with pytest.raises(NotFoundError):
         world.ex.status(world.analyst, status["id"])

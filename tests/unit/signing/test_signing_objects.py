@@ -334,7 +334,8 @@ def test_a_batch_of_one_carries_no_proof(key: SigningKey, ring: Keyring) -> None
     [
         (
             lambda s: s.update(signer=[MR]),
-            "malformed signature extension (signer, key, signed and signature must be strings)",
+            "malformed signature extension (signer, origin, key, signed and signature must be "
+            "strings)",
         ),
         (lambda s: s.update(proof="AAAA"), "malformed signature extension (proof is not a list)"),
         (lambda s: s.update(proof=[17]), "signature field is not a base64 string"),

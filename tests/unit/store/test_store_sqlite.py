@@ -73,14 +73,14 @@ def q(**kw: object) -> ObjectQuery:
 
 # --- the file -------------------------------------------------------------------------
 def test_wal_mode_and_full_sync(store: SqliteStore) -> None:
-    conn = store.raw_connection()
+    conn = store._connection()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_not_durable_means_normal_sync(tmp_path: Path) -> None:
     s = SqliteStore(tmp_path / "x.db", create=True, durable=False)
-    assert s.raw_connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert s._connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     s.close()
 
 
@@ -106,7 +106,7 @@ def test_open_store_rejects_unknown_schemes(tmp_path: Path) -> None:
 
 
 def test_driver_errors_leave_as_storage_error(store: SqliteStore) -> None:
-    store.raw_connection().execute("DROP TABLE statuses")
+    store._connection().execute("DROP TABLE statuses")
     with pytest.raises(StorageError):
         store.status("anything")
     with pytest.raises(StorageError):
@@ -191,13 +191,20 @@ def test_version_less_objects_are_stored_once(store: SqliteStore) -> None:
     assert row.version == d1  # a version-less object's version is its first date_added
 
 
-def test_date_added_is_strictly_increasing_and_follows_seq(store: SqliteStore) -> None:
+def test_date_added_is_one_per_batch_strictly_increasing_and_follows_seq(
+    store: SqliteStore,
+) -> None:
     for batch in range(5):
         store.add_objects(COL, [obj(ident(batch * 10 + i)) for i in range(4)])
     rows = store.query_objects(q(limit=100))
     assert [r.seq for r in rows] == sorted(r.seq for r in rows)
     stamps = [r.date_added_us for r in rows]
-    assert stamps == sorted(set(stamps))  # strictly increasing
+    # One date_added per stored batch (it must not count what a reader does not see),
+    # strictly increasing from batch to batch.
+    per_batch = [stamps[i * 4 : i * 4 + 4] for i in range(5)]
+    assert all(len(set(b)) == 1 for b in per_batch)
+    firsts = [b[0] for b in per_batch]
+    assert firsts == sorted(set(firsts))
     assert all(r.date_added == format_us(r.date_added_us) for r in rows)
 
 
@@ -250,7 +257,7 @@ def test_delete_versions_repairs_first_and_last(store: SqliteStore) -> None:
     rows = store.object_versions(COL, a)
     assert [r.version for r in rows] == sorted(r.version for r in rows)
     last = rows[-1]
-    assert store.delete_versions(COL, a, [last.seq]) == 1
+    assert [r.seq for r in store.delete_versions(COL, a, [last.seq])] == [last.seq]
     (now_last,) = store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))
     assert now_last.version == rows[1].version
     first = rows[0]
@@ -258,7 +265,7 @@ def test_delete_versions_repairs_first_and_last(store: SqliteStore) -> None:
     (only,) = store.query_objects(q(ids=(a,), versions=(VERSION_FIRST,)))
     assert only.version == rows[1].version
     assert store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))[0].seq == only.seq
-    assert store.delete_versions(COL, a, []) == 0
+    assert store.delete_versions(COL, a, []) == []
     # a newer version after deletions is again the only "last"
     store.add_objects(COL, [obj(a, 20)])
     lasts = store.query_objects(q(ids=(a,), versions=(VERSION_LAST,)))
@@ -272,7 +279,9 @@ def test_body_and_metadata_round_trip(store: SqliteStore) -> None:
     (row,) = store.query_objects(q())
     assert row.body == o.body and row.sha256 == o.sha256
     assert row.handling == {"tlp": "amber"} and row.origins == ("identity--x",)
-    assert list(store.object_hashes()) == [(o.id, o.version, o.sha256)]
+    assert [(r.id, r.version, r.sha256, w) for r, w in store.iter_versions()] == [
+        (o.id, o.version, o.sha256, "")
+    ]
 
 
 def test_concurrent_writers_keep_seq_and_date_added_in_step(store: SqliteStore) -> None:
@@ -293,7 +302,8 @@ def test_concurrent_writers_keep_seq_and_date_added_in_step(store: SqliteStore) 
     assert not errors
     rows = store.query_objects(q(limit=1000))
     assert len(rows) == 120
-    assert [r.date_added_us for r in rows] == sorted({r.date_added_us for r in rows})
+    stamps = [r.date_added_us for r in rows]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 40  # one per batch of three
 
 
 def test_a_failed_batch_stores_nothing(store: SqliteStore) -> None:

@@ -10,9 +10,9 @@ import pytest
 from liaison.errors import InvalidInputError, NotFoundError
 from liaison.node import Node
 from liaison.service import build_exchange
+from liaison.service.peers import checkpoint, set_checkpoint
 from liaison.sync import Peer, PeerError, SyncLoop, get_peer, peers, pull, put_peer
 from liaison.sync.loop import MAX_BACKOFF
-from liaison.sync.peers import checkpoint, set_checkpoint
 
 
 def _closed_port() -> int:
@@ -46,28 +46,28 @@ def test_peer_checks_and_hides_its_token() -> None:
 
 def test_peers_are_stored_and_listed(node: Node) -> None:
     with pytest.raises(NotFoundError, match="liaison party connect"):
-        get_peer(node.store, "MR")
-    put_peer(node.store, _peer(collections=("a", "b")))
-    put_peer(node.store, _peer(party="XX", ca="/etc/ca.pem"))
-    assert get_peer(node.store, "MR") == _peer(collections=("a", "b"))
-    assert sorted(p.party for p in peers(node.store)) == ["MR", "XX"]
-    put_peer(node.store, _peer(user="DZ2"))  # replaces
-    assert get_peer(node.store, "MR").user == "DZ2"
+        get_peer(node, "MR")
+    put_peer(node, _peer(collections=("a", "b")))
+    put_peer(node, _peer(party="XX", ca="/etc/ca.pem"))
+    assert get_peer(node, "MR") == _peer(collections=("a", "b"))
+    assert sorted(p.party for p in peers(node)) == ["MR", "XX"]
+    put_peer(node, _peer(user="DZ2"))  # replaces
+    assert get_peer(node, "MR").user == "DZ2"
 
 
 def test_checkpoints_per_party_and_collection(node: Node) -> None:
-    assert checkpoint(node.store, "MR", "c1") is None
-    set_checkpoint(node.store, "MR", "c1", "2026-03-01T06:00:00.000001Z")
-    set_checkpoint(node.store, "MR", "c2", "2026-03-02T06:00:00.000001Z")
-    assert checkpoint(node.store, "MR", "c1") == "2026-03-01T06:00:00.000001Z"
-    assert checkpoint(node.store, "XX", "c1") is None
+    assert checkpoint(node, "MR", "c1") is None
+    set_checkpoint(node, "MR", "c1", "2026-03-01T06:00:00.000001Z")
+    set_checkpoint(node, "MR", "c2", "2026-03-02T06:00:00.000001Z")
+    assert checkpoint(node, "MR", "c1") == "2026-03-01T06:00:00.000001Z"
+    assert checkpoint(node, "XX", "c1") is None
 
 
 def test_unreachable_partner_is_a_peer_error(node_factory: Callable[..., Node]) -> None:
     node = node_factory()
     node.add_party("MR", public_key_b64=node.key.public_key_b64)
     peer = _peer(f"http://127.0.0.1:{_closed_port()}/taxii2/")
-    put_peer(node.store, peer)
+    put_peer(node, peer)
     with pytest.raises(PeerError, match="MR: cannot reach"):
         pull(build_exchange(node), peer)
 
@@ -75,7 +75,7 @@ def test_unreachable_partner_is_a_peer_error(node_factory: Callable[..., Node]) 
 def test_loop_backs_off_then_retries(node_factory: Callable[..., Node]) -> None:
     node = node_factory()
     node.add_party("MR", public_key_b64=node.key.public_key_b64)
-    put_peer(node.store, _peer(f"http://127.0.0.1:{_closed_port()}/taxii2/"))
+    put_peer(node, _peer(f"http://127.0.0.1:{_closed_port()}/taxii2/"))
     loop = SyncLoop(build_exchange(node), interval=10)
     assert loop.delay("MR") == 10
     loop.run_once(now=1000.0)

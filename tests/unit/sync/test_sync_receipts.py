@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from liaison.agreements.receipts import make_receipt, verify_receipt
 from liaison.errors import InvalidInputError, SignatureError
 from liaison.signing import SigningKey
-from liaison.sync.receipts import make_receipt, verify_receipt
 
 DZ = "identity--0b5d2e8f-1c3a-4f6b-9e7d-2a8c4b6f1e30"
 MR = "identity--6a1f7c3e-9d2b-4e8a-b1c5-3f7a9e2d4c10"

@@ -10,8 +10,8 @@ from console_world import FAST_HASHER
 
 from liaison.errors import ConflictError, DeniedError, InvalidInputError, UnauthenticatedError
 from liaison.node import Node
+from liaison.service.accounts import LOCKOUT_FAILURES, LOCKOUT_SECONDS, Accounts
 from liaison.service.events import audit_log
-from liaison.web.accounts import LOCKOUT_FAILURES, LOCKOUT_SECONDS, Accounts
 
 PW = "a long enough passphrase"
 
@@ -119,7 +119,7 @@ def test_csrf_check(node: Node) -> None:
 
 
 def test_roles() -> None:
-    from liaison.web.accounts import User
+    from liaison.service.accounts import User
 
     officer = User("o", "officer", "fr", "h")
     auditor = User("a", "auditor", "fr", "h")

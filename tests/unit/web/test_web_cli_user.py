@@ -11,14 +11,21 @@ import pytest
 from liaison.cli import user as user_cli
 from liaison.errors import ConflictError, InvalidInputError
 from liaison.node import Node
-from liaison.web.accounts import Accounts
+from liaison.service.accounts import Accounts
 
 
-def run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch) -> int:
+class Terminal(io.StringIO):
+    """Standard input as a terminal (where ``getpass`` prompts)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, *, tty: bool = False) -> int:
     parser = argparse.ArgumentParser(prog="liaison")
     user_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    monkeypatch.setattr("sys.stdin", Terminal(stdin) if tty else io.StringIO(stdin))
     return int(args.func(args))
 
 
@@ -64,4 +71,18 @@ def test_prompted_passwords_must_match(tmp_path: Path, monkeypatch: pytest.Monke
     answers = iter(["a long enough passphrase", "a different passphrase"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     with pytest.raises(InvalidInputError, match="differ"):
-        run(["user", "add", str(home), "amina", "--role", "analyst"], "", monkeypatch)
+        run(["user", "add", str(home), "amina", "--role", "analyst"], "", monkeypatch, tty=True)
+
+
+def test_a_piped_password_needs_password_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "n"
+    Node.init(home, org="Test service", country="FR").close()
+    with pytest.raises(InvalidInputError, match="--password-stdin"):
+        run(["user", "add", str(home), "amina", "--role", "analyst"], "pw\n", monkeypatch)
+    with pytest.raises(InvalidInputError, match="empty"):
+        run(["user", "add", str(home), "amina", "--role", "analyst", "--password-stdin"],
+            "", monkeypatch)  # fmt: skip
+    with Node.open(home) as node:
+        assert Accounts(node).users() == []

@@ -231,9 +231,20 @@ def test_officer_signs_a_proposed_agreement(world: World, signed_in: SignIn) -> 
     documents.put_agreement(world.dz, a.to_stix())
     c, csrf = signed_in("omar")
     page = c.get("/ui/agreements").text
-    assert f"/ui/agreements/{a.id}/sign" in page
-    r = c.post(f"/ui/agreements/{a.id}/sign", data={"csrf": csrf})
-    assert r.status_code == 200 and r.url.path == "/ui/agreements"
+    # The list only links to the terms; the sign form lives on the agreement's own page.
+    assert f"/ui/agreements/{a.id}/sign" not in page and f'href="/ui/agreements/{a.id}"' in page
+    terms = c.get(f"/ui/agreements/{a.id}").text
+    assert f"/ui/agreements/{a.id}/sign" in terms
+    for shown in ("MR-DZ annex (fuel smuggling)", "organised-crime", "365", *LEVELS["DZ"]):
+        assert html.escape(shown) in terms, shown
+    digest = re.findall(r'name="digest" value="([0-9a-f]{64})"', terms)[0]
+    # Without the digest of what was shown (or with another one), nothing is signed.
+    for bad in ({}, {"digest": "0" * 64}):
+        r = c.post(f"/ui/agreements/{a.id}/sign", data={"csrf": csrf, **bad})
+        assert r.status_code == 409
+        assert state(documents.get_agreement(world.dz, a.id)) == "proposed"
+    r = c.post(f"/ui/agreements/{a.id}/sign", data={"csrf": csrf, "digest": digest})
+    assert r.status_code == 200 and r.url.path == f"/ui/agreements/{a.id}"
     assert state(documents.get_agreement(world.dz, a.id)) == "in-force"
     assert f"/ui/agreements/{a.id}/sign" not in r.text
 
@@ -313,9 +324,15 @@ def test_extraction_draft_flows_into_a_shared_report(world: World, signed_in: Si
     )  # fmt: skip
     assert r.status_code == 200 and r.url.path.startswith("/ui/object/report--"), r.text[-600:]
     report = orjson.loads(world.dz.store.latest_by_ids([r.url.path.rsplit("/", 1)[1]])[0].body)
-    assert set(report["object_refs"]) == {o["id"] for o in objs}
-    for o in objs:  # stored too, with the report's markings
-        row = world.dz.store.latest_by_ids([o["id"]])[0]
+    # The accepted entities are stored under fresh ids (what the browser sends never
+    # names an object the node holds), with their names and the report's markings.
+    assert len(report["object_refs"]) == len(objs)
+    assert not set(report["object_refs"]) & {o["id"] for o in objs}
+    rows = world.dz.store.latest_by_ids(report["object_refs"])
+    assert sorted(orjson.loads(r.body).get("name") for r in rows) == sorted(
+        o.get("name") for o in objs
+    )
+    for row in rows:
         assert row.handling["h"]["classification"] == "DIFFUSION RESTREINTE"
 
 
@@ -342,3 +359,30 @@ def test_correlations_page_links_a_local_indicator_to_the_received_one(
     page = c.get("/ui/correlations").text
     assert mine["name"] in page and received["name"].replace("'", "&#39;") in page
     assert "tilemsi.logistique@example.org" in page
+
+
+def test_release_preview_shows_the_collection_default_when_the_form_marks_nothing(
+    world: World, signed_in: SignIn
+) -> None:
+    from liaison.markings.defaults import DefaultHandling
+
+    c, csrf = signed_in("ana")
+    form = {"csrf": csrf, "name": "t", "topics": "terrorism", "regions": "ML"}
+    r = c.post("/ui/compose/preview", data=form)
+    assert r.json()["collection_default"] is False  # no default: the form's own markings
+    mr_id = world.dz.store.party("MR").identity_id
+    cid = world.dz.default_collection_id
+    world.dz.set_collection_default(cid, DefaultHandling("DIFFUSION RESTREINTE", (mr_id,), "green"))
+    try:
+        r = c.post("/ui/compose/preview", data=form)
+        body = r.json()
+        assert body["collection_default"] is True
+        assert body["banner"]["text"].startswith("DIFFUSION RESTREINTE (DZ)")
+        got = {x["party"]: x for x in body["recipients"]}
+        assert got["MR"]["allow"] and not got["XX"]["allow"]
+        # a form that chooses anything gets what it chose, not the default
+        r = c.post("/ui/compose/preview", data={**form, "tlp": "green"})
+        assert r.json()["collection_default"] is False
+        assert not next(x for x in r.json()["recipients"] if x["party"] == "MR")["allow"]
+    finally:
+        world.dz.set_collection_default(cid, None)

@@ -15,7 +15,7 @@ from liaison.agreements.lifecycle import AgreementState
 from liaison.extract.entities import EntityType
 from liaison.markings import CREDIBILITY, RELIABILITY, Handling
 from liaison.markings.scale import ClassificationScale
-from liaison.web.accounts import ROLES
+from liaison.service.accounts import ROLES
 from liaison.web.i18n import LANGUAGES, catalogue, translator
 from liaison.web.present import BANNER_COLOURS, Names, banner_of
 from liaison.web.svg import BBOX, country_paths, graph_layout, map_point, project, sahel_geojson

@@ -6,7 +6,8 @@ transcription rather than a romanisation, and ``camel-tools`` needs a data downl
 run time. Names written by Sahel analysts follow French habits (ou, dj, ch) that a
 romanisation standard does not model anyway, so we romanise close to how a Latin
 writer would spell the consonants and long vowels, and leave short vowels out unless
-the text carries harakat. ``names.phonetic`` then folds both sides onto one alphabet.
+the text carries harakat. ``liaison.correlate.text.phonetic`` then folds both sides onto one
+alphabet.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import unicodedata
 
 from anyascii import anyascii
 
-__all__ = ["has_arabic", "transliterate_ar"]
+from liaison.text.script import has_arabic
 
-_ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+__all__ = ["transliterate_ar"]
 
 # Consonants and letters whose value does not depend on their neighbours.
 _LETTERS: dict[str, str] = {
@@ -83,11 +84,6 @@ _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {
     chr(0x06F0 + i): str(i) for i in range(10)
 }
 _WORD_RE = re.compile(r"\S+")
-
-
-def has_arabic(text: str) -> bool:
-    """True when ``text`` holds at least one Arabic-script letter."""
-    return _ARABIC_RE.search(text) is not None
 
 
 def _is_letter(ch: str | None) -> bool:

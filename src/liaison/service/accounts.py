@@ -27,6 +27,7 @@ from liaison.errors import (
     UnauthenticatedError,
 )
 from liaison.node import Node, check_name, hash_token
+from liaison.service.events import audit_log
 from liaison.store import PartyRecord
 
 __all__ = [
@@ -207,8 +208,6 @@ class Accounts:
         return user
 
     def _audit(self, action: Action, actor: str, reason: str, client: str) -> None:
-        from liaison.service.events import audit_log
-
         details = {"channel": "console", **({"client": client[:64]} if client else {})}
         with audit_log(self.node) as log:
             log.append(AuditEntry(action, actor[:64], reasons=(reason,), details=details))

@@ -1,0 +1,59 @@
+"""The narrow database interface of the modules whose tables the store owns.
+
+The audit log, the partners' ledgers, the gossip records and the correlation index keep
+rows in the node's store, in the store's transactions. They see the database only
+through ``Db``: parameterised SQL with ``?`` placeholders, rows back, and transactions
+that join the caller's. The store provides the implementations (``liaison.store.db``:
+SQLite and PostgreSQL), which turn every driver error into ``StorageError`` -- in one
+place -- so these modules never name a driver. Tables are created by the store's
+migrations only.
+
+Usage::
+
+    with db.transaction():                      # BEGIN, or a savepoint inside one
+        db.execute("INSERT INTO t (a) VALUES (?)", (1,))
+        new_id = db.insert_id("INSERT INTO u (a) VALUES (?) RETURNING id", (2,))
+    for row in db.execute("SELECT a FROM t WHERE a > ?", (0,)):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+__all__ = ["Db", "Rows"]
+
+
+class Rows(Protocol):
+    """The result of ``Db.execute``: a DB-API cursor's reading side."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """A store connection for rows the store owns (see the module docstring)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an ``INSERT … RETURNING <integer key>`` and give the key."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All or nothing: a write transaction, or a savepoint inside the caller's."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool: ...

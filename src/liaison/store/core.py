@@ -1,0 +1,190 @@
+"""The plumbing every part of the ``Store`` shares: transactions, migrations, time.
+
+A backend supplies a connection (``_connection``), its migrations, its placeholder
+style, how it takes the write lock and how driver errors look; every driver error
+leaves here as ``StorageError`` (a uniqueness violation as ``ConflictError``).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from liaison.db import Db
+from liaison.errors import ConflictError, StorageError
+
+__all__ = ["OBJECT_COLUMNS", "OBJECT_COLUMN_NAMES", "O_COLUMNS", "StoreCore", "format_us", "now_us"]
+
+#: The columns of an ``ObjectRow``, in its field order: the one list every query uses.
+OBJECT_COLUMN_NAMES = (
+    "seq",
+    "collection_id",
+    "id",
+    "type",
+    "spec_version",
+    "version",
+    "version_us",
+    "date_added",
+    "date_added_us",
+    "body",
+    "sha256",
+    "handling",
+    "origins",
+    "received_from",
+)
+#: The same, prefixed with the alias ``o`` (for joins).
+O_COLUMNS = ", ".join(f"o.{c}" for c in OBJECT_COLUMN_NAMES)
+OBJECT_COLUMNS = ", ".join(OBJECT_COLUMN_NAMES)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def format_us(us: int) -> str:
+    """Microsecond epoch time as a STIX/TAXII timestamp (always six fraction digits, Z)."""
+    secs, frac = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:06d}Z"
+
+
+class StoreCore(abc.ABC):
+    """Connections, transactions and migrations; the parts of ``Store`` build on it."""
+
+    placeholder = "?"
+    #: Driver exception classes that mean "the storage failed".
+    driver_errors: tuple[type[BaseException], ...] = ()
+    #: Driver exception classes for a uniqueness violation.
+    integrity_errors: tuple[type[BaseException], ...] = ()
+
+    # --- backend hooks ----------------------------------------------------------------
+    @abc.abstractmethod
+    def _connection(self) -> Any:
+        """A DB-API connection for the calling thread (autocommit off)."""
+
+    @abc.abstractmethod
+    def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
+        """(version, DDL statements) in ascending order; applied once each."""
+
+    @abc.abstractmethod
+    def _begin_write(self, conn: Any) -> None:
+        """Start a transaction that holds the write lock."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> str:
+        """Where the data lives, for humans (no credentials)."""
+
+    @abc.abstractmethod
+    def connection(self) -> AbstractContextManager[Db]:
+        """The ``Db`` of this thread's connection, for the audit log, the ledgers, gossip
+        and the correlation index (rows of tables this store's migrations create).
+
+        Inside a write of this store (``add_objects(within=…)``) it is the very
+        connection -- and transaction -- of that write.
+        """
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    @contextlib.contextmanager
+    def _checkout(self) -> Iterator[Any]:
+        """The connection for one read or write (a pool checkout where there is a pool)."""
+        yield self._connection()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._checkout() as conn:
+            cur = conn.cursor()
+            try:
+                yield cur
+                conn.rollback()
+            except self.driver_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise StorageError(f"storage read failed: {exc}") from exc
+            finally:
+                cur.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._checkout() as conn:
+            cur = None
+            try:
+                self._begin_write(conn)
+                cur = conn.cursor()
+                yield cur
+                conn.commit()
+            except self.integrity_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise ConflictError(f"already exists: {exc}") from exc
+            except self.driver_errors as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise StorageError(f"storage write failed: {exc}") from exc
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise
+            finally:
+                if cur is not None:
+                    cur.close()
+
+    def schema_version(self) -> int:
+        try:
+            with self._read() as cur:
+                cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                return int(cur.fetchone()[0])
+        except StorageError:
+            return 0  # no migrations table yet: a fresh database
+
+    def pending_migrations(self) -> list[int]:
+        current = self.schema_version()
+        return [v for v, _ in self._migrations() if v > current]
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; return their versions."""
+        applied = []
+        with self._write() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+            )
+        for version, statements in self._migrations():
+            with self._write() as cur:
+                cur.execute(
+                    f"SELECT COUNT(*) FROM schema_migrations WHERE version = {int(version)}"
+                )
+                if int(cur.fetchone()[0]):
+                    continue
+                for stmt in statements:
+                    cur.execute(stmt)
+                cur.execute(
+                    self._sql("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)"),
+                    (version, format_us(now_us())),
+                )
+            applied.append(version)
+        return applied
+
+    def _bump(self, cur: Any, kind: str) -> None:
+        """Advance the generation of ``kind`` so caches of it notice any change."""
+        cur.execute(
+            self._sql(
+                "UPDATE records SET data = CAST(CAST(data AS BIGINT) + 1 AS TEXT)"
+                " WHERE kind = '_generation' AND key = ?"
+            ),
+            (kind,),
+        )
+        if cur.rowcount == 0:
+            cur.execute(
+                self._sql("INSERT INTO records (kind, key, data) VALUES ('_generation', ?, '1')"),
+                (kind,),
+            )

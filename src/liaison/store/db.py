@@ -1,0 +1,152 @@
+"""``liaison.db.Db`` over SQLite and PostgreSQL: one place where driver errors end.
+
+The audit log, the ledgers, gossip and the correlation index write through these, on
+the very connection (and in the very transaction) the store is using, so that an
+object and its audit entry commit together. Every ``sqlite3``/``psycopg`` error leaves
+here as ``StorageError`` (for these tables a broken constraint is a storage failure too:
+positions are assigned under the write lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
+
+from liaison.db import Rows
+from liaison.errors import StorageError
+
+__all__ = ["PgDb", "SqliteDb"]
+
+
+class SqliteDb:
+    """A ``Db`` on a ``sqlite3.Connection`` in autocommit mode (``isolation_level=None``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.raw = conn
+        self._depth = 0
+
+    def close(self) -> None:
+        """Close the connection (for a ``SqliteDb`` made over a file by a tool or a test)."""
+        self.raw.close()
+
+    @staticmethod
+    def _fail(exc: sqlite3.Error) -> Exception:
+        return StorageError(f"storage failed: {exc}")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        try:
+            return cast(Rows, self.raw.execute(sql, params))
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self.raw.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
+        row = self.execute(sql, params).fetchone()
+        if row is None:
+            raise StorageError("the insert returned no key")
+        return int(row[0])
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.raw.in_transaction:
+            name = f"liaison_{self._depth}"
+            self._depth += 1
+            self.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.execute(f"ROLLBACK TO {name}")
+                self.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth -= 1
+            self.execute(f"RELEASE {name}")
+            return
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.raw.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+
+class PgDb:
+    """A ``Db`` on a psycopg 3 connection (autocommit off), ``?`` placeholders.
+
+    A write transaction takes the store's writer advisory lock, so that audit appends
+    from several ``liaison serve`` processes never race for a position; the caller that
+    checked the connection out (``PostgresStore.connection``) commits.
+    """
+
+    def __init__(self, conn: Any, lock: int) -> None:
+        self.raw = conn
+        self._lock = lock
+        self._depth = 0
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    @staticmethod
+    def _fail(exc: Exception) -> Exception:
+        return StorageError(f"storage failed: {exc}")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        import psycopg
+
+        try:
+            cur: Rows = self.raw.execute(self._sql(sql), tuple(params))
+            return cur
+        except psycopg.Error as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        import psycopg
+
+        try:
+            with self.raw.cursor() as cur:
+                cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+        except psycopg.Error as exc:
+            raise self._fail(exc) from exc
+
+    def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
+        row = self.execute(sql, params).fetchone()
+        if row is None:
+            raise StorageError("the insert returned no key")
+        return int(row[0])
+
+    @property
+    def in_transaction(self) -> bool:
+        import psycopg
+
+        return bool(self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("SELECT pg_advisory_xact_lock(?)", (self._lock,))  # re-entrant
+        name = f"liaison_{self._depth}"
+        self._depth += 1
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.raw.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.execute(f"RELEASE SAVEPOINT {name}")

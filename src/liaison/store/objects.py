@@ -1,0 +1,423 @@
+"""Object versions: store, re-date, query, search, versions, delete, verify."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from liaison.store.core import O_COLUMNS, OBJECT_COLUMNS, StoreCore, format_us, now_us
+from liaison.store.model import (
+    VERSION_ALL,
+    VERSION_FIRST,
+    VERSION_LAST,
+    NewObject,
+    ObjectQuery,
+    ObjectRow,
+)
+
+__all__ = ["ObjectStore"]
+
+
+class ObjectStore(StoreCore):
+    """Object versions: store, re-date, query, search, versions, delete, verify."""
+
+    # --- objects ----------------------------------------------------------------------
+    def add_objects(
+        self,
+        collection_id: str,
+        objs: Sequence[NewObject],
+        within: Callable[[list[tuple[str, bool]]], None] | None = None,
+    ) -> list[tuple[str, bool]]:
+        """Store object versions in one transaction; return (date_added, was_new) per object.
+
+        Every version stored by one call shares its ``date_added`` (strictly later than
+        any stored before): consecutive ``date_added`` values a reader sees then never
+        count objects it does not see (ADR 0006). Order within a batch is ``seq``.
+
+        Posting a version that is already stored is idempotent: it reports the first
+        date_added and ``was_new=False``. ``within`` runs inside the same transaction
+        (on this thread's connection) before it commits -- the audit log uses it so
+        that an object and its audit entry are stored together or not at all.
+        """
+        out: list[tuple[str, bool]] = []
+        with self._write() as cur:
+            stamp = self._next_stamp(cur)
+            # What is stored already about these ids: two queries for the whole batch.
+            known, span = self._known_versions(cur, collection_id, sorted({o.id for o in objs}))
+            rows: list[tuple[Any, ...]] = []
+            for o in objs:
+                vkey = "" if o.version_us is None else str(o.version_us)
+                found = known.get((o.id, vkey))
+                if found is not None:
+                    out.append((found, False))
+                    continue
+                date_added = format_us(stamp)
+                version = o.version if o.version is not None else date_added
+                version_us = o.version_us if o.version_us is not None else stamp
+                lo, hi = span.get(o.id, (None, None))
+                is_first = lo is None or version_us < lo
+                is_last = hi is None or version_us > hi
+                if (is_first and lo is not None) or (is_last and hi is not None):
+                    self._flush(cur, rows)  # earlier rows of this batch may be this id's
+                    if is_first and lo is not None:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE objects SET is_first=0 WHERE collection_id=? AND id=?"
+                            ),
+                            (collection_id, o.id),
+                        )
+                    if is_last and hi is not None:
+                        cur.execute(
+                            self._sql(
+                                "UPDATE objects SET is_last=0 WHERE collection_id=? AND id=?"
+                            ),
+                            (collection_id, o.id),
+                        )
+                span[o.id] = (
+                    version_us if lo is None else min(lo, version_us),
+                    version_us if hi is None else max(hi, version_us),
+                )
+                known[(o.id, vkey)] = date_added
+                rows.append(
+                    (
+                        collection_id,
+                        o.id,
+                        o.type,
+                        o.spec_version,
+                        version,
+                        version_us,
+                        vkey,
+                        date_added,
+                        stamp,
+                        int(is_first),
+                        int(is_last),
+                        o.body,
+                        o.sha256,
+                        orjson.dumps(o.handling).decode(),
+                        orjson.dumps(list(o.origins)).decode(),
+                        o.received_from,
+                        o.search_text,
+                    )
+                )
+                out.append((date_added, True))
+            self._flush(cur, rows)
+            owners = {o.id: o.originator for o, (_, new) in zip(objs, out, strict=True) if new}
+            if owners:
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO owners (id, originator) VALUES (?, ?)"
+                        " ON CONFLICT (id) DO NOTHING"
+                    ),
+                    list(owners.items()),
+                )
+            if within is not None:
+                within(out)
+        return out
+
+    def owners(self, ids: Sequence[str]) -> dict[str, str]:
+        """The originator of each of these ids held here (now or before a deletion).
+
+        '' is this node; an id never held here is absent from the answer.
+        """
+        out: dict[str, str] = {}
+        with self._read() as cur:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                cur.execute(
+                    self._sql(
+                        "SELECT id, originator FROM owners"
+                        f" WHERE id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                out.update((str(k), str(v)) for k, v in cur.fetchall())
+        return out
+
+    def held_versions(self, ids: Sequence[str]) -> dict[str, set[str]]:
+        """Version keys held of each id, in any collection (``""`` for version-less)."""
+        out: dict[str, set[str]] = {}
+        with self._read() as cur:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                cur.execute(
+                    self._sql(
+                        f"SELECT id, vkey FROM objects WHERE id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                for oid, vkey in cur.fetchall():
+                    out.setdefault(str(oid), set()).add(str(vkey))
+        return out
+
+    _INSERT_OBJECT = (
+        "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, vkey,"
+        " date_added, date_added_us, is_first, is_last, body, sha256, handling, origins,"
+        " received_from, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    )
+
+    def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur.executemany(self._sql(self._INSERT_OBJECT), rows)
+            rows.clear()
+
+    def _known_versions(
+        self, cur: Any, collection_id: str, ids: Sequence[str]
+    ) -> tuple[dict[tuple[str, str], str], dict[str, tuple[int | None, int | None]]]:
+        """((id, vkey) -> date_added) and (id -> (min, max) version) for stored ids."""
+        known: dict[tuple[str, str], str] = {}
+        span: dict[str, tuple[int | None, int | None]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur.execute(
+                self._sql(
+                    "SELECT id, vkey, date_added, version_us FROM objects"
+                    f" WHERE collection_id = ? AND id IN ({marks})"
+                ),
+                (collection_id, *chunk),
+            )
+            for oid, vkey, date_added, version_us in cur.fetchall():
+                known[(oid, vkey)] = date_added
+                lo, hi = span.get(oid, (None, None))
+                v = int(version_us)
+                span[oid] = (v if lo is None else min(lo, v), v if hi is None else max(hi, v))
+        return known, span
+
+    @staticmethod
+    def _next_stamp(cur: Any) -> int:
+        """A date_added later than every stored one (the newest row is the last seq)."""
+        cur.execute("SELECT date_added_us FROM objects ORDER BY seq DESC LIMIT 1")
+        row = cur.fetchone()
+        return max(now_us(), (int(row[0]) if row else 0) + 1)
+
+    _REDATE_COLUMNS = (
+        "collection_id, id, type, spec_version, version, version_us, vkey, is_first, is_last,"
+        " body, sha256, handling, origins, received_from, search_text"
+    )
+
+    def redate(self, object_id: str) -> int:
+        """Give every stored version of an object a new, current date_added (and seq).
+
+        Used when an object becomes releasable to someone after it was stored (a late
+        consent): incremental readers filtering on ``added_after`` then see it again.
+        Contents, versions and hashes are unchanged.
+        """
+        cols = self._REDATE_COLUMNS
+        with self._write() as cur:
+            stamp = self._next_stamp(cur)
+            cur.execute(
+                self._sql(f"SELECT {cols} FROM objects WHERE id = ? ORDER BY seq"), (object_id,)
+            )
+            rows = [tuple(r) for r in cur.fetchall()]
+            if not rows:
+                return 0
+            cur.execute(self._sql("DELETE FROM objects WHERE id = ?"), (object_id,))
+            insert = self._sql(
+                f"INSERT INTO objects ({cols}, date_added, date_added_us)"
+                f" VALUES ({', '.join('?' * (cols.count(',') + 3))})"
+            )
+            for row in rows:  # one date_added for the batch, like any write
+                cur.execute(insert, (*row, format_us(stamp), stamp))
+        return len(rows)
+
+    def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
+        """Matching rows in insertion order, after ``q.after_seq``, at most ``q.limit``."""
+        # With ids, "+seq" keeps the planner on the (collection, id) index.
+        where = ["collection_id = ?", "+seq > ?" if q.ids else "seq > ?"]
+        args: list[Any] = [q.collection_id, q.after_seq]
+        if q.added_after_us is not None:
+            where.append("date_added_us > ?")
+            args.append(q.added_after_us)
+        if q.ids:
+            where.append(f"id IN ({','.join('?' * len(q.ids))})")
+            args.extend(q.ids)
+        if q.types:
+            where.append(f"type IN ({','.join('?' * len(q.types))})")
+            args.extend(q.types)
+        if q.spec_versions:
+            where.append(f"spec_version IN ({','.join('?' * len(q.spec_versions))})")
+            args.extend(q.spec_versions)
+        if VERSION_ALL not in q.versions:
+            alts = []
+            if VERSION_FIRST in q.versions:
+                alts.append("is_first = 1")
+            if VERSION_LAST in q.versions:
+                alts.append("is_last = 1")
+            if q.version_us:
+                alts.append(f"version_us IN ({','.join('?' * len(q.version_us))})")
+                args.extend(q.version_us)
+            where.append("(" + " OR ".join(alts or ["1 = 0"]) + ")")
+        sql = (
+            f"SELECT {OBJECT_COLUMNS} FROM objects WHERE {' AND '.join(where)}"
+            f" ORDER BY seq LIMIT {int(q.limit)}"
+        )
+        with self._read() as cur:
+            cur.execute(self._sql(sql), args)
+            return [self._row(r) for r in cur.fetchall()]
+
+    @abc.abstractmethod
+    def _search_sql(
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
+    ) -> tuple[str, list[Any]]:
+        """SQL and arguments selecting matching latest rows (``o.`` columns), best first
+        (``recent``: newest first)."""
+
+    def search(
+        self,
+        collection_ids: Sequence[str],
+        terms: Sequence[str],
+        *,
+        limit: int,
+        offset: int = 0,
+        recent: bool = False,
+    ) -> list[ObjectRow]:
+        """Latest versions in these collections whose text has every (folded) term."""
+        if not collection_ids or not terms:
+            return []
+        sql, args = self._search_sql(collection_ids, terms, recent)
+        with self._read() as cur:
+            cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
+            return [self._row(r) for r in cur.fetchall()]
+
+    def correlate_pending(self, work: Callable[[list[ObjectRow]], None], limit: int = 500) -> int:
+        """Hand up to ``limit`` not-yet-correlated rows to ``work`` and mark them done,
+        in one transaction (``work`` writes through ``connection()``, the same one)."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE correlated = 0"
+                    f" ORDER BY seq LIMIT {int(limit)}"
+                )
+            )
+            rows = [self._row(r) for r in cur.fetchall()]
+            if rows:
+                work(rows)
+                seqs = [r.seq for r in rows]
+                marks = ",".join("?" * len(seqs))
+                cur.execute(
+                    self._sql(f"UPDATE objects SET correlated = 1 WHERE seq IN ({marks})"), seqs
+                )
+            return len(rows)
+
+    def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:
+        """The latest stored version of each id, in any collection."""
+        if not ids:
+            return []
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE is_last = 1"
+                    f" AND id IN ({','.join('?' * len(ids))}) ORDER BY seq"
+                ),
+                list(ids),
+            )
+            return [self._row(r) for r in cur.fetchall()]
+
+    def object_versions(self, collection_id: str, object_id: str) -> list[ObjectRow]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE collection_id=? AND id=?"
+                    " ORDER BY version_us"
+                ),
+                (collection_id, object_id),
+            )
+            return [self._row(r) for r in cur.fetchall()]
+
+    def delete_versions(
+        self,
+        collection_id: str,
+        object_id: str,
+        seqs: Sequence[int],
+        within: Callable[[list[ObjectRow]], None] | None = None,
+    ) -> list[ObjectRow]:
+        """Delete the given rows of one object and repair its first/last flags.
+
+        Returns the rows deleted; ``within`` gets them inside the same transaction
+        (the audit log records each deletion with it, or nothing is deleted).
+        """
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE collection_id=? AND id=?"
+                    f" AND seq IN ({marks}) ORDER BY seq"
+                ),
+                (collection_id, object_id, *seqs),
+            )
+            gone = [self._row(r) for r in cur.fetchall()]
+            cur.execute(
+                self._sql(
+                    f"DELETE FROM objects WHERE collection_id=? AND id=? AND seq IN ({marks})"
+                ),
+                (collection_id, object_id, *seqs),
+            )
+            for flag, agg in (("is_first", "MIN"), ("is_last", "MAX")):
+                cur.execute(
+                    self._sql(
+                        f"UPDATE objects SET {flag} = CASE WHEN version_us ="
+                        f" (SELECT {agg}(version_us) FROM objects WHERE collection_id=? AND id=?)"
+                        " THEN 1 ELSE 0 END"
+                        " WHERE collection_id=? AND id=?"
+                    ),
+                    (collection_id, object_id, collection_id, object_id),
+                )
+            if within is not None and gone:
+                within(gone)
+            return gone
+
+    def count_objects(self, collection_id: str | None = None) -> int:
+        with self._read() as cur:
+            if collection_id is None:
+                cur.execute("SELECT COUNT(*) FROM objects")
+            else:
+                cur.execute(
+                    self._sql("SELECT COUNT(*) FROM objects WHERE collection_id = ?"),
+                    (collection_id,),
+                )
+            return int(cur.fetchone()[0])
+
+    def iter_versions(self, batch: int = 2000) -> Iterator[tuple[ObjectRow, str]]:
+        """Every stored version with its id's originator ('' this node), in seq order,
+        a batch of rows per read (audit verification streams the whole store)."""
+        after = -1
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    self._sql(
+                        f"SELECT {O_COLUMNS}, COALESCE(w.originator, '') FROM objects o"
+                        " LEFT JOIN owners w ON w.id = o.id WHERE o.seq > ?"
+                        f" ORDER BY o.seq LIMIT {int(batch)}"
+                    ),
+                    (after,),
+                )
+                rows = cur.fetchall()
+            for r in rows:
+                yield self._row(r), str(r[-1])
+            if len(rows) < batch:
+                return
+            after = int(rows[-1][0])
+
+    @staticmethod
+    def _row(r: Sequence[Any]) -> ObjectRow:
+        return ObjectRow(
+            seq=int(r[0]),
+            collection_id=r[1],
+            id=r[2],
+            type=r[3],
+            spec_version=r[4],
+            version=r[5],
+            version_us=int(r[6]),
+            date_added=r[7],
+            date_added_us=int(r[8]),
+            body=bytes(r[9]),
+            sha256=r[10],
+            handling=orjson.loads(r[11]),
+            origins=tuple(orjson.loads(r[12])),
+            received_from=r[13],
+        )

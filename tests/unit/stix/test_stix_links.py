@@ -1,0 +1,53 @@
+"""``links``: every id an object points at as intelligence, against ``iter_refs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liaison.stix.refs import iter_refs, links, without_links
+from suite_support import examples
+
+ID = st.sampled_from([f"indicator--0000000{i}-0000-4000-8000-000000000000" for i in range(6)])
+KEYS = st.sampled_from(["a", "b_ref", "c_refs", "name", "x_liaison_derived_from"])
+LEAF = st.one_of(ID, st.lists(ID, max_size=3), st.text(max_size=3), st.integers())
+VALUE = st.recursive(
+    LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+def _oracle(obj: dict[str, Any]) -> set[str]:
+    skip = ("created_by_ref", "object_marking_refs", "granular_markings")
+    found = {ref for path, ref in iter_refs(obj) if not path.startswith(skip)}
+    derived = obj.get("x_liaison_derived_from")
+    if isinstance(derived, list):
+        found |= {v for v in derived if isinstance(v, str)}
+    return found
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.dictionaries(KEYS, VALUE, max_size=5))
+def test_links_are_the_refs_but_authorship_and_markings(body: dict[str, Any]) -> None:
+    obj = {
+        "type": "report",
+        "created_by_ref": "identity--00000000-0000-4000-8000-000000000001",
+        "object_marking_refs": ["marking-definition--00000000-0000-4000-8000-000000000002"],
+        **body,
+    }
+    assert set(links(obj)) == _oracle(obj)
+
+
+def test_a_report_and_a_relationship() -> None:
+    a, b, c = (f"indicator--0000000{i}-0000-4000-8000-000000000000" for i in range(3))
+    report = {"type": "report", "object_refs": [a, b], "created_by_ref": c}
+    assert links(report) == [a, b]
+    assert without_links(report, {a}, "identity--x") == {**report, "object_refs": [b]}
+    assert without_links(report, {a, b}, "identity--x")["object_refs"] == ["identity--x"]  # type: ignore[index]
+    rel = {"type": "relationship", "source_ref": a, "target_ref": b}
+    assert without_links(rel, {b}, "identity--x") is None
+    nested = {"type": "note", "object_refs": [a], "x_ext": {"deep": {"thing_ref": b}}}
+    assert without_links(nested, {b}, "identity--x") is None

@@ -1,0 +1,119 @@
+"""The shared text foundation: search folding unchanged, tokens, clitics, purity."""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from pathlib import Path
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from liaison.text import (
+    fold,
+    has_arabic,
+    normalize,
+    proclitic_variants,
+    surface_form,
+    tokenize,
+    transliterate_ar,
+)
+from suite_support import examples
+
+# --- the search index's folding, as it was before the shared module ----------------------
+# A verbatim copy of ``liaison.extract.text.normalize_arabic`` / ``normalize_latin`` as
+# they stood when FTS indexes were first built with them (commit 32fa168). Existing SQLite
+# FTS5 and PostgreSQL tsvector columns hold text folded this way: ``fold`` must agree.
+_OLD_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_OLD_MAP = str.maketrans(
+    {
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ؤ": "و",
+        "ئ": "ي", "ک": "ك", "ڨ": "ق", "ڤ": "ف", "ګ": "ك", "گ": "ك",
+    }
+)  # fmt: skip
+
+
+def _old_fold(text: str) -> str:
+    text = _OLD_DIACRITICS.sub("", text).translate(_OLD_MAP)
+    if text.isascii():
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+MIXED = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+        st.sampled_from("abcXYZéèçÉÀœßﬁ’' -\u0301\u0308ـ0123٣"),
+        st.characters(),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(MIXED)
+@example("Réunion à Tamanrasset")
+@example("اجتماع في تمنراست")
+def test_fold_is_what_the_search_index_holds(text: str) -> None:
+    assert fold(text) == _old_fold(text)
+
+
+def test_fold_examples_written_by_hand() -> None:
+    assert fold("Réunion à Tamanrasset") == "reunion a tamanrasset"
+    assert fold("L’ÉTAT-MAJOR") == "l'etat-major"
+    assert fold("جَمَاعَة نُصْرَة الإِسْلَام") == "جماعه نصره الاسلام"
+    assert fold("مصطفى") == "مصطفي"
+    assert fold("جماعـــة") == "جماعه"
+    assert fold("Gao غاو") == "gao غاو"
+
+
+# --- tokens ------------------------------------------------------------------------------
+def test_a_lone_combining_mark_is_no_word() -> None:
+    # "Le JNIM, \u0301" once gave a token with an empty key that crashed the lexicon.
+    assert [t.text for t in tokenize("Le JNIM, \u0301")] == ["Le", "JNIM"]
+    assert [t.text for t in tokenize("ـ \u064e")] == []
+    decomposed = unicodedata.normalize("NFD", "Léré")
+    assert [(t.text, t.key) for t in tokenize(decomposed)] == [(decomposed, "lere")]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(MIXED)
+def test_tokens_have_keys_and_point_into_the_text(text: str) -> None:
+    for tok in tokenize(text):
+        assert tok.key
+        assert text[tok.start : tok.end] == tok.text
+
+
+def test_keys_and_script() -> None:
+    assert [t.key for t in tokenize("Le JNIM à Ségou.")] == ["le", "jnim", "a", "segou"]
+    assert normalize("إِبْرَاهِيم") == "ابراهيم"
+    assert has_arabic("Gao غاو") and not has_arabic("Gao")
+    assert transliterate_ar("إياد أغ غالي") == "iyad agh ghali"
+
+
+def test_arabic_clitics_and_surface_forms() -> None:
+    assert proclitic_variants("وبتمبكتو") == [("وبتمبكتو", 0), ("بتمبكتو", 1), ("تمبكتو", 2)]
+    assert proclitic_variants("للجيش") == [("للجيش", 0), ("الجيش", 1)]
+    assert proclitic_variants("غاو") == [("غاو", 0)]
+    text = "تعرضت قافلة للجيش المالي لهجوم"
+    start = text.index("لجيش")
+    assert surface_form(text, start, start + len("لجيش المالي")) == "الجيش المالي"
+    assert surface_form(text, 0, 5) == "تعرضت"
+
+
+# --- purity: the foundation imports nothing else of Liaison ------------------------------
+def test_the_text_package_imports_no_other_liaison_package() -> None:
+    package = Path(__file__).parents[3] / "src" / "liaison" / "text"
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith("liaison"):
+                    assert name.startswith("liaison.text"), (path.name, name)
