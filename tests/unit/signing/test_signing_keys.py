@@ -162,3 +162,18 @@ def test_the_seed_is_never_on_disk_readable_by_others(
     monkeypatch.setattr(keys_module.os, "replace", replace)
     SigningKey.generate().save(tmp_path / "node.key")
     assert seen == [0o600]
+
+
+def test_check_public_key_accepts_only_points_of_the_curve() -> None:
+    from liaison.signing.keys import check_public_key
+
+    assert check_public_key(b64(PUBLIC_1)) == b64(PUBLIC_1)
+    for bad, message in (
+        ("not base64!", "public key is not valid base64"),
+        (b64(PUBLIC_1[:31]), "public key must be 32 bytes (Ed25519), not 31"),
+        (b64(PUBLIC_1 + b"\x00"), "public key must be 32 bytes (Ed25519), not 33"),
+        (b64(b"\x02" + b"\x00" * 31), "public key is not a valid Ed25519 public key"),
+    ):
+        with pytest.raises(SignatureError) as info:
+            check_public_key(bad)
+        assert str(info.value) == message

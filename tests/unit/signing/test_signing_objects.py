@@ -360,3 +360,42 @@ def test_an_object_without_id_is_named_by_a_question_mark(ring: Keyring) -> None
     with pytest.raises(SignatureError) as info:
         verify_object(obj, ring)
     assert str(info.value) == "?: not signed"
+
+
+# --- a redacted copy released on the originator's behalf (the ``origin`` field) ----------
+
+
+def test_a_copy_signed_on_the_originators_behalf_names_it(key: SigningKey, ring: Keyring) -> None:
+    (obj,) = sign_objects([report(0)], key, MR, SIGNED_AT, origin=DZ)
+    assert _sig(obj)["origin"] == DZ
+    info = verify_object(obj, ring)
+    assert (info.signer, info.origin) == (MR, DZ)
+    # the originator is part of the signed statement: naming another breaks it
+    for other in (MR, "identity--00000000-0000-4000-8000-000000000000"):
+        forged = copy.deepcopy(obj)
+        _sig(forged)["origin"] = other
+        with pytest.raises(SignatureError, match="does not verify"):
+            verify_object(forged, ring)
+    # ... and so does dropping it (the copy would pass for the signer's own)
+    forged = copy.deepcopy(obj)
+    del _sig(forged)["origin"]
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_object(forged, ring)
+
+
+def test_the_signers_own_objects_carry_no_origin(key: SigningKey, ring: Keyring) -> None:
+    for origin in (None, MR):
+        (obj,) = sign_objects([report(0)], key, MR, SIGNED_AT, origin=origin)
+        assert "origin" not in _sig(obj)
+        assert verify_object(obj, ring).origin == MR
+    # an origin added to the signer's own copy is not in its statement either
+    _sig(obj)["origin"] = DZ
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_object(obj, ring)
+
+
+def test_signature_info_defaults_its_origin_to_the_signer() -> None:
+    from liaison.signing.objects import SignatureInfo
+
+    assert SignatureInfo(MR, "SHA256:x", SIGNED_AT).origin == MR
+    assert SignatureInfo(MR, "SHA256:x", SIGNED_AT, origin=DZ).origin == DZ
