@@ -172,3 +172,46 @@ def test_schemes_are_learnt_past_an_agreement_this_node_is_not_party_to() -> Non
     between = sign(sign(between, DZ, KEYS[DZ]), MR, KEYS[MR])
     c = ctx(between, agreement(MR))
     assert c.scale.rank(MR, "CONFIDENTIEL") == FR_LEVELS.index("CONFIDENTIEL")
+
+
+# --- main's fail-closed and definition rules (survivors of the run on the merged code) ----
+
+
+def test_a_releasability_definition_goes_only_to_those_it_names() -> None:
+    a = agreement(DZ)
+    c = ctx(a)
+    local = Provenance.local()
+    mdef = "marking-definition--2"
+    d = decide(P_DZ, "marking-definition", mdef, Handling(), local, c, names=frozenset({DZ, MR}))
+    assert (d.allow, d.reasons, d.agreement_id) == (
+        True,
+        ("definition released to DZ under FR–DZ",),
+        a.id,
+    )
+    d = decide(P_DZ, "marking-definition", mdef, Handling(), local, c, names=frozenset({MR}))
+    assert d.allow is False and d.reasons == ("a releasability marking that does not name DZ",)
+
+
+def test_a_marked_definition_is_not_held_to_the_agreements_scope() -> None:
+    a = agreement(DZ, topics=("terrorism",), regions=("ML",))
+    h = Handling(classification="NON CLASSIFIÉ", scheme_owner=FR, releasable_to=frozenset({DZ}))
+    d = decide(P_DZ, "marking-definition", "marking-definition--3", h, Provenance.local(), ctx(a))
+    assert d.allow and d.agreement_id == a.id
+    d = decide(P_DZ, "indicator", OID, h, Provenance.local(), ctx(a))
+    assert not d.allow  # an intelligence object is
+
+
+def test_unknown_markings_withhold_the_object_naming_them() -> None:
+    x = "marking-definition--00000000-0000-4000-8000-0000000000bb"
+    y = "marking-definition--00000000-0000-4000-8000-0000000000aa"
+    h = Handling(
+        classification="NON CLASSIFIÉ",
+        scheme_owner=FR,
+        releasable_to=frozenset({DZ}),
+        unresolved_markings=frozenset({x, y}),
+    )
+    d = decide(P_DZ, "indicator", OID, h, Provenance.local(), ctx(agreement(DZ)))
+    assert d.allow is False
+    assert d.reasons == (
+        f"unknown marking {y}, {x}: withheld from partners until its definition arrives",
+    )
