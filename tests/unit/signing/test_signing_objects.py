@@ -399,3 +399,18 @@ def test_signature_info_defaults_its_origin_to_the_signer() -> None:
 
     assert SignatureInfo(MR, "SHA256:x", SIGNED_AT).origin == MR
     assert SignatureInfo(MR, "SHA256:x", SIGNED_AT, origin=DZ).origin == DZ
+
+
+def test_the_signed_statement_is_a_fixed_wire_format() -> None:
+    """Other nodes verify these exact bytes: field names and order are the protocol."""
+    from liaison.signing.objects import _statement
+
+    sig = {"alg": "ed25519-rfc9162-batch", "batch_root": "cm9vdA==", "batch_size": 2,
+           "key": "SHA256:k", "signed": SIGNED_AT, "signer": MR, "index": 1,
+           "signature": "c2ln", "proof": ["cA=="]}  # fmt: skip
+    base = '{"alg":"ed25519-rfc9162-batch","batch_root":"cm9vdA==","batch_size":2,"key":"SHA256:k",'
+    assert _statement(sig) == (base + f'"signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
+    assert (
+        _statement({**sig, "origin": DZ})
+        == (base + f'"origin":"{DZ}","signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
+    )
