@@ -3,6 +3,9 @@
 ``node_factory(**settings)`` makes a fresh node home under ``tmp_path`` with
 ``Node.init``; ``stix_factory`` makes valid STIX 2.1 objects; ``taxii_client(node)``
 wraps the TAXII app in Starlette's ``TestClient`` with a party's credential.
+
+Loads the Hypothesis profile for this run and marks every test that needs PostgreSQL
+with ``postgres`` (see ``suite_support``: under CI a missing resource fails the run).
 """
 
 from __future__ import annotations
@@ -23,10 +26,26 @@ with warnings.catch_warnings():
 
 from liaison.node import Node
 from liaison.taxii import TAXII, create_app
+from suite_support import load_hypothesis_profile, required
+
+HYPOTHESIS_PROFILE = load_hypothesis_profile()
 
 TAXII_HEADERS = {"Accept": TAXII, "Content-Type": TAXII}
 
 Obj = dict[str, Any]
+
+
+def pytest_report_header() -> list[str]:
+    need = "fail" if required() else "skip"
+    return [f"hypothesis profile: {HYPOTHESIS_PROFILE}; missing resources: {need}"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whatever reaches PostgreSQL carries the ``postgres`` marker (``-m "not postgres"``)."""
+    for item in items:
+        uses_pg = "pg_database" in getattr(item, "fixturenames", ())
+        if uses_pg and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
 
 
 def stamp(dt: datetime) -> str:

@@ -4,7 +4,8 @@ The server is the real app (``create_app`` with the console's routes) under uvic
 a thread, on a free loopback port, over a world built like ``liaison demo``'s (see
 ``tests/unit/web/console_world.py``). Playwright never downloads a browser: it drives
 ``/usr/bin/chromium`` (``scripts/setup-browser`` installs it). Screenshots go to
-``test-artifacts/e2e/``. Without Chromium or Playwright the tests skip and say why.
+``test-artifacts/e2e/``. Without Chromium or Playwright the tests skip and say why --
+or fail, under CI or with LIAISON_REQUIRE_ALL=1 (``suite_support.missing``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ sys.path.insert(0, str(ROOT / "tests" / "unit" / "web"))
 
 from console_world import PASSWORD, World, make_world  # noqa: E402
 
+from suite_support import missing  # noqa: E402
+
 CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -34,15 +37,18 @@ ARGS = [
     "--no-first-run",
 ]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing: run scripts/setup-browser to install Debian's chromium",
-        allow_module_level=True,
-    )
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
-    pytest.skip("the playwright package is not installed", allow_module_level=True)
+    missing("the playwright package is not installed: run scripts/setup", allow_module_level=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> str:
+    """The browser every test here drives; its absence skips them (fails them under CI)."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is missing: run scripts/setup-browser to install Debian's chromium")
+    return CHROMIUM
 
 
 def _free_port() -> int:

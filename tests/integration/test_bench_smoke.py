@@ -75,7 +75,29 @@ def test_text_report(bench: ModuleType, result: dict[str, Any], capsys: Any) -> 
     assert "Part 2: Liaison alone at 1,000 objects" in out
     assert "SQLite FULL" in out
     assert "ingest vs SQLite ceiling (FULL)" in out
-    assert ("PASS" in out) or ("MISS" in out)
+    # every target has its line, and the line ends with the verdict the figures give
+    targets = out.split("\nTargets\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(targets) == len(result["targets"])
+    for line, v in zip(targets, result["targets"], strict=True):
+        assert line.strip().startswith(v["what"]), (line, v)
+        verdict = "info" if v["pass"] is None else ("PASS" if v["pass"] else "MISS")
+        assert line.split()[-1] == verdict, (line, v)
+
+
+def test_text_report_names_each_verdict(
+    bench: ModuleType, result: dict[str, Any], capsys: Any
+) -> None:
+    """Whatever this machine measured: a met target prints PASS, a missed one MISS."""
+    first = result["targets"][0]
+    made = [dict(first, what=f"target {i}", unit="%", target=50, value=v, **{"pass": p})
+            for i, (v, p) in enumerate([(80.0, True), (20.0, False), (1.0, None)])]  # fmt: skip
+    bench.print_report(dict(result, targets=made))
+    lines = {
+        line.split()[1]: line.split()[-1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  target ")
+    }
+    assert lines == {"0": "PASS", "1": "MISS", "2": "info"}
 
 
 def test_memory_verdict(bench: ModuleType) -> None:

@@ -78,6 +78,7 @@ class _Walk:
         for p in range(pos, seq):
             self.flag = p
             self.push(p, b"\x00" * 32, nodes)
+        self.pos = seq  # a gap found at a chunk's first row must not be counted again
 
     def bad_row(self, seq: int, doc: object, time: str, actor: str, action: str) -> None:
         if not isinstance(doc, dict):

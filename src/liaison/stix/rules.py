@@ -255,7 +255,7 @@ def _observed_data(obj: dict[str, Any], out: list[str]) -> None:
 
 def _opinion(obj: dict[str, Any], out: list[str]) -> None:
     value = obj.get("opinion")
-    if value is not None and not (isinstance(value, str) and value in OPINION_VALUES):
+    if "opinion" in obj and not (isinstance(value, str) and value in OPINION_VALUES):
         out.append(f"opinion must be one of {', '.join(sorted(OPINION_VALUES))}, not {show(value)}")
 
 
@@ -279,17 +279,19 @@ def _marking_definition(obj: dict[str, Any], out: list[str]) -> None:
 
 def _language_content(obj: dict[str, Any], out: list[str]) -> None:
     contents = obj.get("contents")
-    if contents is None:
+    if "contents" not in obj:  # absent (reported as required); null is not absent
         return
-    if not isinstance(contents, dict) or not all(
-        is_language_tag(k) and isinstance(v, dict) and v for k, v in contents.items()
+    if (
+        not isinstance(contents, dict)
+        or not contents
+        or not all(is_language_tag(k) and isinstance(v, dict) and v for k, v in contents.items())
     ):
         out.append("contents must map language tags to non-empty dictionaries")
 
 
 def _extension_definition(obj: dict[str, Any], out: list[str]) -> None:
     kinds = obj.get("extension_types")
-    if kinds is None:
+    if "extension_types" not in obj:  # absent (reported as required); null is not absent
         return
     if (
         not isinstance(kinds, list)

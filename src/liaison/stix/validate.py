@@ -184,7 +184,7 @@ def _category(type_: str, obj: dict[str, Any]) -> str:
 
 def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
     spec = obj.get("spec_version")
-    if spec is None:
+    if "spec_version" not in obj:  # optional on SCOs; null is not absent
         if category in (_SDO, _MARKING):
             out.append("required property 'spec_version' is missing")
     elif spec != "2.1":

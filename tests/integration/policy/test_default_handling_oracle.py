@@ -33,6 +33,7 @@ from liaison.node import Node
 from liaison.service import documents
 from liaison.signing import SigningKey
 from liaison.taxii import TAXII, create_app
+from suite_support import examples
 
 H = {"Accept": TAXII}
 LEVELS = ["NC", "DR", "C", "S", "TS"]
@@ -192,7 +193,7 @@ def _post(w: World, cid: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

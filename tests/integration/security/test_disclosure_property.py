@@ -34,6 +34,7 @@ from liaison.signing.objects import sign_objects, strip_signature
 from liaison.store import format_us, now_us
 from liaison.taxii import TAXII, create_app
 from liaison.taxii.status import ingest as taxii_ingest
+from suite_support import examples
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -191,7 +192,7 @@ def _bare(obj: Obj) -> Obj:
 
 
 @settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -33,6 +33,7 @@ from liaison.markings.tlp import TLP_AMBER, tlp_id
 from liaison.policy.authority import definition_body
 from liaison.signing.objects import sign_objects, strip_signature
 from liaison.store import Permission, format_us, now_us
+from suite_support import examples
 
 ACTORS = ("analyst", "MR", "XX")
 Key = tuple[str, str, str]  # collection, id, version
@@ -187,7 +188,7 @@ ACTION = st.tuples(
 
 @example(steps=[(a, "version", p) for a in ACTORS for p in (1, 2, 5, 7)])
 @settings(
-    max_examples=20,
+    max_examples=examples(20),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -51,7 +51,7 @@ CASES = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Node, Tamper]]:
     if request.param == "sqlite":
         node = Node.init(tmp_path / "node", org="DZ", country="DZ")

@@ -19,6 +19,8 @@ from liaison.service.integrity import stored_versions
 TAXII = "application/taxii+json;version=2.1"
 H = {"Accept": TAXII, "Content-Type": TAXII}
 
+pytestmark = pytest.mark.postgres
+
 
 def _indicator(i: int) -> dict[str, object]:
     return {

@@ -14,6 +14,8 @@ from liaison.service.integrity import stored_versions
 from liaison.store import SqliteStore
 from liaison.taxii.status import ingest as taxii_ingest
 
+pytestmark = pytest.mark.postgres
+
 
 def _indicator(i: int) -> dict[str, object]:
     return {

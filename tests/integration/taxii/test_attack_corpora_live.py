@@ -15,7 +15,6 @@ the tests are skipped with the reason -- except under ``CI=true``, where they fa
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from taxii2client.v21 import Collection, as_pages
 
 from liaison.node import Node
 from liaison.signing.objects import signature_of, strip_signature
+from suite_support import missing, shared_file
 
 Obj = dict[str, Any]
-SHARED = Path(__file__).resolve().parents[4] / "shared"
 CORPORA = {
     "ics": ("data/attack/ics-attack-16.1.json", 1871),
     "mobile": ("data/attack/mobile-attack-17.0.json", 2150),
@@ -38,13 +37,10 @@ EMPTY_REFS = 5
 
 def require_shared(relative: str) -> Path:
     """A file of ``../shared``: skipped with the reason where it is absent, a failure
-    under CI. (A stand-in for a suite-wide helper: replace it by that one.)"""
-    path = SHARED / relative
+    under CI (``suite_support.missing``)."""
+    path = shared_file(relative)
     if not path.is_file():
-        reason = f"{path} is absent (the shared data beside the checkout)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason}: CI must have it")
-        pytest.skip(reason)
+        missing(f"{path} is absent (the shared data beside the checkout)")
     return path
 
 
@@ -131,8 +127,9 @@ def test_missing_shared_data_skips_locally_and_fails_in_ci(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("LIAISON_REQUIRE_ALL", raising=False)
     with pytest.raises(pytest.skip.Exception, match="absent"):
         require_shared("data/attack/no-such-bundle.json")
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI must have it"):
+    with pytest.raises(pytest.fail.Exception, match="required under CI"):
         require_shared("data/attack/no-such-bundle.json")

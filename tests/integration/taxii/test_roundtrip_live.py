@@ -6,21 +6,24 @@ import json
 import threading
 import tomllib
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from liaison.signing import load_or_create_key
 from liaison.signing.objects import verify_object
+from suite_support import missing, shared_file
 
 TAXII = "application/taxii+json;version=2.1"
-_BUNDLE = Path("data/attack/mobile-attack-17.0.json")
 # shared/ sits beside the checkout (on a developer machine and in CI alike)
-ATTACK = Path(__file__).resolve().parents[4] / "shared" / _BUNDLE
+ATTACK = shared_file("data/attack/mobile-attack-17.0.json")
 
 
-def _pages(client: Any, path: str, **params: str) -> list[list[dict[str, Any]]]:
+def _pages(
+    client: Any, path: str, between: Callable[[], None] | None = None, **params: str
+) -> list[list[dict[str, Any]]]:
+    """Every page of ``path``; ``between()`` runs after each page that has a next one."""
     pages = []
     query = dict(params)
     while True:
@@ -31,6 +34,8 @@ def _pages(client: Any, path: str, **params: str) -> list[list[dict[str, Any]]]:
         if not page["more"]:
             assert "next" not in page
             return pages
+        if between is not None:
+            between()
         query["next"] = page["next"]
 
 
@@ -39,7 +44,7 @@ def test_attack_bundle_round_trips_unchanged(
     server_factory: Any, assert_stix_valid: Any, unsigned: Any
 ) -> None:
     if not ATTACK.is_file():
-        pytest.skip(f"ATT&CK bundle {ATTACK} absent")
+        missing(f"ATT&CK bundle {ATTACK} absent")
     objects = json.loads(ATTACK.read_bytes())["objects"]
     server = server_factory()
     path = server.collection_url.removeprefix(server.url) + "objects/"
@@ -82,6 +87,7 @@ def test_paging_while_others_write_misses_and_repeats_nothing(
 
     stop = threading.Event()
     writes = [0]
+    wrote = threading.Condition()
 
     def writer() -> None:
         factory = type(stix_factory)()
@@ -96,19 +102,30 @@ def test_paging_while_others_write_misses_and_repeats_nothing(
                 w.post(
                     path, content=json.dumps({"objects": batch}), headers={"Content-Type": TAXII}
                 )
-                writes[0] += 1
+                with wrote:
+                    writes[0] += 1
+                    wrote.notify_all()
                 i += 1
+
+    def a_write_between_pages() -> None:
+        """However fast the reader and slow the machine: the collection changes between
+        every two pages (the writer keeps going in between, too)."""
+        with wrote:
+            seen = writes[0]
+            assert wrote.wait_for(lambda: writes[0] > seen, timeout=60), "the writer is stuck"
 
     t = threading.Thread(target=writer)
     t.start()
     try:
         with server.client() as c:
-            last_pages = _pages(c, path, limit="7")
-            all_pages = _pages(c, path, limit="11", **{"match[version]": "all"})
+            last_pages = _pages(c, path, a_write_between_pages, limit="7")
+            all_pages = _pages(
+                c, path, a_write_between_pages, limit="11", **{"match[version]": "all"}
+            )
     finally:
         stop.set()
         t.join(timeout=30)
-    assert writes[0] > 0
+    assert writes[0] >= len(last_pages) + len(all_pages) - 2
     for pages in (last_pages, all_pages):
         seen = [(o["id"], o["modified"]) for p in pages for o in p]
         assert len(seen) == len(set(seen)), "a version was served twice"

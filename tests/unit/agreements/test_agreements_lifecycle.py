@@ -26,6 +26,7 @@ from liaison.agreements import (
 )
 from liaison.errors import AgreementError
 from liaison.signing import SigningKey
+from suite_support import examples
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 FR = "identity--00000000-0000-4000-8000-0000000000f1"
@@ -139,7 +140,7 @@ def test_altered_agreement_never_in_force(what: str, mutate: Any) -> None:
     assert state(altered, NOW) != "in-force", what
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.data())
 def test_any_single_change_breaks_the_agreement(data: st.DataObject) -> None:
     raw = _signed().to_stix()
@@ -159,7 +160,7 @@ def test_any_single_change_breaks_the_agreement(data: st.DataObject) -> None:
     assert state(altered, NOW) != "in-force"
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.sets(st.sampled_from([FR, DZ, MR]), max_size=2))
 def test_partially_signed_never_in_force(signers: set[str]) -> None:
     a = propose(

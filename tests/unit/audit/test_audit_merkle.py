@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from liaison import merkle as M
 from liaison.errors import InvalidInputError
+from suite_support import examples
 
 MAX = 300
 DATA = [f"audit entry {i}".encode() for i in range(MAX)]
@@ -160,7 +161,7 @@ def test_trivial_and_invalid_cases() -> None:
         M.inclusion_proof(-1, 5, mth)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.binary(max_size=40), min_size=1, max_size=70))
 def test_root_matches_pymerkle_on_random_data(data: list[bytes]) -> None:
     t = pymerkle.InmemoryTree()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from liaison.errors import InvalidStixError, PolicyError
@@ -173,7 +171,8 @@ def test_high_water_mark_dominates_every_source(hs: list[Handling]) -> None:
     assert Handling.from_json(hw.to_json()) == hw
     for h in hs:
         assert FR_LEVELS.index(hw.classification) >= FR_LEVELS.index(h.classification)
-        assert TLP_LEVELS.index(hw.tlp) >= TLP_LEVELS.index(h.tlp) if h.tlp else True
+        if h.tlp is not None:
+            assert hw.tlp is not None and TLP_LEVELS.index(hw.tlp) >= TLP_LEVELS.index(h.tlp)
         if h.releasable_to is None:
             assert hw.releasable_to is None
         elif hw.releasable_to is not None:
@@ -182,19 +181,63 @@ def test_high_water_mark_dominates_every_source(hs: list[Handling]) -> None:
         assert all(line in (hw.statement or "") for line in (h.statement or "").split("\n"))
 
 
-@given(
-    st.dictionaries(
-        st.sampled_from(["object_marking_refs", "granular_markings", "extensions"]),
-        st.recursive(
-            st.none() | st.integers() | st.text(max_size=3) | st.sampled_from([TLP_RED["id"]]),
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-            max_leaves=6,
-        ),
-    )
+CONF = classification_marking("CONFIDENTIEL", FR)
+REL_DZ = releasability_marking([DZ])
+KNOWN = _index(CONF, REL_DZ)
+
+
+_junk = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
 )
+_ref = st.sampled_from([TLP_RED["id"], CONF["id"], REL_DZ["id"]])
+_refs = st.lists(_ref, unique=True, max_size=3)
+_granular = st.fixed_dictionaries(
+    {
+        "marking_ref": st.one_of(_ref, _ref, st.none(), _junk),
+        "selectors": st.one_of(*[st.lists(st.sampled_from(["name", "labels"]))] * 3, _junk),
+    }
+)
+#: Mostly well-formed markings (so that parsing succeeds often), sometimes anything.
+hostile = st.fixed_dictionaries(
+    {},
+    optional={
+        "object_marking_refs": st.one_of(_refs, _refs, _refs, _junk),
+        "granular_markings": st.one_of(*[st.lists(_granular, max_size=3)] * 3, _junk),
+        "extensions": _junk,
+    },
+)
+
+
+@given(hostile)
 def test_hostile_input_raises_only_invalid_stix(obj: dict) -> None:
-    with contextlib.suppress(InvalidStixError):
-        handling_of(obj, {}, scheme_owner=FR)
+    """Anything else than InvalidStixError fails; what parses says what the refs say."""
+    try:
+        h = handling_of(obj, KNOWN, scheme_owner=FR)
+    except InvalidStixError:
+        event("refused")
+        return
+    refs = [str(r) for r in obj.get("object_marking_refs") or []]
+    event(f"parsed: {len(refs)} refs, {len(h.granular)} granular")
+    assert h.tlp == ("red" if TLP_RED["id"] in refs else None)
+    if CONF["id"] in refs:
+        assert (h.classification, h.scheme_owner) == ("CONFIDENTIEL", FR)
+    else:
+        assert h.classification is None and h.scheme_owner is None
+    assert h.releasable_to == (frozenset({DZ}) if REL_DZ["id"] in refs else None)
+    assert h.statement is None and not h.originator_control and not h.no_evidence_use
+    wanted = [g for g in obj.get("granular_markings") or [] if g.get("marking_ref") is not None]
+    assert len(h.granular) == len(wanted)
+    for g, raw in zip(h.granular, wanted, strict=True):
+        assert g.selectors == tuple(str(x) for x in raw["selectors"])
+        ref = str(raw["marking_ref"])
+        assert (g.tlp, g.classification, g.releasable_to) == (
+            "red" if ref == TLP_RED["id"] else None,
+            "CONFIDENTIEL" if ref == CONF["id"] else None,
+            frozenset({DZ}) if ref == REL_DZ["id"] else None,
+        )
+    assert Handling.from_json(h.to_json()) == h
 
 
 def test_pending_records_unknown_markings_and_reads_the_rest() -> None:

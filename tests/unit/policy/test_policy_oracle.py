@@ -40,6 +40,7 @@ from liaison.markings import (
 from liaison.markings.extensions import SOURCE_GRADING_EXT_ID
 from liaison.policy import Party, PolicyContext, Provenance, decide, release
 from liaison.signing import SigningKey
+from suite_support import examples
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 NODE = "identity--00000000-0000-4000-8000-000000000000"
@@ -351,7 +352,7 @@ def _consent_objects(world) -> list[Consent]:
 
 
 @settings(
-    max_examples=400,
+    max_examples=examples(400),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -218,8 +218,22 @@ def test_third_party_rule_needs_signed_consent() -> None:
     good = _granted("indicator--9", MR, DZ)
     c = ctx(agreement(DZ), agreement(MR), consents=[good])
     assert decide(P_DZ, "indicator", "indicator--9", h, prov, c).allow
-    # Consent for another object, or another recipient, does not count.
-    assert not decide(P_DZ, "indicator", "indicator--8", h, prov, c).allow
+    refused = ("third-party rule: received from MR, no consent to release to DZ",)
+    # Consent for another object does not count ...
+    assert decide(P_DZ, "indicator", "indicator--8", h, prov, c).reasons == refused
+    # ... nor consent to another recipient: MR let the object go to NE, not to DZ.
+    both = Handling(
+        classification="NON CLASSIFIÉ", scheme_owner=FR, releasable_to=frozenset({DZ, NE})
+    )
+    to_ne = ctx(
+        agreement(DZ),
+        agreement(MR),
+        agreement(NE),
+        consents=[_granted("indicator--9", MR, NE)],
+    )
+    d = decide(P_DZ, "indicator", "indicator--9", both, prov, to_ne)
+    assert not d.allow and d.reasons == refused
+    assert decide(Party(NE, "NE"), "indicator", "indicator--9", both, prov, to_ne).allow
 
 
 def test_third_party_rule_forged_expired_withdrawn_consent() -> None:

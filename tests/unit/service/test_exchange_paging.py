@@ -19,6 +19,7 @@ from liaison.node import Node
 from liaison.service import Exchange, Filters, build_exchange
 from liaison.store import PartyRecord
 from liaison.taxii.status import ingest as taxii_ingest
+from suite_support import examples
 
 _N = itertools.count(1)
 
@@ -94,7 +95,7 @@ def read_all(
         token = page.next
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     size=st.sampled_from([0, 1, 7, 37]),
     limit=st.integers(min_value=1, max_value=45),
@@ -111,7 +112,7 @@ def test_every_object_once_for_any_limit(world: World, size: int, limit: int, ve
         assert len(pages[-1]) == limit  # no empty trailing page
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     before=st.integers(min_value=0, max_value=15),
     limit=st.integers(min_value=1, max_value=6),

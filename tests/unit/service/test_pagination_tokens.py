@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from liaison.errors import InvalidInputError
 from liaison.service import pagination
 from liaison.service.pagination import make_token, query_fingerprint, read_token
+from suite_support import examples
 
 SECRET = b"k" * 32
 FP = query_fingerprint("objects", "col", None, None, (), ("indicator",), ("last",), (), ())
@@ -88,7 +91,7 @@ def test_stale_tokens_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         read_token(SECRET, token, party="analyst", query=FP)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=80) | st.from_regex(r"[A-Za-z0-9_\-]{0,60}\.[A-Za-z0-9_\-é]{0,30}"))
 def test_arbitrary_text_is_refused_cleanly(text: str) -> None:
     try:
@@ -96,3 +99,40 @@ def test_arbitrary_text_is_refused_cleanly(text: str) -> None:
     except InvalidInputError:
         return
     raise AssertionError(f"{text!r} was accepted")  # pragma: no cover
+
+
+BAD = "^the 'next' parameter is not a valid pagination token$"
+
+
+@pytest.mark.parametrize("bad", ["", "abc\ud800", "\ud800", "é" * 10, "x" * 513])
+def test_refusals_say_one_thing(bad: str) -> None:
+    with pytest.raises(InvalidInputError, match=BAD):
+        read_token(SECRET, bad, party="analyst", query=FP)
+
+
+def test_tokens_live_exactly_their_time_to_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(pagination.time, "time", lambda: now[0])
+    token = make_token(SECRET, party="analyst", query=FP, seq=3)
+    now[0] += pagination.TOKEN_TTL_SECONDS  # the last second it is good
+    assert read_token(SECRET, token, party="analyst", query=FP) == 3
+    now[0] += 1
+    with pytest.raises(InvalidInputError) as info:
+        read_token(SECRET, token, party="analyst", query=FP)
+    assert str(info.value) == "the 'next' pagination token has expired; start again"
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    party=st.text(min_size=1, max_size=40), query=st.text(max_size=40), seq=st.integers(0, 2**62)
+)
+def test_every_token_round_trips_and_fits_a_url(party: str, query: str, seq: int) -> None:
+    token = make_token(SECRET, party=party, query=query, seq=seq)
+    assert all(c.isalnum() or c in "-_" for c in token) and len(token) <= 512
+    assert read_token(SECRET, token, party=party, query=query) == seq
+
+
+def test_the_fingerprint_takes_any_object() -> None:
+    """``*parts: object``: values JSON does not know are fingerprinted by their text."""
+    assert query_fingerprint(Path("a")) == query_fingerprint("a")
+    assert query_fingerprint(Decimal("1.5")) != query_fingerprint(Decimal("2.5"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import struct
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,8 +14,11 @@ from hypothesis import strategies as st
 
 from liaison.errors import InvalidInputError
 from liaison.signing import canonical
+from suite_support import examples
 
 SAFE = 2**53 - 1
+#: The module (``liaison.signing.canonical`` the name is the function, re-exported).
+canonical_module = importlib.import_module("liaison.signing.canonical")
 
 keys = st.one_of(
     st.text(max_size=8),  # any Unicode, astral planes included
@@ -47,39 +53,190 @@ def _reference(value: Any) -> bytes | None:
         return None
 
 
-@settings(max_examples=300, deadline=None)
+# --- an RFC 8785 implementation of the test's own, sharing no code with either path ----
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def _jcs_string(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20:
+            out.append(f"\\u{ord(ch):04x}")
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            raise ValueError("lone surrogate")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _jcs_number(x: float) -> str:
+    """ECMAScript Number.prototype.toString, from the shortest round-trip digits."""
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    _, digits, exponent = Decimal(repr(abs(x))).as_tuple()
+    ds = "".join(map(str, digits)).rstrip("0")
+    exponent = int(exponent) + len(digits) - len(ds)  # x = int(ds) * 10**exponent
+    k, n = len(ds), int(exponent) + len(ds)
+    if k <= n <= 21:
+        return sign + ds + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + ds[:n] + "." + ds[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + ds
+    e = n - 1
+    mantissa = ds[0] + ("." + ds[1:] if k > 1 else "")
+    return f"{sign}{mantissa}e{'+' if e > 0 else '-'}{abs(e)}"
+
+
+def _jcs(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        if abs(value) > SAFE:
+            raise ValueError("integer outside the IEEE 754 exact range")
+        return _jcs_number(float(value))
+    if type(value) is float:
+        return _jcs_number(value)
+    if type(value) is str:
+        return _jcs_string(value)
+    if type(value) is list:
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    if type(value) is dict:
+        if not all(type(k) is str for k in value):
+            raise TypeError("non-string key")
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(_jcs_string(k) + ":" + _jcs(value[k]) for k in keys) + "}"
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def jcs(value: Any) -> bytes | None:
+    """RFC 8785 bytes, or None where the value cannot be canonicalised."""
+    try:
+        return _jcs(value).encode("utf-8")
+    except (ValueError, TypeError):
+        return None
+
+
+# --- the properties ------------------------------------------------------------------
+
+
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values)
-def test_canonical_equals_the_reference(value: Any) -> None:
-    expected = _reference(value)
+def test_canonical_equals_an_independent_implementation(value: Any) -> None:
+    """Every value, whichever path ``canonical`` takes: the bytes of the test's own
+    RFC 8785 implementation -- and the reference library agrees with it too."""
+    expected = jcs(value)
     if expected is None:
         with pytest.raises(InvalidInputError):
             canonical(value)
     else:
         assert canonical(value) == expected
+    assert _reference(value) == expected
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(alphabet="abcdefghij-_0123456789", max_size=6), scalars))
-def test_fast_path_objects_equal_the_reference(value: dict[str, Any]) -> None:
-    """ASCII keys (the shape of STIX objects): the orjson path, when it applies."""
-    expected = _reference(value)
-    if expected is not None:
-        assert canonical(value) == expected
+ASCII_KEYS = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=8)
+simple_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-SAFE, max_value=SAFE)
+    | st.sampled_from([SAFE, -SAFE, 0, -1])
+    | st.text()  # any Unicode in values: only keys must be ASCII
+    | st.text(alphabet=st.characters(max_codepoint=0x7F)),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=8), inner, max_size=5
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(simple_values)
+def test_fast_path_alone_equals_both_references(value: Any) -> None:
+    """Values of the fast path's domain (no floats, ASCII keys, safe integers), with the
+    reference library taken away from ``canonical``: the orjson path alone must give the
+    bytes of the test's implementation and of ``rfc8785``."""
+
+    def unavailable(_: Any) -> bytes:
+        raise AssertionError("the reference path was taken")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(canonical_module.rfc8785, "dumps", unavailable)
+        got = canonical(value)
+    assert got == jcs(value) == rfc8785.dumps(value)
+
+
+# RFC 8785 appendix B: IEEE 754 bit patterns and their canonical forms.
+NUMBERS = [
+    ("0000000000000000", "0"),
+    ("8000000000000000", "0"),
+    ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"),
+    ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"),
+    ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"),
+    ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"),
+    ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"),
+    ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"),
+    ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"),
+    ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"),
+    ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"),
+    ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"),
+    ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),
+]
+
+
+@pytest.mark.parametrize(("bits", "text"), NUMBERS)
+def test_numbers_of_the_rfc(bits: str, text: str) -> None:
+    (x,) = struct.unpack(">d", bytes.fromhex(bits))
+    assert canonical(x) == text.encode() == jcs(x)
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         ({"b": 1, "a": [True, None]}, b'{"a":[true,null],"b":1}'),
-        ({"\u20ac": 1, "\r": 2, "\U0001f600": 3, "\ufb33": 4}, None),  # UTF-16 key order
+        # UTF-16 key order: U+000D, U+20AC, U+1F600 (D83D DE00), U+FB33
+        (
+            {"\u20ac": 1, "\r": 2, "\U0001f600": 3, "\ufb33": 4},
+            '{"\\r":2,"\u20ac":1,"\U0001f600":3,"\ufb33":4}',
+        ),
         (1e21, b"1e+21"),
         (-0.0, b"0"),
         ('\u2028\x1f"\\', b'"\xe2\x80\xa8\\u001f\\"\\\\"'),
         (SAFE, b"9007199254740991"),
     ],
 )
-def test_known_forms(value: Any, expected: bytes | None) -> None:
-    assert canonical(value) == (expected if expected is not None else rfc8785.dumps(value))
+def test_known_forms(value: Any, expected: bytes | str) -> None:
+    want = expected.encode() if isinstance(expected, str) else expected
+    assert canonical(value) == want == jcs(value)
 
 
 @pytest.mark.parametrize(

@@ -300,3 +300,129 @@ def test_precomputed_canonical_forms_sign_the_same_bytes(key: SigningKey) -> Non
         sign_objects(objs, key, MR, SIGNED_AT, canonicals=forms[:-1])
     # canonical_unsigned ignores a signature already there: re-signing covers the same
     assert [canonical_unsigned(o) for o in plain] == forms
+
+
+def test_unsigned_objects_pass_through_strip_and_digest() -> None:
+    for obj in (report(0), {k: v for k, v in report(0).items() if k != "extensions"}):
+        assert strip_signature(obj) == obj
+        assert object_digest(obj) == object_digest(copy.deepcopy(obj))
+    with_list = {**report(0), "extensions": [SIGNATURE_EXT_ID]}  # not a dictionary: left alone
+    assert strip_signature(with_list) == with_list
+
+
+def test_the_signature_is_a_valid_stix_property_extension(key: SigningKey) -> None:
+    from liaison.stix import validate_object
+
+    for obj in signed(key, 3):
+        assert validate_object(obj) == []
+        assert _sig(obj)["extension_type"] == "property-extension"
+
+
+def test_each_tree_node_is_hashed_once_when_signing(
+    key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liaison.signing import objects as objects_module
+
+    calls = []
+    real = objects_module.node_hash
+    monkeypatch.setattr(objects_module, "node_hash", lambda a, b: calls.append(1) or real(a, b))
+    for size in (1, 2, 7, 64, 100):
+        calls.clear()
+        sign_objects([report(i) for i in range(size)], key, MR, SIGNED_AT)
+        assert len(calls) == size - 1, size
+
+
+def test_a_batch_of_one_carries_no_proof(key: SigningKey, ring: Keyring) -> None:
+    (obj,) = signed(key, 1)
+    assert "proof" not in _sig(obj)
+    verify_object(obj, ring)
+    _sig(obj)["proof"] = [_sig(obj)["batch_root"]]  # a proof where none can be
+    with pytest.raises(SignatureError, match="altered"):
+        verify_object(obj, ring)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s.update(signer=[MR]),
+            "malformed signature extension (signer, origin, key, signed and signature must be "
+            "strings)",
+        ),
+        (lambda s: s.update(proof="AAAA"), "malformed signature extension (proof is not a list)"),
+        (lambda s: s.update(proof=[17]), "signature field is not a base64 string"),
+        (lambda s: s.update(proof=["AA!AA"]), "signature field is not valid base64"),
+        # base64 with a character outside the alphabet slipped in: strict decoding refuses
+        (
+            lambda s: s.update(proof=[s["proof"][0][:4] + "!" + s["proof"][0][4:]]),
+            "signature field is not valid base64",
+        ),
+    ],
+)
+def test_refusal_messages(key: SigningKey, ring: Keyring, change: Any, message: str) -> None:
+    obj = copy.deepcopy(signed(key, 7)[3])
+    change(_sig(obj))
+    with pytest.raises(SignatureError) as info:
+        verify_object(obj, ring)
+    assert str(info.value) in (message, f"{obj['id']}: {message}")
+
+
+def test_an_object_without_id_is_named_by_a_question_mark(ring: Keyring) -> None:
+    obj = {k: v for k, v in report(0).items() if k not in ("id", "extensions")}
+    with pytest.raises(SignatureError) as info:
+        verify_object(obj, ring)
+    assert str(info.value) == "?: not signed"
+
+
+# --- a redacted copy released on the originator's behalf (the ``origin`` field) ----------
+
+
+def test_a_copy_signed_on_the_originators_behalf_names_it(key: SigningKey, ring: Keyring) -> None:
+    (obj,) = sign_objects([report(0)], key, MR, SIGNED_AT, origin=DZ)
+    assert _sig(obj)["origin"] == DZ
+    info = verify_object(obj, ring)
+    assert (info.signer, info.origin) == (MR, DZ)
+    # the originator is part of the signed statement: naming another breaks it
+    for other in (MR, "identity--00000000-0000-4000-8000-000000000000"):
+        forged = copy.deepcopy(obj)
+        _sig(forged)["origin"] = other
+        with pytest.raises(SignatureError, match="does not verify"):
+            verify_object(forged, ring)
+    # ... and so does dropping it (the copy would pass for the signer's own)
+    forged = copy.deepcopy(obj)
+    del _sig(forged)["origin"]
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_object(forged, ring)
+
+
+def test_the_signers_own_objects_carry_no_origin(key: SigningKey, ring: Keyring) -> None:
+    for origin in (None, MR):
+        (obj,) = sign_objects([report(0)], key, MR, SIGNED_AT, origin=origin)
+        assert "origin" not in _sig(obj)
+        assert verify_object(obj, ring).origin == MR
+    # an origin added to the signer's own copy is not in its statement either
+    _sig(obj)["origin"] = DZ
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_object(obj, ring)
+
+
+def test_signature_info_defaults_its_origin_to_the_signer() -> None:
+    from liaison.signing.objects import SignatureInfo
+
+    assert SignatureInfo(MR, "SHA256:x", SIGNED_AT).origin == MR
+    assert SignatureInfo(MR, "SHA256:x", SIGNED_AT, origin=DZ).origin == DZ
+
+
+def test_the_signed_statement_is_a_fixed_wire_format() -> None:
+    """Other nodes verify these exact bytes: field names and order are the protocol."""
+    from liaison.signing.objects import _statement
+
+    sig = {"alg": "ed25519-rfc9162-batch", "batch_root": "cm9vdA==", "batch_size": 2,
+           "key": "SHA256:k", "signed": SIGNED_AT, "signer": MR, "index": 1,
+           "signature": "c2ln", "proof": ["cA=="]}  # fmt: skip
+    base = '{"alg":"ed25519-rfc9162-batch","batch_root":"cm9vdA==","batch_size":2,"key":"SHA256:k",'
+    assert _statement(sig) == (base + f'"signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
+    assert (
+        _statement({**sig, "origin": DZ})
+        == (base + f'"origin":"{DZ}","signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
+    )

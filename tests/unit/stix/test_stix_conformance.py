@@ -4,9 +4,9 @@ the stix2 library, and the MITRE ATT&CK bundle (real-world custom types and prop
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +18,9 @@ from stix2validator import ValidationOptions, validate_instance
 from stix_examples import ALL, IDENTITY, INDICATOR, MALWARE, example
 
 from liaison.stix import iter_refs, object_version, validate_object
+from suite_support import examples, missing, shared_file
 
-ATTACK = (
-    Path(__file__).resolve().parents[4] / "shared/data/attack/mobile-attack-17.0.json"
-)  # beside the checkout
+ATTACK = shared_file("data/attack/mobile-attack-17.0.json")  # ../shared beside the checkout
 ORACLE = ValidationOptions(version="2.1")
 
 
@@ -223,7 +222,7 @@ def stix2_objects(draw: st.DrawFn) -> dict[str, Any]:
     return result
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stix2_objects())
 def test_objects_built_by_stix2_validate(obj: dict[str, Any]) -> None:
     assert validate_object(obj) == []
@@ -240,22 +239,76 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+def _refs_oracle(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``*_ref`` string and ``*_refs`` string item, with its path, found by a plain
+    recursive walk (observed-data's deprecated ``objects`` holds no identifiers)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str | None) -> None:  # path None: the object itself
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    continue
+                here = k if path is None else f"{path}.{k}"
+                if k.endswith("_ref"):
+                    found.extend([(here, v)] if isinstance(v, str) else [])
+                elif k.endswith("_refs"):
+                    if isinstance(v, list):
+                        found.extend(
+                            (f"{here}[{i}]", x) for i, x in enumerate(v) if isinstance(x, str)
+                        )
+                elif not (path is None and k == "objects" and obj.get("type") == "observed-data"):
+                    walk(v, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    walk(obj, None)
+    return found
+
+
+@settings(max_examples=examples(100), deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(example("sighting"))) | st.text(), _json))
 def test_arbitrary_json_never_raises(obj: dict[str, Any]) -> None:
     reasons = validate_object(obj)
     assert all(isinstance(r, str) and r for r in reasons)
-    list(iter_refs(obj))
-    object_version(obj)
+    if "id" not in obj:
+        assert reasons  # every STIX object has an id
+    assert sorted(iter_refs(obj)) == sorted(_refs_oracle(obj))
+    version = next((obj[k] for k in ("modified", "created") if isinstance(obj.get(k), str)), None)
+    assert object_version(obj) == version
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(sorted(ALL)), st.data())
 def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> None:
+    """Random JSON in up to three properties: reasons, never a crash -- and what we still
+    accept, the reference validator accepts too, but for the form of strings (hostnames,
+    IP addresses, e-mail, URLs), which Liaison's validator does not check."""
     obj = example(type_)
     for key in data.draw(st.lists(st.sampled_from(sorted(obj)), min_size=1, max_size=3)):
         obj[key] = data.draw(_json)
-    validate_object(obj)  # must return, whatever the values
+    reasons = validate_object(obj)
+    assert all(isinstance(r, str) and r for r in reasons)
+    if not reasons:
+        result = validate_instance(obj, ORACLE)
+        structural = [str(e) for e in result.errors if not FORMAT_ONLY.search(str(e))]
+        assert structural == [], obj
+
+
+#: A reference-validator error about the form of a string only (JSON Schema "format" or
+#: "pattern": hostnames, addresses, e-mail, URLs).
+FORMAT_ONLY = re.compile(r": '.*' (is not a '[\w-]+'|does not match '.*')$")
+
+
+@pytest.mark.parametrize(
+    ("type_", "key"), [(t, k) for t in sorted(ALL) for k in sorted(example(t)) if k != "type"]
+)
+def test_a_null_property_is_never_valid(type_: str, key: str) -> None:
+    """STIX has no null values: a property set to null is not an absent one."""
+    obj = example(type_)
+    obj[key] = None
+    assert validate_object(obj) != []
 
 
 @pytest.mark.parametrize(
@@ -278,6 +331,7 @@ def test_corrupting_properties_never_raises(type_: str, data: st.DataObject) -> 
         ("relationship", "source_ref", ["x"]),
         ("marking-definition", "definition", [1]),
         ("marking-definition", "definition_type", ["tlp"]),
+        ("language-content", "contents", {}),  # found by the differential test above
     ],
 )
 def test_unhashable_and_odd_values_are_reported(type_: str, key: Any, value: Any) -> None:
@@ -289,8 +343,8 @@ def test_unhashable_and_odd_values_are_reported(type_: str, key: Any, value: Any
 # --- MITRE ATT&CK -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def attack_objects() -> list[dict[str, Any]]:
-    if not ATTACK.exists():
-        pytest.skip(f"ATT&CK bundle not found at {ATTACK}")
+    if not ATTACK.is_file():
+        missing(f"ATT&CK bundle not found at {ATTACK}")
     objects: list[dict[str, Any]] = json.loads(ATTACK.read_text())["objects"]
     return objects
 

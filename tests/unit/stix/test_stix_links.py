@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liaison.stix.refs import iter_refs, links, without_links
+from suite_support import examples
 
 ID = st.sampled_from([f"indicator--0000000{i}-0000-4000-8000-000000000000" for i in range(6)])
 KEYS = st.sampled_from(["a", "b_ref", "c_refs", "name", "x_liaison_derived_from"])
@@ -28,7 +29,7 @@ def _oracle(obj: dict[str, Any]) -> set[str]:
     return found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(KEYS, VALUE, max_size=5))
 def test_links_are_the_refs_but_authorship_and_markings(body: dict[str, Any]) -> None:
     obj = {

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from liaison.node import Node
 from liaison.taxii import TAXII, create_app
+from suite_support import examples
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette 1.x prefers the httpx2 fork
@@ -102,7 +103,7 @@ mutation = st.dictionaries(st.sampled_from(KEYS), json_value, max_size=3)
 
 
 @settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

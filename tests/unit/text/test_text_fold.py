@@ -19,6 +19,7 @@ from liaison.text import (
     tokenize,
     transliterate_ar,
 )
+from suite_support import examples
 
 # --- the search index's folding, as it was before the shared module ----------------------
 # A verbatim copy of ``liaison.extract.text.normalize_arabic`` / ``normalize_latin`` as
@@ -51,7 +52,7 @@ MIXED = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(MIXED)
 @example("Réunion à Tamanrasset")
 @example("اجتماع في تمنراست")
@@ -94,7 +95,7 @@ def test_a_lone_combining_mark_is_no_word() -> None:
     assert [(t.text, t.key) for t in tokenize(decomposed)] == [(decomposed, "lere")]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(MIXED)
 def test_tokens_have_keys_and_point_into_the_text(text: str) -> None:
     for tok in tokenize(text):
