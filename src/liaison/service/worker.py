@@ -3,8 +3,9 @@
 A store commits only what must be durable; what can be derived from it afterwards --
 the full-text index (SQLite), the correlation index -- is built by a worker thread
 that the storing request wakes after its commit. Readers never depend on the worker
-being done: each derived index has a watermark, and a reader first catches up to it
-(``Store.catch_up_search``, ``correlations.catch_up``).
+being done: each derived index has a watermark; a search matches the rows past it
+directly (and writes nothing), a correlation read first catches up
+(``correlations.catch_up``). ADR 0009.
 """
 
 from __future__ import annotations

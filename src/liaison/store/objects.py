@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,25 @@ from liaison.store.model import (
 )
 
 __all__ = ["ObjectStore"]
+
+#: A word as the full-text index sees one (FTS5 unicode61, PostgreSQL's parser on folded
+#: text): letters and digits; everything else separates words.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _has_phrases(words: list[str], phrases: list[list[str]]) -> bool:
+    """Does ``words`` hold each phrase (consecutive words) -- a quoted query term?"""
+    for phrase in phrases:
+        if not phrase:
+            continue
+        n = len(phrase)
+        if not any(words[i : i + n] == phrase for i in range(len(words) - n + 1)):
+            return False
+    return True
 
 
 class ObjectStore(StoreCore):
@@ -260,10 +280,11 @@ class ObjectStore(StoreCore):
 
     @abc.abstractmethod
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
     ) -> tuple[str, list[Any]]:
-        """SQL and arguments selecting matching latest rows (``o.`` columns), best first
-        (``recent``: newest first)."""
+        """SQL and arguments selecting matching latest rows (``o.`` columns) of the
+        full-text index, at most seq ``upto`` (None: all), best first (``recent``: newest
+        first)."""
 
     def search(
         self,
@@ -276,16 +297,77 @@ class ObjectStore(StoreCore):
     ) -> list[ObjectRow]:
         """Latest versions in these collections whose text has every (folded) term.
 
-        Whatever was stored before the call is found: the full-text index catches up
-        first where it is built after the storing transaction (``index_search``).
+        Whatever was stored before the call is found, and nothing is written: rows the
+        full-text index does not hold yet (past its watermark, ADR 0009) are matched
+        word by word as the index would match them. ``recent``: newest first (they
+        lead); otherwise by relevance, then those not indexed yet, oldest first.
         """
         if not collection_ids or not terms:
             return []
-        self.catch_up_search()
-        sql, args = self._search_sql(collection_ids, terms, recent)
         with self._read() as cur:
-            cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
-            return [self._row(r) for r in cur.fetchall()]
+            mark = self._search_mark(cur)
+            late: list[ObjectRow] = []
+            if mark is not None:
+                late = self._unindexed_matches(cur, mark, collection_ids, terms)
+            if recent:
+                late.reverse()
+                head = late[offset : offset + limit]
+                rest = self._indexed(
+                    cur, collection_ids, terms, recent, mark,
+                    limit - len(head), max(0, offset - len(late)),
+                )  # fmt: skip
+                return head + rest
+            found = self._indexed(cur, collection_ids, terms, recent, mark, limit, offset)
+            if len(found) == limit or not late:
+                return found
+            if found or offset == 0:
+                skip = 0
+            else:  # the page starts past the indexed hits: how many are there?
+                skip = offset - self._count_indexed(cur, collection_ids, terms, mark)
+            return found + late[max(0, skip) : max(0, skip) + limit - len(found)]
+
+    def _indexed(
+        self,
+        cur: Any,
+        collection_ids: Sequence[str],
+        terms: Sequence[str],
+        recent: bool,
+        mark: int | None,
+        limit: int,
+        offset: int,
+    ) -> list[ObjectRow]:
+        if limit <= 0:
+            return []
+        sql, args = self._search_sql(collection_ids, terms, recent, mark)
+        cur.execute(self._sql(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"), args)
+        return [self._row(r) for r in cur.fetchall()]
+
+    def _count_indexed(
+        self, cur: Any, collection_ids: Sequence[str], terms: Sequence[str], mark: int | None
+    ) -> int:
+        sql, args = self._search_sql(collection_ids, terms, True, mark)
+        cur.execute(self._sql(f"SELECT COUNT(*) FROM ({sql}) hits"), args)
+        return int(cur.fetchone()[0])
+
+    def _unindexed_matches(
+        self, cur: Any, mark: int, collection_ids: Sequence[str], terms: Sequence[str]
+    ) -> list[ObjectRow]:
+        """Latest versions past the watermark holding every term, oldest first."""
+        marks = ",".join("?" * len(collection_ids))
+        cur.execute(
+            self._sql(
+                f"SELECT {OBJECT_COLUMNS}, search_text FROM objects WHERE seq > ?"
+                f" AND is_last = 1 AND collection_id IN ({marks}) ORDER BY seq"
+            ),
+            [mark, *collection_ids],
+        )
+        phrases = [_words(t) for t in terms]
+        return [self._row(r[:-1]) for r in cur.fetchall() if _has_phrases(_words(r[-1]), phrases)]
+
+    def _search_mark(self, cur: Any) -> int | None:
+        """The full-text watermark: rows past it are not indexed yet (None: every row is
+        indexed in its storing transaction)."""
+        return None
 
     # --- the full-text index, where it is built outside the storing transaction -----
     def index_search(self, limit: int = 2000) -> int:

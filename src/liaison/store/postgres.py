@@ -122,7 +122,7 @@ class PostgresStore(Store):
             raise StorageError(f"{self.description}: no free connection: {exc}") from exc
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
     ) -> tuple[str, list[Any]]:
         query = " && ".join([_TERM] * len(terms))
         marks = ",".join("?" * len(collection_ids))

@@ -141,16 +141,22 @@ class SqliteStore(Store):
         yield db
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
     ) -> tuple[str, list[Any]]:
         match = " ".join(f'"{t}"' for t in terms)  # terms are \w+ words: safe to quote
         marks = ",".join("?" * len(collection_ids))
+        bound = "" if upto is None else " AND o.seq <= ?"
         sql = (
             f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.rowid"
             f" WHERE objects_fts MATCH ? AND o.is_last = 1 AND o.collection_id IN ({marks})"
+            + bound
             + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
         )
-        return sql, [match, *collection_ids]
+        return sql, [match, *collection_ids, *([] if upto is None else [upto])]
+
+    def _search_mark(self, cur: Any) -> int | None:
+        cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
+        return int(cur.fetchone()[0])
 
     def derived_writer(self) -> None:
         # WAL with synchronous=NORMAL: a commit is not fsynced, but stays atomic; a
