@@ -75,14 +75,22 @@ def run_list(args: argparse.Namespace) -> int:
     if args.limit < 0 or args.offset < 0:
         raise InvalidInputError("--limit and --offset must not be negative")
     from liaison.node import Node
-    from liaison.service.correlations import correlation_index
+    from liaison.service.correlations import backlog, correlation_index
 
-    with Node.open(args.home) as node, correlation_index(node) as index:
+    # A reading command writes nothing: what is not correlated yet is said, not done.
+    with Node.open(args.home) as node, correlation_index(node, complete=False) as index:
         if args.object:
             found = index.correlations_for(args.object, viewer=LOCAL)
             found = found[args.offset : args.offset + args.limit]
         else:
             found = index.list(args.limit, args.offset, viewer=LOCAL)
+        waiting = backlog(node)
+    if waiting:
+        print(
+            f"note: {waiting} stored object version(s) not correlated yet;"
+            " a serving node correlates them",
+            file=sys.stderr,
+        )
     if args.json:
         rows = [c.as_dict() for c in found]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

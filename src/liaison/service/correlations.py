@@ -48,6 +48,7 @@ __all__ = [
     "BATCH",
     "SECONDS",
     "Batch",
+    "backlog",
     "catch_up",
     "correlate_batch",
     "correlation_index",
@@ -141,11 +142,18 @@ def correlate_batch(
 
 
 @contextlib.contextmanager
-def correlation_index(node: Node) -> Iterator[CorrelationIndex]:
-    """The correlation index, complete: pending objects are correlated first."""
-    catch_up(node)
+def correlation_index(node: Node, *, complete: bool = True) -> Iterator[CorrelationIndex]:
+    """The correlation index, complete: pending objects are correlated first -- unless
+    ``complete`` is False (a read that must write nothing: see ``backlog``)."""
+    if complete:
+        catch_up(node)
     with _index(node) as index:
         yield index
+
+
+def backlog(node: Node) -> int:
+    """How many stored versions are not correlated yet (the worker's to-do list)."""
+    return node.store.correlation_backlog()
 
 
 def correlator(node: Node) -> Worker:

@@ -389,6 +389,12 @@ class ObjectStore(StoreCore):
         while self._search_behind() and self.index_search():
             pass
 
+    def correlation_backlog(self) -> int:
+        """How many rows are not correlated yet."""
+        with self._read() as cur:
+            cur.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0")
+            return int(cur.fetchone()[0])
+
     def pending_correlation(self, limit: int) -> list[ObjectRow]:
         """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock)."""
         with self._read() as cur:

@@ -30,8 +30,13 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     base = tmp_path_factory.mktemp("cli-world")
     result = run_demo(base, say=lambda _: None, wait=False)
     assert result["xx_after_consent"], result
-    for code in ("DZ", "MR", "XX"):  # settle pending correlation work: homes at rest
-        assert main(["correlate", "list", str(base / code)]) == 0
+    from liaison.node import Node
+    from liaison.service.correlations import catch_up
+
+    for code in ("DZ", "MR", "XX"):  # settle derived-index work: homes at rest
+        with Node.open(base / code) as node:
+            catch_up(node)
+            node.store.catch_up_search()
     return World(base, result["report_id"])
 
 
