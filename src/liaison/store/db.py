@@ -84,6 +84,17 @@ class SqliteDb:
         self.execute("COMMIT")
 
 
+def _no_nul(params: Sequence[Any]) -> tuple[Any, ...]:
+    """The parameters, with NUL in strings replaced by U+FFFD: PostgreSQL text holds no
+    NUL, and a name with one (a partner's object may carry any string) must not fail
+    the transaction -- the correlation worker would retry it forever. Replaced alike
+    in what is written and what is looked up; bytes are untouched."""
+    out = tuple(params)
+    if any(type(p) is str and "\x00" in p for p in out):
+        return tuple(p.replace("\x00", "\ufffd") if type(p) is str else p for p in out)
+    return out
+
+
 _PLAIN_INSERT = re.compile(
     r"\s*INSERT\s+INTO\s+(\w+)\s*\(([\w\s,]+)\)\s*VALUES\s*\(([?\s,]+)\)\s*", re.I
 )
@@ -129,7 +140,7 @@ class PgDb:
         import psycopg
 
         try:
-            cur: Rows = self.raw.execute(self._sql(sql), tuple(params))
+            cur: Rows = self.raw.execute(self._sql(sql), _no_nul(params))
             return cur
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
@@ -144,11 +155,11 @@ class PgDb:
             with self.raw.cursor() as cur:
                 copy = _copy_of(sql)
                 if copy is None:
-                    cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+                    cur.executemany(self._sql(sql), [_no_nul(r) for r in rows])
                     return
                 with cur.copy(copy) as out:
                     for row in rows:
-                        out.write_row(row)
+                        out.write_row(_no_nul(row))
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
 

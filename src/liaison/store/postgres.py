@@ -221,6 +221,8 @@ class PostgresStore(Store):
             with cur.copy(_COPY_OBJECTS) as copy:
                 copy.set_types(_OBJECT_TYPES)
                 for row in rows:
+                    if "\x00" in row[-1]:  # text holds no NUL here; the words are the same
+                        row = (*row[:-1], row[-1].replace("\x00", " "))
                     copy.write_row(row)
             rows.clear()
 
