@@ -310,3 +310,56 @@ def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_databas
         )
         assert cur.fetchone()[0] == 0
     old.close()
+
+
+# --- NUL: PostgreSQL text holds none ---------------------------------------------------------
+def test_a_nul_in_a_parameter_is_written_and_looked_up_alike(pg: PostgresStore) -> None:
+    with pg.connection() as db:
+        db.execute("INSERT INTO corr_spelling (kind, name) VALUES (?, ?)", ("name", "Ka\x00tiba"))
+        db.executemany(  # a plain insert: COPY
+            "INSERT INTO records (kind, key, data) VALUES (?, ?, ?)", [("k", "a\x00b", "{}")]
+        )
+    with pg.connection() as db:
+        found = db.execute(
+            "SELECT name FROM corr_spelling WHERE name = ?", ("Ka\x00tiba",)
+        ).fetchall()
+        keys = db.execute("SELECT key FROM records WHERE kind = 'k'").fetchall()
+    assert [tuple(r) for r in found] == [("Ka\ufffdtiba",)]
+    assert [tuple(r) for r in keys] == [("a\ufffdb",)]
+
+
+def test_a_partner_name_with_a_nul_is_stored_and_correlated(
+    pg_database: str, tmp_path: Path
+) -> None:
+    from liaison.node import Node
+    from liaison.service import build_exchange
+    from liaison.service.correlations import catch_up, correlations
+
+    _clean(pg_database)
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ", store=pg_database)
+    try:
+        node.add_party("analyst", internal=True)
+        party = next(p for p in node.store.parties() if p.name == "analyst")
+        actors = [
+            {
+                "type": "threat-actor",
+                "spec_version": "2.1",
+                "id": f"threat-actor--00000000-0000-4000-8000-00000000000{i}",
+                "created": "2026-01-01T00:00:00.000Z",
+                "modified": "2026-01-01T00:00:00.000Z",
+                "name": name,
+            }
+            for i, name in enumerate(("Katiba\x00 Macina", "Katiba\x00 Macina"))
+        ]
+        exchange = build_exchange(node)
+        exchange.correlator = None  # correlated here, by the reader's catch-up
+        result = exchange.receive(party, node.default_collection_id, actors)
+        assert len(result.successes) == 2 and not result.failures
+        assert catch_up(node) == 2
+        with node.store._read() as cur:
+            cur.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0")
+            assert cur.fetchone()[0] == 0
+        pairs = {(c["object_a"], c["object_b"]) for c in correlations(node, None)}
+        assert (actors[0]["id"], actors[1]["id"]) in pairs
+    finally:
+        node.close()
