@@ -1,39 +1,63 @@
-"""SQLite vs PostgreSQL: the same node, the same objects, in one run (issue #8).
+"""SQLite vs PostgreSQL: the same node, the same objects, in one run (issues #8 and #15).
 
 For each backend: a fresh node served by ``liaison serve``; ingest N objects in
-envelopes of 500 (server RSS sampled every N/10), a full paginated read, 500
-``match[id]`` reads (p50/p99), a manifest read. Prints one table; ``--json`` for
-machine-readable output. Default N is 1,000,000 (about an hour on 2 busy cores);
-``--objects 100000`` gives the shape in a few minutes. PostgreSQL comes from
-``LIAISON_BENCH_PG`` (default the local server); the script creates and drops its
-own database.
+envelopes of 500 until they are searchable and correlated (server RSS sampled every
+N/10), a full paginated read, ``--id-reads`` ``match[id]`` reads (p50/p99), a
+manifest read. Then, on PostgreSQL only, ``--pair`` objects posted by two clients at
+once (disjoint halves, alternate envelopes) to one ``serve`` process, and to two
+``serve`` processes of one home on one database, one client each.
+
+Prints the issue #15 targets with PASS/MISS: PostgreSQL ingest ≥ SQLite's (wall, the
+same objects, until searchable and correlated), two ``serve`` processes faster than
+one, server RSS < 300 MiB and flat; and, for information, server CPU per object
+(PostgreSQL: Liaison's and the database backends' own) and batch p99. Default N is
+1,000,000 (SQLite alone takes 15-30 min on 2 busy cores); ``--objects 100000`` gives
+the shape in a few minutes. PostgreSQL comes from ``LIAISON_BENCH_PG`` (default the
+local server); the script creates and drops its own databases.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from _util import Server, free_port, liaison_command, make_objects, object_ids
-from bench_taxii import Target, run_steps
+from _util import (
+    TAXII,
+    TAXII_HEADERS,
+    CpuClock,
+    Server,
+    Stopwatch,
+    cpu_seconds,
+    envelopes,
+    free_port,
+    liaison_command,
+    make_objects,
+    object_ids,
+    percentile,
+)
+from bench_taxii import ENVELOPE, Figures, Target, memory_verdict, run_steps
 
 PG_ADMIN = os.environ.get("LIAISON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+RSS_LIMIT_MIB = 300  # issue #15
+BACKENDS = ("sqlite", "postgresql")
 
 
 def _cli(*args: str) -> str:
-    import subprocess
-
     done = subprocess.run(
         [*liaison_command(), *args], capture_output=True, text=True, timeout=300, check=False
     )
@@ -57,7 +81,7 @@ def _pg_database() -> Iterator[str]:
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+        yield name
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(
@@ -66,77 +90,338 @@ def _pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-@contextlib.contextmanager
-def _node(work: Path, backend: str) -> Iterator[Target]:
-    home = work / backend
-    with contextlib.ExitStack() as stack:
-        init = ["init", str(home), "--org", "Bench", "--country", "FR"]
-        if backend == "postgresql":
-            url = stack.enter_context(_pg_database())
-            # init writes the settings; point them at PostgreSQL before the store exists
-            from liaison.config import Settings, write_settings
+class PgBackends:
+    """CPU seconds the database's server processes spent (PostgreSQL on this machine):
+    every backend connected to the database at the start or the end of a span."""
 
-            _cli(*init)
-            settings = Settings.load(home)
-            write_settings(home, {**settings.values, "store": url})
-            (home / "liaison.db").unlink()
-            from liaison.node import Node
+    def __init__(self, database: str | None) -> None:
+        self.database = database
+        self.cpu = 0.0
+        self._start: dict[int, float] = {}
 
-            node = Node.open(home, create=True)
-            node.store.put_record("identity", "self", node.identity_object())
-            cid = node.add_collection("default", collection_id=node.default_collection_id).id
-            node.close()
-        else:
-            out = _cli(*init)
-            cid = _field(out, "collection")
-        token = _field(_cli("party", "add", str(home), "bench", "--internal"), "credential")
+    def _sample(self) -> dict[int, float]:
+        if self.database is None:
+            return {}
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            pids = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
+                )
+            ]
+        out: dict[int, float] = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                out[pid] = cpu_seconds(pid)
+        return out
+
+    def __enter__(self) -> PgBackends:
+        self._start = self._sample()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._sample()
+        self.cpu = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in end.items())
+
+
+@dataclass
+class Home:
+    """A fresh node home (its store on ``backend``) and the servers started on it."""
+
+    work: Path
+    backend: str
+    path: Path
+    collection: str
+    token: str
+    database: str | None = None  # PostgreSQL: the database's name
+    targets: list[Target] = field(default_factory=list)
+
+    def serve(self, stack: contextlib.ExitStack) -> Target:
+        """One more ``liaison serve`` process on this home, and a client of it."""
+        name = f"{self.backend}-{len(self.targets) + 1}"
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = stack.enter_context(
             Server(
-                name=backend,
-                argv=[*liaison_command(), "serve", str(home), "--port", str(port)],
+                name=name,
+                argv=[*liaison_command(), "serve", str(self.path), "--port", str(port)],
                 ready_url=f"{base}/taxii2/",
-                log_path=work / f"{backend}.log",
+                log_path=self.work / f"{self.path.name}-{len(self.targets) + 1}.log",
                 env=dict(os.environ),
             )
         )
         server.start()
+        client = stack.enter_context(httpx.Client(auth=("bench", self.token), timeout=600.0))
+
+        def settle() -> None:  # each read first catches up with what is stored
+            for path, params in (("search", {"q": "convoi"}), ("correlations", {"limit": "1"})):
+                r = client.get(f"{base}/api/liaison/{path}/", params=params, headers=TAXII_HEADERS)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{name}: GET {path} answered {r.status_code}: {r.text}")
+
+        settle()  # loads what a running server has loaded (gazetteer, aliases)
         server.wait_idle()
-        client = stack.enter_context(httpx.Client(auth=("bench", token), timeout=600.0))
-        root = f"{base}/api/collections/{cid}/"
-        yield Target(backend, client, root + "objects/", root + "manifest/", server)
+        root = f"{base}/api/collections/{self.collection}/"
+        t = Target(name, client, root + "objects/", root + "manifest/", server, settle)
+        self.targets.append(t)
+        return t
+
+
+@contextlib.contextmanager
+def _home(work: Path, backend: str, label: str) -> Iterator[Home]:
+    path = work / label
+    with contextlib.ExitStack() as stack:
+        init = ["init", str(path), "--org", "Bench", "--country", "FR"]
+        database = None
+        if backend == "postgresql":
+            database = stack.enter_context(_pg_database())
+            # init writes the settings; point them at PostgreSQL before the store exists
+            from liaison.config import Settings, write_settings
+            from liaison.node import Node
+
+            _cli(*init)
+            settings = Settings.load(path)
+            url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{database}"
+            write_settings(path, {**settings.values, "store": url})
+            (path / "liaison.db").unlink()
+            node = Node.open(path, create=True)
+            node.store.put_record("identity", "self", node.identity_object())
+            cid = node.add_collection("default", collection_id=node.default_collection_id).id
+            node.close()
+        else:
+            cid = _field(_cli(*init), "collection")
+        token = _field(_cli("party", "add", str(path), "bench", "--internal"), "credential")
+        home = Home(work, backend, path, cid, token, database)
+        yield home  # the servers stop (stack) before the database is dropped
+
+
+# --- two clients at once ------------------------------------------------------------------
+@dataclass
+class Pair:
+    """``objects`` posted by two clients at once, until searchable and correlated."""
+
+    servers: int
+    objects: int
+    wall: float = 0.0
+    cpu: float = 0.0  # every serve process
+    db_cpu: float = 0.0  # the database's backends
+    batch_ms: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        n = self.objects
+        return {
+            "servers": self.servers,
+            "objects": n,
+            "ingest_s": round(self.wall, 3),
+            "ingest_per_s": round(n / self.wall, 1) if self.wall else 0.0,
+            "cpu_us_per_object": round(1e6 * self.cpu / n, 1),
+            "db_cpu_us_per_object": round(1e6 * self.db_cpu / n, 1),
+            "batch_p99_ms": round(percentile(self.batch_ms, 99), 1) if self.batch_ms else 0.0,
+        }
+
+
+def _post_all(t: Target, bodies: list[bytes], lat: list[float], lock: threading.Lock) -> None:
+    headers = {**TAXII_HEADERS, "Content-Type": TAXII}
+    for count, body in envelopes(bodies, ENVELOPE):
+        with Stopwatch() as sw:
+            r = t.client.post(t.objects_url, content=body, headers=headers)
+        if r.status_code != 202 or r.json().get("success_count") != count:
+            raise RuntimeError(f"{t.name}: POST answered {r.status_code}: {r.text[:300]}")
+        with lock:
+            lat.append(sw.seconds * 1000)
+
+
+def pair_ingest(home: Home, targets: list[Target], bodies: list[bytes]) -> Pair:
+    """Two clients post alternate envelopes at once, each to its target."""
+    halves: list[list[bytes]] = [[], []]
+    for k, start in enumerate(range(0, len(bodies), ENVELOPE)):
+        halves[k % 2].extend(bodies[start : start + ENVELOPE])
+    servers = {t.server.pid: t.server for t in targets}
+    out = Pair(len(servers), len(bodies))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def run(t: Target, half: list[bytes]) -> None:
+        try:
+            _post_all(t, half, out.batch_ms, lock)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    clocks = [CpuClock(pid) for pid in servers]
+    with contextlib.ExitStack() as stack, PgBackends(home.database) as db:
+        for c in clocks:
+            stack.enter_context(c)
+        threads = [
+            threading.Thread(target=run, args=(targets[k % len(targets)], halves[k]))
+            for k in range(2)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
+        settle = targets[0].settle
+        assert settle is not None
+        settle()
+    out.wall = clocks[0].wall
+    out.cpu = sum(c.cpu for c in clocks)
+    out.db_cpu = db.cpu
+    return out
+
+
+# --- the run -------------------------------------------------------------------------------
+Log = Callable[[str], None]
+
+
+def run_backend(
+    work: Path, backend: str, bodies: list[bytes], ids: list[str], log: Log
+) -> dict[str, Any]:
+    with _home(work, backend, backend) as home, contextlib.ExitStack() as stack:
+        t = home.serve(stack)
+        db = PgBackends(home.database)
+        settle = t.settle
+        assert settle is not None
+
+        def settled() -> None:  # the ingest's clock stops here: so does the database's
+            settle()
+            if not spans:
+                db.__exit__()
+                spans.append(db.cpu)
+
+        spans: list[float] = []
+        with db:
+            t = dataclasses.replace(t, settle=settled)
+            f: Figures = run_steps(t, bodies, ids, log, rss_every=max(1, len(bodies) // 10))
+        out = f.as_dict()
+        out["db_cpu_us_per_object"] = round(1e6 * spans[0] / len(bodies), 1)
+        out["memory"] = memory_verdict(f.rss_kib)
+        out["rss_max_mib"] = round(max(kib for _, kib in f.rss_kib) / 1024, 1)
+        return out
+
+
+def run_pairs(work: Path, bodies: list[bytes], log: Log) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for servers in (1, 2):
+        label = f"pair-{servers}"
+        with _home(work, "postgresql", label) as home, contextlib.ExitStack() as stack:
+            targets = [home.serve(stack) for _ in range(servers)]
+            log(f"postgresql: {len(bodies):,} objects, 2 clients, {servers} serve process(es)")
+            out[str(servers)] = pair_ingest(home, targets, bodies).as_dict()
+    return out
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def add(what: str, value: float, goal: str, ok: bool | None, unit: str = "") -> None:
+        rows.append({"what": what, "value": value, "unit": unit, "goal": goal, "pass": ok})
+
+    n = results["objects"]
+    sq, pg = results.get("sqlite"), results.get("postgresql")
+    if sq and pg:
+        ratio = pg["ingest_per_s"] / sq["ingest_per_s"]
+        add(f"PostgreSQL ingest vs SQLite, {n:,}", ratio, "≥ 1x", ratio >= 1, "x")
+    for name in BACKENDS:
+        r = results.get(name)
+        if not r:
+            continue
+        add(f"{name} ingest", r["ingest_per_s"], "", None, " obj/s")
+        cpu = r["ingest_cpu_us_per_object"]
+        add(f"{name} server CPU/object", cpu, "", None, " µs")
+        if name == "postgresql":
+            db = r["db_cpu_us_per_object"]
+            add("postgresql + database CPU/object", cpu + db, "", None, " µs")
+        add(f"{name} batch p99", r.get("batch_p99_ms", 0.0), "", None, " ms")
+        add(
+            f"{name} RSS max",
+            r["rss_max_mib"],
+            f"< {RSS_LIMIT_MIB} MiB",
+            r["rss_max_mib"] < RSS_LIMIT_MIB,
+            " MiB",
+        )
+        mem = r["memory"]
+        if mem.get("flat") is not None:
+            growth = round(mem["growth_kib"] / 1024, 1)
+            goal = f"≤ {mem['allowed_kib'] / 1024:.1f} MiB growth, 2nd half"
+            add(f"{name} RSS flat", growth, goal, bool(mem["flat"]), " MiB")
+    pairs = results.get("pairs")
+    if pairs:
+        one, two = pairs["1"], pairs["2"]
+        ratio = two["ingest_per_s"] / one["ingest_per_s"]
+        what = f"2 serve vs 1, PostgreSQL, {one['objects']:,}"
+        add(what, ratio, "> 1x", ratio > 1, "x")
+    return rows
+
+
+def print_report(results: dict[str, Any]) -> None:
+    n = results["objects"]
+    head = "ingest/s  CPU µs/obj  batch p99 ms   read/s  match[id] p50/p99 ms   RSS MiB"
+    print(f"\n{n:,} objects    {head}")
+    for name in BACKENDS:
+        r = results.get(name)
+        if not r:
+            continue
+        rss = [kib for done, kib in r.get("rss_kib", []) if done > 0]
+        cpu = f"{r['ingest_cpu_us_per_object']:.0f}"
+        if name == "postgresql":
+            cpu += f"+{r['db_cpu_us_per_object']:.0f}"
+        print(
+            f"  {name:<12} {r['ingest_per_s']:>8,.0f} {cpu:>11} {r.get('batch_p99_ms', 0):>12.0f}"
+            f" {r['read_per_s']:>9,.0f}   {r.get('id_p50_ms', 0):>8.2f} /"
+            f" {r.get('id_p99_ms', 0):<6.2f}"
+            f"   {rss[0] / 1024:.0f} → {rss[-1] / 1024:.0f} (max {r['rss_max_mib']:.0f})"
+        )
+    if results.get("postgresql"):
+        print("  (postgresql CPU: the serve process + the database's backends)")
+    pairs = results.get("pairs")
+    if pairs:
+        print(f"\nPostgreSQL, {pairs['1']['objects']:,} objects, two clients at once")
+        for k in ("1", "2"):
+            p = pairs[k]
+            print(
+                f"  {k} serve process{'es' if k == '2' else '  '} {p['ingest_per_s']:>8,.0f} obj/s"
+                f"  CPU {p['cpu_us_per_object']:.0f}+{p['db_cpu_us_per_object']:.0f} µs/object"
+                f"  batch p99 {p['batch_p99_ms']:.0f} ms"
+            )
+    print("\nTargets (issue #15)")
+    for v in results["targets"]:
+        mark = "info" if v["pass"] is None else ("PASS" if v["pass"] else "MISS")
+        value = f"{v['value']:,.2f}" if v["unit"] == "x" else f"{v['value']:,.1f}"
+        print(f"  {v['what']:<38} {value:>10}{v['unit']:<7} {v['goal']:<34} {mark}")
+    load = results["load"]
+    print(f"\nload average {load[0]} -> {load[1]}, {results['seconds']:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--objects", type=int, default=1_000_000)
+    p.add_argument("--pair", type=int, default=20_000, help="objects in the 1 vs 2 serve run")
     p.add_argument("--id-reads", type=int, default=500)
-    p.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    p.add_argument("--backend", action="append", choices=list(BACKENDS))
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     log = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else print
-    bodies = make_objects(args.objects)
-    ids = random.Random(7).sample(object_ids(bodies), min(args.id_reads, len(bodies)))
+    backends = args.backend or list(BACKENDS)
+    load0 = round(os.getloadavg()[0], 2)
+    bodies = make_objects(max(args.objects, args.pair))
+    ids = object_ids(bodies[: args.objects])
+    ids = random.Random(7).sample(ids, min(args.id_reads, len(ids)))
     results: dict[str, Any] = {"objects": args.objects}
-    with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
-        for backend in args.backend or ["sqlite", "postgresql"]:
-            with _node(Path(tmp), backend) as t:
-                f = run_steps(t, bodies, ids, log, rss_every=max(1, args.objects // 10))
-                results[backend] = f.as_dict()
+    with Stopwatch() as total, tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
+        for backend in backends:
+            results[backend] = run_backend(Path(tmp), backend, bodies[: args.objects], ids, log)
+        if "postgresql" in backends and args.pair > 0:
+            results["pairs"] = run_pairs(Path(tmp), bodies[: args.pair], log)
+    results["targets"] = verdicts(results)
+    results["load"] = [load0, round(os.getloadavg()[0], 2)]
+    results["seconds"] = round(total.seconds, 1)
     if args.json:
         print(json.dumps(results, indent=2))
-        return 0
-    head = "ingest/s   read/s   match[id] p50  p99 ms   RSS first→last MiB"
-    print(f"\n{args.objects:,} objects        {head}")
-    for backend in args.backend or ["sqlite", "postgresql"]:
-        r = results[backend]
-        rss = [kib for done, kib in r.get("rss_kib", []) if done >= 0]
-        print(
-            f"  {backend:<16} {r['ingest_per_s']:>9,.0f} {r['read_per_s']:>9,.0f}"
-            f"   {r.get('id_p50_ms', 0):>8.2f} {r.get('id_p99_ms', 0):>7.2f}"
-            f"   {rss[1] / 1024 if len(rss) > 1 else 0:.0f} → {rss[-1] / 1024:.0f}"
-        )
+    else:
+        print_report(results)
     return 0
 
 

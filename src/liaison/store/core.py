@@ -73,6 +73,11 @@ class StoreCore(abc.ABC):
     def _begin_write(self, conn: Any) -> None:
         """Start a transaction that holds the write lock."""
 
+    def _begin_unordered(self, conn: Any) -> None:
+        """Start a transaction for a write that adds or removes no object row and no
+        audit entry (``_write(ordered=False)``); by default it holds the write lock too."""
+        self._begin_write(conn)
+
     @abc.abstractmethod
     def close(self) -> None: ...
 
@@ -122,11 +127,21 @@ class StoreCore(abc.ABC):
                 cur.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Any]:
+    def _write(self, *, ordered: bool = True) -> Iterator[Any]:
+        """A write transaction, committed when the block ends.
+
+        ``ordered``: it holds the lock that keeps ``seq`` order = commit order (every
+        write of object rows or audit entries). ``False`` for a write that touches
+        neither (a status resource, the full-text index): a backend whose writers
+        otherwise queue on that lock (PostgreSQL) runs it alongside them.
+        """
         with self._checkout() as conn:
             cur = None
             try:
-                self._begin_write(conn)
+                if ordered:
+                    self._begin_write(conn)
+                else:
+                    self._begin_unordered(conn)
                 cur = conn.cursor()
                 yield cur
                 conn.commit()

@@ -126,13 +126,7 @@ class ObjectStore(StoreCore):
             self._flush(cur, rows)
             owners = {o.id: o.originator for o, (_, new) in zip(objs, out, strict=True) if new}
             if owners:
-                cur.executemany(
-                    self._sql(
-                        "INSERT INTO owners (id, originator) VALUES (?, ?)"
-                        " ON CONFLICT (id) DO NOTHING"
-                    ),
-                    list(owners.items()),
-                )
+                self._add_owners(cur, list(owners.items()))
             if within is not None:
                 within(out)
         return out
@@ -179,9 +173,19 @@ class ObjectStore(StoreCore):
     )
 
     def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Insert these object rows (``_INSERT_OBJECT``'s columns) and empty the list."""
         if rows:
             cur.executemany(self._sql(self._INSERT_OBJECT), rows)
             rows.clear()
+
+    def _add_owners(self, cur: Any, owners: list[tuple[str, str]]) -> None:
+        """Record (id, originator) for ids that have no owner yet."""
+        cur.executemany(
+            self._sql(
+                "INSERT INTO owners (id, originator) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
+            ),
+            owners,
+        )
 
     def _known_versions(
         self, cur: Any, collection_id: str, ids: Sequence[str]

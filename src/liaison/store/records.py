@@ -21,7 +21,7 @@ class RecordStore(StoreCore):
 
     # --- status resources -------------------------------------------------------------
     def put_status(self, s: StatusRecord) -> None:
-        with self._write() as cur:
+        with self._write(ordered=False) as cur:  # no object row: not behind the writers
             cur.execute(
                 self._sql("INSERT INTO statuses (id, collection_id, party, body) VALUES (?,?,?,?)"),
                 (s.id, s.collection_id, s.party, orjson.dumps(s.body).decode()),

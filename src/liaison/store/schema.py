@@ -174,11 +174,15 @@ _V9 = (
 
 
 def migrations(
-    d: Dialect, search: Sequence[str], search_v9: Sequence[str] = ()
+    d: Dialect,
+    search: Sequence[str],
+    search_v9: Sequence[str] = (),
+    search_v10: Sequence[str] = (),
 ) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``.
 
-    ``search`` (2) and ``search_v9`` (9) are the backend's own full-text statements.
+    ``search`` (2), ``search_v9`` (9) and ``search_v10`` (10) are the backend's own
+    full-text statements (10: PostgreSQL's index leaves the storing transaction too).
     """
 
     def typed(stmts: Sequence[str]) -> tuple[str, ...]:
@@ -205,6 +209,7 @@ def migrations(
         (7, typed(_V7)),
         (8, _V8),
         (9, (*_V9, *search_v9)),
+        (10, tuple(search_v10)),
     )
 
 

@@ -66,8 +66,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s = PostgresStore(url)
         with s._write() as cur:  # a clean slate per test
             cur.execute(
-                "DROP TABLE IF EXISTS objects, permissions, parties, collections, statuses,"
-                " records, schema_migrations CASCADE"
+                "DROP TABLE IF EXISTS objects, objects_fts, search_indexed, permissions,"
+                " parties, collections, statuses, records, schema_migrations CASCADE"
             )
     s.migrate()
     try:
