@@ -210,10 +210,18 @@ class PostgresStore(Store):
             f" WHERE f.search @@ ({query}) AND o.is_last = 1 AND o.collection_id IN ({marks})"
         )
         targs = [t for t in terms for _ in range(3)]
+        bound: list[Any] = []
+        if upto is not None:
+            sql += " AND o.seq <= ?"
+            bound = [upto]
         if recent:
-            return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids]
+            return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids, *bound]
         sql += f" ORDER BY ts_rank(f.search, ({query})) DESC, o.seq"
-        return sql, [*targs, *collection_ids, *targs]
+        return sql, [*targs, *collection_ids, *bound, *targs]
+
+    def _search_mark(self, cur: Any) -> int | None:
+        cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
+        return int(cur.fetchone()[0])
 
     # --- the write path: one statement per batch, not one per row ---------------------
     def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:

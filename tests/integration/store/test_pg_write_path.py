@@ -275,13 +275,18 @@ def test_storing_leaves_the_index_to_the_indexer(pg: PostgresStore) -> None:
     assert pg.search_backlog() == 2 and _count(pg, "objects_fts") == 0
     assert pg.index_search(limit=1) == 1 and pg.search_backlog() == 1
     assert {r.id for r in pg.search([C], query_terms("gao"), limit=5)} == {_obj(2).id}
+    assert pg.search_backlog() == 1 and _count(pg, "objects_fts") == 1  # a read: no write
+    assert pg.index_search() == 1
     assert pg.search_backlog() == 0 and _count(pg, "objects_fts") == 2
+    assert {r.id for r in pg.search([C], query_terms("gao"), limit=5)} == {_obj(2).id}
     rows = pg.query_objects(ObjectQuery(C, ids=(_obj(1).id,), versions=(VERSION_ALL,)))
     pg.delete_versions(C, _obj(1).id, [r.seq for r in rows])
     assert _count(pg, "objects_fts") == 1  # the document left with its row
     pg.redate(_obj(2).id)
     assert pg.search_backlog() == 1
     assert {r.id for r in pg.search([C], query_terms("convoi"), limit=5)} == {_obj(2).id}
+    assert _count(pg, "objects_fts") == 0  # found past the watermark, nothing written
+    pg.catch_up_search()
     assert _count(pg, "objects_fts") == 1
 
 
