@@ -1,4 +1,9 @@
-"""SQLite backend: one file in WAL mode, one connection per thread."""
+"""SQLite backend: one file in WAL mode, one connection per live thread.
+
+A server's worker threads come and go (AnyIO ends a thread idle for ten seconds); the
+connection of a thread that has ended is handed to the next thread that needs one, so
+the connections -- each with its page cache -- number at most the threads alive at
+once, however long the node runs."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,7 +107,8 @@ class SqliteStore(Store):
             except OSError as exc:
                 raise StorageError(f"{path}: cannot create database: {exc}") from exc
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # Every open connection, with the thread using it (None: free for another).
+        self._all: list[tuple[weakref.ref[threading.Thread] | None, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._connection()  # fail early on a file that is not a database
 
@@ -113,21 +120,56 @@ class SqliteStore(Store):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        conn = self._reuse()
+        if conn is None:
+            conn = self._open()
+            with self._lock:
+                self._all.append((weakref.ref(threading.current_thread()), conn))
+        self._local.conn = conn
+        return conn
+
+    def _reuse(self) -> sqlite3.Connection | None:
+        """The connection of a thread that has ended, now this thread's, reset to the
+        store's settings (a derived-index worker may have lowered ``synchronous``)."""
+        me = weakref.ref(threading.current_thread())
+        with self._lock:
+            for i, (owner, conn) in enumerate(self._all):
+                thread = owner() if owner is not None else None
+                if thread is None or not thread.is_alive():
+                    self._all[i] = (me, conn)
+                    break
+            else:
+                return None
+        try:
+            if conn.in_transaction:  # its thread ended inside one: nothing of it stays
+                conn.rollback()
+            self._settings(conn)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self.path}: cannot use database: {exc}") from exc
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-65536")
+            self._settings(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"{self.path}: cannot open database: {exc}") from exc
-        self._local.conn = conn
-        with self._lock:
-            self._all.append(conn)
         return conn
+
+    def _settings(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
+
+    def connections(self) -> int:
+        """How many connections are open (at most the threads that used the store and
+        were alive at once)."""
+        with self._lock:
+            return len(self._all)
 
     def _migrations(self) -> Sequence[tuple[int, Sequence[str]]]:
         return MIGRATIONS
@@ -200,7 +242,7 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for _, conn in self._all:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
             self._all.clear()
