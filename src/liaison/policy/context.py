@@ -81,7 +81,7 @@ class PolicyContext:
     keys and equivalences when signed by every party; the latest version decides the
     state). ``consents`` may hold any consent versions; only grants whose latest
     verified answer about the same (object, originator, recipient) is a grant signed
-    by the originator's key count.
+    by the originator's key count; a denial as new as a grant wins over it.
     """
 
     node_identity_id: str
@@ -171,7 +171,13 @@ def _granted(
         except SignatureError:
             continue
         cur = best.get(c.key)
-        if cur is None or c.modified > cur.modified:
+        # The newest answer counts; of two with the same ``modified``, the denial
+        # (fail closed), whatever the order they come in.
+        if (
+            cur is None
+            or c.modified > cur.modified
+            or (c.modified == cur.modified and c.decision == "denied")
+        ):
             best[c.key] = c
     return frozenset(
         k

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liaison.errors import SignatureError
+from liaison.errors import InvalidInputError, SignatureError
 from liaison.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
@@ -127,15 +127,19 @@ def sign_objects(
 
     ``origin``: the originator, when ``signer`` signs a redacted copy of someone
     else's object (it is part of the signed statement). ``canonicals``: the objects'
-    ``canonical_unsigned`` forms when the caller already has them (computed once).
+    ``canonical_unsigned`` forms when the caller already has them (computed once);
+    ``InvalidInputError`` if there is not exactly one per object.
     """
+    if canonicals is not None and len(canonicals) != len(objs):
+        raise InvalidInputError(
+            f"{len(canonicals)} canonical forms for {len(objs)} objects: "
+            "one canonical form per object"
+        )
     if not objs:
         return []
     bare = [strip_signature(o) for o in objs]
     if canonicals is None:
         canonicals = [canonical(o) for o in bare]
-    elif len(canonicals) != len(bare):
-        raise ValueError("one canonical form per object")
     leaves = [leaf_hash(c) for c in canonicals]
     memo: dict[tuple[int, int], bytes] = {}
 

@@ -63,6 +63,18 @@ def test_the_newest_answer_counts_whatever_the_order() -> None:
     assert not allowed(withdrawn, granted) and not allowed(granted, withdrawn)
 
 
+def test_a_denial_wins_a_tie_whatever_the_order() -> None:
+    """A grant and a denial with the same ``modified``: fail closed, in either order."""
+    req = _req()
+    at = NOW - timedelta(days=1)
+    granted, denied = grant(req, KEYS[MR], now=at), deny(req, KEYS[MR], now=at)
+    assert granted.modified == denied.modified
+    assert not allowed(granted, denied) and not allowed(denied, granted)
+    # ... and a later grant still overrides it
+    regranted = grant(req, KEYS[MR], now=at + timedelta(seconds=1))
+    assert allowed(granted, denied, regranted) and allowed(regranted, denied, granted)
+
+
 def test_a_new_request_does_not_withdraw_a_grant() -> None:
     granted = grant(_req(days=5), KEYS[MR], now=NOW - timedelta(days=4))
     asked_again = _req(days=1)  # the requester's, newer than the grant

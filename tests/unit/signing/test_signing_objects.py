@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from liaison.errors import SignatureError
+from liaison.errors import InvalidInputError, SignatureError
 from liaison.markings import source_grading
 from liaison.signing import SigningKey
 from liaison.signing.objects import (
@@ -296,8 +296,14 @@ def test_precomputed_canonical_forms_sign_the_same_bytes(key: SigningKey) -> Non
     plain = sign_objects(objs, key, MR, SIGNED_AT)
     forms = [canonical_unsigned(o) for o in objs]
     assert sign_objects(objs, key, MR, SIGNED_AT, canonicals=forms) == plain
-    with pytest.raises(ValueError, match="one canonical form per object"):
-        sign_objects(objs, key, MR, SIGNED_AT, canonicals=forms[:-1])
+    # not one form per object: a typed error naming both counts, never a partial batch
+    for bad, n in ((forms[:-1], 4), (forms + forms[:1], 6), ([], 0)):
+        with pytest.raises(InvalidInputError) as err:
+            sign_objects(objs, key, MR, SIGNED_AT, canonicals=bad)
+        assert str(err.value) == f"{n} canonical forms for 5 objects: one canonical form per object"
+    with pytest.raises(InvalidInputError, match=r"^1 canonical forms for 0 objects"):
+        sign_objects([], key, MR, SIGNED_AT, canonicals=forms[:1])
+    assert sign_objects([], key, MR, SIGNED_AT, canonicals=[]) == []
     # canonical_unsigned ignores a signature already there: re-signing covers the same
     assert [canonical_unsigned(o) for o in plain] == forms
 
