@@ -301,8 +301,7 @@ def medallion_target(work: Path, log: Log) -> Iterator[Target]:
     py = medallion_python(log)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    d = work / "medallion"
-    d.mkdir()
+    d = Path(tempfile.mkdtemp(prefix="medallion-", dir=work))  # a fresh one each time
     config, data = medallion_config(base, d / "data.json")
     (d / "data.json").write_text(json.dumps(data), encoding="utf-8")
     (d / "config.json").write_text(json.dumps(config), encoding="utf-8")

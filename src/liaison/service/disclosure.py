@@ -16,7 +16,8 @@ sure the answer depends on nothing the party does not receive (ADR 0006):
   by this node, naming the originator.
 
 Internal parties receive everything as stored. ``prepare(rows)`` fetches, in two
-queries per batch, the newest versions and the linked objects the checks need.
+queries per batch, the newest versions and the linked objects the checks need
+(their handling only: no body is read to decide).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Disclosure:
         self.placeholder = gate.node.identity_id
         self._newest: dict[str, ObjectRow | None] = {}
         self._visible: dict[str, bool] = {}
+        self._readable: dict[str, bool] = {}
         self._decisions: dict[int, Decision] = {}
         # The identities of the exchange's parties are known to every party: a link to
         # one says nothing about what is stored, so it stays.
@@ -66,35 +68,40 @@ class Disclosure:
         allowed = [r for r in rows if self._decide(r).allow]
         if not allowed:
             return
-        self._load_newest([r.id for r in allowed])
+        self._load([r.id for r in allowed])
         wanted: set[str] = set()
         for r in allowed:
             wanted.update(self._links(r))
         self._load_visible(sorted(wanted - set(self._visible) - self._public))
 
-    def _load_newest(self, ids: list[str]) -> None:
+    def _load(self, ids: list[str]) -> None:
+        """The latest version of each id in every collection, without bodies (one
+        query per batch): the newest across collections, and whether the party can read
+        one of them."""
         todo = sorted({i for i in ids if i not in self._newest})
         if not todo:
             return
         found: dict[str, ObjectRow] = {}
-        for r in self.store.latest_by_ids(todo):
+        readable: set[str] = set()
+        for r in self.store.latest_by_ids(todo, bodies=False):
             cur = found.get(r.id)
             if cur is None or (r.version_us, r.seq) > (cur.version_us, cur.seq):
                 found[r.id] = r
+            if self.party.can_read(r.collection_id) and self._decide(r).allow:
+                readable.add(r.id)
         for i in todo:
             self._newest[i] = found.get(i)
+            self._readable[i] = i in readable
 
     def _load_visible(self, ids: list[str]) -> None:
         if not ids:
             return
-        self._load_newest(ids)
-        readable: dict[str, bool] = {i: False for i in ids}
-        for r in self.store.latest_by_ids(ids):
-            if self.party.can_read(r.collection_id) and self._decide(r).allow:
-                readable[r.id] = True
+        self._load(ids)
         for i in ids:
             newest = self._newest.get(i)
-            self._visible[i] = readable[i] and newest is not None and self._decide(newest).allow
+            self._visible[i] = (
+                self._readable[i] and newest is not None and self._decide(newest).allow
+            )
 
     def _links(self, row: ObjectRow) -> list[str]:
         found = row.handling.get("links")

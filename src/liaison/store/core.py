@@ -39,6 +39,9 @@ OBJECT_COLUMN_NAMES = (
 #: The same, prefixed with the alias ``o`` (for joins).
 O_COLUMNS = ", ".join(f"o.{c}" for c in OBJECT_COLUMN_NAMES)
 OBJECT_COLUMNS = ", ".join(OBJECT_COLUMN_NAMES)
+#: The same with an empty body: what deciding about a version needs (its handling,
+#: provenance and place), without copying its bytes.
+HEAD_COLUMNS = ", ".join("substr(body, 1, 0)" if c == "body" else c for c in OBJECT_COLUMN_NAMES)
 
 
 def now_us() -> int:

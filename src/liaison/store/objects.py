@@ -9,7 +9,14 @@ from typing import Any
 
 import orjson
 
-from liaison.store.core import O_COLUMNS, OBJECT_COLUMNS, StoreCore, format_us, now_us
+from liaison.store.core import (
+    HEAD_COLUMNS,
+    O_COLUMNS,
+    OBJECT_COLUMNS,
+    StoreCore,
+    format_us,
+    now_us,
+)
 from liaison.store.model import (
     VERSION_ALL,
     VERSION_FIRST,
@@ -24,6 +31,9 @@ __all__ = ["ObjectStore"]
 #: A word as the full-text index sees one (FTS5 unicode61, PostgreSQL's parser on folded
 #: text): letters and digits; everything else separates words.
 _WORD = re.compile(r"[^\W_]+")
+#: Ids bound in one ``IN (...)`` list (PostgreSQL allows 65,535 parameters; SQLite builds
+#: from 999 to 250,000).
+_IN_CHUNK = 5000
 
 
 def _words(text: str) -> list[str]:
@@ -434,19 +444,24 @@ class ObjectStore(StoreCore):
             )
         return True
 
-    def latest_by_ids(self, ids: Sequence[str]) -> list[ObjectRow]:
-        """The latest stored version of each id, in any collection."""
-        if not ids:
-            return []
+    def latest_by_ids(self, ids: Sequence[str], *, bodies: bool = True) -> list[ObjectRow]:
+        """The latest stored version of each id, in any collection; with ``bodies=False``
+        each row's body is empty (for decisions, which read the handling only)."""
+        columns = OBJECT_COLUMNS if bodies else HEAD_COLUMNS
+        out: list[ObjectRow] = []
         with self._read() as cur:
-            cur.execute(
-                self._sql(
-                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE is_last = 1"
-                    f" AND id IN ({','.join('?' * len(ids))}) ORDER BY seq"
-                ),
-                list(ids),
-            )
-            return [self._row(r) for r in cur.fetchall()]
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = list(ids[start : start + _IN_CHUNK])
+                cur.execute(
+                    self._sql(
+                        f"SELECT {columns} FROM objects WHERE is_last = 1"
+                        f" AND id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                out.extend(self._row(r) for r in cur.fetchall())
+        out.sort(key=lambda r: r.seq)
+        return out
 
     def object_versions(self, collection_id: str, object_id: str) -> list[ObjectRow]:
         with self._read() as cur:
