@@ -128,6 +128,20 @@ def test_filters_and_pagination(store: Store, coll: str) -> None:
     assert store.query_objects(ObjectQuery(coll, ids=(_ind(1),)))[0].origins == ("identity--x",)
 
 
+def test_latest_by_ids_takes_any_number_of_ids(store: Store, coll: str) -> None:
+    # A page of reports can link to more ids than a driver binds in one statement
+    # (PostgreSQL: 65,535 parameters); the ids go in chunks, the answer is the same.
+    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(0, 70_000, 7_000)])
+    asked = [_ind(i) for i in range(70_000)]
+    full = store.latest_by_ids(asked)
+    assert [r.id for r in full] == [_ind(i) for i in range(0, 70_000, 7_000)]
+    heads = store.latest_by_ids(asked, bodies=False)
+    assert [(r.seq, r.handling, r.origins) for r in heads] == [
+        (r.seq, r.handling, r.origins) for r in full
+    ]
+    assert all(r.body == b"" for r in heads) and all(r.body for r in full)
+
+
 def test_date_added_strictly_increases_with_seq_under_concurrent_writers(
     store: Store, coll: str
 ) -> None:
