@@ -180,25 +180,39 @@ class CorrelationIndex:
         """Index planned object versions in one transaction; the new correlation ids of
         each. Idempotent: a version already indexed is ignored."""
         with self._savepoint() as conn:
-            return [self._apply(conn, p) for p in planned]
+            held = self._held(conn, sorted({str(p.obj["id"]) for p in planned}))
+            return [self._apply(conn, p, held) for p in planned]
 
-    def _apply(self, conn: Db, p: Planned) -> builtins.list[int]:
+    @staticmethod
+    def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
+        """The indexed version of each of these ids that has one (one query a chunk)."""
+        held: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
+            held.update(conn.execute(sql, chunk).fetchall())
+        return held
+
+    def _apply(self, conn: Db, p: Planned, held: dict[str, str]) -> builtins.list[int]:
+        """Index one planned version; ``held`` (the indexed version of each id) is kept
+        up to date for the versions after it in the same batch."""
         obj = p.obj
         object_id = str(obj["id"])
         modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
-        row = conn.execute(
-            "SELECT modified FROM corr_object WHERE object_id = ?", (object_id,)
-        ).fetchone()
-        if row is not None:
-            if row[0] >= modified:
+        previous = held.get(object_id)
+        if previous is not None:
+            if previous >= modified:
                 return []
             self._forget(conn, object_id)
+            del held[object_id]
         if obj.get("revoked") is True:
             return []
         conn.execute(
             "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
             (object_id, modified, p.source, obj["type"]),
         )
+        held[object_id] = modified
         new_ids = self._add_observables(conn, object_id, obj)
         return new_ids + self._add_names(conn, object_id, names_of(obj), p.found)
 
