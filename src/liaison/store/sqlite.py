@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 import weakref
@@ -87,6 +88,16 @@ def open_existing(path: Path) -> SqliteDb:
     return SqliteDb(conn)
 
 
+def _no_room(path: Path) -> str:
+    """What SQLite reports as a disk I/O error is often a full disk: say so when it is
+    (opening a WAL database creates its -wal and -shm files)."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    return " (the disk is full)" if free < 1 << 20 else ""
+
+
 class SqliteStore(Store):
     placeholder = "?"
     driver_errors = (sqlite3.Error,)
@@ -159,7 +170,9 @@ class SqliteStore(Store):
             conn.execute("PRAGMA cache_size=-65536")
             self._settings(conn)
         except sqlite3.Error as exc:
-            raise StorageError(f"{self.path}: cannot open database: {exc}") from exc
+            raise StorageError(
+                f"{self.path}: cannot open database: {exc}{_no_room(self.path)}"
+            ) from exc
         return conn
 
     def _settings(self, conn: sqlite3.Connection) -> None:
