@@ -154,14 +154,14 @@ def time_worker_writes(node: Node) -> list[float]:
         since.t = time.perf_counter()
 
     @contextlib.contextmanager
-    def timed() -> Iterator[Any]:
+    def timed(**options: Any) -> Iterator[Any]:
         if threading.current_thread().name != WORKER:
-            with plain_write() as cur:
+            with plain_write(**options) as cur:
                 yield cur
             return
         since.t = None
         try:
-            with plain_write() as cur:
+            with plain_write(**options) as cur:
                 yield cur
         finally:
             if since.t is not None:

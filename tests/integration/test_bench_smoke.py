@@ -1,4 +1,5 @@
-"""Smoke run of bench/bench_taxii.py: small sizes, Liaison only, real servers on loopback."""
+"""Smoke runs of bench/bench_taxii.py and bench/bench_cliff.py: small sizes, Liaison only, real
+servers on loopback."""
 
 from __future__ import annotations
 
@@ -127,3 +128,26 @@ def test_generated_objects_are_valid_and_deterministic(bench: ModuleType) -> Non
     assert len({o["id"] for o in objs}) == 800
     assert len({o["type"] for o in objs}) >= 5
     assert [(o["id"], r) for o in objs if (r := validate_object(o))] == []
+
+
+def test_the_cliff_bench_runs_and_judges_what_it_measured() -> None:
+    # bench_cliff wraps the store's write path to time the worker's transactions; a
+    # change of that path's signature once broke it with nobody noticing.
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_cliff.py"), "--sizes=10,50", "--rounds=1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert [r["size"] for r in result["results"]] == [10, 50]
+    for r in result["results"]:
+        for kind in ("similar", "unrelated"):
+            got = r[kind]
+            assert got["objects"] == 1000
+            assert got["worker_writes"] > 0 and got["lock_max_ms"] >= got["lock_p50_ms"] > 0
+            assert got["cpu_us_per_object"] > 0
+    flat = {v["what"]: v for v in result["verdicts"]}["similar: CPU per object flat (10 -> 50)"]
+    cpu = [r["similar"]["cpu_us_per_object"] for r in result["results"]]
+    assert flat["pass"] is (max(cpu) <= 1.25 * cpu[0])

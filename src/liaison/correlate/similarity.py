@@ -74,7 +74,10 @@ def _fold_ar(romanised: str) -> str:
     return s
 
 
+@lru_cache(maxsize=1 << 16)
 def _digits(token: str) -> str:
+    """The digits of a token. Cached: every pair of tokens of two names asks, and a
+    batch of names that share a word compares thousands of pairs."""
     return "".join(ch for ch in token if ch.isdigit())
 
 
