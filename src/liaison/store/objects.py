@@ -294,11 +294,10 @@ class ObjectStore(StoreCore):
 
     @abc.abstractmethod
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int
     ) -> tuple[str, list[Any]]:
         """SQL and arguments selecting matching latest rows (``o.`` columns) of the
-        full-text index, at most seq ``upto`` (None: all), best first (``recent``: newest
-        first)."""
+        full-text index, at most seq ``upto``, best first (``recent``: newest first)."""
 
     def search(
         self,
@@ -321,9 +320,7 @@ class ObjectStore(StoreCore):
             return []
         with self._read() as cur:
             mark = self._search_mark(cur)
-            late: list[ObjectRow] = []
-            if mark is not None:
-                late = self._unindexed_matches(cur, mark, collection_ids, terms)
+            late = self._unindexed_matches(cur, mark, collection_ids, terms)
             if recent:
                 late.reverse()
                 head = late[offset : offset + limit]
@@ -347,7 +344,7 @@ class ObjectStore(StoreCore):
         collection_ids: Sequence[str],
         terms: Sequence[str],
         recent: bool,
-        mark: int | None,
+        mark: int,
         limit: int,
         offset: int,
     ) -> list[ObjectRow]:
@@ -358,7 +355,7 @@ class ObjectStore(StoreCore):
         return [self._row(r) for r in cur.fetchall()]
 
     def _count_indexed(
-        self, cur: Any, collection_ids: Sequence[str], terms: Sequence[str], mark: int | None
+        self, cur: Any, collection_ids: Sequence[str], terms: Sequence[str], mark: int
     ) -> int:
         sql, args = self._search_sql(collection_ids, terms, True, mark)
         cur.execute(self._sql(f"SELECT COUNT(*) FROM ({sql}) hits"), args)
@@ -379,25 +376,33 @@ class ObjectStore(StoreCore):
         phrases = [_words(t) for t in terms]
         return [self._row(r[:-1]) for r in cur.fetchall() if _has_phrases(_words(r[-1]), phrases)]
 
-    def _search_mark(self, cur: Any) -> int | None:
-        """The full-text watermark: rows past it are not indexed yet (None: every row is
-        indexed in its storing transaction)."""
-        return None
+    # --- the full-text index, built outside the storing transaction (ADR 0009) --------
+    def _search_mark(self, cur: Any) -> int:
+        """The full-text watermark: rows past it are not indexed yet."""
+        cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
+        return int(cur.fetchone()[0])
 
-    # --- the full-text index, where it is built outside the storing transaction -----
+    @abc.abstractmethod
     def index_search(self, limit: int = 2000) -> int:
         """Index up to ``limit`` stored rows not yet in the full-text index, in one
-        transaction; return how many (0: the index is complete). A backend that
-        indexes in the storing transaction (PostgreSQL's generated tsvector) has
-        nothing to do."""
-        return 0
+        transaction, and move the watermark; return how many (0: the index is complete)."""
 
     def search_backlog(self) -> int:
         """How many stored rows the full-text index does not hold yet."""
-        return 0
+        with self._read() as cur:
+            cur.execute(
+                "SELECT COUNT(*) FROM objects"
+                " WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
+            )
+            return int(cur.fetchone()[0])
 
     def _search_behind(self) -> bool:
-        return False
+        with self._read() as cur:
+            cur.execute(
+                "SELECT (SELECT seq FROM search_indexed WHERE id = 1)"
+                " < COALESCE((SELECT MAX(seq) FROM objects), 0)"
+            )
+            return bool(cur.fetchone()[0])
 
     def catch_up_search(self) -> None:
         """Make the full-text index hold every row stored before this call."""

@@ -201,27 +201,20 @@ class PostgresStore(Store):
             raise StorageError(f"{self.description}: no free connection: {exc}") from exc
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int
     ) -> tuple[str, list[Any]]:
         query = " && ".join([_TERM] * len(terms))
         marks = ",".join("?" * len(collection_ids))
         sql = (
             f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.seq"
             f" WHERE f.search @@ ({query}) AND o.is_last = 1 AND o.collection_id IN ({marks})"
+            " AND o.seq <= ?"
         )
         targs = [t for t in terms for _ in range(3)]
-        bound: list[Any] = []
-        if upto is not None:
-            sql += " AND o.seq <= ?"
-            bound = [upto]
         if recent:
-            return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids, *bound]
+            return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids, upto]
         sql += f" ORDER BY ts_rank(f.search, ({query})) DESC, o.seq"
-        return sql, [*targs, *collection_ids, *bound, *targs]
-
-    def _search_mark(self, cur: Any) -> int | None:
-        cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
-        return int(cur.fetchone()[0])
+        return sql, [*targs, *collection_ids, upto, *targs]
 
     # --- the write path: one statement per batch, not one per row ---------------------
     def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -241,14 +234,6 @@ class PostgresStore(Store):
             " SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT (id) DO NOTHING",
             (list(ids), list(originators)),
         )
-
-    def search_backlog(self) -> int:
-        with self._read() as cur:
-            cur.execute(
-                "SELECT COUNT(*) FROM objects"
-                " WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
-            )
-            return int(cur.fetchone()[0])
 
     def index_search(self, limit: int = 2000) -> int:
         for attempt in range(3):
@@ -273,14 +258,6 @@ class PostgresStore(Store):
             if seqs:
                 cur.execute("UPDATE search_indexed SET seq = %s WHERE id = 1", (max(seqs),))
         return len(seqs)
-
-    def _search_behind(self) -> bool:
-        with self._read() as cur:
-            cur.execute(
-                "SELECT (SELECT seq FROM search_indexed WHERE id = 1)"
-                " < COALESCE((SELECT MAX(seq) FROM objects), 0)"
-            )
-            return bool(cur.fetchone()[0])
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))

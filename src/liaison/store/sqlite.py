@@ -196,36 +196,22 @@ class SqliteStore(Store):
         yield db
 
     def _search_sql(
-        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int | None
+        self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int
     ) -> tuple[str, list[Any]]:
         match = " ".join(f'"{t}"' for t in terms)  # terms are \w+ words: safe to quote
         marks = ",".join("?" * len(collection_ids))
-        bound = "" if upto is None else " AND o.seq <= ?"
         sql = (
             f"SELECT {O_COLUMNS} FROM objects_fts f JOIN objects o ON o.seq = f.rowid"
             f" WHERE objects_fts MATCH ? AND o.is_last = 1 AND o.collection_id IN ({marks})"
-            + bound
-            + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
+            " AND o.seq <= ?" + (" ORDER BY o.seq DESC" if recent else " ORDER BY f.rank, o.seq")
         )
-        return sql, [match, *collection_ids, *([] if upto is None else [upto])]
-
-    def _search_mark(self, cur: Any) -> int | None:
-        cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
-        return int(cur.fetchone()[0])
+        return sql, [match, *collection_ids, upto]
 
     def derived_writer(self) -> None:
         # WAL with synchronous=NORMAL: a commit is not fsynced, but stays atomic; a
         # later FULL commit of another connection syncs the WAL with it.
         with contextlib.suppress(sqlite3.Error):
             self._connection().execute("PRAGMA synchronous=NORMAL")
-
-    def search_backlog(self) -> int:
-        with self._read() as cur:
-            cur.execute(
-                "SELECT COUNT(*) FROM objects"
-                " WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
-            )
-            return int(cur.fetchone()[0])
 
     def index_search(self, limit: int = 2000) -> int:
         with self._write() as cur:
@@ -241,14 +227,6 @@ class SqliteStore(Store):
             cur.executemany("INSERT INTO objects_fts (rowid, search_text) VALUES (?, ?)", rows)
             cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (rows[-1][0],))
         return len(rows)
-
-    def _search_behind(self) -> bool:
-        with self._read() as cur:
-            cur.execute(
-                "SELECT (SELECT seq FROM search_indexed WHERE id = 1)"
-                " < COALESCE((SELECT MAX(seq) FROM objects), 0)"
-            )
-            return bool(cur.fetchone()[0])
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
