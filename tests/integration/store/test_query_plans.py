@@ -14,29 +14,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
+import taxii_workload
 
 from liaison.node import Node
 from liaison.store import SqliteStore
-from liaison.taxii import TAXII, create_app
 
-H = {"Accept": TAXII, "Content-Type": TAXII}
 #: Plans that walk the table in rowid order and stop at once (LIMIT 1 on seq).
 _ROWID_WALK = re.compile(r"ORDER BY seq DESC LIMIT 1\b", re.I)
-
-
-def _indicator(i: int, modified: str) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--00000000-0000-4000-8000-{i:012d}",
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": modified,
-        "name": f"Convoi {i} vers Tessalit",
-        "pattern": "[ipv4-addr:value = '198.51.100.7']",
-        "pattern_type": "stix",
-        "valid_from": "2026-01-01T00:00:00Z",
-    }
 
 
 def _workload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -53,37 +37,7 @@ def _workload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(SqliteStore, "_connection", traced)
     node = Node.init(tmp_path / "n", org="DZ", country="DZ")
     _, token = node.add_party("analyst", internal=True)
-    cid = node.default_collection_id
-    base = f"/api/collections/{cid}"
-    auth = ("analyst", token)
-    with TestClient(create_app(node)) as client:
-        for modified in ("2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"):
-            objs = [_indicator(i, modified) for i in range(1, 6)]
-            r = client.post(f"{base}/objects/", headers=H, auth=auth, json={"objects": objs})
-            assert r.status_code == 202 and r.json()["success_count"] == 5
-        oid = _indicator(1, "")["id"]
-        queries = [
-            {},
-            {"limit": "2"},
-            {"added_after": "2026-01-01T00:00:00Z"},
-            {"match[id]": oid},
-            {"match[type]": "indicator"},
-            {"match[version]": "all"},
-            {"match[version]": "first"},
-            {"match[version]": "2026-01-01T00:00:00.000Z"},
-            {"match[spec_version]": "2.1"},
-        ]
-        for q in queries:
-            assert client.get(f"{base}/objects/", headers=H, auth=auth, params=q).is_success
-            assert client.get(f"{base}/manifest/", headers=H, auth=auth, params=q).is_success
-        page = client.get(f"{base}/objects/", headers=H, auth=auth, params={"limit": "2"})
-        nxt = page.json()["next"]
-        assert client.get(f"{base}/objects/", headers=H, auth=auth, params={"next": nxt}).is_success
-        assert client.get(f"{base}/objects/{oid}/", headers=H, auth=auth).is_success
-        assert client.get(f"{base}/objects/{oid}/versions/", headers=H, auth=auth).is_success
-        r = client.get("/api/liaison/search/", headers=H, auth=auth, params={"q": "tessalit"})
-        assert r.json()["objects"]
-        assert client.delete(f"{base}/objects/{oid}/", headers=H, auth=auth).is_success
+    taxii_workload.run(node, token)
     node.close()
     return statements
 
