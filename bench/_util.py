@@ -94,8 +94,30 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 # --- memory ----------------------------------------------------------------------------
-def rss_kib(pid: int) -> int:
-    """Resident set size of a process in KiB, from /proc/PID/status (Linux only)."""
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        stat = f.read()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes below ``pid`` (``liaison serve`` runs its indexing child)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _rss_one(pid: int) -> int:
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -103,16 +125,31 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process and its live descendants, in KiB (Linux only)."""
+    total = _rss_one(pid)
+    for child in descendants(pid):
+        with contextlib.suppress(OSError, RuntimeError):
+            total += _rss_one(child)
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used, in seconds, from /proc/PID/stat.
+    """User + system CPU time of a process and of its descendants -- live ones and the
+    ones it has waited for -- in seconds, from /proc (Linux only).
 
     Far less sensitive than wall time to other load on a shared machine.
     """
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        stat = f.read()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    for i, p in enumerate([pid, *descendants(pid)]):
+        try:
+            fields = _stat(p)
+        except OSError:
+            continue  # ended meanwhile: its parent's "children" fields count it once reaped
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if i == 0:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class CpuClock:

@@ -34,6 +34,17 @@ def register(sub: Any) -> None:
     p.add_argument("--tls-client-ca", help="PEM CA bundle: require client certificates")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser(
+        "index",
+        help="bring the search index and the correlations up to date",
+        description="Build what the store holds into the full-text search index and the"
+        " correlations, then exit. `liaison serve` runs `index --follow` as a child process,"
+        " woken after each store through standard input (ends with it).",
+    )
+    add_home(p)
+    p.add_argument("--follow", action="store_true", help="keep indexing, woken by standard input")
+    p.set_defaults(func=cmd_index)
+
     p = sub.add_parser("migrate", help="apply pending schema migrations to the node's store")
     add_home(p)
     p.set_defaults(func=cmd_migrate)
@@ -111,6 +122,7 @@ def _tls(cert: str, key: str, client_ca: str) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from liaison.service import build_exchange
     from liaison.sync import SyncLoop, peers
     from liaison.taxii import create_app
     from liaison.web import routes as console_routes
@@ -128,7 +140,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ConfigError(f"refusing plain HTTP on {host}: give --tls-cert and --tls-key")
         sock = _bind(host, port)
         try:
-            app = create_app(node, extra_routes=console_routes(node))
+            # search and correlations are built by a child process (`liaison index`)
+            exchange = build_exchange(node, indexing="process")
+            app = create_app(node, exchange, extra_routes=console_routes(node))
             server = uvicorn.Server(
                 uvicorn.Config(
                     app, host=host, port=port, log_level="warning", access_log=False, **tls
@@ -157,6 +171,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     loop.stop()
         finally:
             sock.close()
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from liaison.service.indexing import backlogs, catch_up_indexes, follow
+
+    with open_node(args) as node:
+        if args.follow:
+            follow(node, sys.stdin.buffer)
+            return 0
+        search, correlation = backlogs(node)
+        catch_up_indexes(node)
+        print(f"search index: {search} version(s) added; correlated: {correlation} version(s)")
     return 0
 
 

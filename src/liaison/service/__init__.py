@@ -10,14 +10,21 @@ Usage::
 Every read goes through ``Exchange.gate`` -- the policy decision -- row by row.
 """
 
+from typing import Literal
+
 from liaison.node import Node
 from liaison.service.exchange import Exchange, Filters, Page, Received
 
 __all__ = ["Exchange", "Filters", "Page", "Received", "build_exchange"]
 
 
-def build_exchange(node: Node) -> Exchange:
-    """The exchange of a node with its real policy gate, signer and audit log."""
+def build_exchange(node: Node, *, indexing: Literal["threads", "process"] = "threads") -> Exchange:
+    """The exchange of a node with its real policy gate, signer and audit log.
+
+    ``indexing``: where the derived indexes (search, correlations) are built after a
+    store -- worker threads of this process, or a child process of their own
+    (``liaison serve``: see ``liaison.service.indexing``).
+    """
     from liaison.service.correlations import correlator
     from liaison.service.events import AuditEvents
     from liaison.service.gate import PolicyGate
@@ -26,4 +33,8 @@ def build_exchange(node: Node) -> Exchange:
 
     signer = NodeSigner(node)
     gate = PolicyGate(node, signer.resign)
+    if indexing == "process":
+        from liaison.service.indexing import IndexerProcess
+
+        return Exchange(node, gate, signer, AuditEvents(node), IndexerProcess(node))
     return Exchange(node, gate, signer, AuditEvents(node), correlator(node), search_indexer(node))

@@ -1,0 +1,161 @@
+"""The derived indexes (full-text search, correlations) built in a process of their own.
+
+Inside one Python process the storing requests and the derived-index workers share one
+interpreter lock: while the correlator plans a batch, a request storing the next
+envelope waits, and a node uses one core however many it has. ``liaison serve``
+therefore builds its derived indexes in a child process (``liaison index HOME
+--follow``), which it wakes after each store by writing a byte to the child's standard
+input; the child catches up (search index, then correlations, one bounded transaction
+at a time) and waits for the next byte -- or, every ``IDLE`` seconds, looks for work
+another process left. End of input (the server stopped or was killed) ends the child.
+
+Nothing depends on the child for correctness: each index has a watermark, and a reader
+catches up itself before it reads (``correlations.catch_up``, the store's search
+backlog). Several correlators -- two ``serve`` processes on one PostgreSQL database, a
+reader catching up, this child -- never correlate a row twice (``mark_correlated``).
+ADR 0009.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+from liaison.correlate.aliases import load_aliases
+from liaison.errors import LiaisonError
+from liaison.node import Node
+from liaison.service.correlations import correlate_batch
+
+__all__ = ["IDLE", "IndexerProcess", "backlogs", "catch_up_indexes", "follow"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two looks for work nobody woke the child for.
+IDLE = 5.0
+#: A child that died is started again at most this often (seconds).
+RESPAWN = 5.0
+
+
+def _step(node: Node) -> int:
+    """One bounded transaction of each index; how much was done (0: all caught up)."""
+    indexed = node.store.index_search()
+    correlated = correlate_batch(node)  # -1: another correlator took the rows; again
+    return indexed + abs(correlated)
+
+
+def backlogs(node: Node) -> tuple[int, int]:
+    """Stored versions not yet in the search index, and not yet correlated."""
+    return node.store.search_backlog(), node.store.correlation_backlog()
+
+
+def catch_up_indexes(node: Node, stop: Callable[[], bool] | None = None) -> int:
+    """Bring the search index and the correlations up to date; the steps that did work."""
+    steps = 0
+    while (stop is None or not stop()) and _step(node):
+        steps += 1
+    return steps
+
+
+def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
+    """The child's loop: catch up, then wait for a byte on ``wake`` (or ``idle`` seconds);
+    return at the end of ``wake``'s input."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C reaches the server, which ends us
+    node.store.derived_writer()  # this process's commits: derived data only
+    load_aliases()
+    fd = wake.fileno()
+    ended = False
+
+    def woken(timeout: float) -> bool:
+        """Wait up to ``timeout`` for a wake; True as well at the end of input."""
+        nonlocal ended
+        readable, _, _ = select.select([fd], [], [], timeout)
+        if readable and not os.read(fd, 65536):
+            ended = True  # the server is gone
+        return bool(readable)
+
+    while not ended:
+        try:
+            catch_up_indexes(node, stop=lambda: woken(0) and ended)
+        except LiaisonError as exc:  # the store is busy or closing: try again later
+            log.warning("derived indexes deferred: %s", exc)
+        if not ended:
+            woken(idle)
+
+
+class IndexerProcess:
+    """The server's handle on its indexing child: ``kick`` after a store, ``stop`` at the
+    end (with the node). The child is started at the first kick, and again (at most
+    every ``RESPAWN`` seconds) if it died."""
+
+    name = "liaison-index"
+
+    def __init__(self, node: Node, argv: list[str] | None = None) -> None:
+        self._argv = argv or [
+            sys.executable, "-m", "liaison", "index", str(node.home), "--follow",
+        ]  # fmt: skip
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._started = 0.0
+        self._stopped = False
+        self._lock = threading.Lock()
+        node.on_close(self.stop)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return None if proc is None or proc.poll() is not None else proc.pid
+
+    def _spawn(self) -> subprocess.Popen[bytes] | None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            return proc
+        if proc is not None:
+            if time.monotonic() - self._started < RESPAWN:
+                return None
+            log.warning("%s exited with %s: starting it again", self.name, proc.returncode)
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+        self._started = time.monotonic()
+        proc = subprocess.Popen(
+            self._argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, close_fds=True
+        )
+        assert proc.stdin is not None
+        os.set_blocking(proc.stdin.fileno(), False)
+        self._proc = proc
+        return proc
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            proc = self._spawn()
+            if proc is None or proc.stdin is None:
+                return
+            # Full pipe: the child has wakes pending already. Broken: it died; the next
+            # kick starts it again.
+            with contextlib.suppress(BlockingIOError, BrokenPipeError):
+                os.write(proc.stdin.fileno(), b".")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._lock:
+            self._stopped = True
+            proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # end of input: the child finishes its step and exits
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,190 @@
+"""``liaison serve`` builds its search index and correlations in a child process.
+
+The child (``liaison index HOME --follow``) is woken after each store, catches up with
+nobody asking, ends with the server -- even one killed with SIGKILL -- and is started
+again if it dies. ``liaison index HOME`` catches up once and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from liaison.node import Node
+from liaison.service import Exchange, build_exchange
+from liaison.service import indexing as indexing_mod
+from liaison.service.events import AuditEvents
+from liaison.service.gate import PolicyGate
+from liaison.service.indexing import IndexerProcess, backlogs
+from liaison.service.signer import NodeSigner
+from liaison.taxii import TAXII
+
+H = {"Accept": TAXII, "Content-Type": TAXII}
+
+
+def _actor(i: int, name: str) -> dict[str, object]:
+    return {
+        "type": "threat-actor",
+        "spec_version": "2.1",
+        "id": f"threat-actor--00000000-0000-4000-8000-{i:012d}",
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": name,
+        "threat_actor_types": ["terrorist"],
+    }
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode() for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+
+
+def _backlogs(home: Path) -> tuple[int, int]:
+    node = Node.open(home)
+    try:
+        return backlogs(node)
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., Any]) -> Any:
+    """A ``liaison serve`` of its own (conftest's ``LiveServer``)."""
+    return server_factory()
+
+
+def _indexer_of(server: Any) -> int:
+    assert server.proc is not None
+    found: list[int] = []
+
+    def started() -> bool:
+        found[:] = [
+            p
+            for p in _children(server.proc.pid)
+            if _cmdline(p)[-3:-1] == ["index", str(server.home.path)]
+        ]
+        return bool(found)
+
+    _wait("the indexing child starts with the server", started)
+    return found[0]
+
+
+def test_the_child_catches_up_with_nobody_asking(server: Any) -> None:
+    child = _indexer_of(server)
+    assert _cmdline(child)[-1] == "--follow"
+    objs = [_actor(i, n) for i, n in enumerate(("Iyad Ag Ghali", "إياد أغ غالي", "Amadou Koufa"))]
+    with server.client() as c:
+        r = c.post(f"{server.collection_url}objects/", headers=H, json={"objects": objs})
+        assert r.json()["success_count"] == 3
+    # Nobody searches or reads correlations: the child alone brings both to zero.
+    _wait("search and correlations caught up", lambda: _backlogs(server.home.path) == (0, 0))
+    node = Node.open(server.home.path)
+    try:
+        from liaison.service.correlations import correlation_index
+
+        with correlation_index(node, complete=False) as index:
+            pairs = {frozenset((c.object_a, c.object_b)) for c in index.list(limit=10)}
+    finally:
+        node.close()
+    assert frozenset((objs[0]["id"], objs[1]["id"])) in pairs
+
+
+def test_the_child_ends_with_a_killed_server(server: Any) -> None:
+    child = _indexer_of(server)
+    server.kill()  # SIGKILL: no shutdown handler runs
+    _wait("the child ends at the end of its input", lambda: not _alive(child), timeout=20)
+
+
+def test_the_child_ends_with_a_stopped_server(server: Any) -> None:
+    child = _indexer_of(server)
+    server.stop()
+    _wait("the child ends with the server", lambda: not _alive(child), timeout=20)
+
+
+def _exchange_without_workers(node: Node) -> Exchange:
+    signer = NodeSigner(node)
+    return Exchange(node, PolicyGate(node, signer.resign), signer, AuditEvents(node))
+
+
+def test_index_command_catches_up_once(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    home = tmp_path / "n"
+    node = Node.init(home, org="DZ", country="DZ")
+    try:
+        node.add_party("analyst", internal=True)
+        party = node.party("analyst")
+        got = _exchange_without_workers(node).receive(
+            party,
+            node.default_collection_id,
+            [_actor(1, "Katiba Macina"), _actor(2, "Katibat Macina")],
+        )
+        assert got.new == 2
+        assert backlogs(node) == (2, 2)
+    finally:
+        node.close()
+    out = cli("index", str(home)).stdout
+    assert "search index: 2 version(s) added; correlated: 2 version(s)" in out
+    assert _backlogs(home) == (0, 0)
+    again = cli("index", str(home)).stdout
+    assert "search index: 0 version(s) added; correlated: 0 version(s)" in again
+
+
+def test_a_dead_child_is_started_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexing_mod, "RESPAWN", 0.0)
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    try:
+        ex = build_exchange(node, indexing="process")
+        worker = ex.correlator
+        assert isinstance(worker, IndexerProcess)
+        worker.kick()
+        first = worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        _wait("the killed child is reaped", lambda: worker.pid is None)
+        worker.kick()
+        assert worker.pid not in (None, first)
+        node.add_party("analyst", internal=True)
+        ex.receive(node.party("analyst"), node.default_collection_id, [_actor(1, "Ansar Dine")])
+        _wait("the new child catches up", lambda: backlogs(node) == (0, 0))
+    finally:
+        node.close()  # stops the child
+    assert worker.pid is None
