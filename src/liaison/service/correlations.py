@@ -1,6 +1,7 @@
 """Correlation of arriving objects, just after they are stored.
 
-The storing transaction only marks new rows as not yet correlated; a worker thread
+The storing transaction writes nothing for correlation: rows after the correlation
+watermark (``Store.pending_correlation``) are pending. A worker thread
 (woken after each store) indexes them against what the node holds, a small batch at a
 time, in two steps (issue #15):
 
@@ -9,10 +10,11 @@ time, in two steps (issue #15):
    readers do not block the writer). Planning stops after ``BATCH`` objects or
    ``SECONDS`` of work;
 2. *apply*, in one short write transaction: write what the plan found and mark the rows
-   done (``Store.mark_correlated``) -- only if every planned row is still pending.
+   done -- the watermark moves past them (``Store.mark_correlated``) -- only if every
+   planned row is still pending.
 
 Nothing is correlated twice or forgotten, even across a crash: the writes of a batch
-and its "done" marks commit together, and a crash before that leaves the rows pending.
+and its watermark commit together, and a crash before that leaves the rows pending.
 A plan is applied only on the state it was read from: every correlator plans the
 oldest pending rows, and rows commit in ``seq`` order, so a batch applied by someone
 else meanwhile must share rows with this one -- which are then no longer pending, and
