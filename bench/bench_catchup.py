@@ -34,7 +34,7 @@ from bench_cliff import similar
 from liaison.correlate.aliases import load_aliases
 from liaison.node import Node
 from liaison.service import build_exchange
-from liaison.service.correlations import catch_up, correlations
+from liaison.service.correlations import BATCH, catch_up, correlations
 from liaison.taxii.status import ingest as taxii_ingest
 
 
@@ -95,7 +95,7 @@ def workload(n: int, names: int) -> list[dict[str, Any]]:
     return out + extra
 
 
-def run(n: int, home: Path, names: int = 0) -> dict[str, Any]:
+def run(n: int, home: Path, names: int = 0, batch: int | None = None) -> dict[str, Any]:
     node = Node.init(home, org="Bench", country="ML")
     party, _ = node.add_party("analyst", internal=True)
     ex = build_exchange(node)
@@ -114,13 +114,15 @@ def run(n: int, home: Path, names: int = 0) -> dict[str, Any]:
     held = time_writes(node)
     backlog = node.store.correlation_backlog()
     c0, t0 = time.process_time(), time.perf_counter()
-    done = catch_up(node)
+    done = catch_up(node, batch)
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     found = correlations(node, None, 1_000_000)
     keys = ("object_a", "object_b", "kind", "rule", "score", "value_a", "value_b")
-    digest = hashlib.sha256(orjson.dumps(sorted([c[k] for k in keys] for c in found))).hexdigest()[
-        :16
-    ]
+    rows = [[c[k] for k in keys] for c in found]
+    digest = hashlib.sha256(orjson.dumps(sorted(rows))).hexdigest()[:16]
+    # With each correlation's id, in id order: found in the same order too.
+    pairs = zip(found, rows, strict=True)
+    ordered = hashlib.sha256(orjson.dumps([[c["id"], *r] for c, r in pairs]))
     node.close()
     ms = sorted(h * 1000 for h in held)
     return {
@@ -135,6 +137,7 @@ def run(n: int, home: Path, names: int = 0) -> dict[str, Any]:
         "lock_ms_max": round(ms[-1], 2) if ms else 0.0,
         "correlations": len(found),
         "digest": digest,
+        "ordered_digest": ordered.hexdigest()[:16],
     }
 
 
@@ -146,9 +149,12 @@ def main() -> int:
         "--names", type=int, default=0,
         help="also this many similar names and indicators sharing addresses (default 0)",
     )  # fmt: skip
+    ap.add_argument(
+        "--batch", type=int, default=None, help=f"rows per batch (default: adaptive, <= {BATCH})"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        r = run(args.n, Path(tmp) / "home", args.names)
+        r = run(args.n, Path(tmp) / "home", args.names, args.batch)
     if args.json:
         print(json.dumps(r))
     else:

@@ -48,7 +48,9 @@ from liaison.service.worker import Worker
 
 __all__ = [
     "BATCH",
+    "FIRST",
     "SECONDS",
+    "WRITE_SECONDS",
     "Batch",
     "backlog",
     "catch_up",
@@ -60,12 +62,20 @@ __all__ = [
 
 
 #: At most this many objects per write transaction of the correlator ...
-BATCH = 50
-#: ... and planning stops after this many seconds (one object at least).
+BATCH = 500
+#: ... planning stops after this many seconds (one object at least) ...
 SECONDS = 0.05
+#: ... and the number of rows a batch plans adapts, so that writing it takes about this
+#: long (the write lock is held meanwhile): from ``FIRST`` rows, at most doubling from
+#: one batch to the next. Objects that link to many others make short batches, lean
+#: ones long batches (a commit and a plan's fixed costs shared by more rows).
+WRITE_SECONDS = 0.02
+FIRST = 50
 
 _TURNS: dict[str, threading.Lock] = {}
 _TURNS_LOCK = threading.Lock()
+#: The rows the next batch plans, per store (``WRITE_SECONDS``).
+_SIZES: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ def _turn(node: Node) -> threading.Lock:
 
 def catch_up(
     node: Node,
-    batch: int = BATCH,
+    batch: int | None = None,
     seconds: float = SECONDS,
     on_batch: Callable[[Batch], None] | None = None,
     stop: threading.Event | None = None,
@@ -105,7 +115,8 @@ def catch_up(
     """Correlate every stored object not yet correlated (or until ``stop`` is set); the
     number done.
 
-    Each batch -- at most ``batch`` rows, planned in about ``seconds`` -- is written in
+    Each batch -- at most ``batch`` rows (by default as many as are written in about
+    ``WRITE_SECONDS``, at most ``BATCH``), planned in about ``seconds`` -- is written in
     one transaction; ``on_batch`` hears of each.
     """
     done = 0
@@ -117,16 +128,25 @@ def catch_up(
     return done
 
 
+def _next_size(key: str, size: int, rows: int, write_seconds: float) -> None:
+    """Size the next batch so that its write takes about ``WRITE_SECONDS``."""
+    per_row = max(write_seconds, 1e-6) / rows
+    _SIZES[key] = max(1, min(BATCH, 2 * size, int(WRITE_SECONDS / per_row)))
+
+
 def correlate_batch(
     node: Node,
-    batch: int = BATCH,
+    batch: int | None = None,
     seconds: float = SECONDS,
     on_batch: Callable[[Batch], None] | None = None,
 ) -> int:
-    """Correlate one batch of pending objects: the rows done, 0 when none is pending,
-    -1 when another correlator took some of them first (plan again)."""
+    """Correlate one batch of pending objects (at most ``batch`` rows; by default an
+    adaptive size): the rows done, 0 when none is pending, -1 when another correlator
+    took some of them first (plan again)."""
+    key = node.store.description
     with _turn(node):
-        rows = node.store.pending_correlation(batch)
+        size = batch if batch is not None else _SIZES.get(key, FIRST)
+        rows = node.store.pending_correlation(size)
         if not rows:
             return 0
         t0 = time.perf_counter()
@@ -138,8 +158,11 @@ def correlate_batch(
         write = functools.partial(_apply, node, planned)
         if not node.store.mark_correlated([r.seq for r in rows], write):
             return -1
+        t2 = time.perf_counter()
+        if batch is None:
+            _next_size(key, size, len(rows), t2 - t1)
     if on_batch is not None:
-        on_batch(Batch(len(rows), t1 - t0, time.perf_counter() - t1))
+        on_batch(Batch(len(rows), t1 - t0, t2 - t1))
     return len(rows)
 
 
