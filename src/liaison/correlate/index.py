@@ -103,6 +103,11 @@ class Planned:
     observables: tuple[tuple[str, str], ...] | None = None
 
 
+#: A correlation to store: object_a, object_b, kind, rule, score, value_a, value_b,
+#: explanation (``CorrelationIndex._link``).
+_Link = tuple[str, str, str, str, float, str, str, str]
+
+
 @dataclass
 class _Batch:
     """What ``apply`` keeps in hand for one batch: the indexed version of each id, the
@@ -290,27 +295,33 @@ class CorrelationIndex:
         )
         conn.execute("DELETE FROM corr_object WHERE object_id = ?", (object_id,))
 
-    def _link(
-        self,
-        conn: Db,
-        a: str,
-        b: str,
-        kind: str,
-        rule: str,
-        score: float,
-        value_a: str,
-        value_b: str,
-        explanation: str,
-    ) -> int | None:
-        if b < a:
-            a, b, value_a, value_b = b, a, value_b, value_a
-        row = conn.execute(
-            "INSERT INTO corr_correlation (object_a, object_b, kind, rule, score,"
-            " value_a, value_b, explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING RETURNING id",
-            (a, b, kind, rule, round(score, 4), value_a, value_b, explanation, _now()),
-        ).fetchone()
-        return None if row is None else int(row[0])
+    #: Correlations inserted by one statement (9 parameters each).
+    _LINKS_PER_STATEMENT = 100
+
+    @classmethod
+    def _link(cls, conn: Db, links: builtins.list[_Link]) -> builtins.list[int]:
+        """Store these correlations, in order, skipping those already stored; the ids
+        of the new ones, in that order. One statement per ``_LINKS_PER_STATEMENT``: ids
+        are numbered in the order rows are inserted, so the new ids sorted are in the
+        order of ``links``."""
+        now = _now()
+        rows: builtins.list[tuple[str, str, str, str, float, str, str, str, str]] = []
+        for a, b, kind, rule, score, value_a, value_b, explanation in links:
+            if b < a:
+                a, b, value_a, value_b = b, a, value_b, value_a
+            rows.append((a, b, kind, rule, round(score, 4), value_a, value_b, explanation, now))
+        new: builtins.list[int] = []
+        for start in range(0, len(rows), cls._LINKS_PER_STATEMENT):
+            chunk = rows[start : start + cls._LINKS_PER_STATEMENT]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            found = conn.execute(
+                "INSERT INTO corr_correlation (object_a, object_b, kind, rule, score,"  # noqa: S608
+                f" value_a, value_b, explanation, created) VALUES {values}"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                [x for row in chunk for x in row],
+            ).fetchall()
+            new.extend(sorted(int(r[0]) for r in found))
+        return new
 
     def _add_observables(
         self,
@@ -354,15 +365,16 @@ class CorrelationIndex:
                 " ON CONFLICT DO NOTHING",
                 (kind, value, object_id),
             )
-            for other in others:
-                if other == object_id:
-                    continue
-                cid = self._link(
-                    conn, object_id, other, "observable", f"exact-{kind}", 1.0, value, value,
-                    f"both hold {kind} {value} (after normalisation)",
-                )  # fmt: skip
-                if cid is not None:
-                    new.append(cid)
+            explanation = f"both hold {kind} {value} (after normalisation)"
+            rule = f"exact-{kind}"
+            new += self._link(
+                conn,
+                [
+                    (object_id, other, "observable", rule, 1.0, value, value, explanation)
+                    for other in others
+                    if other != object_id
+                ],
+            )
         return new
 
     def _objects_of(
@@ -424,15 +436,14 @@ class CorrelationIndex:
                 " ON CONFLICT DO NOTHING",
                 (self._spelling_id(conn, kind, name), object_id),
             )
-        new: list[int] = []
-        for other_id, (m, name, other_name) in best.items():
-            cid = self._link(
-                conn, object_id, other_id, "name", m.rule, m.score, name, other_name,
-                f"{name!r} ~ {other_name!r}: {m.explanation}",
-            )  # fmt: skip
-            if cid is not None:
-                new.append(cid)
-        return new
+        return self._link(
+            conn,
+            [
+                (object_id, other_id, "name", m.rule, m.score, name, other_name,
+                 f"{name!r} ~ {other_name!r}: {m.explanation}")
+                for other_id, (m, name, other_name) in best.items()
+            ],
+        )  # fmt: skip
 
     def index_names(self, rows: Iterable[tuple[str, str, str, str]], batch: int = 20000) -> int:
         """Bulk-index ``(object_id, source, kind, name)`` rows without correlating them.

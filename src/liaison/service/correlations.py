@@ -69,7 +69,7 @@ SECONDS = 0.05
 #: long (the write lock is held meanwhile): from ``FIRST`` rows, at most doubling from
 #: one batch to the next. Objects that link to many others make short batches, lean
 #: ones long batches (a commit and a plan's fixed costs shared by more rows).
-WRITE_SECONDS = 0.02
+WRITE_SECONDS = 0.01
 FIRST = 50
 
 _TURNS: dict[str, threading.Lock] = {}
