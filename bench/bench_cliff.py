@@ -171,10 +171,18 @@ def time_worker_writes(node: Node) -> list[float]:
     return held
 
 
+#: Rows the correlation worker has not done yet (``ObjectStore.correlation_backlog``).
+PENDING = (
+    "SELECT COUNT(*) FROM objects"
+    " WHERE seq > COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0)"
+    " AND seq NOT IN (SELECT seq FROM corr_ahead)"
+)
+
+
 def pending(db: Path) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0").fetchone()[0])
+        return int(conn.execute(PENDING).fetchone()[0])
     finally:
         conn.close()
 

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from liaison.correlate import LOCAL
 from liaison.node import Node
 from liaison.service import build_exchange
-from liaison.service.correlations import BATCH, Batch, _index, catch_up, correlations
+from liaison.service.correlations import BATCH, FIRST, Batch, _index, catch_up, correlations
 from liaison.taxii import TAXII, create_app
 from liaison.taxii.status import ingest as taxii_ingest
 
@@ -199,7 +199,7 @@ def test_the_worker_frees_the_write_lock_between_short_batches(home: Path) -> No
         resume.set()
         worker.join(timeout=120)
     assert not worker.is_alive()
-    assert BATCH <= 50
+    assert batches[0].rows <= FIRST <= 50  # a short first batch, then sized to its writes
     assert all(1 <= b.rows <= BATCH for b in batches), [b.rows for b in batches]
     assert sum(b.rows for b in batches) == 231
     assert node.store.pending_correlation(10) == []
@@ -223,15 +223,15 @@ def test_a_crash_between_plan_and_apply_loses_and_doubles_nothing(
 
     # 1. The process dies after planning a batch, before writing it.
     node = Node.open(home)
-    rows = node.store.pending_correlation(BATCH)
+    rows = node.store.pending_correlation(FIRST)
     with _index(node) as index:
         planned = index.plan([(orjson.loads(r.body), LOCAL) for r in rows])
-    assert len(planned) == BATCH
+    assert len(planned) == FIRST
     node.close()
 
     # 2. The next one dies in the middle of writing a batch: nothing of it stays.
     node = Node.open(home)
-    rows = node.store.pending_correlation(BATCH)
+    rows = node.store.pending_correlation(FIRST)
     with _index(node) as index:
         planned = index.plan([(orjson.loads(r.body), LOCAL) for r in rows])
 
@@ -261,7 +261,7 @@ def test_a_plan_made_stale_by_another_correlator_is_not_applied(home: Path) -> N
     objs = [_similar(i) for i in range(60)]
     _store_pending(home, objs)
     node = Node.open(home)
-    rows = node.store.pending_correlation(BATCH)
+    rows = node.store.pending_correlation(FIRST)
     with _index(node) as index:
         planned = index.plan([(orjson.loads(r.body), LOCAL) for r in rows])
     assert catch_up(node) == 60  # another correlator (or process) did the work meanwhile
@@ -290,3 +290,50 @@ def test_a_reader_right_after_an_acknowledged_post_sees_it_correlated(home: Path
     assert {c["object_a"] for c in found} | {c["object_b"] for c in found} == set(last)
     assert node.store.pending_correlation(10) == []
     node.close()
+
+
+def test_two_correlators_racing_correlate_each_object_once(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two correlators (as two processes: no turn-taking) on one backlog: each batch is
+    applied by one of them, the other's plan of the same rows is refused; together they
+    find what one correlator alone finds."""
+    from liaison.service import correlations as module
+
+    objs = [_similar(i) for i in range(240)]
+    expected = _reference(tmp_path, objs)
+    _store_pending(home, objs)
+    monkeypatch.setattr(module, "_turn", lambda node: threading.Lock())  # no turns
+    nodes = [Node.open(home), Node.open(home)]
+    refused: list[int] = []
+    done: list[int] = []
+
+    def run(node: Node) -> None:
+        total = 0
+        while True:
+            n = module.correlate_batch(node, 20)
+            if n == 0:
+                break
+            if n < 0:
+                refused.append(1)
+            total += max(n, 0)
+        done.append(total)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sum(done) == len(objs)  # every row applied once, by one of them
+    node = nodes[0]
+    assert node.store.correlation_backlog() == 0
+    assert _counts(node)["corr_object"] == len(objs)
+    assert _pairs(node) == expected
+    with node.store.connection() as db:
+        row = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT object_a || ' ' || object_b || ' ' || kind"
+            " || ' ' || value_a || ' ' || value_b) FROM corr_correlation"
+        ).fetchone()
+    assert row[0] == row[1] == len(expected)
+    for n in nodes:
+        n.close()

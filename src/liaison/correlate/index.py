@@ -39,7 +39,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from liaison.correlate.lookup import Found, Lookup, Overlay
@@ -98,6 +98,41 @@ class Planned:
     source: str
     #: ``(kind, name)`` -> matching spellings; absent: the version is not to be indexed.
     found: Mapping[tuple[str, str], builtins.list[Found]]
+    #: Its observables, not blocked (``observables_of``, read while planning: no lock
+    #: held); None: found when applied.
+    observables: tuple[tuple[str, str], ...] | None = None
+
+
+#: A correlation to store: object_a, object_b, kind, rule, score, value_a, value_b,
+#: explanation (``CorrelationIndex._link``).
+_Link = tuple[str, str, str, str, float, str, str, str]
+
+
+@dataclass
+class _Batch:
+    """What ``apply`` keeps in hand for one batch: the indexed version of each id, the
+    saturated values among the batch's observables, and the ``corr_object`` rows to
+    write (by id; nothing reads them before the batch ends but through ``held``)."""
+
+    held: dict[str, str]
+    #: The saturated values among ``checked`` (the values whose state is known).
+    saturated: set[tuple[str, str]]
+    checked: set[tuple[str, str]]
+    objects: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+
+    def is_saturated(self, conn: Db, value: tuple[str, str]) -> bool:
+        if value not in self.checked:  # a version planned without its observables
+            self.checked.add(value)
+            self.saturated.update(CorrelationIndex._saturated(conn, [value]))
+        return value in self.saturated
+
+    def flush(self, conn: Db) -> None:
+        if self.objects:
+            conn.executemany(
+                "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
+                list(self.objects.values()),
+            )
+            self.objects.clear()
 
 
 class CorrelationIndex:
@@ -173,15 +208,43 @@ class CorrelationIndex:
                 keys = lookup_keys(name, kind)
                 found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
                 overlay.add(conn, kind, name)
-            out.append(Planned(obj, source, found))
+            out.append(Planned(obj, source, found, self._observables(obj)))
         return out
+
+    def _observables(self, obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        """The observables of an object that the block list lets correlate."""
+        region = self.config.default_region
+        blocked = self.config.blocked
+        return tuple(
+            (kind, value)
+            for kind, value in observables_of(obj, default_region=region)
+            if not blocked(kind, value)
+        )
 
     def apply(self, planned: Sequence[Planned]) -> builtins.list[builtins.list[int]]:
         """Index planned object versions in one transaction; the new correlation ids of
         each. Idempotent: a version already indexed is ignored."""
         with self._savepoint() as conn:
             held = self._held(conn, sorted({str(p.obj["id"]) for p in planned}))
-            return [self._apply(conn, p, held) for p in planned]
+            values = {o for p in planned if p.observables for o in p.observables}
+            batch = _Batch(held, self._saturated(conn, sorted(values)), values)
+            new_ids = [self._apply(conn, p, batch) for p in planned]
+            batch.flush(conn)
+            return new_ids
+
+    @staticmethod
+    def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these observables are saturated (one query a chunk)."""
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(values), 400):
+            chunk = values[start : start + 400]
+            where = " OR ".join(["(kind = ? AND value = ?)"] * len(chunk))
+            sql = f"SELECT kind, value FROM corr_saturated WHERE {where}"  # noqa: S608
+            found.update(
+                (str(k), str(v))
+                for k, v in conn.execute(sql, [x for kv in chunk for x in kv]).fetchall()
+            )
+        return found
 
     @staticmethod
     def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
@@ -194,10 +257,11 @@ class CorrelationIndex:
             held.update(conn.execute(sql, chunk).fetchall())
         return held
 
-    def _apply(self, conn: Db, p: Planned, held: dict[str, str]) -> builtins.list[int]:
-        """Index one planned version; ``held`` (the indexed version of each id) is kept
-        up to date for the versions after it in the same batch."""
+    def _apply(self, conn: Db, p: Planned, batch: _Batch) -> builtins.list[int]:
+        """Index one planned version; ``batch`` (the indexed version of each id, the
+        saturated values) is kept up to date for the versions after it."""
         obj = p.obj
+        held = batch.held
         object_id = str(obj["id"])
         modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
         previous = held.get(object_id)
@@ -205,15 +269,15 @@ class CorrelationIndex:
             if previous >= modified:
                 return []
             self._forget(conn, object_id)
+            batch.objects.pop(object_id, None)
             del held[object_id]
         if obj.get("revoked") is True:
             return []
-        conn.execute(
-            "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
-            (object_id, modified, p.source, obj["type"]),
-        )
+        # Read by nothing but ``held`` until the batch ends: written then, at once.
+        batch.objects[object_id] = (object_id, modified, p.source, obj["type"])
         held[object_id] = modified
-        new_ids = self._add_observables(conn, object_id, obj)
+        observables = p.observables if p.observables is not None else self._observables(obj)
+        new_ids = self._add_observables(conn, object_id, observables, batch)
         return new_ids + self._add_names(conn, object_id, names_of(obj), p.found)
 
     def remove(self, object_id: str) -> None:
@@ -231,37 +295,47 @@ class CorrelationIndex:
         )
         conn.execute("DELETE FROM corr_object WHERE object_id = ?", (object_id,))
 
-    def _link(
+    #: Correlations inserted by one statement (9 parameters each).
+    _LINKS_PER_STATEMENT = 100
+
+    @classmethod
+    def _link(cls, conn: Db, links: builtins.list[_Link]) -> builtins.list[int]:
+        """Store these correlations, in order, skipping those already stored; the ids
+        of the new ones, in that order. One statement per ``_LINKS_PER_STATEMENT``: ids
+        are numbered in the order rows are inserted, so the new ids sorted are in the
+        order of ``links``."""
+        now = _now()
+        rows: builtins.list[tuple[str, str, str, str, float, str, str, str, str]] = []
+        for a, b, kind, rule, score, value_a, value_b, explanation in links:
+            if b < a:
+                a, b, value_a, value_b = b, a, value_b, value_a
+            rows.append((a, b, kind, rule, round(score, 4), value_a, value_b, explanation, now))
+        new: builtins.list[int] = []
+        for start in range(0, len(rows), cls._LINKS_PER_STATEMENT):
+            chunk = rows[start : start + cls._LINKS_PER_STATEMENT]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            found = conn.execute(
+                "INSERT INTO corr_correlation (object_a, object_b, kind, rule, score,"  # noqa: S608
+                f" value_a, value_b, explanation, created) VALUES {values}"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                [x for row in chunk for x in row],
+            ).fetchall()
+            new.extend(sorted(int(r[0]) for r in found))
+        return new
+
+    def _add_observables(
         self,
         conn: Db,
-        a: str,
-        b: str,
-        kind: str,
-        rule: str,
-        score: float,
-        value_a: str,
-        value_b: str,
-        explanation: str,
-    ) -> int | None:
-        if b < a:
-            a, b, value_a, value_b = b, a, value_b, value_a
-        row = conn.execute(
-            "INSERT INTO corr_correlation (object_a, object_b, kind, rule, score,"
-            " value_a, value_b, explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING RETURNING id",
-            (a, b, kind, rule, round(score, 4), value_a, value_b, explanation, _now()),
-        ).fetchone()
-        return None if row is None else int(row[0])
-
-    def _add_observables(self, conn: Db, object_id: str, obj: Mapping[str, Any]) -> list[int]:
+        object_id: str,
+        observables: Iterable[tuple[str, str]],
+        batch: _Batch,
+    ) -> list[int]:
+        """Index an object's observables (not blocked); ``batch`` knows which values
+        are saturated, and learns those this saturates."""
         cap = self.config.max_objects_per_value
         new: list[int] = []
-        for kind, value in observables_of(obj, default_region=self.config.default_region):
-            if self.config.blocked(kind, value):
-                continue
-            if conn.execute(
-                "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?", (kind, value)
-            ).fetchone():
+        for kind, value in observables:
+            if batch.is_saturated(conn, (kind, value)):
                 continue
             others = [
                 r[0]
@@ -272,6 +346,7 @@ class CorrelationIndex:
             ]
             if len(others) + 1 > cap:
                 # Over-correlation: this value stops correlating, for good.
+                batch.saturated.add((kind, value))
                 conn.execute(
                     "INSERT INTO corr_saturated (kind, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     (kind, value),
@@ -290,15 +365,16 @@ class CorrelationIndex:
                 " ON CONFLICT DO NOTHING",
                 (kind, value, object_id),
             )
-            for other in others:
-                if other == object_id:
-                    continue
-                cid = self._link(
-                    conn, object_id, other, "observable", f"exact-{kind}", 1.0, value, value,
-                    f"both hold {kind} {value} (after normalisation)",
-                )  # fmt: skip
-                if cid is not None:
-                    new.append(cid)
+            explanation = f"both hold {kind} {value} (after normalisation)"
+            rule = f"exact-{kind}"
+            new += self._link(
+                conn,
+                [
+                    (object_id, other, "observable", rule, 1.0, value, value, explanation)
+                    for other in others
+                    if other != object_id
+                ],
+            )
         return new
 
     def _objects_of(
@@ -360,15 +436,14 @@ class CorrelationIndex:
                 " ON CONFLICT DO NOTHING",
                 (self._spelling_id(conn, kind, name), object_id),
             )
-        new: list[int] = []
-        for other_id, (m, name, other_name) in best.items():
-            cid = self._link(
-                conn, object_id, other_id, "name", m.rule, m.score, name, other_name,
-                f"{name!r} ~ {other_name!r}: {m.explanation}",
-            )  # fmt: skip
-            if cid is not None:
-                new.append(cid)
-        return new
+        return self._link(
+            conn,
+            [
+                (object_id, other_id, "name", m.rule, m.score, name, other_name,
+                 f"{name!r} ~ {other_name!r}: {m.explanation}")
+                for other_id, (m, name, other_name) in best.items()
+            ],
+        )  # fmt: skip
 
     def index_names(self, rows: Iterable[tuple[str, str, str, str]], batch: int = 20000) -> int:
         """Bulk-index ``(object_id, source, kind, name)`` rows without correlating them.

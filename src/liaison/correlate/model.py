@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,8 +25,10 @@ LOCAL: Final = "local"
 _NAME_TYPES: Final = ("identity", "intrusion-set", "threat-actor", "location", "campaign")
 
 
+@functools.cache
 def default_block_list() -> frozenset[tuple[str, str]]:
-    """``(kind, normalised value)`` pairs that never correlate (``data/blocklist.txt``)."""
+    """``(kind, normalised value)`` pairs that never correlate (``data/blocklist.txt``:
+    package data, read once)."""
     text = resources.files("liaison.correlate").joinpath("data/blocklist.txt").read_text("utf-8")
     out: set[tuple[str, str]] = set()
     for line in text.splitlines():

@@ -239,6 +239,19 @@ def _from_pattern(pattern: str) -> Iterator[tuple[str, str | None, str]]:
             yield _SCO_KIND[sco], None, value
 
 
+@lru_cache(maxsize=4096)
+def _key_kind(key: str) -> str | None:
+    """The observable kind a custom ``x_`` property holds, by its name (names repeat:
+    ``x_mitre_version`` is in every ATT&CK object)."""
+    if _PHONE_KEY_RE.search(key):
+        return "phone-number"
+    if _EMAIL_KEY_RE.search(key):
+        return "email-addr"
+    if _WALLET_KEY_RE.search(key):
+        return "crypto-wallet"
+    return None
+
+
 def _raw(
     obj: Mapping[str, Any], default_region: str | None
 ) -> Iterator[tuple[str, str | None, str]]:
@@ -264,12 +277,9 @@ def _raw(
     for key, value in obj.items():
         if not key.startswith("x_"):
             continue
-        if _PHONE_KEY_RE.search(key):
-            yield from (("phone-number", None, s) for s in _strings(value))
-        elif _EMAIL_KEY_RE.search(key):
-            yield from (("email-addr", None, s) for s in _strings(value))
-        elif _WALLET_KEY_RE.search(key):
-            yield from (("crypto-wallet", None, s) for s in _strings(value))
+        kind = _key_kind(key)
+        if kind is not None:
+            yield from ((kind, None, s) for s in _strings(value))
 
 
 def observables_of(

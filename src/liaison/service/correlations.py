@@ -1,6 +1,7 @@
 """Correlation of arriving objects, just after they are stored.
 
-The storing transaction only marks new rows as not yet correlated; a worker thread
+The storing transaction writes nothing for correlation: rows after the correlation
+watermark (``Store.pending_correlation``) are pending. A worker thread
 (woken after each store) indexes them against what the node holds, a small batch at a
 time, in two steps (issue #15):
 
@@ -9,10 +10,11 @@ time, in two steps (issue #15):
    readers do not block the writer). Planning stops after ``BATCH`` objects or
    ``SECONDS`` of work;
 2. *apply*, in one short write transaction: write what the plan found and mark the rows
-   done (``Store.mark_correlated``) -- only if every planned row is still pending.
+   done -- the watermark moves past them (``Store.mark_correlated``) -- only if every
+   planned row is still pending.
 
 Nothing is correlated twice or forgotten, even across a crash: the writes of a batch
-and its "done" marks commit together, and a crash before that leaves the rows pending.
+and its watermark commit together, and a crash before that leaves the rows pending.
 A plan is applied only on the state it was read from: every correlator plans the
 oldest pending rows, and rows commit in ``seq`` order, so a batch applied by someone
 else meanwhile must share rows with this one -- which are then no longer pending, and
@@ -46,7 +48,9 @@ from liaison.service.worker import Worker
 
 __all__ = [
     "BATCH",
+    "FIRST",
     "SECONDS",
+    "WRITE_SECONDS",
     "Batch",
     "backlog",
     "catch_up",
@@ -58,12 +62,20 @@ __all__ = [
 
 
 #: At most this many objects per write transaction of the correlator ...
-BATCH = 50
-#: ... and planning stops after this many seconds (one object at least).
+BATCH = 500
+#: ... planning stops after this many seconds (one object at least) ...
 SECONDS = 0.05
+#: ... and the number of rows a batch plans adapts, so that writing it takes about this
+#: long (the write lock is held meanwhile): from ``FIRST`` rows, at most doubling from
+#: one batch to the next. Objects that link to many others make short batches, lean
+#: ones long batches (a commit and a plan's fixed costs shared by more rows).
+WRITE_SECONDS = 0.01
+FIRST = 50
 
 _TURNS: dict[str, threading.Lock] = {}
 _TURNS_LOCK = threading.Lock()
+#: The rows the next batch plans, per store (``WRITE_SECONDS``).
+_SIZES: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ def _turn(node: Node) -> threading.Lock:
 
 def catch_up(
     node: Node,
-    batch: int = BATCH,
+    batch: int | None = None,
     seconds: float = SECONDS,
     on_batch: Callable[[Batch], None] | None = None,
     stop: threading.Event | None = None,
@@ -103,7 +115,8 @@ def catch_up(
     """Correlate every stored object not yet correlated (or until ``stop`` is set); the
     number done.
 
-    Each batch -- at most ``batch`` rows, planned in about ``seconds`` -- is written in
+    Each batch -- at most ``batch`` rows (by default as many as are written in about
+    ``WRITE_SECONDS``, at most ``BATCH``), planned in about ``seconds`` -- is written in
     one transaction; ``on_batch`` hears of each.
     """
     done = 0
@@ -115,16 +128,25 @@ def catch_up(
     return done
 
 
+def _next_size(key: str, size: int, rows: int, write_seconds: float) -> None:
+    """Size the next batch so that its write takes about ``WRITE_SECONDS``."""
+    per_row = max(write_seconds, 1e-6) / rows
+    _SIZES[key] = max(1, min(BATCH, 2 * size, int(WRITE_SECONDS / per_row)))
+
+
 def correlate_batch(
     node: Node,
-    batch: int = BATCH,
+    batch: int | None = None,
     seconds: float = SECONDS,
     on_batch: Callable[[Batch], None] | None = None,
 ) -> int:
-    """Correlate one batch of pending objects: the rows done, 0 when none is pending,
-    -1 when another correlator took some of them first (plan again)."""
+    """Correlate one batch of pending objects (at most ``batch`` rows; by default an
+    adaptive size): the rows done, 0 when none is pending, -1 when another correlator
+    took some of them first (plan again)."""
+    key = node.store.description
     with _turn(node):
-        rows = node.store.pending_correlation(batch)
+        size = batch if batch is not None else _SIZES.get(key, FIRST)
+        rows = node.store.pending_correlation(size)
         if not rows:
             return 0
         t0 = time.perf_counter()
@@ -136,8 +158,11 @@ def correlate_batch(
         write = functools.partial(_apply, node, planned)
         if not node.store.mark_correlated([r.seq for r in rows], write):
             return -1
+        t2 = time.perf_counter()
+        if batch is None:
+            _next_size(key, size, len(rows), t2 - t1)
     if on_batch is not None:
-        on_batch(Batch(len(rows), t1 - t0, time.perf_counter() - t1))
+        on_batch(Batch(len(rows), t1 - t0, t2 - t1))
     return len(rows)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "VERSION_ALL",
@@ -14,6 +14,7 @@ __all__ = [
     "ObjectQuery",
     "ObjectRow",
     "PartyRecord",
+    "PendingRow",
     "Permission",
     "Rehandled",
     "StatusRecord",
@@ -94,6 +95,15 @@ class ObjectRow:
     sha256: str
     handling: dict[str, Any]
     origins: tuple[str, ...]
+    received_from: str
+
+
+class PendingRow(NamedTuple):
+    """A stored version the correlation index does not hold yet: what correlating it
+    reads (its sender: '' for this node's own parties)."""
+
+    seq: int
+    body: bytes
     received_from: str
 
 

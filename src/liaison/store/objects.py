@@ -24,6 +24,7 @@ from liaison.store.model import (
     NewObject,
     ObjectQuery,
     ObjectRow,
+    PendingRow,
 )
 
 __all__ = ["ObjectStore"]
@@ -409,44 +410,71 @@ class ObjectStore(StoreCore):
         while self._search_behind() and self.index_search():
             pass
 
+    # --- the correlation watermark (ADR 0009, schema migration 11) --------------------
+    #: Rows past the mark that are correlated already (``corr_ahead``: rows the old
+    #: per-row flag said were done, out of seq order; normally none).
+    _PENDING = (
+        "seq > COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0)"
+        " AND seq NOT IN (SELECT seq FROM corr_ahead)"
+    )
+
     def correlation_backlog(self) -> int:
         """How many rows are not correlated yet."""
         with self._read() as cur:
-            cur.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0")
+            cur.execute(f"SELECT COUNT(*) FROM objects WHERE {self._PENDING}")
             return int(cur.fetchone()[0])
 
-    def pending_correlation(self, limit: int) -> list[ObjectRow]:
-        """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock)."""
+    def pending_correlation(self, limit: int) -> list[PendingRow]:
+        """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock):
+        what correlating them reads, no more."""
         with self._read() as cur:
             cur.execute(
-                self._sql(
-                    f"SELECT {OBJECT_COLUMNS} FROM objects WHERE correlated = 0"
-                    f" ORDER BY seq LIMIT {int(limit)}"
-                )
+                f"SELECT seq, body, received_from FROM objects WHERE {self._PENDING}"
+                f" ORDER BY seq LIMIT {int(limit)}"
             )
-            return [self._row(r) for r in cur.fetchall()]
+            return [PendingRow(int(r[0]), bytes(r[1]), r[2]) for r in cur.fetchall()]
 
     def mark_correlated(self, seqs: Sequence[int], work: Callable[[], None]) -> bool:
         """Run ``work`` and mark these rows correlated, in one transaction -- if every
-        one of them is still pending; otherwise do nothing and return False (another
-        correlator took some, or they were deleted). ``work`` writes through
-        ``connection()``: the same transaction."""
+        one of them is still pending and stored; otherwise do nothing and return False
+        (another correlator took some, or they were deleted). ``work`` writes through
+        ``connection()``: the same transaction.
+
+        ``seqs`` must be the oldest pending rows, read at once (``pending_correlation``:
+        a prefix of its answer): the watermark moves to the last of them. Object rows
+        commit in seq order (the write lock), so no row below it can appear later; a
+        batch someone else applied since they were read holds the first of them, so
+        the mark is past it now (the check below).
+        """
         if not seqs:
             return True
-        marks = ",".join("?" * len(seqs))
+        unique = sorted(set(seqs))
+        top = unique[-1]
         with self._write() as cur:
-            cur.execute(
-                self._sql(
-                    f"SELECT COUNT(*) FROM objects WHERE correlated = 0 AND seq IN ({marks})"
-                ),
-                list(seqs),
-            )
-            if int(cur.fetchone()[0]) != len(set(seqs)):
+            cur.execute("SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0)")
+            if unique[0] <= int(cur.fetchone()[0]):
                 return False
+            for start in range(0, len(unique), _IN_CHUNK):
+                chunk = unique[start : start + _IN_CHUNK]
+                cur.execute(
+                    self._sql(
+                        "SELECT COUNT(*) FROM objects WHERE seq IN"
+                        f" ({','.join('?' * len(chunk))})"
+                        " AND seq NOT IN (SELECT seq FROM corr_ahead)"
+                    ),
+                    chunk,
+                )
+                if int(cur.fetchone()[0]) != len(chunk):
+                    return False
             work()
             cur.execute(
-                self._sql(f"UPDATE objects SET correlated = 1 WHERE seq IN ({marks})"), list(seqs)
+                self._sql(
+                    "INSERT INTO corr_watermark (id, seq) VALUES (1, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+                ),
+                (top,),
             )
+            cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
         return True
 
     def latest_by_ids(self, ids: Sequence[str], *, bodies: bool = True) -> list[ObjectRow]:

@@ -173,6 +173,29 @@ _V9 = (
 )
 
 
+#: Correlation leaves the per-row ``correlated`` flag for a watermark (issue #15), as the
+#: full-text index did: marking a batch rewrote pages of ``objects`` (whose rows carry
+#: the bodies) and kept a partial index in step on every insert. Rows up to
+#: ``corr_watermark.seq`` are correlated (no row yet: none is), and so is every row
+#: listed in ``corr_ahead`` -- rows above the mark that the flag said were done when
+#: this migration ran (none, unless rows were correlated out of seq order); the mark
+#: is the highest seq with every row at or below it correlated. Correlating a version
+#: twice is not harmless (a value can saturate, a revoked object come back), so those
+#: rows are remembered, not redone. The ``correlated`` column stays, unused: dropping
+#: it would rewrite the whole table on SQLite.
+_V11 = (
+    """CREATE TABLE IF NOT EXISTS corr_watermark (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq {bigint} NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS corr_ahead (seq {int_key})",
+    """INSERT INTO corr_watermark (id, seq)
+        SELECT 1, COALESCE((SELECT MIN(seq) FROM objects WHERE correlated = 0) - 1, MAX(seq))
+        FROM objects HAVING COUNT(*) > 0""",
+    """INSERT INTO corr_ahead (seq) SELECT seq FROM objects
+        WHERE correlated <> 0 AND seq > (SELECT seq FROM corr_watermark WHERE id = 1)""",
+    "DROP INDEX IF EXISTS objects_pending",
+)
+
+
 def migrations(
     d: Dialect,
     search: Sequence[str],
@@ -210,6 +233,7 @@ def migrations(
         (8, _V8),
         (9, (*_V9, *search_v9)),
         (10, tuple(search_v10)),
+        (11, typed(_V11)),
     )
 
 
@@ -256,6 +280,8 @@ COPY: dict[str, Copied] = {
     "corr_observable": Copied(("kind", "value", "object_id")),
     "corr_saturated": Copied(("kind", "value")),
     "corr_correlation": Copied(("id",), "id", "id"),
+    "corr_watermark": Copied(("id",)),
+    "corr_ahead": Copied(("seq",), "seq"),
 }
 
 _CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)

@@ -55,7 +55,8 @@ def pg_database() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def bare_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store with no tables yet (a clean slate): ``migrate`` builds them."""
     s: Store
     if request.param == "sqlite":
         s = SqliteStore(tmp_path / "t.db", create=True)
@@ -67,10 +68,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with s._write() as cur:  # a clean slate per test
             cur.execute(
                 "DROP TABLE IF EXISTS objects, objects_fts, search_indexed, permissions,"
-                " parties, collections, statuses, records, schema_migrations CASCADE"
+                " parties, collections, statuses, records, corr_watermark, corr_ahead,"
+                " schema_migrations CASCADE"
             )
-    s.migrate()
     try:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def store(bare_store: Store) -> Store:
+    bare_store.migrate()
+    return bare_store

@@ -137,6 +137,7 @@ def test_correlations_ledgers_and_audit_survive_a_copy(
     )
     on_pg = Node.open(home)
     try:
+        assert on_pg.store.correlation_backlog() == 0  # the watermark came along
         assert correlations(on_pg, None, 100) == before
         with partner_ledger(on_pg) as led:
             assert {p: led.root(p) for p in led.parties()} == ledger

@@ -128,7 +128,10 @@ def test_a_serving_node_catches_up_what_a_previous_run_left(
             fts = conn.execute(
                 "SELECT COUNT(*) FROM objects WHERE seq > (SELECT seq FROM search_indexed)"
             ).fetchone()[0]
-            corr = conn.execute("SELECT COUNT(*) FROM objects WHERE correlated = 0").fetchone()[0]
+            corr = conn.execute(
+                "SELECT COUNT(*) FROM objects WHERE seq > COALESCE("
+                "(SELECT seq FROM corr_watermark), 0)"
+            ).fetchone()[0]
         conn.close()
         return int(fts), int(corr)
 

@@ -118,6 +118,11 @@ def test_a_planned_batch_finds_what_adding_one_by_one_finds(
             b.apply(planned)
         assert dump(batched) == dump(one_by_one)
         assert b.scored == a.scored
+        ordered = "SELECT id, object_a, object_b, kind, value_a, value_b FROM corr_correlation"
+        assert (  # found in the same order, under the same ids
+            batched.execute(f"{ordered} ORDER BY id").fetchall()
+            == one_by_one.execute(f"{ordered} ORDER BY id").fetchall()
+        )
     finally:
         one_by_one.close()
         batched.close()
