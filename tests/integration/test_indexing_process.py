@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from liaison.node import Node
-from liaison.service import Exchange, build_exchange
+from liaison.service import Exchange, build_exchange, correlations
 from liaison.service import indexing as indexing_mod
 from liaison.service.events import AuditEvents
 from liaison.service.gate import PolicyGate
@@ -188,3 +189,46 @@ def test_a_dead_child_is_started_again(tmp_path: Path, monkeypatch: pytest.Monke
     finally:
         node.close()  # stops the child
     assert worker.pid is None
+
+
+# --- a reader waits for a correlator that makes progress -----------------------------------
+def _pending_node(tmp_path: Path, n: int) -> Node:
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    node.add_party("analyst", internal=True)
+    objs = [_actor(i, f"Katiba {i}") for i in range(n)]
+    got = _exchange_without_workers(node).receive(
+        node.party("analyst"), node.default_collection_id, objs
+    )
+    assert got.new == n
+    return node
+
+
+def test_a_reader_alone_catches_up_itself(tmp_path: Path) -> None:
+    node = _pending_node(tmp_path, 30)
+    try:
+        assert correlations.settle(node, patience=0.05) == 30
+        assert correlations.backlog(node) == 0
+        assert correlations.settle(node, patience=0.05) == 0
+    finally:
+        node.close()
+
+
+def test_a_reader_waits_for_a_correlator_at_work(tmp_path: Path) -> None:
+    node = _pending_node(tmp_path, 30)
+    done = threading.Event()
+
+    def slow_correlator() -> None:  # one row at a time, often enough to count as progress
+        while correlations.correlate_batch(node, batch=1):
+            time.sleep(0.01)
+        done.set()
+
+    worker = threading.Thread(target=slow_correlator)
+    try:
+        worker.start()
+        # It waits (doing nothing itself) as long as the other makes progress.
+        assert correlations.settle(node, patience=2.0) == 0
+        assert correlations.backlog(node) == 0
+    finally:
+        worker.join(timeout=30)
+        node.close()
+    assert done.is_set()

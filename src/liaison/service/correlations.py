@@ -21,8 +21,9 @@ else meanwhile must share rows with this one -- which are then no longer pending
 the batch is planned again. Within a process correlators take turns (a lock), so
 that work is rarely wasted.
 
-Every read of correlations first catches up (``correlation_index``): it sees every
-stored object -- the watermark is "no row pending". Correlations are local
+Every read of correlations first brings them up to date (``correlation_index``,
+``settle``: waiting for a correlator that is making progress, else catching up
+itself): it sees every stored object -- the watermark is "no row pending". Correlations are local
 knowledge: only the node's own (internal) parties read them -- see
 ``liaison.correlate``.
 """
@@ -49,6 +50,7 @@ from liaison.service.worker import Worker
 __all__ = [
     "BATCH",
     "FIRST",
+    "PATIENCE",
     "SECONDS",
     "WRITE_SECONDS",
     "Batch",
@@ -58,9 +60,12 @@ __all__ = [
     "correlation_index",
     "correlations",
     "correlator",
+    "settle",
 ]
 
 
+#: A reader waits this long for another correlator's progress before it works itself.
+PATIENCE = 0.05
 #: At most this many objects per write transaction of the correlator ...
 BATCH = 500
 #: ... planning stops after this many seconds (one object at least) ...
@@ -166,12 +171,34 @@ def correlate_batch(
     return len(rows)
 
 
+def settle(node: Node, patience: float = PATIENCE) -> int:
+    """Bring the correlations up to date for a reader; the versions it correlated itself.
+
+    While another correlator -- a worker thread, ``serve``'s indexing child, another
+    server on the same database -- makes progress, the reader waits for it rather than
+    plan the same rows (one of the two plans would be thrown away); once nobody has
+    made progress for ``patience`` seconds, it catches up itself.
+    """
+    pending = backlog(node)
+    if not pending:
+        return 0
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        time.sleep(patience / 10)
+        now = backlog(node)
+        if not now:
+            return 0
+        if now < pending:  # somebody else is at it: give them another while
+            pending, deadline = now, time.monotonic() + patience
+    return catch_up(node)
+
+
 @contextlib.contextmanager
 def correlation_index(node: Node, *, complete: bool = True) -> Iterator[CorrelationIndex]:
     """The correlation index, complete: pending objects are correlated first -- unless
     ``complete`` is False (a read that must write nothing: see ``backlog``)."""
     if complete:
-        catch_up(node)
+        settle(node)
     with _index(node) as index:
         yield index
 
