@@ -8,7 +8,7 @@ formatting always yields at least millisecond precision, which is what ``created
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from liaison.errors import InvalidInputError, InvalidStixError
 
@@ -19,6 +19,7 @@ __all__ = [
     "is_timestamp",
     "now_timestamp",
     "parse_timestamp",
+    "timestamp_us",
 ]
 
 TIMESTAMP_RE = re.compile(
@@ -71,6 +72,26 @@ def parse_timestamp(s: str) -> datetime:
         second,
         micro,
         tzinfo=UTC,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def timestamp_us(s: str) -> int:
+    """Microseconds since 1970 of a STIX timestamp: ``parse_timestamp(s)`` minus the
+    epoch, in whole microseconds -- the same value and the same errors, computed with
+    integers (the store orders versions by it; it runs for every object stored)."""
+    if not is_timestamp(s) or s.startswith("0000"):  # errors: as parse_timestamp says
+        return (parse_timestamp(s) - _EPOCH) // timedelta(microseconds=1)
+    second = int(s[17:19])
+    micro = int(s[20:-1][:6].ljust(6, "0")) if s[19] == "." else 0
+    if second == 60:
+        second, micro = 59, 999_999
+    day = date(int(s[0:4]), int(s[5:7]), int(s[8:10])).toordinal() - _EPOCH_DAY
+    return (
+        ((day * 24 + int(s[11:13])) * 60 + int(s[14:16])) * 60_000_000 + second * 1_000_000 + micro
     )
 
 
