@@ -96,6 +96,54 @@ class ObjectRow:
     origins: tuple[str, ...]
     received_from: str
 
+    @classmethod
+    def of(
+        cls,
+        seq: int,
+        collection_id: str,
+        id: str,
+        type: str,
+        spec_version: str,
+        version: str,
+        version_us: int,
+        date_added: str,
+        date_added_us: int,
+        body: bytes,
+        sha256: str,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        received_from: str,
+    ) -> ObjectRow:
+        """``ObjectRow(...)``, the same value, built without the frozen dataclass's
+        ``__init__`` (one ``object.__setattr__`` per field): the store makes one row per
+        version it reads. It checks nothing, like ``__init__``."""
+        row = _new(cls)
+        _setattr(
+            row,
+            "__dict__",
+            {
+                "seq": seq,
+                "collection_id": collection_id,
+                "id": id,
+                "type": type,
+                "spec_version": spec_version,
+                "version": version,
+                "version_us": version_us,
+                "date_added": date_added,
+                "date_added_us": date_added_us,
+                "body": body,
+                "sha256": sha256,
+                "handling": handling,
+                "origins": origins,
+                "received_from": received_from,
+            },
+        )
+        return row
+
+
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @dataclass(frozen=True)
 class ObjectQuery:
