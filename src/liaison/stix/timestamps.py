@@ -44,9 +44,25 @@ def _real_date(s: str) -> bool:
     return True
 
 
+#: Strings already found to be timestamps: an object's ``created``, ``modified`` and
+#: ``valid_from`` are often one string, checked by validation, then parsed to store it.
+#: Bounded in count and in length (a timestamp is short; a hostile string need not be).
+_KNOWN: dict[str, None] = {}
+_KNOWN_MAX = 4096
+_KNOWN_LEN = 40
+
+
 def is_timestamp(value: object) -> bool:
     """True if ``value`` is a STIX timestamp string (any sub-second precision)."""
-    return isinstance(value, str) and TIMESTAMP_RE.match(value) is not None and _real_date(value)
+    if value.__class__ is str and value in _KNOWN:
+        return True
+    if not (isinstance(value, str) and TIMESTAMP_RE.match(value) is not None and _real_date(value)):
+        return False
+    if value.__class__ is str and len(value) <= _KNOWN_LEN:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[value] = None
+    return True
 
 
 def parse_timestamp(s: str) -> datetime:

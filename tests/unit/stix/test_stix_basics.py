@@ -121,6 +121,20 @@ def test_timestamp_us_edges(text: str) -> None:
     assert _outcome(timestamp_us, text) == _outcome(_slow_us, text)
 
 
+def test_is_timestamp_remembers_only_short_good_strings() -> None:
+    from liaison.stix import timestamps
+
+    good, bad = "2026-11-29T12:00:00.123Z", "2026-02-29T12:00:00.123Z"
+    for _ in range(2):  # the second time from the memo: the same answers
+        assert is_timestamp(good) and not is_timestamp(bad)
+    assert good in timestamps._KNOWN and bad not in timestamps._KNOWN
+    long = "2026-11-29T12:00:00." + "1" * 100 + "Z"
+    assert is_timestamp(long) and long not in timestamps._KNOWN
+    for i in range(timestamps._KNOWN_MAX + 10):  # bounded
+        is_timestamp(f"2026-01-01T00:00:00.{i:06d}Z")
+    assert len(timestamps._KNOWN) <= timestamps._KNOWN_MAX
+
+
 def test_compare_timestamps_mixed_precision() -> None:
     assert compare_timestamps("2026-01-01T00:00:00.1Z", "2026-01-01T00:00:00.100000Z") == 0
     assert compare_timestamps("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z") == 0
