@@ -151,7 +151,26 @@ class ObjectRef:
     @classmethod
     def for_stored(cls, object_id: str, version: str | None, stored: bytes) -> ObjectRef:
         """Reference carrying the SHA-256 of exactly the bytes the store keeps."""
-        return cls.build(object_id, version, hashlib.sha256(stored).hexdigest())
+        _check_ref(object_id, version, None)  # a hex digest is well-formed: not checked
+        ref = _new(cls)
+        _setattr(
+            ref,
+            "__dict__",
+            {"id": object_id, "version": version, "sha256": hashlib.sha256(stored).hexdigest()},
+        )
+        return ref
+
+    def hashing(self, data: bytes) -> ObjectRef:
+        """This reference with the SHA-256 of ``data`` (e.g. the copy a partner was sent):
+        the id and version were checked when this one was made, a hex digest is
+        well-formed -- nothing is checked again."""
+        ref = _new(ObjectRef)
+        _setattr(
+            ref,
+            "__dict__",
+            {"id": self.id, "version": self.version, "sha256": hashlib.sha256(data).hexdigest()},
+        )
+        return ref
 
     def to_dict(self) -> dict[str, str | None]:
         return {"id": self.id, "version": self.version, "sha256": self.sha256}

@@ -247,20 +247,23 @@ class AuditEvents:
         """Each release in the log; the page, with the hash of the bytes sent, in the
         partner's ledger."""
         build, actor, recipient = AuditEntry.build, party.name, party.identity_id
+        refs = [ObjectRef.build(row.id, row.version, row.sha256) for row, _ in items]
         entries = [
             build(
                 Action.OBJECT_RELEASED,
                 actor,
-                (ObjectRef.build(row.id, row.version, row.sha256),),
+                (ref,),
                 agreement=v.agreement_id,
                 recipient=recipient,
                 decision="allow",
                 reasons=v.reasons[:8],
             )
-            for row, v in items
+            for ref, (_, v) in zip(refs, items, strict=True)
         ]
-        for_stored = ObjectRef.for_stored
-        sent = [(row, for_stored(row.id, row.version, v.body or b"")) for row, v in items]
+        # the partner's ledger: the hash of the bytes sent (a redacted copy's, if one)
+        sent = [
+            (row, ref.hashing(v.body or b"")) for ref, (row, v) in zip(refs, items, strict=True)
+        ]
         self._append(entries, _for_ledger(party, "exchange.released", sent))
 
     def withheld(
