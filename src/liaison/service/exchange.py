@@ -360,19 +360,19 @@ class Exchange:
             if (obj["id"], ver) in batch.marked:  # said in policy explain
                 handling = {**handling, "collection_default": collection_id}
             news.append(
-                NewObject(
-                    id=obj["id"],
-                    type=obj["type"],
-                    spec_version=obj.get("spec_version", "2.1"),
-                    version=ver,
-                    version_us=None if ver is None else stamps.us(ver),
-                    body=body,
-                    sha256=sha256(body).hexdigest(),
-                    handling=handling,
-                    origins=verdict.origins,
-                    received_from=received_from,
-                    search_text=searchable_text(obj),
-                    originator=verdict.originator,
+                NewObject.of(
+                    obj["id"],
+                    obj["type"],
+                    obj.get("spec_version", "2.1"),
+                    ver,
+                    None if ver is None else stamps.us(ver),
+                    body,
+                    sha256(body).hexdigest(),
+                    handling,
+                    verdict.origins,
+                    received_from,
+                    searchable_text(obj),
+                    verdict.originator,
                 )
             )
             awaits.append(verdict.awaits)

@@ -78,6 +78,45 @@ class NewObject:
     #: id's owner when the id is first stored here.
     originator: str = ""
 
+    @classmethod
+    def of(
+        cls,
+        id: str,
+        type: str,
+        spec_version: str,
+        version: str | None,
+        version_us: int | None,
+        body: bytes,
+        sha256: str,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        received_from: str,
+        search_text: str,
+        originator: str,
+    ) -> NewObject:
+        """``NewObject(...)`` with every field given, the same value, built without the
+        frozen dataclass's ``__init__`` (the write path makes one per object stored)."""
+        new = _new(cls)
+        _setattr(
+            new,
+            "__dict__",
+            {
+                "id": id,
+                "type": type,
+                "spec_version": spec_version,
+                "version": version,
+                "version_us": version_us,
+                "body": body,
+                "sha256": sha256,
+                "handling": handling,
+                "origins": origins,
+                "received_from": received_from,
+                "search_text": search_text,
+                "originator": originator,
+            },
+        )
+        return new
+
 
 @dataclass(frozen=True)
 class ObjectRow:

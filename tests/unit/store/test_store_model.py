@@ -1,5 +1,6 @@
-"""``ObjectRow.of`` (how the store builds the rows it reads) makes what ``ObjectRow(...)``
-makes: an equal, frozen row of the same class, with the same fields."""
+"""``ObjectRow.of`` (how the store builds the rows it reads) and ``NewObject.of`` (how the
+write path builds what it stores) make what the constructors make: equal, frozen values
+of the same class, with the same fields."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from liaison.store import ObjectRow
+from liaison.store import NewObject, ObjectRow
 
 VALUES = (
     7,
@@ -36,3 +37,28 @@ def test_of_equals_the_constructor() -> None:
     assert dataclasses.replace(b, seq=8) == dataclasses.replace(a, seq=8)
     with pytest.raises(dataclasses.FrozenInstanceError):
         b.seq = 9  # type: ignore[misc]
+
+
+NEW = (
+    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+    "indicator",
+    "2.1",
+    None,
+    None,
+    b'{"id": "x"}',
+    "0f" * 32,
+    {"h": {}},
+    (),
+    "identity--0b5d2e8f-1c3a-4f6b-9e7d-2a8c4b6f1e30",
+    "relais près de Kidal",
+    "",
+)
+
+
+def test_new_object_of_equals_the_constructor() -> None:
+    a, b = NewObject(*NEW), NewObject.of(*NEW)
+    assert type(b) is NewObject
+    assert a == b and vars(a) == vars(b) and repr(a) == repr(b)
+    assert dataclasses.astuple(b) == NEW
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        b.id = "other"  # type: ignore[misc]
