@@ -164,7 +164,7 @@ class ObjectRef:
         """This reference with the SHA-256 of ``data`` (e.g. the copy a partner was sent):
         the id and version were checked when this one was made, a hex digest is
         well-formed -- nothing is checked again."""
-        ref = _new(ObjectRef)
+        ref = _new(self.__class__)
         _setattr(
             ref,
             "__dict__",
