@@ -1,5 +1,5 @@
-"""Smoke runs of bench/bench_taxii.py and bench/bench_cliff.py: small sizes, Liaison only, real
-servers on loopback."""
+"""Smoke runs of bench/bench_taxii.py, bench/bench_cliff.py and bench/bench_ingest_cpu.py:
+small sizes, Liaison only, real servers on loopback (bench_ingest_cpu: in process)."""
 
 from __future__ import annotations
 
@@ -151,3 +151,18 @@ def test_the_cliff_bench_runs_and_judges_what_it_measured() -> None:
     flat = {v["what"]: v for v in result["verdicts"]}["similar: CPU per object flat (10 -> 50)"]
     cpu = [r["similar"]["cpu_us_per_object"] for r in result["results"]]
     assert flat["pass"] is (max(cpu) <= 1.25 * cpu[0])
+
+
+def test_the_in_process_ingest_bench_stores_and_releases_everything() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_ingest_cpu.py"), "--objects", "120", "--envelope",
+         "50", "--read", "--partner", "30"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )  # fmt: skip
+    out = done.stdout
+    assert "objects 120  stored 120  envelopes 3 of 50" in out, out
+    assert "(120 rows)" in out and "(32 rows)" in out, out  # 30 reports + 2 markings
+    assert "failures" not in done.stderr, done.stderr

@@ -55,7 +55,6 @@ _MAX_REASONS = 64
 _MAX_OBJECTS = 1000
 _MAX_DETAILS = 32
 FORMAT_VERSION = 1
-_TAIL = ("seq", "time", "v")
 
 
 class Action(StrEnum):
@@ -80,6 +79,7 @@ class Action(StrEnum):
 STORES_CONTENT = frozenset({Action.OBJECT_CREATED.value, Action.OBJECT_RECEIVED.value})
 """Actions whose object references vouch for what the store keeps (``verify`` checks them)."""
 _HASHED = STORES_CONTENT | {Action.OBJECT_DELETED.value}
+_RELEASED = Action.OBJECT_RELEASED.value
 _NEEDS_OBJECTS = STORES_CONTENT | {
     Action.OBJECT_RELEASED.value,
     Action.RELEASE_REFUSED.value,
@@ -137,18 +137,40 @@ class ObjectRef:
     sha256: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not _STIX_ID_RE.match(self.id):
-            raise InvalidInputError(f"object reference needs a STIX id, got {self.id!r}")
-        _opt_text(self.version, "object version")
-        if self.sha256 is not None and (
-            not isinstance(self.sha256, str) or not _SHA256_RE.match(self.sha256)
-        ):
-            raise InvalidInputError(f"{self.id}: sha256 must be 64 lowercase hex digits")
+        _check_ref(self.id, self.version, self.sha256)
+
+    @classmethod
+    def build(cls, object_id: str, version: str | None, sha256: str | None) -> ObjectRef:
+        """``ObjectRef(object_id, version, sha256)`` -- the same checks, the same value --
+        without the dataclass machinery (a few per stored or released object)."""
+        _check_ref(object_id, version, sha256)
+        ref = _new(cls)
+        _setattr(ref, "__dict__", {"id": object_id, "version": version, "sha256": sha256})
+        return ref
 
     @classmethod
     def for_stored(cls, object_id: str, version: str | None, stored: bytes) -> ObjectRef:
         """Reference carrying the SHA-256 of exactly the bytes the store keeps."""
-        return cls(object_id, version, hashlib.sha256(stored).hexdigest())
+        _check_ref(object_id, version, None)  # a hex digest is well-formed: not checked
+        ref = _new(cls)
+        _setattr(
+            ref,
+            "__dict__",
+            {"id": object_id, "version": version, "sha256": hashlib.sha256(stored).hexdigest()},
+        )
+        return ref
+
+    def hashing(self, data: bytes) -> ObjectRef:
+        """This reference with the SHA-256 of ``data`` (e.g. the copy a partner was sent):
+        the id and version were checked when this one was made, a hex digest is
+        well-formed -- nothing is checked again."""
+        ref = _new(self.__class__)
+        _setattr(
+            ref,
+            "__dict__",
+            {"id": self.id, "version": self.version, "sha256": hashlib.sha256(data).hexdigest()},
+        )
+        return ref
 
     def to_dict(self) -> dict[str, str | None]:
         return {"id": self.id, "version": self.version, "sha256": self.sha256}
@@ -160,6 +182,38 @@ class ObjectRef:
         return cls(data.get("id"), data.get("version"), data.get("sha256"))  # type: ignore[arg-type]
 
 
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _check_ref(object_id: object, version: object, sha256: object) -> None:
+    if not isinstance(object_id, str) or not _STIX_ID_RE.match(object_id):
+        raise InvalidInputError(f"object reference needs a STIX id, got {object_id!r}")
+    _opt_text(version, "object version")
+    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256_RE.match(sha256)):
+        raise InvalidInputError(f"{object_id}: sha256 must be 64 lowercase hex digits")
+
+
+#: Action names and detail names already found well-formed (a bounded memo: the check
+#: depends on the string only; names come from code, and from stored bodies when read).
+_GOOD_ACTIONS: set[str] = set()
+_GOOD_KEYS: set[str] = set()
+_MEMO_MAX = 1024
+
+
+def _action(value: object) -> str:
+    if value.__class__ is str and value in _GOOD_ACTIONS:
+        return value  # type: ignore[return-value]
+    action = str(value) if isinstance(value, StrEnum) else value
+    if action.__class__ is str and action in _GOOD_ACTIONS:
+        return action  # type: ignore[return-value]
+    if not isinstance(action, str) or len(action) > 64 or not _ACTION_RE.match(action):
+        raise InvalidInputError(f"action {value!r} must be a dotted lowercase name")
+    if action.__class__ is str and len(_GOOD_ACTIONS) < _MEMO_MAX:
+        _GOOD_ACTIONS.add(action)
+    return action
+
+
 def _details(raw: Mapping[str, Any]) -> dict[str, Scalar]:
     if not isinstance(raw, Mapping):
         raise InvalidInputError("details must be a mapping of names to scalars")
@@ -167,9 +221,16 @@ def _details(raw: Mapping[str, Any]) -> dict[str, Scalar]:
         raise InvalidInputError(f"at most {_MAX_DETAILS} details per entry")
     out: dict[str, Scalar] = {}
     for key, value in raw.items():
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise InvalidInputError(f"detail name {key!r} must be a lowercase identifier")
-        if isinstance(value, bool) or value is None:
+        if key.__class__ is not str or key not in _GOOD_KEYS:
+            if not isinstance(key, str) or not _KEY_RE.match(key):
+                raise InvalidInputError(f"detail name {key!r} must be a lowercase identifier")
+            if key.__class__ is str and len(_GOOD_KEYS) < _MEMO_MAX:
+                _GOOD_KEYS.add(key)
+        if (
+            (value.__class__ is str and len(value) <= _MAX_NAME)
+            or isinstance(value, bool)
+            or value is None
+        ):  # the common case
             out[key] = value
         elif isinstance(value, int):
             if abs(value) > _MAX_SAFE_INT:
@@ -182,6 +243,85 @@ def _details(raw: Mapping[str, Any]) -> dict[str, Scalar]:
                 f"detail {key!r} must be a string, integer, boolean or null (metadata only)"
             )
     return out
+
+
+def _entry_fields(
+    action: object,
+    actor: object,
+    objects: Iterable[ObjectRef],
+    agreement: object,
+    recipient: object,
+    decision: object,
+    reasons: object,
+    details: Mapping[str, Any],
+    time: str | datetime | None,
+) -> dict[str, Any]:
+    """Every field of an ``AuditEntry`` checked and normalised, and what it derives
+    from them: ``ref_keys`` and ``_static`` (the canonical bytes of the body without
+    ``seq``, ``time`` and ``v``). The one place both constructors check an entry."""
+    action = _action(action)
+    _text(actor, "actor")
+    objects = tuple(objects)
+    if len(objects) > _MAX_OBJECTS or not all(
+        o.__class__ is ObjectRef or isinstance(o, ObjectRef) for o in objects
+    ):
+        raise InvalidInputError(f"objects must be at most {_MAX_OBJECTS} ObjectRef values")
+    _opt_text(agreement, "agreement")
+    _opt_text(recipient, "recipient")
+    if decision not in (None, "allow", "deny"):
+        raise InvalidInputError("decision must be 'allow', 'deny' or absent")
+    listed: tuple[str, ...] = (
+        (reasons,) if isinstance(reasons, str) else tuple(reasons)  # type: ignore[arg-type]
+    )
+    if listed:
+        if len(listed) > _MAX_REASONS:
+            raise InvalidInputError(f"at most {_MAX_REASONS} reasons per entry")
+        for reason in listed:
+            _text(reason, "reason", 1 << 20)
+        # a long policy explanation must not make the event unloggable: keep its start
+        if max(map(len, listed)) > _MAX_REASON:
+            listed = tuple(
+                r if len(r) <= _MAX_REASON else r[: _MAX_REASON - 1] + "…" for r in listed
+            )
+    checked = _details(details)
+    if time is not None:
+        time = normalise_time(time)
+    if action in _NEEDS_OBJECTS:
+        if not objects:
+            raise InvalidInputError(f"{action} needs at least one object reference")
+        if action in _HASHED:
+            for o in objects:
+                if o.sha256 is None:
+                    raise InvalidInputError(f"{action} needs the sha256 of every stored object")
+        elif action == _RELEASED and (recipient is None or agreement is None):
+            raise InvalidInputError("object.released needs a recipient and an agreement")
+    static = {  # body() without seq, time and v (see ``encode``)
+        "actor": actor,
+        "action": action,
+        "objects": [{"id": o.id, "version": o.version, "sha256": o.sha256} for o in objects],
+        "agreement": agreement,
+        "recipient": recipient,
+        "decision": decision,
+        "reasons": list(listed),
+        "details": checked,
+    }
+    return {
+        "action": action,
+        "actor": actor,
+        "objects": objects,
+        "agreement": agreement,
+        "recipient": recipient,
+        "decision": decision,
+        "reasons": listed,
+        "details": checked,
+        "time": time,
+        "_static": encode_body(static)[:-1],
+        "ref_keys": (
+            (ref_key(objects[0].id),)
+            if len(objects) == 1
+            else tuple({ref_key(o.id) for o in objects})
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -201,39 +341,37 @@ class AuditEntry:
     ref_keys: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        action = str(self.action) if isinstance(self.action, StrEnum) else self.action
-        if not isinstance(action, str) or len(action) > 64 or not _ACTION_RE.match(action):
-            raise InvalidInputError(f"action {self.action!r} must be a dotted lowercase name")
-        object.__setattr__(self, "action", action)
-        _text(self.actor, "actor")
-        objects = tuple(self.objects)
-        if len(objects) > _MAX_OBJECTS or not all(isinstance(o, ObjectRef) for o in objects):
-            raise InvalidInputError(f"objects must be at most {_MAX_OBJECTS} ObjectRef values")
-        object.__setattr__(self, "objects", objects)
-        _opt_text(self.agreement, "agreement")
-        _opt_text(self.recipient, "recipient")
-        if self.decision not in (None, "allow", "deny"):
-            raise InvalidInputError("decision must be 'allow', 'deny' or absent")
-        reasons = tuple(self.reasons) if not isinstance(self.reasons, str) else (self.reasons,)
-        if len(reasons) > _MAX_REASONS:
-            raise InvalidInputError(f"at most {_MAX_REASONS} reasons per entry")
-        for reason in reasons:
-            _text(reason, "reason", 1 << 20)
-        # a long policy explanation must not make the event unloggable: keep its start
-        reasons = tuple(r if len(r) <= _MAX_REASON else r[: _MAX_REASON - 1] + "…" for r in reasons)
-        object.__setattr__(self, "reasons", reasons)
-        object.__setattr__(self, "details", _details(self.details))
-        if self.time is not None:
-            object.__setattr__(self, "time", normalise_time(self.time))
-        if action in _NEEDS_OBJECTS and not objects:
-            raise InvalidInputError(f"{action} needs at least one object reference")
-        if action in _HASHED and any(o.sha256 is None for o in objects):
-            raise InvalidInputError(f"{action} needs the sha256 of every stored object")
-        if action == Action.OBJECT_RELEASED and (self.recipient is None or self.agreement is None):
-            raise InvalidInputError("object.released needs a recipient and an agreement")
-        object.__setattr__(self, "ref_keys", tuple({ref_key(o.id) for o in objects}))
-        static = {k: v for k, v in self.body(0, "").items() if k not in _TAIL}
-        object.__setattr__(self, "_static", encode_body(static)[:-1])
+        self.__dict__.update(
+            _entry_fields(
+                self.action, self.actor, self.objects, self.agreement, self.recipient,
+                self.decision, self.reasons, self.details, self.time,
+            )
+        )  # fmt: skip
+
+    @classmethod
+    def build(
+        cls,
+        action: str,
+        actor: str,
+        objects: Iterable[ObjectRef] = (),
+        *,
+        agreement: str | None = None,
+        recipient: str | None = None,
+        decision: str | None = None,
+        reasons: Iterable[str] = (),
+        details: Mapping[str, Scalar] | None = None,
+        time: str | None = None,
+    ) -> AuditEntry:
+        """``AuditEntry(...)`` with the same arguments: the same checks, an equal entry,
+        the same bytes -- without the dataclass machinery (``__init__`` and its
+        frozen ``__setattr__`` per field): the write path logs one entry per object."""
+        entry = _new(cls)
+        fields = _entry_fields(
+            action, actor, objects, agreement, recipient, decision, reasons,
+            {} if details is None else details, time,
+        )  # fmt: skip
+        _setattr(entry, "__dict__", fields)
+        return entry
 
     def encode(self, seq: int, time: str) -> bytes:
         """Canonical bytes of ``body(seq, time)``, fast: the keys ``seq``, ``time`` and

@@ -179,8 +179,8 @@ class AuditLog:
                 body = entry.encode(n, time)
                 leaf = sha256(b"\x00" + body).digest()
                 rows.append((n, time, entry.actor, entry.action, body, leaf))
-                if entry.objects:
-                    refs.extend([(ref, n) for ref in entry.ref_keys])
+                for ref in entry.ref_keys:  # none without objects
+                    refs.append((ref, n))
                 level, value = 0, leaf
                 while frontier and frontier[-1][0] == level:
                     value = node_hash(frontier.pop()[1], value)

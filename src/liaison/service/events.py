@@ -170,18 +170,19 @@ class AuditEvents:
         handling, provenance and originator; a partner's ledger gets the batch."""
         action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
         new = [
-            (o, ObjectRef(o.id, o.version or date_added, o.sha256))  # sha256 of o.body
+            (o, ObjectRef.build(o.id, o.version or date_added, o.sha256))  # sha256 of o.body
             for o, (date_added, fresh) in zip(objs, results, strict=True)
             if fresh
         ]
+        build, actor, sender = AuditEntry.build, party.name, party.identity_id
         entries = [
-            AuditEntry(
+            build(
                 action,
-                party.name,
-                objects=(ref,),
+                actor,
+                (ref,),
                 details={
                     "collection": collection_id,
-                    "from": party.identity_id,
+                    "from": sender,
                     "originator": o.originator,
                     "binding": binding(
                         collection_id, o.handling, o.origins, o.received_from, o.originator
@@ -245,19 +246,24 @@ class AuditEvents:
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
         """Each release in the log; the page, with the hash of the bytes sent, in the
         partner's ledger."""
+        build, actor, recipient = AuditEntry.build, party.name, party.identity_id
+        refs = [ObjectRef.build(row.id, row.version, row.sha256) for row, _ in items]
         entries = [
-            AuditEntry(
+            build(
                 Action.OBJECT_RELEASED,
-                party.name,
-                objects=(ObjectRef(row.id, row.version, row.sha256),),
+                actor,
+                (ref,),
                 agreement=v.agreement_id,
-                recipient=party.identity_id,
+                recipient=recipient,
                 decision="allow",
                 reasons=v.reasons[:8],
             )
-            for row, v in items
+            for ref, (_, v) in zip(refs, items, strict=True)
         ]
-        sent = [(row, ObjectRef.for_stored(row.id, row.version, v.body or b"")) for row, v in items]
+        # the partner's ledger: the hash of the bytes sent (a redacted copy's, if one)
+        sent = [
+            (row, ref.hashing(v.body or b"")) for ref, (row, v) in zip(refs, items, strict=True)
+        ]
         self._append(entries, _for_ledger(party, "exchange.released", sent))
 
     def withheld(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
@@ -24,7 +23,7 @@ from liaison.service.ingest import Defaulted, Received, checked, message, waitin
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
 from liaison.signing.objects import SignatureInfo
-from liaison.stix import object_version, parse_timestamp
+from liaison.stix import object_version, timestamp_us
 from liaison.store import (
     VERSION_ALL,
     Collection,
@@ -308,6 +307,7 @@ class Exchange:
         valid, notes = checked(objects, result)
         infos: list[SignatureInfo] = []
         batch = Defaulted(valid)
+        stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
         if party.internal:  # unmarked objects get the collection's default handling
             default = self.node.collection_default(collection_id)
             batch = with_default(valid, default, self.node.identity_id)
@@ -315,7 +315,7 @@ class Exchange:
             signable = []
             for obj in valid:
                 try:
-                    _us(object_version(obj) or "1970-01-01T00:00:00Z")
+                    stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
                 except (ValueError, OverflowError) as exc:
                     result.fail(obj, f"cannot be stored: {exc}")
                     continue
@@ -339,10 +339,12 @@ class Exchange:
                     continue
                 kept.append(obj)
             valid = kept
-        admitted = self.gate.admit(party, valid, infos, _vkey)
+        admitted = self.gate.admit(party, valid, infos, stamps.version_key)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
         copies: list[dict[str, Any]] = []
+        received_from = "" if party.internal else party.identity_id
+        sha256 = hashlib.sha256
         for obj, verdict in zip(valid, admitted, strict=True):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
@@ -358,19 +360,19 @@ class Exchange:
             if (obj["id"], ver) in batch.marked:  # said in policy explain
                 handling = {**handling, "collection_default": collection_id}
             news.append(
-                NewObject(
-                    id=obj["id"],
-                    type=obj["type"],
-                    spec_version=obj.get("spec_version", "2.1"),
-                    version=ver,
-                    version_us=None if ver is None else _us(ver),
-                    body=body,
-                    sha256=hashlib.sha256(body).hexdigest(),
-                    handling=handling,
-                    origins=verdict.origins,
-                    received_from="" if party.internal else party.identity_id,
-                    search_text=searchable_text(obj),
-                    originator=verdict.originator,
+                NewObject.of(
+                    obj["id"],
+                    obj["type"],
+                    obj.get("spec_version", "2.1"),
+                    ver,
+                    None if ver is None else stamps.us(ver),
+                    body,
+                    sha256(body).hexdigest(),
+                    handling,
+                    verdict.origins,
+                    received_from,
+                    searchable_text(obj),
+                    verdict.originator,
                 )
             )
             awaits.append(verdict.awaits)
@@ -544,13 +546,21 @@ class Exchange:
         return len(gone)
 
 
-def _vkey(obj: dict[str, Any]) -> str:
-    ver = object_version(obj)
-    return "" if ver is None else str(_us(ver))
+class _Stamps:
+    """The microseconds of each version string met in one batch, parsed once: a version
+    is read when checked, as its version key (``admit``) and when stored."""
 
+    def __init__(self) -> None:
+        self._us: dict[str, int] = {}
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+    def us(self, ts: str) -> int:
+        """``timestamp_us(ts)``; its errors are raised each time (never remembered)."""
+        got = self._us.get(ts)
+        if got is None:
+            got = self._us[ts] = timestamp_us(ts)
+        return got
 
-
-def _us(ts: str) -> int:
-    return (parse_timestamp(ts) - _EPOCH) // timedelta(microseconds=1)
+    def version_key(self, obj: dict[str, Any]) -> str:
+        """The store's version key of ``obj``: its version in microseconds, '' if none."""
+        ver = object_version(obj)
+        return "" if ver is None else str(self.us(ver))

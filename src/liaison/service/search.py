@@ -19,6 +19,7 @@ import orjson
 
 from liaison.errors import InvalidInputError
 from liaison.store import ObjectRow, PartyRecord
+from liaison.text import normalize_arabic, normalize_latin
 
 __all__ = ["fold", "search", "searchable_text"]
 
@@ -30,8 +31,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def fold(text: str) -> str:
     """The normal form both the index and the queries use."""
-    from liaison.text import normalize_arabic, normalize_latin
-
     return normalize_latin(normalize_arabic(text))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import InvalidInputError, SignatureError
-from liaison.merkle import inclusion_proof, leaf_hash, node_hash, verify_inclusion
+from liaison.merkle import leaf_hash, node_hash, verify_inclusion
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
 
@@ -168,10 +168,9 @@ def sign_objects(
         head["origin"] = origin
     head["signature"] = key.sign(_statement(head))
     out = []
-    for i, o in enumerate(bare):
+    for i, (o, proof) in enumerate(zip(bare, _proofs(size, subtree), strict=True)):
         ext = dict(o.get("extensions") or {})
         body: dict[str, Any] = {"extension_type": "property-extension", **head, "index": i}
-        proof = [_b64(h) for h in inclusion_proof(i, size, subtree)]
         if proof:  # a batch of one has no proof; STIX forbids empty lists
             body["proof"] = proof
         ext[SIGNATURE_EXT_ID] = body
@@ -179,6 +178,29 @@ def sign_objects(
         signed_obj["extensions"] = ext
         out.append(signed_obj)
     return out
+
+
+def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
+    """The inclusion proof of every leaf of a batch (``merkle.inclusion_proof``, nearest
+    sibling first), base64: walked once from the root -- each subtree is a sibling of
+    every leaf of the other half of its parent -- and each hash encoded once."""
+    paths: list[list[str]] = [[] for _ in range(size)]
+    todo = [(0, size)]
+    while todo:
+        start, end = todo.pop()
+        if end - start < 2:
+            continue
+        mid = start + (1 << ((end - start - 1).bit_length() - 1))  # merkle.split_point
+        right, left = _b64(subtree(mid, end)), _b64(subtree(start, mid))
+        for i in range(start, mid):
+            paths[i].append(right)
+        for i in range(mid, end):
+            paths[i].append(left)
+        todo.append((start, mid))
+        todo.append((mid, end))
+    for path in paths:
+        path.reverse()  # found from the root down; a proof starts at the leaf
+    return paths
 
 
 _VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}

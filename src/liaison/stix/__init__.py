@@ -33,6 +33,7 @@ from liaison.stix.timestamps import (
     is_timestamp,
     now_timestamp,
     parse_timestamp,
+    timestamp_us,
 )
 from liaison.stix.validate import object_version, validate_object
 
@@ -48,5 +49,6 @@ __all__ = [
     "now_timestamp",
     "object_version",
     "parse_timestamp",
+    "timestamp_us",
     "validate_object",
 ]

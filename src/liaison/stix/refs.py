@@ -79,44 +79,88 @@ def links(obj: Mapping[str, Any]) -> list[str]:
     """Every object id ``obj`` points at as intelligence (not authorship or markings).
 
     Iterative and allocation-light: it runs at ingest for every object (a large object
-    such as an ATT&CK technique has hundreds of nested values and no link at all).
+    such as an ATT&CK technique has hundreds of nested values and no link at all). What
+    a key is (``*_ref``, ``*_refs`` or neither) is looked up, not recomputed; only
+    lists and dictionaries are walked. The order found is the order stored (in the
+    handling an audit entry binds).
     """
     out: dict[str, None] = {}
     observed = obj.get("type") == "observed-data"
     stack: list[Any] = []
+    push = stack.append
+    kinds = _KINDS
     for key, value in obj.items():
-        if key in NOT_LINKS or (observed and key == "objects"):
-            continue  # authorship, markings; observed-data's local references
-        if key == DERIVED_FROM and isinstance(value, list):
-            out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
-            stack.extend(v for v in value if isinstance(v, dict | list))
-        elif key.endswith("_ref"):
+        kind = kinds.get(key)
+        if kind is None:
+            kind = _kind(key)
+        if kind == _PLAIN:
+            if not isinstance(value, _CONTAINERS):
+                continue
+            if key in NOT_LINKS or (observed and key == "objects"):
+                continue  # markings; observed-data's local references
+            if key == DERIVED_FROM and isinstance(value, list):
+                for v in value:
+                    if isinstance(v, str):
+                        out[v] = None
+                for v in value:
+                    if isinstance(v, _CONTAINERS):
+                        push(v)
+            else:
+                push(value)
+        elif key in NOT_LINKS:
+            continue  # authorship, markings
+        elif kind == _REF:
             if isinstance(value, str):
                 out[value] = None
-        elif key.endswith("_refs"):
-            if isinstance(value, list):
-                out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
-        elif isinstance(value, dict | list):
-            stack.append(value)
+        elif isinstance(value, list):
+            for v in value:
+                if isinstance(v, str):
+                    out[v] = None
     depth = 0
+    pop = stack.pop
     while stack and depth < 100_000:  # bounded: validate_object caps nesting anyway
         depth += 1
-        item = stack.pop()
+        item = pop()
         if isinstance(item, dict):
             for key, value in item.items():
-                if not isinstance(key, str):
-                    continue
-                if key.endswith("_ref"):
+                kind = kinds.get(key)
+                if kind is None:
+                    if not isinstance(key, str):
+                        continue
+                    kind = _kind(key)
+                if kind == _PLAIN:
+                    cls = value.__class__
+                    if (
+                        cls is dict
+                        or cls is list
+                        or (cls is not str and isinstance(value, _CONTAINERS))
+                    ):
+                        push(value)
+                elif kind == _REF:
                     if isinstance(value, str):
                         out[value] = None
-                elif key.endswith("_refs"):
-                    if isinstance(value, list):
-                        out.update(dict.fromkeys(v for v in value if isinstance(v, str)))
-                elif isinstance(value, dict | list):
-                    stack.append(value)
+                elif isinstance(value, list):
+                    for v in value:
+                        if isinstance(v, str):
+                            out[v] = None
         else:
-            stack.extend(v for v in item if isinstance(v, dict | list))
+            for v in item:
+                if isinstance(v, _CONTAINERS):
+                    push(v)
     return list(out)
+
+
+_CONTAINERS = (dict, list)
+_PLAIN, _REF, _REFS = 0, 1, 2
+#: What each key already met is: ``*_ref``, ``*_refs`` or neither (bounded).
+_KINDS: dict[str, int] = {}
+
+
+def _kind(key: str) -> int:
+    kind = _REF if key.endswith("_ref") else _REFS if key.endswith("_refs") else _PLAIN
+    if len(_KINDS) < 20_000:
+        _KINDS[key] = kind
+    return kind
 
 
 def without_links(

@@ -79,6 +79,45 @@ class NewObject:
     #: id's owner when the id is first stored here.
     originator: str = ""
 
+    @classmethod
+    def of(
+        cls,
+        id: str,
+        type: str,
+        spec_version: str,
+        version: str | None,
+        version_us: int | None,
+        body: bytes,
+        sha256: str,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        received_from: str,
+        search_text: str,
+        originator: str,
+    ) -> NewObject:
+        """``NewObject(...)`` with every field given, the same value, built without the
+        frozen dataclass's ``__init__`` (the write path makes one per object stored)."""
+        new = _new(cls)
+        _setattr(
+            new,
+            "__dict__",
+            {
+                "id": id,
+                "type": type,
+                "spec_version": spec_version,
+                "version": version,
+                "version_us": version_us,
+                "body": body,
+                "sha256": sha256,
+                "handling": handling,
+                "origins": origins,
+                "received_from": received_from,
+                "search_text": search_text,
+                "originator": originator,
+            },
+        )
+        return new
+
 
 @dataclass(frozen=True)
 class ObjectRow:
@@ -96,6 +135,54 @@ class ObjectRow:
     handling: dict[str, Any]
     origins: tuple[str, ...]
     received_from: str
+
+    @classmethod
+    def of(
+        cls,
+        seq: int,
+        collection_id: str,
+        id: str,
+        type: str,
+        spec_version: str,
+        version: str,
+        version_us: int,
+        date_added: str,
+        date_added_us: int,
+        body: bytes,
+        sha256: str,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        received_from: str,
+    ) -> ObjectRow:
+        """``ObjectRow(...)``, the same value, built without the frozen dataclass's
+        ``__init__`` (one ``object.__setattr__`` per field): the store makes one row per
+        version it reads. It checks nothing, like ``__init__``."""
+        row = _new(cls)
+        _setattr(
+            row,
+            "__dict__",
+            {
+                "seq": seq,
+                "collection_id": collection_id,
+                "id": id,
+                "type": type,
+                "spec_version": spec_version,
+                "version": version,
+                "version_us": version_us,
+                "date_added": date_added,
+                "date_added_us": date_added_us,
+                "body": body,
+                "sha256": sha256,
+                "handling": handling,
+                "origins": origins,
+                "received_from": received_from,
+            },
+        )
+        return row
+
+
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 class PendingRow(NamedTuple):

@@ -79,13 +79,14 @@ class ObjectStore(StoreCore):
             # What is stored already about these ids: two queries for the whole batch.
             known, span = self._known_versions(cur, collection_id, sorted({o.id for o in objs}))
             rows: list[tuple[Any, ...]] = []
+            date_added = format_us(stamp)  # one for the whole batch
+            dumps = orjson.dumps
             for o in objs:
                 vkey = "" if o.version_us is None else str(o.version_us)
                 found = known.get((o.id, vkey))
                 if found is not None:
                     out.append((found, False))
                     continue
-                date_added = format_us(stamp)
                 version = o.version if o.version is not None else date_added
                 version_us = o.version_us if o.version_us is not None else stamp
                 lo, hi = span.get(o.id, (None, None))
@@ -127,8 +128,8 @@ class ObjectStore(StoreCore):
                         int(is_last),
                         o.body,
                         o.sha256,
-                        orjson.dumps(o.handling).decode(),
-                        orjson.dumps(list(o.origins)).decode(),
+                        dumps(o.handling).decode(),
+                        dumps(list(o.origins)).decode(),
                         o.received_from,
                         o.search_text,
                     )
@@ -585,19 +586,20 @@ class ObjectStore(StoreCore):
 
     @staticmethod
     def _row(r: Sequence[Any]) -> ObjectRow:
-        return ObjectRow(
-            seq=int(r[0]),
-            collection_id=r[1],
-            id=r[2],
-            type=r[3],
-            spec_version=r[4],
-            version=r[5],
-            version_us=int(r[6]),
-            date_added=r[7],
-            date_added_us=int(r[8]),
-            body=bytes(r[9]),
-            sha256=r[10],
-            handling=orjson.loads(r[11]),
-            origins=tuple(orjson.loads(r[12])),
-            received_from=r[13],
+        origins = r[12]
+        return ObjectRow.of(
+            int(r[0]),
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            int(r[6]),
+            r[7],
+            int(r[8]),
+            bytes(r[9]),
+            r[10],
+            orjson.loads(r[11]),
+            () if origins == "[]" else tuple(orjson.loads(origins)),
+            r[13],
         )

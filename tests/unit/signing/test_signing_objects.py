@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from liaison.errors import InvalidInputError, SignatureError
 from liaison.markings import source_grading
+from liaison.merkle import inclusion_proof, leaf_hash, root, subtree_hash_from_leaves
 from liaison.signing import SigningKey
 from liaison.signing.objects import (
     SIGNATURE_EXT_ID,
@@ -336,6 +338,18 @@ def test_each_tree_node_is_hashed_once_when_signing(
         calls.clear()
         sign_objects([report(i) for i in range(size)], key, MR, SIGNED_AT)
         assert len(calls) == size - 1, size
+
+
+@pytest.mark.parametrize("size", [*range(1, 70), 127, 128, 129, 500, 513])
+def test_each_proof_is_the_rfc9162_audit_path(key: SigningKey, size: int) -> None:
+    """The proofs, built for the whole batch at once, are ``merkle.inclusion_proof``'s."""
+    objs = [report(i) for i in range(size)]
+    leaves = [leaf_hash(canonical_unsigned(o)) for o in objs]
+    subtree = subtree_hash_from_leaves(leaves)
+    for i, o in enumerate(sign_objects(objs, key, MR, SIGNED_AT)):
+        want = [base64.b64encode(h).decode() for h in inclusion_proof(i, size, subtree)]
+        assert _sig(o).get("proof", []) == want
+        assert _sig(o)["batch_root"] == base64.b64encode(root(leaves)).decode()
 
 
 def test_a_batch_of_one_carries_no_proof(key: SigningKey, ring: Keyring) -> None:

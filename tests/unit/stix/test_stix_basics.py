@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -21,6 +22,7 @@ from liaison.stix import (
     new_id,
     now_timestamp,
     parse_timestamp,
+    timestamp_us,
     validate_object,
 )
 
@@ -81,6 +83,56 @@ def test_format_parse_round_trip(dt: datetime) -> None:
 def test_compare_timestamps_matches_datetimes(a: datetime, b: datetime) -> None:
     ta, tb = format_timestamp(a), format_timestamp(b)
     assert compare_timestamps(ta, tb) == (a > b) - (a < b)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _slow_us(text: str) -> int:
+    return (parse_timestamp(text) - _EPOCH) // timedelta(microseconds=1)
+
+
+def _outcome(f: Callable[[str], int], text: str) -> tuple[object, ...]:
+    try:
+        return ("ok", f(text))
+    except (InvalidInputError, ValueError) as exc:
+        return (type(exc), str(exc))
+
+
+@given(
+    st.datetimes(timezones=st.just(UTC)),
+    st.sampled_from(["", ".", ".1", ".12", ".123456", ".1234567", ".000000001"]),
+    st.booleans(),
+)
+def test_timestamp_us_is_parse_timestamp_in_microseconds(
+    dt: datetime, fraction: str, leap: bool
+) -> None:
+    text = dt.strftime("%Y-%m-%dT%H:%M:") + ("60" if leap else dt.strftime("%S")) + fraction + "Z"
+    assert _outcome(timestamp_us, text) == _outcome(_slow_us, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:60.999Z",
+     "1969-12-31T23:59:59.999999Z", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z",
+     "garbage", "", "2026-11-29T12:00:00.Z"],
+)  # fmt: skip
+def test_timestamp_us_edges(text: str) -> None:
+    assert _outcome(timestamp_us, text) == _outcome(_slow_us, text)
+
+
+def test_is_timestamp_remembers_only_short_good_strings() -> None:
+    from liaison.stix import timestamps
+
+    good, bad = "2026-11-29T12:00:00.123Z", "2026-02-29T12:00:00.123Z"
+    for _ in range(2):  # the second time from the memo: the same answers
+        assert is_timestamp(good) and not is_timestamp(bad)
+    assert good in timestamps._KNOWN and bad not in timestamps._KNOWN
+    long = "2026-11-29T12:00:00." + "1" * 100 + "Z"
+    assert is_timestamp(long) and long not in timestamps._KNOWN
+    for i in range(timestamps._KNOWN_MAX + 10):  # bounded
+        is_timestamp(f"2026-01-01T00:00:00.{i:06d}Z")
+    assert len(timestamps._KNOWN) <= timestamps._KNOWN_MAX
 
 
 def test_compare_timestamps_mixed_precision() -> None:
