@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from liaison.errors import InvalidInputError
 from liaison.markings.defaults import DefaultHandling
 from liaison.signing.objects import signature_of
-from liaison.stix import object_version, validate_object
+from liaison.stix import object_version, timestamp_us, validate_object
 
 __all__ = ["Defaulted", "Notes", "Received", "checked", "message", "waiting", "with_default"]
 
@@ -53,6 +54,13 @@ def checked(objects: list[Any], result: Received) -> tuple[list[dict[str, Any]],
         if reasons:
             result.fail(obj, "; ".join(reasons))
             continue
+        version = object_version(obj)
+        if version is not None:  # on an SCO, a custom 'modified' the rules do not check
+            try:
+                timestamp_us(version)
+            except (InvalidInputError, ValueError, OverflowError) as exc:
+                result.fail(obj, f"its version {version[:40]!r} is not a timestamp: {exc}")
+                continue
         valid.append(obj)
         if warned:
             found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]

@@ -109,7 +109,7 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
     elif not isinstance(type_, str) or not (3 <= len(type_) <= 250 and TYPE_RE.match(type_)):
         out.append(
             f"type {show(type_)} is not a valid type name "
-            "(3-250 characters: a-z, 0-9 and single inner hyphens)"
+            "(3-250 characters: a-z, 0-9 and single inner hyphens, a letter first)"
         )
     elif type_ == "bundle":
         out.append("a bundle is not a STIX object: validate the objects it carries")

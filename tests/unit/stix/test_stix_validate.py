@@ -512,3 +512,16 @@ def test_well_formed_hex_and_base64_pass() -> None:
     obj["magic_number_hex"] = "FFD8"
     obj["extensions"] = {"x-acme-ext": {"sample_bin": "aGVsbG8=", "digest_hex": "00ff"}}
     assert validate_object(obj) == []
+
+
+def test_a_type_name_begins_with_a_letter() -> None:
+    # STIX 2.1 (and the OASIS stix2 library): a digit first is refused, here and in ids.
+    obj = example("indicator")
+    obj = {k: v for k, v in obj.items() if k not in ("pattern", "pattern_type", "valid_from")}
+    obj["type"] = "3dx-model"
+    obj["id"] = "3dx-model--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    reasons = validate_object(obj)
+    assert any("is not a valid type name" in r and "a letter first" in r for r in reasons)
+    assert any("is not of the form <type>--<UUID>" in r for r in reasons)
+    obj["type"], obj["id"] = "x3d-model", "x3d-model--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    assert validate_object(obj) == []

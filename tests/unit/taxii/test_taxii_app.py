@@ -223,6 +223,28 @@ def test_valid_objects_land_beside_invalid_ones(api: Api, stix_factory: Any) -> 
     assert [o["id"] for o in api.get("objects/").json()["objects"]] == [good["id"]]
 
 
+def test_a_malformed_sco_version_fails_alone(api: Api, stix_factory: Any) -> None:
+    # An SCO's 'modified' is a custom property the STIX rules do not check; this node
+    # reads it as the version, so a malformed one fails that object -- not the envelope.
+    good = stix_factory.indicator()
+    bad = dict(stix_factory.ipv4(), modified="garbage")
+    status = api.post([bad, good])
+    assert status["success_count"] == 1 and status["failure_count"] == 1
+    (failure,) = status["failures"]
+    assert failure["id"] == bad["id"] and "'garbage' is not a timestamp" in failure["message"]
+    assert [o["id"] for o in api.get("objects/").json()["objects"]] == [good["id"]]
+
+
+def test_a_type_beginning_with_a_digit_fails_alone(api: Api, stix_factory: Any) -> None:
+    good = stix_factory.indicator()
+    bad = {**stix_factory.ipv4(), "type": "3dx-model"}
+    bad["id"] = "3dx-model--" + bad["id"].split("--", 1)[1]
+    status = api.post([good, bad])
+    assert status["success_count"] == 1 and status["failure_count"] == 1
+    assert "a letter first" in status["failures"][0]["message"]
+    assert [o["id"] for o in api.get("objects/").json()["objects"]] == [good["id"]]
+
+
 # --- media types, parameters, errors --------------------------------------------------
 @pytest.mark.parametrize(
     "accept",
