@@ -127,9 +127,15 @@ CASES = [
         lambda c: ["init", c.file("plain", "x"), "--org", "X", "--country", "DZ"],
         "not a folder",
     ),
-    # --- info, migrate, key: not a home ----------------------------------------------
+    # --- info, migrate, index, key: not a home ----------------------------------------------
     case("info-not-a-home", lambda c: ["info", c.tmp / "nothing"], "not a Liaison node home"),
     case("migrate-not-a-home", lambda c: ["migrate", c.tmp / "nothing"], "not a Liaison"),
+    case("index-not-a-home", lambda c: ["index", c.tmp / "nothing"], "not a Liaison"),
+    case(
+        "index-follow-not-a-home",
+        lambda c: ["index", c.tmp / "nothing", "--follow"],
+        "not a Liaison",
+    ),
     case("key-rotate-not-a-home", lambda c: ["key", "rotate", c.tmp / "nothing"], "not a"),
     case("key-unknown-action", lambda c: ["key", "burn", c.dz], "invalid choice"),
     # --- party add ----------------------------------------------------------------------
