@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from liaison.correlate.lookup import Found, Lookup, Overlay
@@ -71,8 +72,12 @@ __all__ = [
 _TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 
 
+@lru_cache(maxsize=4096)
 def _version_key(timestamp: str) -> str:
-    """A STIX timestamp that sorts as a string: 00Z and 00.000Z are the same version."""
+    """A STIX timestamp that sorts as a string: 00Z and 00.000Z are the same version.
+
+    Remembered: the versions of a batch often share a timestamp, and ``plan`` and
+    ``apply`` both ask."""
     m = _TS_RE.match(timestamp)
     if m is None:
         return timestamp
