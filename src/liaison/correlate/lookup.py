@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from liaison.correlate.model import CorrelationConfig
-from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
+from liaison.correlate.names import (
+    NameMatch,
+    blocking_keys,
+    cannot_match,
+    explained,
+    match_deferred,
+)
 from liaison.db import Db
 
 __all__ = ["Found", "Lookup", "Overlay", "Spelling"]
@@ -161,7 +167,7 @@ class Lookup:
                 continue
             self.scored += 1
             # Most candidates are dropped: decide first, explain only the ones kept.
-            m = match_names(name, spelling.name, kind, explain=False)
+            m, why = match_deferred(name, spelling.name, kind)
             if m.same if min_score is None else m.score >= min_score:
-                found.append(Found(spelling, match_names(name, spelling.name, kind)))
+                found.append(Found(spelling, explained(m, why)))
         return found

@@ -19,6 +19,7 @@ from liaison.correlate import (
 )
 from liaison.correlate.aliases import distinct_persons
 from liaison.correlate.calibration import Record, calibrated, fit_calibration, reliability
+from liaison.correlate.names import explained, match_deferred
 from liaison.errors import InvalidInputError
 
 PAIRS = Path(__file__).parents[2] / "fixtures" / "correlate" / "name_pairs.csv"
@@ -387,3 +388,20 @@ def test_the_final_held_out_split_holds() -> None:
             if match_names(r["a"], r["b"], r["kind"], aliases=aliases).same
         ]
         assert merged == [], merged
+
+
+def test_a_deferred_explanation_is_the_one_match_names_gives() -> None:
+    """The index decides each candidate once and explains only those it keeps."""
+    for r in _rows():
+        for a, b in ((r["a"], r["b"]), (r["b"], r["a"])):
+            m, why = match_deferred(a, b, r["kind"])
+            assert m == match_names(a, b, r["kind"], explain=False)
+            assert explained(m, why) == match_names(a, b, r["kind"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(NAMES, NAMES, KIND)
+def test_a_deferred_explanation_on_any_names(a: str, b: str, kind: str | None) -> None:
+    m, why = match_deferred(a, b, kind)
+    assert m == match_names(a, b, kind, explain=False)
+    assert explained(m, why) == match_names(a, b, kind)
