@@ -195,6 +195,12 @@ class CorrelationIndex:
         sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
         versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
         overlay = Overlay()
+        # What the store holds of the batch's names and their lookup keys, read at once.
+        names = [kn for obj, _ in items for kn in names_of(obj)]
+        overlay.prefetch(conn, names)
+        self._lookup.prefetch(
+            conn, (k for kind, name in names for k in lookup_keys(name, kind)), overlay
+        )
         out: builtins.list[Planned] = []
         for obj, source in items:
             if out and seconds is not None and time.perf_counter() - start > seconds:
