@@ -106,6 +106,8 @@ class Planned:
     #: Its observables, not blocked (``observables_of``, read while planning: no lock
     #: held); None: found when applied.
     observables: tuple[tuple[str, str], ...] | None = None
+    #: Its names (``names_of``); None: read when applied.
+    names: builtins.list[tuple[str, str]] | None = None
 
 
 #: A correlation to store: object_a, object_b, kind, rule, score, value_a, value_b,
@@ -196,13 +198,14 @@ class CorrelationIndex:
         versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
         overlay = Overlay()
         # What the store holds of the batch's names and their lookup keys, read at once.
-        names = [kn for obj, _ in items for kn in names_of(obj)]
-        overlay.prefetch(conn, names)
+        named = [names_of(obj) for obj, _ in items]
+        every = [kn for names in named for kn in names]
+        overlay.prefetch(conn, every)
         self._lookup.prefetch(
-            conn, (k for kind, name in names for k in lookup_keys(name, kind)), overlay
+            conn, (k for kind, name in every for k in lookup_keys(name, kind)), overlay
         )
         out: builtins.list[Planned] = []
-        for obj, source in items:
+        for (obj, source), names in zip(items, named, strict=True):
             if out and seconds is not None and time.perf_counter() - start > seconds:
                 break
             object_id = str(obj["id"])
@@ -215,11 +218,11 @@ class CorrelationIndex:
                 continue
             versions[object_id] = modified
             found: dict[tuple[str, str], builtins.list[Found]] = {}
-            for kind, name in names_of(obj):
+            for kind, name in names:
                 keys = lookup_keys(name, kind)
                 found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
                 overlay.add(conn, kind, name)
-            out.append(Planned(obj, source, found, self._observables(obj)))
+            out.append(Planned(obj, source, found, self._observables(obj), names))
         return out
 
     def _observables(self, obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -289,7 +292,8 @@ class CorrelationIndex:
         held[object_id] = modified
         observables = p.observables if p.observables is not None else self._observables(obj)
         new_ids = self._add_observables(conn, object_id, observables, batch)
-        return new_ids + self._add_names(conn, object_id, names_of(obj), p.found)
+        names = p.names if p.names is not None else names_of(obj)
+        return new_ids + self._add_names(conn, object_id, names, p.found)
 
     def remove(self, object_id: str) -> None:
         """Forget an object and every correlation it takes part in."""

@@ -302,12 +302,17 @@ def _raw(
             yield "email-addr", None, m.group(0)
         for pm in _PHONE_IN_TEXT_RE.finditer(text):
             yield "phone-number", None, pm.group(0)
-    for key, value in obj.items():
-        if not key.startswith("x_"):
-            continue
-        kind = _key_kind(key)
-        if kind is not None:
-            yield from ((kind, None, s) for s in _strings(value))
+    for key, kind in _custom_keys(tuple(obj)):
+        yield from ((kind, None, s) for s in _strings(obj[key]))
+
+
+@lru_cache(maxsize=1024)
+def _custom_keys(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The custom ``x_`` properties among ``keys`` that hold observables, in order, and
+    the kind each holds. Remembered per set of keys: objects of one kind and producer
+    share theirs (every ATT&CK technique the same ``x_mitre_*`` names)."""
+    found = ((key, _key_kind(key)) for key in keys if key.startswith("x_"))
+    return tuple((key, kind) for key, kind in found if kind is not None)
 
 
 def observables_of(
