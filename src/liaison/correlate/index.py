@@ -126,6 +126,10 @@ class _Batch:
     saturated: set[tuple[str, str]]
     checked: set[tuple[str, str]]
     objects: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    #: The id of each stored spelling among ``asked`` (the batch's names and the
+    #: spellings its plan found), kept up to date as the batch stores spellings.
+    spellings: dict[tuple[str, str], int] = field(default_factory=dict)
+    asked: set[tuple[str, str]] = field(default_factory=set)
 
     def is_saturated(self, conn: Db, value: tuple[str, str]) -> bool:
         if value not in self.checked:  # a version planned without its observables
@@ -242,6 +246,16 @@ class CorrelationIndex:
             held = self._held(conn, sorted({str(p.obj["id"]) for p in planned}))
             values = {o for p in planned if p.observables for o in p.observables}
             batch = _Batch(held, self._saturated(conn, sorted(values)), values)
+            asked = {kn for p in planned for kn in (p.names or [])}
+            asked.update(
+                (s.kind, s.name)
+                for p in planned
+                for found in p.found.values()
+                for s, _ in found
+                if s.id is None
+            )
+            batch.asked = asked
+            batch.spellings = self._spelling_ids(conn, sorted(asked))
             new_ids = [self._apply(conn, p, batch) for p in planned]
             batch.flush(conn)
             return new_ids
@@ -293,7 +307,7 @@ class CorrelationIndex:
         observables = p.observables if p.observables is not None else self._observables(obj)
         new_ids = self._add_observables(conn, object_id, observables, batch)
         names = p.names if p.names is not None else names_of(obj)
-        return new_ids + self._add_names(conn, object_id, names, p.found)
+        return new_ids + self._add_names(conn, object_id, names, p.found, batch)
 
     def remove(self, object_id: str) -> None:
         """Forget an object and every correlation it takes part in."""
@@ -404,12 +418,32 @@ class CorrelationIndex:
         ).fetchall()
         return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
 
-    def _spelling_id(self, conn: Db, kind: str, name: str) -> int:
+    @staticmethod
+    def _spelling_ids(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The id of each of these ``(kind, name)`` that is stored (one query a chunk)."""
+        ids: dict[tuple[str, str], int] = {}
+        for start in range(0, len(spellings), 400):
+            chunk = spellings[start : start + 400]
+            where = " OR ".join(["(kind = ? AND name = ?)"] * len(chunk))
+            sql = f"SELECT id, kind, name FROM corr_spelling WHERE {where}"  # noqa: S608
+            for sid, kind, name in conn.execute(sql, [x for kn in chunk for x in kn]).fetchall():
+                ids[(str(kind), str(name))] = int(sid)
+        return ids
+
+    def _stored_spelling(self, conn: Db, kind: str, name: str, batch: _Batch | None) -> int | None:
+        """The id of a stored spelling, or None (``batch`` knows those it asked about)."""
+        if batch is not None and (kind, name) in batch.asked:
+            return batch.spellings.get((kind, name))
         row = conn.execute(
             "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
-        if row is not None:
-            return int(row[0])
+        return None if row is None else int(row[0])
+
+    def _spelling_id(self, conn: Db, kind: str, name: str, batch: _Batch | None = None) -> int:
+        """The id of a spelling, stored with its blocking keys if it is new."""
+        found = self._stored_spelling(conn, kind, name, batch)
+        if found is not None:
+            return found
         spelling_id = conn.insert_id(
             "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
         )
@@ -417,6 +451,9 @@ class CorrelationIndex:
             "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(k, spelling_id) for k in blocking_keys(name, kind)],
         )
+        if batch is not None:
+            batch.asked.add((kind, name))
+            batch.spellings[(kind, name)] = spelling_id
         return spelling_id
 
     def _add_names(
@@ -425,6 +462,7 @@ class CorrelationIndex:
         object_id: str,
         names: builtins.list[tuple[str, str]],
         planned: Mapping[tuple[str, str], builtins.list[Found]],
+        batch: _Batch | None = None,
     ) -> builtins.list[int]:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
@@ -434,13 +472,9 @@ class CorrelationIndex:
             for spelling, m in found:
                 spelling_id = spelling.id
                 if spelling_id is None:  # planned in this batch: stored by now
-                    row = conn.execute(
-                        "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?",
-                        (spelling.kind, spelling.name),
-                    ).fetchone()
-                    if row is None:
+                    spelling_id = self._stored_spelling(conn, spelling.kind, spelling.name, batch)
+                    if spelling_id is None:
                         continue
-                    spelling_id = int(row[0])
                 for other_id in self._objects_of(conn, spelling_id):
                     if other_id != object_id and (
                         other_id not in best or m.score > best[other_id][0].score
@@ -449,7 +483,7 @@ class CorrelationIndex:
             conn.execute(
                 "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
-                (self._spelling_id(conn, kind, name), object_id),
+                (self._spelling_id(conn, kind, name, batch), object_id),
             )
         return self._link(
             conn,
