@@ -405,3 +405,23 @@ def test_a_deferred_explanation_on_any_names(a: str, b: str, kind: str | None) -
     m, why = match_deferred(a, b, kind)
     assert m == match_names(a, b, kind, explain=False)
     assert explained(m, why) == match_names(a, b, kind)
+
+
+def test_remembered_token_similarities_are_the_computed_ones() -> None:
+    """``token_sim`` remembers its answers by token, canonical form, scripts and kind:
+    every other form it reads follows from those."""
+    from liaison.correlate import similarity
+    from liaison.correlate.names import _bare, _prepare
+
+    similarity._SIMS.clear()
+    for r in _rows():
+        for bare in (False, True):
+            pa, pb = _prepare(r["a"], r["kind"]), _prepare(r["b"], r["kind"])
+            if bare:
+                pa, pb = _bare(pa), _bare(pb)
+            for x, y in ((pa, pb), (pb, pa), (pa, pa)):
+                for i in range(len(x.toks)):
+                    for j in range(len(y.toks)):
+                        want = similarity._token_sim(x, i, y, j)
+                        assert similarity.token_sim(x, i, y, j) == want
+                        assert similarity.token_sim(x, i, y, j) == want  # remembered
