@@ -333,6 +333,8 @@ class CorrelationIndex:
         of the new ones, in that order. One statement per ``_LINKS_PER_STATEMENT``: ids
         are numbered in the order rows are inserted, so the new ids sorted are in the
         order of ``links``."""
+        if not links:
+            return []
         now = _now()
         rows: builtins.list[tuple[str, str, str, str, float, str, str, str, str]] = []
         for a, b, kind, rule, score, value_a, value_b, explanation in links:

@@ -245,6 +245,13 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
     with (``1|``) -- and only when they could be an acronym (2 to 7 letters). A one-word
     name still looks up the names of several words whose initials it spells (``c|``).
     """
+    return set(_lookup_keys(name, kind))
+
+
+@lru_cache(maxsize=65536)
+def _lookup_keys(name: str, kind: str | None) -> frozenset[str]:
+    """``lookup_keys``, remembered: the correlator asks when it reads the store for a
+    batch and again when it looks the name up."""
     keys = blocking_keys(name, kind)
     p = _prepare(name, kind)
     if len(p.toks) >= 2 and p.kind in ("organization", "other"):
@@ -252,7 +259,7 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
         keys.discard(f"c|{acr}")
         if 2 <= len(acr) <= 7:
             keys.add(f"1|{p.kind}|{coarse(phonetic(acr))}")
-    return keys
+    return frozenset(keys)
 
 
 def _acronym_of(p: Prepared) -> str:
