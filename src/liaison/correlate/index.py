@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from liaison.correlate.lookup import Found, Lookup, Overlay
+from liaison.correlate.lookup import Found, Lookup, Overlay, stored_spellings
 from liaison.correlate.model import (
     LOCAL,
     Candidate,
@@ -56,7 +56,7 @@ from liaison.correlate.names import NameMatch, blocking_keys, lookup_keys
 from liaison.correlate.observables import observables_of
 from liaison.correlate.text import KINDS
 from liaison.db import Db
-from liaison.errors import DeniedError, InvalidInputError
+from liaison.errors import DeniedError, InvalidInputError, StorageError
 
 __all__ = [
     "LOCAL",
@@ -255,7 +255,7 @@ class CorrelationIndex:
                 if s.id is None
             )
             batch.asked = asked
-            batch.spellings = self._spelling_ids(conn, sorted(asked))
+            batch.spellings = stored_spellings(conn, sorted(asked))
             new_ids = [self._apply(conn, p, batch) for p in planned]
             batch.flush(conn)
             return new_ids
@@ -421,40 +421,54 @@ class CorrelationIndex:
         return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
 
     @staticmethod
-    def _spelling_ids(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """The id of each of these ``(kind, name)`` that is stored (one query a chunk)."""
-        ids: dict[tuple[str, str], int] = {}
-        for start in range(0, len(spellings), 400):
-            chunk = spellings[start : start + 400]
-            where = " OR ".join(["(kind = ? AND name = ?)"] * len(chunk))
-            sql = f"SELECT id, kind, name FROM corr_spelling WHERE {where}"  # noqa: S608
-            for sid, kind, name in conn.execute(sql, [x for kn in chunk for x in kn]).fetchall():
-                ids[(str(kind), str(name))] = int(sid)
-        return ids
-
-    def _stored_spelling(self, conn: Db, kind: str, name: str, batch: _Batch | None) -> int | None:
-        """The id of a stored spelling, or None (``batch`` knows those it asked about)."""
-        if batch is not None and (kind, name) in batch.asked:
-            return batch.spellings.get((kind, name))
+    def _stored_spelling(conn: Db, kind: str, name: str, batch: _Batch | None) -> int | None:
+        """The id of a stored spelling, or None (``batch`` remembers those it knows of)."""
+        if batch is not None and (kind, name) in batch.spellings:
+            return batch.spellings[(kind, name)]
         row = conn.execute(
             "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
-        return None if row is None else int(row[0])
+        if row is None:
+            return None
+        if batch is not None:
+            batch.spellings[(kind, name)] = int(row[0])
+        return int(row[0])
 
     def _spelling_id(self, conn: Db, kind: str, name: str, batch: _Batch | None = None) -> int:
         """The id of a spelling, stored with its blocking keys if it is new."""
-        found = self._stored_spelling(conn, kind, name, batch)
-        if found is not None:
-            return found
-        spelling_id = conn.insert_id(
-            "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
-        )
+        if batch is not None and (kind, name) in batch.asked:
+            # Read with the batch: stored then, or not (stored by this batch since:
+            # remembered in ``batch.spellings``).
+            found = batch.spellings.get((kind, name))
+            if found is not None:
+                return found
+            # Not stored when the batch began. The store may still hold it in another
+            # form (PostgreSQL keeps a NUL as U+FFFD: two names of the batch can be one
+            # spelling there); then the row is there, and it is read.
+            row = conn.execute(
+                "INSERT INTO corr_spelling (kind, name) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (kind, name),
+            ).fetchone()
+            if row is None:
+                stored = self._stored_spelling(conn, kind, name, None)
+                if stored is None:
+                    raise StorageError(f"spelling {kind} {name!r}: neither stored nor new")
+                batch.spellings[(kind, name)] = stored
+                return stored
+            spelling_id = int(row[0])
+        else:
+            stored = self._stored_spelling(conn, kind, name, batch)
+            if stored is not None:
+                return stored
+            spelling_id = conn.insert_id(
+                "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
+            )
         conn.executemany(
             "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(k, spelling_id) for k in blocking_keys(name, kind)],
         )
         if batch is not None:
-            batch.asked.add((kind, name))
             batch.spellings[(kind, name)] = spelling_id
         return spelling_id
 

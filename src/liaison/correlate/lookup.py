@@ -20,7 +20,7 @@ would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -34,7 +34,7 @@ from liaison.correlate.names import (
 )
 from liaison.db import Db
 
-__all__ = ["Found", "Lookup", "Overlay", "Spelling"]
+__all__ = ["Found", "Lookup", "Overlay", "Spelling", "stored_spellings"]
 
 
 class Spelling(NamedTuple):
@@ -76,12 +76,7 @@ class Overlay:
         """Read which of these ``(kind, name)`` are stored (one query a chunk)."""
         todo = sorted(set(spellings) - self.asked_names)
         self.asked_names.update(todo)
-        for start in range(0, len(todo), 400):
-            chunk = todo[start : start + 400]
-            where = " OR ".join(["(kind = ? AND name = ?)"] * len(chunk))
-            sql = f"SELECT kind, name FROM corr_spelling WHERE {where}"  # noqa: S608
-            rows = conn.execute(sql, [x for kn in chunk for x in kn]).fetchall()
-            self.stored_names.update((str(k), str(n)) for k, n in rows)
+        self.stored_names.update(stored_spellings(conn, todo))
 
     def add(self, conn: Db, kind: str, name: str) -> None:
         """Count ``name`` as indexed from now on (a no-op for a stored spelling)."""
@@ -94,6 +89,31 @@ class Overlay:
             return
         for key in blocking_keys(name, kind):
             self.keys.setdefault(key, []).append(Spelling(None, kind, name))
+
+
+#: Spellings read by one query of ``stored_spellings`` (a compound SELECT: SQLite allows
+#: 500 terms).
+_SPELLINGS_PER_QUERY = 200
+
+
+def stored_spellings(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each of these ``(kind, name)`` that is stored (one query a chunk).
+
+    Answers are matched to the questions by position, not by the text read back: the
+    store may keep a name in another form (PostgreSQL text holds no NUL; ``PgDb``
+    stores U+FFFD instead), as a lookup by the name itself finds it.
+    """
+    ids: dict[tuple[str, str], int] = {}
+    for start in range(0, len(spellings), _SPELLINGS_PER_QUERY):
+        chunk = spellings[start : start + _SPELLINGS_PER_QUERY]
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, id FROM corr_spelling WHERE kind = ? AND name = ?"  # noqa: S608
+            for i in range(len(chunk))
+        )
+        params = [x for kn in chunk for x in kn]
+        for i, sid in conn.execute(sql, params).fetchall():
+            ids[chunk[int(i)]] = int(sid)
+    return ids
 
 
 class Lookup:
