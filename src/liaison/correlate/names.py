@@ -248,7 +248,7 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
     return set(_lookup_keys(name, kind))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # a batch asks about its names twice, within a few ms
 def _lookup_keys(name: str, kind: str | None) -> frozenset[str]:
     """``lookup_keys``, remembered: the correlator asks when it reads the store for a
     batch and again when it looks the name up."""

@@ -85,7 +85,7 @@ def _digits(token: str) -> str:
 #: phonetic and skeleton forms follow from the token), the scripts and the kind.
 _SIMS: dict[tuple[str, str, str, str, bool, bool, str], tuple[float, str]] = {}
 #: ``_SIMS`` starts afresh when it holds this many.
-_SIMS_MAX = 1 << 16
+_SIMS_MAX = 1 << 15  # about 10 MB at most
 
 
 def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
