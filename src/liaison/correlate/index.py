@@ -40,9 +40,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from liaison.correlate.lookup import Found, Lookup, Overlay
+from liaison.correlate.lookup import Found, Lookup, Overlay, stored_spellings
 from liaison.correlate.model import (
     LOCAL,
     Candidate,
@@ -55,7 +56,7 @@ from liaison.correlate.names import NameMatch, blocking_keys, lookup_keys
 from liaison.correlate.observables import observables_of
 from liaison.correlate.text import KINDS
 from liaison.db import Db
-from liaison.errors import DeniedError, InvalidInputError
+from liaison.errors import DeniedError, InvalidInputError, StorageError
 
 __all__ = [
     "LOCAL",
@@ -71,8 +72,12 @@ __all__ = [
 _TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 
 
+@lru_cache(maxsize=4096)
 def _version_key(timestamp: str) -> str:
-    """A STIX timestamp that sorts as a string: 00Z and 00.000Z are the same version."""
+    """A STIX timestamp that sorts as a string: 00Z and 00.000Z are the same version.
+
+    Remembered: the versions of a batch often share a timestamp, and ``plan`` and
+    ``apply`` both ask."""
     m = _TS_RE.match(timestamp)
     if m is None:
         return timestamp
@@ -101,6 +106,8 @@ class Planned:
     #: Its observables, not blocked (``observables_of``, read while planning: no lock
     #: held); None: found when applied.
     observables: tuple[tuple[str, str], ...] | None = None
+    #: Its names (``names_of``); None: read when applied.
+    names: builtins.list[tuple[str, str]] | None = None
 
 
 #: A correlation to store: object_a, object_b, kind, rule, score, value_a, value_b,
@@ -119,6 +126,10 @@ class _Batch:
     saturated: set[tuple[str, str]]
     checked: set[tuple[str, str]]
     objects: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    #: The id of each stored spelling among ``asked`` (the batch's names and the
+    #: spellings its plan found), kept up to date as the batch stores spellings.
+    spellings: dict[tuple[str, str], int] = field(default_factory=dict)
+    asked: set[tuple[str, str]] = field(default_factory=set)
 
     def is_saturated(self, conn: Db, value: tuple[str, str]) -> bool:
         if value not in self.checked:  # a version planned without its observables
@@ -190,8 +201,15 @@ class CorrelationIndex:
         sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
         versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
         overlay = Overlay()
+        # What the store holds of the batch's names and their lookup keys, read at once.
+        named = [names_of(obj) for obj, _ in items]
+        every = [kn for names in named for kn in names]
+        overlay.prefetch(conn, every)
+        self._lookup.prefetch(
+            conn, (k for kind, name in every for k in lookup_keys(name, kind)), overlay
+        )
         out: builtins.list[Planned] = []
-        for obj, source in items:
+        for (obj, source), names in zip(items, named, strict=True):
             if out and seconds is not None and time.perf_counter() - start > seconds:
                 break
             object_id = str(obj["id"])
@@ -204,11 +222,11 @@ class CorrelationIndex:
                 continue
             versions[object_id] = modified
             found: dict[tuple[str, str], builtins.list[Found]] = {}
-            for kind, name in names_of(obj):
+            for kind, name in names:
                 keys = lookup_keys(name, kind)
                 found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
                 overlay.add(conn, kind, name)
-            out.append(Planned(obj, source, found, self._observables(obj)))
+            out.append(Planned(obj, source, found, self._observables(obj), names))
         return out
 
     def _observables(self, obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -228,6 +246,16 @@ class CorrelationIndex:
             held = self._held(conn, sorted({str(p.obj["id"]) for p in planned}))
             values = {o for p in planned if p.observables for o in p.observables}
             batch = _Batch(held, self._saturated(conn, sorted(values)), values)
+            asked = {kn for p in planned for kn in (p.names or [])}
+            asked.update(
+                (s.kind, s.name)
+                for p in planned
+                for found in p.found.values()
+                for s, _ in found
+                if s.id is None
+            )
+            batch.asked = asked
+            batch.spellings = stored_spellings(conn, sorted(asked))
             new_ids = [self._apply(conn, p, batch) for p in planned]
             batch.flush(conn)
             return new_ids
@@ -278,7 +306,8 @@ class CorrelationIndex:
         held[object_id] = modified
         observables = p.observables if p.observables is not None else self._observables(obj)
         new_ids = self._add_observables(conn, object_id, observables, batch)
-        return new_ids + self._add_names(conn, object_id, names_of(obj), p.found)
+        names = p.names if p.names is not None else names_of(obj)
+        return new_ids + self._add_names(conn, object_id, names, p.found, batch)
 
     def remove(self, object_id: str) -> None:
         """Forget an object and every correlation it takes part in."""
@@ -304,6 +333,8 @@ class CorrelationIndex:
         of the new ones, in that order. One statement per ``_LINKS_PER_STATEMENT``: ids
         are numbered in the order rows are inserted, so the new ids sorted are in the
         order of ``links``."""
+        if not links:
+            return []
         now = _now()
         rows: builtins.list[tuple[str, str, str, str, float, str, str, str, str]] = []
         for a, b, kind, rule, score, value_a, value_b, explanation in links:
@@ -389,19 +420,56 @@ class CorrelationIndex:
         ).fetchall()
         return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
 
-    def _spelling_id(self, conn: Db, kind: str, name: str) -> int:
+    @staticmethod
+    def _stored_spelling(conn: Db, kind: str, name: str, batch: _Batch | None) -> int | None:
+        """The id of a stored spelling, or None (``batch`` remembers those it knows of)."""
+        if batch is not None and (kind, name) in batch.spellings:
+            return batch.spellings[(kind, name)]
         row = conn.execute(
             "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
-        if row is not None:
-            return int(row[0])
-        spelling_id = conn.insert_id(
-            "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
-        )
+        if row is None:
+            return None
+        if batch is not None:
+            batch.spellings[(kind, name)] = int(row[0])
+        return int(row[0])
+
+    def _spelling_id(self, conn: Db, kind: str, name: str, batch: _Batch | None = None) -> int:
+        """The id of a spelling, stored with its blocking keys if it is new."""
+        if batch is not None and (kind, name) in batch.asked:
+            # Read with the batch: stored then, or not (stored by this batch since:
+            # remembered in ``batch.spellings``).
+            found = batch.spellings.get((kind, name))
+            if found is not None:
+                return found
+            # Not stored when the batch began. The store may still hold it in another
+            # form (PostgreSQL keeps a NUL as U+FFFD: two names of the batch can be one
+            # spelling there); then the row is there, and it is read.
+            row = conn.execute(
+                "INSERT INTO corr_spelling (kind, name) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (kind, name),
+            ).fetchone()
+            if row is None:
+                stored = self._stored_spelling(conn, kind, name, None)
+                if stored is None:
+                    raise StorageError(f"spelling {kind} {name!r}: neither stored nor new")
+                batch.spellings[(kind, name)] = stored
+                return stored
+            spelling_id = int(row[0])
+        else:
+            stored = self._stored_spelling(conn, kind, name, batch)
+            if stored is not None:
+                return stored
+            spelling_id = conn.insert_id(
+                "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
+            )
         conn.executemany(
             "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(k, spelling_id) for k in blocking_keys(name, kind)],
         )
+        if batch is not None:
+            batch.spellings[(kind, name)] = spelling_id
         return spelling_id
 
     def _add_names(
@@ -410,6 +478,7 @@ class CorrelationIndex:
         object_id: str,
         names: builtins.list[tuple[str, str]],
         planned: Mapping[tuple[str, str], builtins.list[Found]],
+        batch: _Batch | None = None,
     ) -> builtins.list[int]:
         best: dict[str, tuple[NameMatch, str, str]] = {}
         for kind, name in names:
@@ -419,13 +488,9 @@ class CorrelationIndex:
             for spelling, m in found:
                 spelling_id = spelling.id
                 if spelling_id is None:  # planned in this batch: stored by now
-                    row = conn.execute(
-                        "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?",
-                        (spelling.kind, spelling.name),
-                    ).fetchone()
-                    if row is None:
+                    spelling_id = self._stored_spelling(conn, spelling.kind, spelling.name, batch)
+                    if spelling_id is None:
                         continue
-                    spelling_id = int(row[0])
                 for other_id in self._objects_of(conn, spelling_id):
                     if other_id != object_id and (
                         other_id not in best or m.score > best[other_id][0].score
@@ -434,7 +499,7 @@ class CorrelationIndex:
             conn.execute(
                 "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
-                (self._spelling_id(conn, kind, name), object_id),
+                (self._spelling_id(conn, kind, name, batch), object_id),
             )
         return self._link(
             conn,

@@ -20,15 +20,21 @@ would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from liaison.correlate.model import CorrelationConfig
-from liaison.correlate.names import NameMatch, blocking_keys, cannot_match, match_names
+from liaison.correlate.names import (
+    NameMatch,
+    blocking_keys,
+    cannot_match,
+    explained,
+    match_deferred,
+)
 from liaison.db import Db
 
-__all__ = ["Found", "Lookup", "Overlay", "Spelling"]
+__all__ = ["Found", "Lookup", "Overlay", "Spelling", "stored_spellings"]
 
 
 class Spelling(NamedTuple):
@@ -48,22 +54,66 @@ class Found(NamedTuple):
 
 @dataclass
 class Overlay:
-    """Spellings a batch brings that the index does not hold yet, in the batch's order."""
+    """Spellings a batch brings that the index does not hold yet, in the batch's order.
+
+    It also keeps what planning the batch read of the store -- nothing is written while
+    a batch is planned, so the store's answers hold for the whole plan: the size and the
+    first spellings of each key (``Lookup.prefetch``), and which of the batch's
+    spellings are stored (``prefetch``).
+    """
 
     keys: dict[str, list[Spelling]] = field(default_factory=dict)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    #: key -> (spellings stored under it, counted up to ``max_candidates_per_key + 1``;
+    #: the first ``max_scored_per_name`` of them, oldest first, when it is no larger
+    #: than ``max_candidates_per_key``).
+    stored_keys: dict[str, tuple[int, list[Spelling]]] = field(default_factory=dict)
+    #: Of the spellings ``prefetch`` asked about, those stored.
+    stored_names: set[tuple[str, str]] = field(default_factory=set)
+    asked_names: set[tuple[str, str]] = field(default_factory=set)
+
+    def prefetch(self, conn: Db, spellings: Iterable[tuple[str, str]]) -> None:
+        """Read which of these ``(kind, name)`` are stored (one query a chunk)."""
+        todo = sorted(set(spellings) - self.asked_names)
+        self.asked_names.update(todo)
+        self.stored_names.update(stored_spellings(conn, todo))
 
     def add(self, conn: Db, kind: str, name: str) -> None:
         """Count ``name`` as indexed from now on (a no-op for a stored spelling)."""
         if (kind, name) in self.seen:
             return
         self.seen.add((kind, name))
-        if conn.execute(
-            "SELECT 1 FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
-        ).fetchone():
+        if (kind, name) not in self.asked_names:
+            self.prefetch(conn, [(kind, name)])
+        if (kind, name) in self.stored_names:
             return
         for key in blocking_keys(name, kind):
             self.keys.setdefault(key, []).append(Spelling(None, kind, name))
+
+
+#: Spellings read by one query of ``stored_spellings`` (a compound SELECT: SQLite allows
+#: 500 terms).
+_SPELLINGS_PER_QUERY = 200
+
+
+def stored_spellings(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each of these ``(kind, name)`` that is stored (one query a chunk).
+
+    Answers are matched to the questions by position, not by the text read back: the
+    store may keep a name in another form (PostgreSQL text holds no NUL; ``PgDb``
+    stores U+FFFD instead), as a lookup by the name itself finds it.
+    """
+    ids: dict[tuple[str, str], int] = {}
+    for start in range(0, len(spellings), _SPELLINGS_PER_QUERY):
+        chunk = spellings[start : start + _SPELLINGS_PER_QUERY]
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, id FROM corr_spelling WHERE kind = ? AND name = ?"  # noqa: S608
+            for i in range(len(chunk))
+        )
+        params = [x for kn in chunk for x in kn]
+        for i, sid in conn.execute(sql, params).fetchall():
+            ids[chunk[int(i)]] = int(sid)
+    return ids
 
 
 class Lookup:
@@ -112,6 +162,27 @@ class Lookup:
             out[int(i)].append(Spelling(int(sid), kind, name))
         return out
 
+    #: Keys read by one query of ``prefetch`` (two subqueries each; SQLite allows 500
+    #: terms in a compound SELECT).
+    _KEYS_PER_QUERY = 200
+
+    def prefetch(self, conn: Db, keys: Iterable[str], overlay: Overlay) -> None:
+        """Read what the store holds under these keys into ``overlay`` (a few queries
+        for all the keys of a batch, not two per name): how many spellings each holds,
+        and the first ``max_scored_per_name`` of each key that ``candidates`` may use."""
+        cap = self.config.max_candidates_per_key
+        budget = self.config.max_scored_per_name
+        todo = sorted({k for k in keys if k not in overlay.stored_keys})
+        for start in range(0, len(todo), self._KEYS_PER_QUERY):
+            chunk = todo[start : start + self._KEYS_PER_QUERY]
+            sizes = self._sizes(conn, chunk, cap + 1)
+            # Planned spellings only add to a key: one holding more than ``cap`` stored
+            # spellings is never usable, and one holding none has no rows.
+            wanted = [k for k, n in zip(chunk, sizes, strict=True) if 0 < n <= cap]
+            rows = dict(zip(wanted, self._rows(conn, wanted, budget), strict=True))
+            for key, n in zip(chunk, sizes, strict=True):
+                overlay.stored_keys[key] = (n, rows.get(key, []))
+
     def candidates(
         self, conn: Db, keys: Iterable[str], overlay: Overlay | None = None
     ) -> list[Spelling]:
@@ -122,13 +193,20 @@ class Lookup:
         key_list = sorted(keys)
         if not key_list:
             return []
-        stored = self._sizes(conn, key_list, cap + 1)
+        if overlay is not None:
+            self.prefetch(conn, key_list, overlay)  # read once per plan
+            stored = [overlay.stored_keys[k][0] for k in key_list]
+        else:
+            stored = self._sizes(conn, key_list, cap + 1)
         planned = [overlay.keys.get(k, []) if overlay else [] for k in key_list]
         sizes = [n + len(p) for n, p in zip(stored, planned, strict=True)]
         usable = sorted(
             (i for i, n in enumerate(sizes) if 0 < n <= cap), key=lambda i: (sizes[i], i)
         )
-        rows = self._rows(conn, [key_list[i] for i in usable if stored[i]], budget)
+        if overlay is not None:
+            rows = [overlay.stored_keys[key_list[i]][1] for i in usable if stored[i]]
+        else:
+            rows = self._rows(conn, [key_list[i] for i in usable if stored[i]], budget)
         fetched = iter(rows)
         out: dict[tuple[str, str], Spelling] = {}
         for i in usable:
@@ -161,7 +239,7 @@ class Lookup:
                 continue
             self.scored += 1
             # Most candidates are dropped: decide first, explain only the ones kept.
-            m = match_names(name, spelling.name, kind, explain=False)
+            m, why = match_deferred(name, spelling.name, kind)
             if m.same if min_score is None else m.score >= min_score:
-                found.append(Found(spelling, match_names(name, spelling.name, kind)))
+                found.append(Found(spelling, explained(m, why)))
         return found

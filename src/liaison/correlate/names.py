@@ -63,7 +63,9 @@ __all__ = [
     "NameMatch",
     "blocking_keys",
     "cannot_match",
+    "explained",
     "lookup_keys",
+    "match_deferred",
     "match_names",
     "name_parts",
     "normalise",
@@ -243,6 +245,13 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
     with (``1|``) -- and only when they could be an acronym (2 to 7 letters). A one-word
     name still looks up the names of several words whose initials it spells (``c|``).
     """
+    return set(_lookup_keys(name, kind))
+
+
+@lru_cache(maxsize=8192)  # a batch asks about its names twice, within a few ms
+def _lookup_keys(name: str, kind: str | None) -> frozenset[str]:
+    """``lookup_keys``, remembered: the correlator asks when it reads the store for a
+    batch and again when it looks the name up."""
     keys = blocking_keys(name, kind)
     p = _prepare(name, kind)
     if len(p.toks) >= 2 and p.kind in ("organization", "other"):
@@ -250,7 +259,7 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
         keys.discard(f"c|{acr}")
         if 2 <= len(acr) <= 7:
             keys.add(f"1|{p.kind}|{coarse(phonetic(acr))}")
-    return keys
+    return frozenset(keys)
 
 
 def _acronym_of(p: Prepared) -> str:
@@ -264,8 +273,22 @@ def _acronym_of(p: Prepared) -> str:
 Why = Callable[[], str]
 
 
+class _Deferred:
+    """Where ``_verdict`` leaves the explanation it did not build (``match_deferred``)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self) -> None:
+        self.why: Why | None = None
+
+
+#: Build the explanation (True), leave it empty (False), or leave its builder in a
+#: ``_Deferred`` for later.
+_Explain = bool | _Deferred
+
+
 def _verdict(
-    same: bool, similarity: float, rule: str, kind: str, why: Why, explain: bool
+    same: bool, similarity: float, rule: str, kind: str, why: Why, explain: _Explain
 ) -> NameMatch:
     """A decision with its calibrated score (a refusal never scores 0.5 or more).
 
@@ -274,6 +297,9 @@ def _verdict(
     """
     score = calibrated(kind, rule, similarity, THRESHOLDS[kind], same)
     score = max(score, 0.5) if same else min(score, 0.4999)
+    if isinstance(explain, _Deferred):
+        explain.why = why
+        return NameMatch(same, score, rule, "", similarity)
     return NameMatch(same, score, rule, why() if explain else "", similarity)
 
 
@@ -285,6 +311,27 @@ def match_names(
     ``aliases=False`` leaves the alias tables out (to measure the fuzzy rules alone);
     ``explain=False`` leaves the explanation empty (same decision and score, faster).
     """
+    return _match(a, b, kind, aliases, explain)
+
+
+def match_deferred(a: str, b: str, kind: str | None = None) -> tuple[NameMatch, Why | None]:
+    """``match_names(a, b, kind, explain=False)``, and what builds the explanation it
+    left empty (None: it has one). ``explained(*match_deferred(a, b, kind))`` is
+    ``match_names(a, b, kind)``, each pair decided once (the index explains only the
+    few candidates it keeps)."""
+    later = _Deferred()
+    m = _match(a, b, kind, True, later)
+    return m, later.why
+
+
+def explained(m: NameMatch, why: Why | None) -> NameMatch:
+    """``m`` with the explanation ``match_deferred`` left to build."""
+    if why is None:
+        return m
+    return NameMatch(m.same, m.score, m.rule, why(), m.similarity)
+
+
+def _match(a: str, b: str, kind: str | None, aliases: bool, explain: _Explain) -> NameMatch:
     pa, pb = _prepare(a, kind), _prepare(b, kind)
     if not aliases:
         pa, pb = _bare(pa), _bare(pb)
@@ -369,7 +416,7 @@ def _chain(p: Prepared) -> str:
 
 
 def _kinship(
-    pa: Prepared, pb: Prepared, threshold: float, aliases: bool, explain: bool
+    pa: Prepared, pb: Prepared, threshold: float, aliases: bool, explain: _Explain
 ) -> NameMatch:
     """Part-by-part comparison of person names of which one has a kinship particle."""
     floor = TOKEN_FLOOR["person"]
@@ -441,7 +488,7 @@ def _kinship(
 
 
 def _glued_ben(
-    x: Prepared, y: Prepared, threshold: float, floor: float, aliases: bool, explain: bool
+    x: Prepared, y: Prepared, threshold: float, floor: float, aliases: bool, explain: _Explain
 ) -> NameMatch | None:
     """ "Abdelkader Ben Salah" = "Abdelkader Bensalah": a Maghrebi family name in one word."""
     if x.links != ("ben",) or y.links or len(x.segments[1]) != 1 or not x.segments[0]:
@@ -463,7 +510,7 @@ def _glued_ben(
 
 
 def _single_name(
-    pa: Prepared, pb: Prepared, score: float, detail: Why, aliases: bool, explain: bool
+    pa: Prepared, pb: Prepared, score: float, detail: Why, aliases: bool, explain: _Explain
 ) -> NameMatch:
     """Two one-word person names: one spelling, one given name, or one skeleton."""
     given = load_aliases().given_names if aliases else {}
@@ -485,7 +532,7 @@ def _single_name(
     )  # fmt: skip
 
 
-def _acronym_rule(pa: Prepared, pb: Prepared, explain: bool) -> NameMatch | None:
+def _acronym_rule(pa: Prepared, pb: Prepared, explain: _Explain) -> NameMatch | None:
     if pa.kind not in ("organization", "other"):
         return None
     for short, long_ in ((pa, pb), (pb, pa)):

@@ -86,7 +86,15 @@ def _domain(value: str) -> str | None:
     return host
 
 
+#: An IPv4 address in its canonical form (decimal octets 0-255 without leading zeros):
+#: ``ipaddress`` would give it back unchanged.
+_IPV4_RE = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}"
+                      r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])")  # fmt: skip
+
+
 def _ip(value: str, version: int) -> str | None:
+    if version == 4 and _IPV4_RE.fullmatch(value):
+        return value  # what ipaddress gives back, without parsing it into an object
     try:
         net = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
@@ -175,6 +183,26 @@ def normalise_observable(
     """
     if not isinstance(value, str) or not value.strip() or len(value) > 8192:
         return None
+    if len(value) <= _CACHED_LENGTH:
+        return _normalise_cached(kind, value, algorithm, default_region)
+    return _normalise(kind, value, algorithm, default_region)
+
+
+#: Values up to this long are remembered (``_normalise_cached``): a node sees the same
+#: addresses, domains and hashes again and again.
+_CACHED_LENGTH = 256
+
+
+@lru_cache(maxsize=16384)
+def _normalise_cached(
+    kind: str, value: str, algorithm: str | None, default_region: str | None
+) -> str | None:
+    return _normalise(kind, value, algorithm, default_region)
+
+
+def _normalise(
+    kind: str, value: str, algorithm: str | None, default_region: str | None
+) -> str | None:
     v = _refang(value.strip())
     if kind == "ipv4-addr":
         return _ip(v, 4)
@@ -274,12 +302,17 @@ def _raw(
             yield "email-addr", None, m.group(0)
         for pm in _PHONE_IN_TEXT_RE.finditer(text):
             yield "phone-number", None, pm.group(0)
-    for key, value in obj.items():
-        if not key.startswith("x_"):
-            continue
-        kind = _key_kind(key)
-        if kind is not None:
-            yield from ((kind, None, s) for s in _strings(value))
+    for key, kind in _custom_keys(tuple(obj)):
+        yield from ((kind, None, s) for s in _strings(obj[key]))
+
+
+@lru_cache(maxsize=1024)
+def _custom_keys(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The custom ``x_`` properties among ``keys`` that hold observables, in order, and
+    the kind each holds. Remembered per set of keys: objects of one kind and producer
+    share theirs (every ATT&CK technique the same ``x_mitre_*`` names)."""
+    found = ((key, _key_kind(key)) for key in keys if key.startswith("x_"))
+    return tuple((key, kind) for key, kind in found if kind is not None)
 
 
 def observables_of(

@@ -81,12 +81,34 @@ def _digits(token: str) -> str:
     return "".join(ch for ch in token if ch.isdigit())
 
 
+#: ``token_sim`` answers, by what decides them: each token and its canonical form (its
+#: phonetic and skeleton forms follow from the token), the scripts and the kind.
+_SIMS: dict[tuple[str, str, str, str, bool, bool, str], tuple[float, str]] = {}
+#: ``_SIMS`` starts afresh when it holds this many.
+_SIMS_MAX = 1 << 15  # about 10 MB at most
+
+
 def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
     """Similarity in [0, 1] of token ``i`` of ``a`` and token ``j`` of ``b``, and how.
 
     Numbers are identifiers, not spellings: tokens whose digits differ score 0
     ("Réseau 17" is not "Réseau 170", "Katiba 2755" not "Katiba 275").
+
+    Remembered (bounded): names share their words, and a batch of similar names
+    compares the same pairs of words thousands of times.
     """
+    key = (a.toks[i], a.canon[i], b.toks[j], b.canon[j], a.arabic, b.arabic, a.kind)
+    found = _SIMS.get(key)
+    if found is None:
+        found = _token_sim(a, i, b, j)
+        if len(_SIMS) >= _SIMS_MAX:
+            _SIMS.clear()
+        _SIMS[key] = found
+    return found
+
+
+def _token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
+    """``token_sim``, computed."""
     ta, tb = a.toks[i], b.toks[j]
     if not (ta.isalpha() and tb.isalpha()) and _digits(ta) != _digits(tb):
         return 0.0, "numbers differ"

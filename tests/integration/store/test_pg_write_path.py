@@ -333,8 +333,16 @@ def test_a_nul_in_a_parameter_is_written_and_looked_up_alike(pg: PostgresStore) 
     assert [tuple(r) for r in keys] == [("a\ufffdb",)]
 
 
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("Katiba\x00 Macina", "Katiba\x00 Macina"),
+        # One spelling in PostgreSQL (NUL is kept as U+FFFD), two names in one batch.
+        ("Katiba\x00 Macina", "Katiba\ufffd Macina"),
+    ],
+)
 def test_a_partner_name_with_a_nul_is_stored_and_correlated(
-    pg_database: str, tmp_path: Path
+    pg_database: str, tmp_path: Path, names: tuple[str, str]
 ) -> None:
     from liaison.node import Node
     from liaison.service import build_exchange
@@ -354,7 +362,7 @@ def test_a_partner_name_with_a_nul_is_stored_and_correlated(
                 "modified": "2026-01-01T00:00:00.000Z",
                 "name": name,
             }
-            for i, name in enumerate(("Katiba\x00 Macina", "Katiba\x00 Macina"))
+            for i, name in enumerate(names)
         ]
         exchange = build_exchange(node)
         exchange.correlator = None  # correlated here, by the reader's catch-up

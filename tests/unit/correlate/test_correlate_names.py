@@ -19,6 +19,7 @@ from liaison.correlate import (
 )
 from liaison.correlate.aliases import distinct_persons
 from liaison.correlate.calibration import Record, calibrated, fit_calibration, reliability
+from liaison.correlate.names import explained, match_deferred
 from liaison.errors import InvalidInputError
 
 PAIRS = Path(__file__).parents[2] / "fixtures" / "correlate" / "name_pairs.csv"
@@ -387,3 +388,40 @@ def test_the_final_held_out_split_holds() -> None:
             if match_names(r["a"], r["b"], r["kind"], aliases=aliases).same
         ]
         assert merged == [], merged
+
+
+def test_a_deferred_explanation_is_the_one_match_names_gives() -> None:
+    """The index decides each candidate once and explains only those it keeps."""
+    for r in _rows():
+        for a, b in ((r["a"], r["b"]), (r["b"], r["a"])):
+            m, why = match_deferred(a, b, r["kind"])
+            assert m == match_names(a, b, r["kind"], explain=False)
+            assert explained(m, why) == match_names(a, b, r["kind"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(NAMES, NAMES, KIND)
+def test_a_deferred_explanation_on_any_names(a: str, b: str, kind: str | None) -> None:
+    m, why = match_deferred(a, b, kind)
+    assert m == match_names(a, b, kind, explain=False)
+    assert explained(m, why) == match_names(a, b, kind)
+
+
+def test_remembered_token_similarities_are_the_computed_ones() -> None:
+    """``token_sim`` remembers its answers by token, canonical form, scripts and kind:
+    every other form it reads follows from those."""
+    from liaison.correlate import similarity
+    from liaison.correlate.names import _bare, _prepare
+
+    similarity._SIMS.clear()
+    for r in _rows():
+        for bare in (False, True):
+            pa, pb = _prepare(r["a"], r["kind"]), _prepare(r["b"], r["kind"])
+            if bare:
+                pa, pb = _bare(pa), _bare(pb)
+            for x, y in ((pa, pb), (pb, pa), (pa, pa)):
+                for i in range(len(x.toks)):
+                    for j in range(len(y.toks)):
+                        want = similarity._token_sim(x, i, y, j)
+                        assert similarity.token_sim(x, i, y, j) == want
+                        assert similarity.token_sim(x, i, y, j) == want  # remembered

@@ -107,3 +107,43 @@ def test_observables_from_scos_patterns_and_custom_properties() -> None:
         ("phone-number", "+22376123456"),
         ("phone-number", "+22790123456"),
     ]
+
+
+def _plain_ipv4(value: str) -> str | None:
+    """What ``ipaddress`` alone makes of an IPv4 value (before the canonical fast path)."""
+    import ipaddress
+
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+    if net.version != 4:
+        return None
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+_OCTET = st.one_of(
+    st.integers(0, 300).map(str),
+    st.sampled_from(["00", "01", "007", "256", "1000", "", " ", "-1", "+1", "٣", "１", "a"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_OCTET, min_size=1, max_size=5),
+    st.sampled_from(["", "/32", "/24", "/0", "\n", " ", "/33"]),
+)
+def test_ipv4_fast_path_is_ipaddress(octets: list[str], tail: str) -> None:
+    """Canonical dotted quads skip ``ipaddress``; every value normalises as it would."""
+    value = ".".join(octets) + tail
+    got = normalise_observable("ipv4-addr", value)
+    assert got == (_plain_ipv4(value) if value.strip() else None)
+    assert normalise_observable("ipv4-addr", value) == got  # remembered: the same again
+
+
+def test_ipv4_edge_values() -> None:
+    for value in ("0.0.0.0", "255.255.255.255", "10.0.0.1", "1.2.3.4\n"):
+        assert normalise_observable("ipv4-addr", value) == _plain_ipv4(value)
+    for value in ("01.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4.5", "١.٢.٣.٤"):
+        assert normalise_observable("ipv4-addr", value) is None
+    assert normalise_observable("ipv6-addr", "1.2.3.4") is None
