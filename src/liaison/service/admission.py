@@ -25,7 +25,7 @@ import orjson
 
 from liaison.errors import InvalidInputError, PolicyError
 from liaison.markings import RELEASABILITY_EXT_ID
-from liaison.markings.handling import Handling, handling_of
+from liaison.markings.handling import Handling, Handlings, handling_of
 from liaison.markings.tlp import TLP_MARKINGS
 from liaison.node import Node
 from liaison.policy import Party, PolicyContext, check_derivation
@@ -76,6 +76,8 @@ class _Facts:
     held: dict[str, set[str]]
     definitions: dict[str, bytes]
     known: frozenset[str]
+    handlings: Handlings  # handling_of against ``markings``, read once per list of refs
+    me: str  # this node's identity
 
 
 class Admission:
@@ -112,6 +114,8 @@ class Admission:
             held=store.held_versions(ids),
             definitions=definitions,
             known=frozenset(known),
+            handlings=Handlings(markings),
+            me=me,
         )
 
     def admit(
@@ -146,11 +150,11 @@ class Admission:
         ctx: PolicyContext,
         version_key: Callable[[dict[str, Any]], str],
     ) -> Admitted:
-        me = self.node.identity_id
+        me = facts.me
         # A classification marking naming no scheme is read in its originator's scheme.
         # A local client may cite a definition not held yet: the object then waits for
         # it, withheld from partners; a partner's object is refused (fail closed).
-        h = handling_of(o, facts.markings, scheme_owner=info.origin, pending=who.internal)
+        h = facts.handlings(o, scheme_owner=info.origin, pending=who.internal)
         created_by = o.get("created_by_ref")
         verdict = authorize(
             Write(
