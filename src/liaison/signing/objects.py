@@ -63,13 +63,28 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+#: Base64 strings already decoded (a batch's proofs share their upper nodes, and every
+#: object of a batch names the same root): string -> bytes. Successes only, bounded.
+_DECODED: dict[str, bytes] = {}
+_DECODED_MAX = 16_384
+
+
 def _unb64(s: Any) -> bytes:
+    if s.__class__ is str:
+        got = _DECODED.get(s)
+        if got is not None:
+            return got
     if not isinstance(s, str):
         raise SignatureError("signature field is not a base64 string")
     try:
-        return base64.b64decode(s.encode("ascii"), validate=True)
+        raw = base64.b64decode(s.encode("ascii"), validate=True)
     except ValueError as exc:
         raise SignatureError("signature field is not valid base64") from exc
+    if s.__class__ is str:
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[s] = raw
+    return raw
 
 
 def strip_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,6 +219,21 @@ def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
 
 
 _VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}
+#: Public keys (base64) whose fingerprint was computed: key -> ``fingerprint(key)``.
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def _fingerprint(pub: str) -> str:
+    """``fingerprint(pub)``, computed once per key (it hashes the decoded key)."""
+    if pub.__class__ is not str:
+        return fingerprint(pub)
+    got = _FINGERPRINTS.get(pub)
+    if got is None:
+        got = fingerprint(pub)
+        if len(_FINGERPRINTS) >= 1024:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[pub] = got
+    return got
 
 
 def verify_object(
@@ -235,7 +265,7 @@ def verify_object(
     if not keys:
         raise SignatureError(f"{oid}: signer {signer} is not a known partner")
     pub = keys.get(fp)
-    if pub is None or fingerprint(pub) != fp:
+    if pub is None or _fingerprint(pub) != fp:
         raise SignatureError(f"{oid}: key {fp} is not a known key of {signer}")
     if revoked is not None and revoked(fp):
         raise SignatureError(f"{oid}: key {fp} of {signer} is revoked")

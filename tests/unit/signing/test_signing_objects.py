@@ -9,7 +9,10 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import liaison.signing.objects as objects_module
 from liaison.errors import InvalidInputError, SignatureError
 from liaison.markings import source_grading
 from liaison.merkle import inclusion_proof, leaf_hash, root, subtree_hash_from_leaves
@@ -24,6 +27,7 @@ from liaison.signing.objects import (
     strip_signature,
     verify_object,
 )
+from suite_support import examples
 
 MR = "identity--6a1f7c3e-9d2b-4e8a-b1c5-3f7a9e2d4c10"
 DZ = "identity--0b5d2e8f-1c3a-4f6b-9e7d-2a8c4b6f1e30"
@@ -446,3 +450,49 @@ def test_the_signed_statement_is_a_fixed_wire_format() -> None:
         _statement({**sig, "origin": DZ})
         == (base + f'"origin":"{DZ}","signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
     )
+
+
+def _reference_unb64(s: Any) -> bytes | str:
+    """What ``_unb64`` answered before it remembered decoded strings."""
+    if not isinstance(s, str):
+        return "not a base64 string"
+    try:
+        return base64.b64decode(s.encode("ascii"), validate=True)
+    except ValueError:
+        return "not valid base64"
+
+
+def _outcome(s: Any) -> bytes | str:
+    try:
+        return objects_module._unb64(s)
+    except SignatureError as exc:
+        return str(exc).removeprefix("signature field is ")
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ABCDEFabcdef0123456789+/=", max_size=12),
+        st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode("ascii")),
+        st.text(max_size=8),
+        st.none(),
+        st.integers(),
+    )
+)
+def test_remembered_base64_decodes_as_before(value: Any) -> None:
+    """Decoded strings are remembered: the same bytes, the same refusals, every time."""
+    want = _reference_unb64(value)
+    assert _outcome(value) == want
+    assert _outcome(value) == want  # now from the memo, if it decoded
+
+
+def test_a_remembered_fingerprint_does_not_vouch_for_another_key(
+    key: SigningKey, ring: Keyring
+) -> None:
+    obj = signed(key, 2)[0]
+    verify_object(obj, ring)  # the key's fingerprint is remembered now
+    other = SigningKey.generate()
+    swapped = {MR: {key.fingerprint: other.public_key_b64}}
+    with pytest.raises(SignatureError, match="is not a known key"):
+        verify_object(obj, swapped)
+    verify_object(obj, ring)
