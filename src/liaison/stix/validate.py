@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from liaison.stix._show import show
-from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
+from liaison.stix.ids import ID_RE, TYPE_RE, identifier_type, is_language_tag
 from liaison.stix.refcheck import (
     PLAIN,
     REF,
@@ -122,7 +122,7 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
     id_ok = False
     if id_ is None:
         out.append("required property 'id' is missing")
-    elif not isinstance(id_, str) or ID_RE.match(id_) is None:
+    elif not isinstance(id_, str) or identifier_type(id_) is None:
         out.append(f"id {show(id_)} is not of the form <type>--<UUID>")
     elif isinstance(type_, str) and not id_.startswith(type_ + "--"):
         out.append(f"id {show(id_)} does not start with its type '{type_}--'")
@@ -383,7 +383,8 @@ def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) 
 
 def _good(ref: str, allowed: frozenset[str] | None) -> bool:
     """An identifier of an allowed type (any type when ``allowed`` is None)."""
-    return ID_RE.match(ref) is not None and (not allowed or ref.rpartition("--")[0] in allowed)
+    kind = identifier_type(ref)
+    return kind is not None and (not allowed or kind in allowed)
 
 
 def _check_encoded(
