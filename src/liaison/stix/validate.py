@@ -76,6 +76,9 @@ _NO_REFS: frozenset[str] = frozenset()
 _PLAIN, _REF, _REFS = PLAIN, REF, REFS
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
 _CACHE_MAX = 20_000
+#: Valid property names met inside extensions (the same few in every object: a partner's
+#: signature extension, for one), bounded like ``_GOOD_NAMES``.
+_GOOD_EXT_NAMES: set[str] = set()
 _CONTAINERS = (dict, list)
 
 # Categories: which common properties are required.
@@ -364,18 +367,24 @@ def _check_extensions(exts: object, out: list[str]) -> None:
 
 def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
     """Extension properties follow the rules of top-level properties."""
+    good = _GOOD_EXT_NAMES
     for key, value in ext.items():
-        if not isinstance(key, str):
-            out.append(f"extensions.{name}: property name {show(key)} is not a string")
-        elif _PROPERTY_RE.match(key) is None and key != "id":
-            bad = (
-                f"extensions.{name}: property name {show(key)} is not valid "
-                "(3-250 characters: a-z, 0-9 and _)"
-            )
-            # stix2-validator only checks how the name starts (its pattern is not
-            # anchored at the end): a name it accepts is a warning here.
-            out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
-        elif isinstance(value, list) and not value:
+        if key.__class__ is not str or key not in good:
+            if not isinstance(key, str):
+                out.append(f"extensions.{name}: property name {show(key)} is not a string")
+                continue
+            if _PROPERTY_RE.match(key) is None and key != "id":
+                bad = (
+                    f"extensions.{name}: property name {show(key)} is not valid "
+                    "(3-250 characters: a-z, 0-9 and _)"
+                )
+                # stix2-validator only checks how the name starts (its pattern is not
+                # anchored at the end): a name it accepts is a warning here.
+                out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
+                continue
+            if key.__class__ is str and len(good) < _CACHE_MAX:
+                good.add(key)
+        if isinstance(value, list) and not value:
             out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
         elif key.endswith(("_hex", "_bin")):
             _check_encoded(f"extensions.{name}.{key}", key, value, out)
