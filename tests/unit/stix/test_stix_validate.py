@@ -549,3 +549,15 @@ def test_extension_property_names_remembered_say_the_same(names: list[str]) -> N
         assert reasons(n) == first[n]
     assert first["good_name"] == ([], [])
     assert first["Bad-Name"] != ([], [])
+
+
+def test_timestamps_remembered_as_precise_say_the_same() -> None:
+    """Timestamps found precise to the millisecond are remembered; no other is."""
+    precise, coarse = "2025-01-01T00:00:00.000Z", "2025-01-01T00:00:00Z"
+    for _ in range(2):
+        good = example("indicator") | {"created": precise, "modified": precise}
+        assert validate_object(good) == []
+        bad = example("indicator") | {"created": coarse, "modified": coarse}
+        reasons = validate_object(bad)
+        assert len(reasons) == 2
+        assert all("must be precise to at least the millisecond" in r for r in reasons)
