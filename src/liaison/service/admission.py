@@ -60,12 +60,42 @@ class Admitted:
     copy_only: bool = False
     awaits: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        originator: str,
+        copy_only: bool,
+        awaits: tuple[str, ...],
+    ) -> Admitted:
+        """``Admitted(...)``, the same value, without the frozen dataclass's ``__init__``
+        (one per object admitted)."""
+        out = _new(cls)
+        _setattr(
+            out,
+            "__dict__",
+            {
+                "handling": handling,
+                "origins": origins,
+                "originator": originator,
+                "copy_only": copy_only,
+                "awaits": awaits,
+            },
+        )
+        return out
+
+
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _strings(v: Any) -> list[str]:
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
 
 def topics_regions(obj: dict[str, Any]) -> tuple[list[str], list[str]]:
-    def strings(v: Any) -> list[str]:
-        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
-
-    return strings(obj.get(TOPICS)), strings(obj.get(REGIONS))
+    return _strings(obj.get(TOPICS)), _strings(obj.get(REGIONS))
 
 
 @dataclass
@@ -213,12 +243,12 @@ class Admission:
             if listed is not None:
                 handling["names"] = sorted(listed)
         origins.discard(me)
-        return Admitted(
-            handling=handling,
-            origins=tuple(sorted(origins)),
-            originator="" if verdict.originator == me else verdict.originator,
-            copy_only=verdict.copy_only,
-            awaits=tuple(sorted(h.unresolved_markings)),
+        return Admitted.of(
+            handling,
+            tuple(sorted(origins)),
+            "" if verdict.originator == me else verdict.originator,
+            verdict.copy_only,
+            tuple(sorted(h.unresolved_markings)) if h.unresolved_markings else (),
         )
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
