@@ -18,7 +18,7 @@ definition arrives. A partner's object citing an unknown marking is refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -28,7 +28,7 @@ from liaison.markings import RELEASABILITY_EXT_ID
 from liaison.markings.handling import Handling, Handlings, handling_of
 from liaison.markings.tlp import TLP_MARKINGS
 from liaison.node import Node
-from liaison.policy import Party, PolicyContext, check_derivation
+from liaison.policy import Decision, Party, PolicyContext, check_derivation
 from liaison.policy.acceptance import accept
 from liaison.policy.authority import Write, authorize, definition_body
 from liaison.signing.objects import SignatureInfo
@@ -108,6 +108,10 @@ class _Facts:
     known: frozenset[str]
     handlings: Handlings  # handling_of against ``markings``, read once per list of refs
     me: str  # this node's identity
+    #: ``accept``'s answers in this batch (it is pure): type, handling, topics, regions.
+    accepted: dict[tuple[str, Handling, tuple[str, ...], tuple[str, ...]], Decision] = field(
+        default_factory=dict
+    )
 
 
 class Admission:
@@ -209,7 +213,12 @@ class Admission:
         topics, regions = topics_regions(o)
         origins = set(verdict.origins)
         if not who.internal and not verdict.copy_only:
-            d = accept(who, o["type"], h, ctx, topics=topics, regions=regions)
+            key = (o["type"], h, tuple(topics), tuple(regions))
+            d = facts.accepted.get(key)
+            if d is None:
+                d = facts.accepted[key] = accept(
+                    who, o["type"], h, ctx, topics=topics, regions=regions
+                )
             if not d.allow:
                 raise PolicyError("not accepted: " + "; ".join(d.reasons))
         derived = _derived(o)
