@@ -102,6 +102,10 @@ def strip_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def canonical_unsigned(obj: Mapping[str, Any]) -> bytes:
     """The canonical bytes an origin signature covers: the object without it."""
+    if obj.__class__ is dict:
+        ext = obj.get("extensions")
+        if not (isinstance(ext, dict) and SIGNATURE_EXT_ID in ext):
+            return canonical(obj)  # nothing to strip: no copy
     return canonical(strip_signature(obj))
 
 

@@ -17,6 +17,7 @@ from liaison.errors import InvalidInputError, SignatureError
 from liaison.markings import source_grading
 from liaison.merkle import inclusion_proof, leaf_hash, root, subtree_hash_from_leaves
 from liaison.signing import SigningKey
+from liaison.signing.canonical import canonical
 from liaison.signing.objects import (
     SIGNATURE_EXT_ID,
     Keyring,
@@ -496,3 +497,35 @@ def test_a_remembered_fingerprint_does_not_vouch_for_another_key(
     with pytest.raises(SignatureError, match="is not a known key"):
         verify_object(obj, swapped)
     verify_object(obj, ring)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "extensions", "x_n", "labels"]),
+        st.one_of(
+            st.text(max_size=5),
+            st.integers(),
+            st.just({SIGNATURE_EXT_ID: {"a": 1}}),
+            st.just({SIGNATURE_EXT_ID: {"a": 1}, "x-ext": {"b": 2}}),
+            st.just({"x-ext": {"b": 2}}),
+            st.just([SIGNATURE_EXT_ID]),
+            st.just({}),
+        ),
+        max_size=4,
+    )
+)
+def test_canonical_unsigned_is_the_stripped_objects_form(obj: dict[str, Any]) -> None:
+    """Without a signature to strip the object is not copied: the same bytes."""
+
+    def outcome(f: Any) -> bytes | str:
+        try:
+            out: bytes = f()
+        except InvalidInputError as exc:  # an integer beyond 2^53, say: the same refusal
+            return str(exc)
+        return out
+
+    before = copy.deepcopy(obj)
+    want = outcome(lambda: canonical(strip_signature(obj)))
+    assert outcome(lambda: canonical_unsigned(obj)) == want
+    assert obj == before
