@@ -58,6 +58,23 @@ class SignatureInfo:
         if not self.origin:
             object.__setattr__(self, "origin", self.signer)
 
+    @classmethod
+    def of(cls, signer: str, key_fingerprint: str, signed: str, origin: str) -> SignatureInfo:
+        """``SignatureInfo(signer, key_fingerprint, signed, origin)``, the same value,
+        without the frozen dataclass's ``__init__`` (one per object verified)."""
+        info = object.__new__(cls)
+        object.__setattr__(
+            info,
+            "__dict__",
+            {
+                "signer": signer,
+                "key_fingerprint": key_fingerprint,
+                "signed": signed,
+                "origin": origin or signer,
+            },
+        )
+        return info
+
 
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
@@ -251,7 +268,13 @@ def verify_object(
     try:
         signer, fp, signed, signature = sig["signer"], sig["key"], sig["signed"], sig["signature"]
         origin = sig.get("origin", signer)
-        if not all(isinstance(v, str) for v in (signer, fp, signed, signature, origin)):
+        if not (
+            signer.__class__ is str
+            and fp.__class__ is str
+            and signed.__class__ is str
+            and signature.__class__ is str
+            and origin.__class__ is str
+        ) and not all(isinstance(v, str) for v in (signer, fp, signed, signature, origin)):
             raise TypeError("signer, origin, key, signed and signature must be strings")
         index, size = sig["index"], sig["batch_size"]
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
@@ -282,4 +305,4 @@ def verify_object(
         if len(_VERIFIED_ROOTS) > 100_000:
             _VERIFIED_ROOTS.clear()
         _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=signed, origin=origin)
+    return SignatureInfo.of(signer, fp, signed, origin)

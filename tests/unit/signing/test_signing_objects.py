@@ -529,3 +529,13 @@ def test_canonical_unsigned_is_the_stripped_objects_form(obj: dict[str, Any]) ->
     want = outcome(lambda: canonical(strip_signature(obj)))
     assert outcome(lambda: canonical_unsigned(obj)) == want
     assert obj == before
+
+
+@pytest.mark.parametrize("origin", ["", MR, DZ])
+def test_signature_info_of_equals_the_constructor(origin: str) -> None:
+    fast = objects_module.SignatureInfo.of(MR, "SHA256:x", SIGNED_AT, origin)
+    slow = objects_module.SignatureInfo(MR, "SHA256:x", SIGNED_AT, origin)
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert hash(fast) == hash(slow)
+    assert fast.origin == (origin or MR)
