@@ -1,5 +1,6 @@
-"""Smoke runs of bench/bench_taxii.py, bench/bench_cliff.py and bench/bench_ingest_cpu.py:
-small sizes, Liaison only, real servers on loopback (bench_ingest_cpu: in process)."""
+"""Smoke runs of bench/bench_taxii.py, bench/bench_cliff.py, bench/bench_ingest_cpu.py and
+bench/bench_receive_cpu.py: small sizes, Liaison only, real servers on loopback (the last two:
+in process)."""
 
 from __future__ import annotations
 
@@ -165,4 +166,17 @@ def test_the_in_process_ingest_bench_stores_and_releases_everything() -> None:
     out = done.stdout
     assert "objects 120  stored 120  envelopes 3 of 50" in out, out
     assert "(120 rows)" in out and "(32 rows)" in out, out  # 30 reports + 2 markings
+    assert "failures" not in done.stderr, done.stderr
+
+
+def test_the_in_process_receive_bench_stores_everything() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_receive_cpu.py"), "--objects", "90", "--page", "40"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = done.stdout
+    assert "objects 92  stored 92  pages 3 of 40" in out, out  # 90 + the 2 markings
     assert "failures" not in done.stderr, done.stderr

@@ -33,6 +33,7 @@ from liaison.markings.handling import (
     GRADING_DESCRIPTION_SELECTOR,
     Granular,
     Handling,
+    Handlings,
     handling_of,
 )
 from liaison.markings.scale import (
@@ -79,6 +80,7 @@ __all__ = [
     "ClassificationScale",
     "Granular",
     "Handling",
+    "Handlings",
     "caveats_marking",
     "classification_marking",
     "equivalence_map",

@@ -30,7 +30,7 @@ from liaison.markings.extensions import (
 )
 from liaison.markings.tlp import TLP_LEVELS, TLP_MARKINGS, tlp_of_definition
 
-__all__ = ["GRADING_DESCRIPTION_SELECTOR", "Granular", "Handling", "handling_of"]
+__all__ = ["GRADING_DESCRIPTION_SELECTOR", "Granular", "Handling", "Handlings", "handling_of"]
 
 #: The selector redacted when the originator's source description must stay local.
 GRADING_DESCRIPTION_SELECTOR = f"extensions.{SOURCE_GRADING_EXT_ID}.source_description"
@@ -283,6 +283,59 @@ def _handling_of(
         granular=tuple(granular),
         unresolved_markings=frozenset(unknown or ()),
     )
+
+
+class Handlings:
+    """``handling_of`` for the objects of one batch, read against one set of definitions.
+
+    An object's handling depends on its ``object_marking_refs``, its
+    ``granular_markings`` and its source-grading extension only (and on ``markings``,
+    ``scheme_owner`` and ``pending``). Objects of a batch mostly cite the same few
+    markings and have neither of the other two: for those the ``Handling`` (immutable)
+    is read once per list of refs and shared. Every other object, and every refusal,
+    goes through ``handling_of`` each time (an error is never remembered). ``markings``
+    must not change while this is in use.
+    """
+
+    __slots__ = ("_markings", "_seen")
+
+    #: At most this many lists of refs remembered.
+    MAX = 4096
+
+    def __init__(self, markings: Mapping[str, dict[str, Any]]) -> None:
+        self._markings = markings
+        self._seen: dict[tuple[tuple[str, ...], str, bool], Handling] = {}
+
+    def __call__(self, obj: Mapping[str, Any], *, scheme_owner: str, pending: bool) -> Handling:
+        """``handling_of(obj, markings, scheme_owner=..., pending=...)``, the same value."""
+        refs = _plain_refs(obj)
+        if refs is None:
+            return handling_of(obj, self._markings, scheme_owner=scheme_owner, pending=pending)
+        key = (refs, scheme_owner, pending)
+        h = self._seen.get(key)
+        if h is None:
+            h = handling_of(obj, self._markings, scheme_owner=scheme_owner, pending=pending)
+            if len(self._seen) < self.MAX:
+                self._seen[key] = h
+        return h
+
+
+def _plain_refs(obj: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The marking refs of ``obj`` when they are all its handling depends on, else None."""
+    if obj.get("granular_markings"):
+        return None
+    ext = obj.get("extensions")
+    if ext is not None and (ext.__class__ is not dict or SOURCE_GRADING_EXT_ID in ext):
+        return None
+    refs = obj.get("object_marking_refs")
+    if refs is None:
+        return ()
+    if refs.__class__ is not list:
+        return None
+    for r in refs:
+        if r.__class__ is not str:
+            return None
+    return tuple(refs)
 
 
 def statements_of(handlings: Iterable[Handling]) -> list[str]:

@@ -18,17 +18,17 @@ definition arrives. A partner's object citing an unknown marking is refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
 from liaison.errors import InvalidInputError, PolicyError
 from liaison.markings import RELEASABILITY_EXT_ID
-from liaison.markings.handling import Handling, handling_of
+from liaison.markings.handling import Handling, Handlings, handling_of
 from liaison.markings.tlp import TLP_MARKINGS
 from liaison.node import Node
-from liaison.policy import Party, PolicyContext, check_derivation
+from liaison.policy import Decision, Party, PolicyContext, check_derivation
 from liaison.policy.acceptance import accept
 from liaison.policy.authority import Write, authorize, definition_body
 from liaison.signing.objects import SignatureInfo
@@ -60,12 +60,42 @@ class Admitted:
     copy_only: bool = False
     awaits: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        handling: dict[str, Any],
+        origins: tuple[str, ...],
+        originator: str,
+        copy_only: bool,
+        awaits: tuple[str, ...],
+    ) -> Admitted:
+        """``Admitted(...)``, the same value, without the frozen dataclass's ``__init__``
+        (one per object admitted)."""
+        out = _new(cls)
+        _setattr(
+            out,
+            "__dict__",
+            {
+                "handling": handling,
+                "origins": origins,
+                "originator": originator,
+                "copy_only": copy_only,
+                "awaits": awaits,
+            },
+        )
+        return out
+
+
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _strings(v: Any) -> list[str]:
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
 
 def topics_regions(obj: dict[str, Any]) -> tuple[list[str], list[str]]:
-    def strings(v: Any) -> list[str]:
-        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
-
-    return strings(obj.get(TOPICS)), strings(obj.get(REGIONS))
+    return _strings(obj.get(TOPICS)), _strings(obj.get(REGIONS))
 
 
 @dataclass
@@ -76,6 +106,12 @@ class _Facts:
     held: dict[str, set[str]]
     definitions: dict[str, bytes]
     known: frozenset[str]
+    handlings: Handlings  # handling_of against ``markings``, read once per list of refs
+    me: str  # this node's identity
+    #: ``accept``'s answers in this batch (it is pure): type, handling, topics, regions.
+    accepted: dict[tuple[str, Handling, tuple[str, ...], tuple[str, ...]], Decision] = field(
+        default_factory=dict
+    )
 
 
 class Admission:
@@ -112,6 +148,8 @@ class Admission:
             held=store.held_versions(ids),
             definitions=definitions,
             known=frozenset(known),
+            handlings=Handlings(markings),
+            me=me,
         )
 
     def admit(
@@ -146,11 +184,11 @@ class Admission:
         ctx: PolicyContext,
         version_key: Callable[[dict[str, Any]], str],
     ) -> Admitted:
-        me = self.node.identity_id
+        me = facts.me
         # A classification marking naming no scheme is read in its originator's scheme.
         # A local client may cite a definition not held yet: the object then waits for
         # it, withheld from partners; a partner's object is refused (fail closed).
-        h = handling_of(o, facts.markings, scheme_owner=info.origin, pending=who.internal)
+        h = facts.handlings(o, scheme_owner=info.origin, pending=who.internal)
         created_by = o.get("created_by_ref")
         verdict = authorize(
             Write(
@@ -175,7 +213,12 @@ class Admission:
         topics, regions = topics_regions(o)
         origins = set(verdict.origins)
         if not who.internal and not verdict.copy_only:
-            d = accept(who, o["type"], h, ctx, topics=topics, regions=regions)
+            key = (o["type"], h, tuple(topics), tuple(regions))
+            d = facts.accepted.get(key)
+            if d is None:
+                d = facts.accepted[key] = accept(
+                    who, o["type"], h, ctx, topics=topics, regions=regions
+                )
             if not d.allow:
                 raise PolicyError("not accepted: " + "; ".join(d.reasons))
         derived = _derived(o)
@@ -209,12 +252,12 @@ class Admission:
             if listed is not None:
                 handling["names"] = sorted(listed)
         origins.discard(me)
-        return Admitted(
-            handling=handling,
-            origins=tuple(sorted(origins)),
-            originator="" if verdict.originator == me else verdict.originator,
-            copy_only=verdict.copy_only,
-            awaits=tuple(sorted(h.unresolved_markings)),
+        return Admitted.of(
+            handling,
+            tuple(sorted(origins)),
+            "" if verdict.originator == me else verdict.originator,
+            verdict.copy_only,
+            tuple(sorted(h.unresolved_markings)) if h.unresolved_markings else (),
         )
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:

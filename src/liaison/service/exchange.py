@@ -304,10 +304,10 @@ class Exchange:
         stored; the others still land.
         """
         result = Received()
-        valid, notes = checked(objects, result)
+        stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
+        valid, notes = checked(objects, result, stamps.us)
         infos: list[SignatureInfo] = []
         batch = Defaulted(valid)
-        stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
         if party.internal:  # unmarked objects get the collection's default handling
             default = self.node.collection_default(collection_id)
             batch = with_default(valid, default, self.node.identity_id)
@@ -548,7 +548,7 @@ class Exchange:
 
 class _Stamps:
     """The microseconds of each version string met in one batch, parsed once: a version
-    is read when checked, as its version key (``admit``) and when stored."""
+    is read when checked (``checked``), as its version key (``admit``) and when stored."""
 
     def __init__(self) -> None:
         self._us: dict[str, int] = {}

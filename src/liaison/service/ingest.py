@@ -13,7 +13,7 @@ and what the TAXII status says about each object.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,8 +44,13 @@ class Received:
         )
 
 
-def checked(objects: list[Any], result: Received) -> tuple[list[dict[str, Any]], Notes]:
-    """The valid objects (the others failed in ``result``) and their warnings."""
+def checked(
+    objects: list[Any], result: Received, us: Callable[[str], int] = timestamp_us
+) -> tuple[list[dict[str, Any]], Notes]:
+    """The valid objects (the others failed in ``result``) and their warnings.
+
+    ``us``: ``timestamp_us`` or a function with its values and errors that remembers
+    them (the caller parses each version once: it stores the microseconds)."""
     valid: list[dict[str, Any]] = []
     notes: Notes = {}
     for obj in objects:
@@ -57,7 +62,7 @@ def checked(objects: list[Any], result: Received) -> tuple[list[dict[str, Any]],
         version = object_version(obj)
         if version is not None:  # on an SCO, a custom 'modified' the rules do not check
             try:
-                timestamp_us(version)
+                us(version)
             except (InvalidInputError, ValueError, OverflowError) as exc:
                 result.fail(obj, f"its version {version[:40]!r} is not a timestamp: {exc}")
                 continue

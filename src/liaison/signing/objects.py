@@ -58,18 +58,50 @@ class SignatureInfo:
         if not self.origin:
             object.__setattr__(self, "origin", self.signer)
 
+    @classmethod
+    def of(cls, signer: str, key_fingerprint: str, signed: str, origin: str) -> SignatureInfo:
+        """``SignatureInfo(signer, key_fingerprint, signed, origin)``, the same value,
+        without the frozen dataclass's ``__init__`` (one per object verified)."""
+        info = object.__new__(cls)
+        object.__setattr__(
+            info,
+            "__dict__",
+            {
+                "signer": signer,
+                "key_fingerprint": key_fingerprint,
+                "signed": signed,
+                "origin": origin or signer,
+            },
+        )
+        return info
+
 
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+#: Base64 strings already decoded (a batch's proofs share their upper nodes, and every
+#: object of a batch names the same root): string -> bytes. Successes only, bounded.
+_DECODED: dict[str, bytes] = {}
+_DECODED_MAX = 16_384
+
+
 def _unb64(s: Any) -> bytes:
+    if s.__class__ is str:
+        got = _DECODED.get(s)
+        if got is not None:
+            return got
     if not isinstance(s, str):
         raise SignatureError("signature field is not a base64 string")
     try:
-        return base64.b64decode(s.encode("ascii"), validate=True)
+        raw = base64.b64decode(s.encode("ascii"), validate=True)
     except ValueError as exc:
         raise SignatureError("signature field is not valid base64") from exc
+    if s.__class__ is str:
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[s] = raw
+    return raw
 
 
 def strip_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,6 +119,10 @@ def strip_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def canonical_unsigned(obj: Mapping[str, Any]) -> bytes:
     """The canonical bytes an origin signature covers: the object without it."""
+    if obj.__class__ is dict:
+        ext = obj.get("extensions")
+        if not (isinstance(ext, dict) and SIGNATURE_EXT_ID in ext):
+            return canonical(obj)  # nothing to strip: no copy
     return canonical(strip_signature(obj))
 
 
@@ -204,6 +240,21 @@ def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
 
 
 _VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}
+#: Public keys (base64) whose fingerprint was computed: key -> ``fingerprint(key)``.
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def _fingerprint(pub: str) -> str:
+    """``fingerprint(pub)``, computed once per key (it hashes the decoded key)."""
+    if pub.__class__ is not str:
+        return fingerprint(pub)
+    got = _FINGERPRINTS.get(pub)
+    if got is None:
+        got = fingerprint(pub)
+        if len(_FINGERPRINTS) >= 1024:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[pub] = got
+    return got
 
 
 def verify_object(
@@ -217,7 +268,13 @@ def verify_object(
     try:
         signer, fp, signed, signature = sig["signer"], sig["key"], sig["signed"], sig["signature"]
         origin = sig.get("origin", signer)
-        if not all(isinstance(v, str) for v in (signer, fp, signed, signature, origin)):
+        if not (
+            signer.__class__ is str
+            and fp.__class__ is str
+            and signed.__class__ is str
+            and signature.__class__ is str
+            and origin.__class__ is str
+        ) and not all(isinstance(v, str) for v in (signer, fp, signed, signature, origin)):
             raise TypeError("signer, origin, key, signed and signature must be strings")
         index, size = sig["index"], sig["batch_size"]
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
@@ -235,7 +292,7 @@ def verify_object(
     if not keys:
         raise SignatureError(f"{oid}: signer {signer} is not a known partner")
     pub = keys.get(fp)
-    if pub is None or fingerprint(pub) != fp:
+    if pub is None or _fingerprint(pub) != fp:
         raise SignatureError(f"{oid}: key {fp} is not a known key of {signer}")
     if revoked is not None and revoked(fp):
         raise SignatureError(f"{oid}: key {fp} of {signer} is revoked")
@@ -248,4 +305,4 @@ def verify_object(
         if len(_VERIFIED_ROOTS) > 100_000:
             _VERIFIED_ROOTS.clear()
         _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo(signer=signer, key_fingerprint=fp, signed=signed, origin=origin)
+    return SignatureInfo.of(signer, fp, signed, origin)

@@ -11,6 +11,7 @@ __all__ = [
     "ID_RE",
     "TYPE_RE",
     "id_type",
+    "identifier_type",
     "is_identifier",
     "is_language_tag",
     "is_type_name",
@@ -42,6 +43,29 @@ def is_type_name(value: object) -> bool:
 def is_identifier(value: object) -> bool:
     """True if ``value`` is a ``<type>--<UUID>`` identifier."""
     return isinstance(value, str) and ID_RE.match(value) is not None
+
+
+#: Identifiers already found valid -> their type: an object's ``created_by_ref`` and
+#: markings recur, and a relationship names objects of its batch. Bounded.
+_KNOWN_IDS: dict[str, str] = {}
+_KNOWN_IDS_MAX = 16_384
+
+
+def identifier_type(value: object) -> str | None:
+    """The type of ``value`` if it is a ``<type>--<UUID>`` identifier (``ID_RE``; the
+    type is what precedes the last ``--``), else None. Identifiers found are remembered."""
+    if value.__class__ is str:
+        known = _KNOWN_IDS.get(value)  # type: ignore[call-overload]
+        if known is not None:
+            return known
+    if not isinstance(value, str) or ID_RE.match(value) is None:
+        return None
+    kind = value.rpartition("--")[0]
+    if value.__class__ is str:
+        if len(_KNOWN_IDS) >= _KNOWN_IDS_MAX:
+            _KNOWN_IDS.clear()
+        _KNOWN_IDS[value] = kind
+    return kind
 
 
 def id_type(identifier: str) -> str:

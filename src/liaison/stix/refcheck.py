@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from liaison.stix._show import show
-from liaison.stix.ids import ID_RE
+from liaison.stix.ids import ID_RE, identifier_type
 from liaison.stix.refs import MAX_DEPTH
 from liaison.stix.rules import Strict
 
@@ -100,14 +100,11 @@ def check_ref_list(
         bad = f"{path} must be a non-empty list of identifiers"
         out.append(bad if hard or top else Strict(bad))
         return
-    match = ID_RE.match
     for i, item in enumerate(value):
-        if (
-            item.__class__ is str
-            and match(item) is not None
-            and (not allowed or item.rpartition("--")[0] in allowed)
-        ):
-            continue  # the common case, without a call
+        if item.__class__ is str:
+            kind = identifier_type(item)
+            if kind is not None and (not allowed or kind in allowed):
+                continue  # the common case
         check_ref(f"{path}[{i}]", item, allowed, hard, aimed, out)
 
 

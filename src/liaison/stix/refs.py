@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
+
 __all__ = ["DERIVED_FROM", "MAX_DEPTH", "NOT_LINKS", "iter_refs", "links", "without_links"]
 
 #: Nesting deeper than this is not followed (and is an error for ``validate_object``).
@@ -78,11 +80,69 @@ _REQUIRED_LISTS = frozenset({("observed-data", "object_refs")})
 def links(obj: Mapping[str, Any]) -> list[str]:
     """Every object id ``obj`` points at as intelligence (not authorship or markings).
 
-    Iterative and allocation-light: it runs at ingest for every object (a large object
-    such as an ATT&CK technique has hundreds of nested values and no link at all). What
-    a key is (``*_ref``, ``*_refs`` or neither) is looked up, not recomputed; only
-    lists and dictionaries are walked. The order found is the order stored (in the
-    handling an audit entry binds).
+    It runs at ingest for every object. The order found is the order stored (in the
+    handling an audit entry binds): the top-level properties in order, then what is
+    nested (``_walk_links``). Most objects hold no reference below the top level -- a
+    large one such as an ATT&CK technique has hundreds of nested values and no link at
+    all -- and that is seen without walking them: every key that could name a
+    reference contains ``_ref``, and orjson writes keys and strings with ``_ref`` in
+    them verbatim (an escape begins with a backslash and cannot make or break one), so
+    when the serialised object holds no more ``_ref`` than its top-level keys, nothing
+    below them does. Then only the top-level references are read, in order (the keys
+    to read are found once per list of keys); otherwise, or for anything orjson does
+    not serialise, the whole object is walked.
+    """
+    try:
+        keys = tuple(obj)
+        plan = _PLANS.get(keys)
+        if plan is None:
+            plan = _plan(keys)
+        top, picks = plan
+        if orjson.dumps(obj).count(b"_ref") == top:
+            out: dict[str, None] = {}
+            for key, kind in picks:
+                value = obj[key]
+                if kind == _REF:
+                    if isinstance(value, str):
+                        out[value] = None
+                elif isinstance(value, list):  # *_refs, x_liaison_derived_from
+                    for v in value:
+                        if isinstance(v, str):
+                            out[v] = None
+            return list(out)
+    except (TypeError, orjson.JSONEncodeError):
+        pass  # a key that is not a string, a value orjson does not serialise
+    return _walk_links(obj)
+
+
+#: Per list of top-level keys: how many ``_ref`` they hold, and those to read (in order)
+#: with their kind (``_REF``; ``_REFS`` for ``*_refs`` and ``x_liaison_derived_from``).
+_PLANS: dict[tuple[str, ...], tuple[int, tuple[tuple[str, int], ...]]] = {}
+
+
+def _plan(keys: tuple[str, ...]) -> tuple[int, tuple[tuple[str, int], ...]]:
+    top = 0
+    picks: list[tuple[str, int]] = []
+    for key in keys:
+        if key.__class__ is not str:
+            raise TypeError("a key that is not a string")
+        top += key.count("_ref")
+        if key in NOT_LINKS:
+            continue
+        kind = _REFS if key == DERIVED_FROM else _kind(key)
+        if kind != _PLAIN:
+            picks.append((key, kind))
+    plan = (top, tuple(picks))
+    if len(_PLANS) < 4096:
+        _PLANS[keys] = plan
+    return plan
+
+
+def _walk_links(obj: Mapping[str, Any]) -> list[str]:
+    """``links`` by walking every list and dictionary.
+
+    Iterative and allocation-light. What a key is (``*_ref``, ``*_refs`` or neither) is
+    looked up, not recomputed; only lists and dictionaries are walked.
     """
     out: dict[str, None] = {}
     observed = obj.get("type") == "observed-data"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from liaison.stix._show import show
-from liaison.stix.ids import ID_RE, is_language_tag
+from liaison.stix.ids import identifier_type, is_language_tag
 from liaison.stix.timestamps import compare_timestamps, is_timestamp
 from liaison.stix.vocab import (
     ANY_OF,
@@ -167,9 +167,7 @@ def _check_kill_chain_phases(phases: object, out: list[str]) -> None:
 
 
 def _ref_type(value: object) -> str | None:
-    if isinstance(value, str) and ID_RE.match(value):
-        return value.rpartition("--")[0]
-    return None
+    return identifier_type(value)
 
 
 _OBJECT_PATH_RE = re.compile(r"\s*[a-z0-9-]+:[A-Za-z0-9_]", re.ASCII)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from liaison.stix._show import show
-from liaison.stix.ids import ID_RE, TYPE_RE, is_language_tag
+from liaison.stix.ids import ID_RE, TYPE_RE, identifier_type, is_language_tag
 from liaison.stix.refcheck import (
     PLAIN,
     REF,
@@ -76,6 +76,9 @@ _NO_REFS: frozenset[str] = frozenset()
 _PLAIN, _REF, _REFS = PLAIN, REF, REFS
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
 _CACHE_MAX = 20_000
+#: Valid property names met inside extensions (the same few in every object: a partner's
+#: signature extension, for one), bounded like ``_GOOD_NAMES``.
+_GOOD_EXT_NAMES: set[str] = set()
 _CONTAINERS = (dict, list)
 
 # Categories: which common properties are required.
@@ -122,7 +125,7 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
     id_ok = False
     if id_ is None:
         out.append("required property 'id' is missing")
-    elif not isinstance(id_, str) or ID_RE.match(id_) is None:
+    elif not isinstance(id_, str) or identifier_type(id_) is None:
         out.append(f"id {show(id_)} is not of the form <type>--<UUID>")
     elif isinstance(type_, str) and not id_.startswith(type_ + "--"):
         out.append(f"id {show(id_)} does not start with its type '{type_}--'")
@@ -244,6 +247,8 @@ def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) 
 
 
 def _check_millis(name: str, value: object, out: list[str]) -> bool:
+    if value.__class__ is str and value in _MILLIS_OK:  # often created == modified
+        return True
     if not is_timestamp(value):
         out.append(f"{name} {show(value)} is not an RFC 3339 timestamp in UTC ending in 'Z'")
         return False
@@ -251,7 +256,15 @@ def _check_millis(name: str, value: object, out: list[str]) -> bool:
     if _MILLIS_RE.search(value) is None:
         out.append(f"{name} {show(value)} must be precise to at least the millisecond")
         return False
+    if value.__class__ is str and len(value) <= 40:
+        if len(_MILLIS_OK) >= 4096:
+            _MILLIS_OK.clear()
+        _MILLIS_OK.add(value)
     return True
+
+
+#: Strings already found to be timestamps precise to the millisecond (bounded).
+_MILLIS_OK: set[str] = set()
 
 
 def _check_external_references(refs: object, out: list[str]) -> None:
@@ -364,18 +377,24 @@ def _check_extensions(exts: object, out: list[str]) -> None:
 
 def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
     """Extension properties follow the rules of top-level properties."""
+    good = _GOOD_EXT_NAMES
     for key, value in ext.items():
-        if not isinstance(key, str):
-            out.append(f"extensions.{name}: property name {show(key)} is not a string")
-        elif _PROPERTY_RE.match(key) is None and key != "id":
-            bad = (
-                f"extensions.{name}: property name {show(key)} is not valid "
-                "(3-250 characters: a-z, 0-9 and _)"
-            )
-            # stix2-validator only checks how the name starts (its pattern is not
-            # anchored at the end): a name it accepts is a warning here.
-            out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
-        elif isinstance(value, list) and not value:
+        if key.__class__ is not str or key not in good:
+            if not isinstance(key, str):
+                out.append(f"extensions.{name}: property name {show(key)} is not a string")
+                continue
+            if _PROPERTY_RE.match(key) is None and key != "id":
+                bad = (
+                    f"extensions.{name}: property name {show(key)} is not valid "
+                    "(3-250 characters: a-z, 0-9 and _)"
+                )
+                # stix2-validator only checks how the name starts (its pattern is not
+                # anchored at the end): a name it accepts is a warning here.
+                out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
+                continue
+            if key.__class__ is str and len(good) < _CACHE_MAX:
+                good.add(key)
+        if isinstance(value, list) and not value:
             out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
         elif key.endswith(("_hex", "_bin")):
             _check_encoded(f"extensions.{name}.{key}", key, value, out)
@@ -383,7 +402,8 @@ def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) 
 
 def _good(ref: str, allowed: frozenset[str] | None) -> bool:
     """An identifier of an allowed type (any type when ``allowed`` is None)."""
-    return ID_RE.match(ref) is not None and (not allowed or ref.rpartition("--")[0] in allowed)
+    kind = identifier_type(ref)
+    return kind is not None and (not allowed or kind in allowed)
 
 
 def _check_encoded(

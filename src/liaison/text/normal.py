@@ -39,15 +39,13 @@ _ARABIC_MAP = str.maketrans(
     }
 )
 
-#: The letter variants, found by one pattern (two regex passes beat a translate table
-#: that looks up every character).
-_ARABIC_VARIANT = re.compile("[" + "".join(chr(c) for c in _ARABIC_MAP) + "]")
+#: The letter variants and what each becomes. Each is replaced where present (a search
+#: of the string in C, then one ``str.replace``): faster than a translate table, which
+#: looks up every character, or a regex calling back per letter. No variant becomes
+#: another variant, so replacing them one after another maps each letter once.
+_ARABIC_VARIANTS = tuple((chr(c), str(v)) for c, v in _ARABIC_MAP.items())
 #: Every character normalize_arabic changes lies in the Arabic block.
 _ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
-
-
-def _variant(m: re.Match[str]) -> str:
-    return _ARABIC_MAP[ord(m.group())]  # type: ignore[return-value]
 
 
 def normalize_arabic(text: str) -> str:
@@ -58,7 +56,11 @@ def normalize_arabic(text: str) -> str:
     """
     if text.isascii() or not _ARABIC_BLOCK.search(text):
         return text
-    return _ARABIC_VARIANT.sub(_variant, _ARABIC_DIACRITICS.sub("", text))
+    text = _ARABIC_DIACRITICS.sub("", text)
+    for variant, letter in _ARABIC_VARIANTS:
+        if variant in text:
+            text = text.replace(variant, letter)
+    return text
 
 
 def _char_class(code_points: list[int]) -> str:

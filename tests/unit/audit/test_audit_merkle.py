@@ -139,6 +139,28 @@ def test_tampered_proofs_fail() -> None:
         assert not M.verify_consistency(m, n, mth(0, m), forked, cproof)
 
 
+def test_remembered_nodes_change_no_answer() -> None:
+    """Inclusion checks remember interior nodes: each valid proof verifies first and
+    after, each tampered one fails before and after its valid sibling was checked, and
+    a full memo is cleared, not grown."""
+    rng = random.Random(11)
+    for _ in range(200):
+        n = rng.randint(2, MAX)
+        i = rng.randrange(n)
+        root = mth(0, n)
+        proof = M.inclusion_proof(i, n, mth)
+        bad = [*proof]
+        j = rng.randrange(len(bad))
+        bad[j] = bytes([bad[j][0] ^ 0x80]) + bad[j][1:]
+        assert not M.verify_inclusion(LEAVES[i], i, n, bad, root)
+        assert M.verify_inclusion(LEAVES[i], i, n, proof, root)
+        assert M.verify_inclusion(LEAVES[i], i, n, proof, root)
+        assert not M.verify_inclusion(LEAVES[i], i, n, bad, root)
+    a, b = M.leaf_hash(b"a"), M.leaf_hash(b"b")
+    assert M._known_node(a, b) == M.node_hash(a, b) == M._known_node(a, b)
+    assert len(M._NODES) <= M._NODES_MAX
+
+
 def test_trivial_and_invalid_cases() -> None:
     r5 = mth(0, 5)
     assert M.consistency_proof(5, 5, mth) == []

@@ -261,3 +261,51 @@ def test_utf16_key_order_differs_from_code_point_order() -> None:
     """U+1F600 (surrogates D83D...) sorts before U+FB33 in UTF-16, after it by code point."""
     out = canonical({"\ufb33": 1, "\U0001f600": 2})
     assert out.index("\U0001f600".encode()) < out.index("\ufb33".encode())
+
+
+def _in_fast_domain(value: Any) -> bool:
+    """The fast path's domain, spelt plainly (the walk ``_simple`` replaced)."""
+    if value is None or type(value) is str or type(value) is bool:
+        return True
+    if type(value) is int:
+        return -SAFE <= value <= SAFE
+    if type(value) is list:
+        return all(_in_fast_domain(v) for v in value)
+    if type(value) is dict:
+        return all(
+            isinstance(k, str) and k.isascii() and _in_fast_domain(v) for k, v in value.items()
+        )
+    return False
+
+
+class _Key(str):
+    """A ``str`` subclass as a key: orjson refuses it, the reference path does not."""
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(json_values)
+def test_fast_domain_is_what_it_says(value: Any) -> None:
+    assert canonical_module._simple(value) == _in_fast_domain(value)
+    assert canonical_module._simple([value, {"k": value}]) == _in_fast_domain(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {_Key("b"): 1, "a": 2},
+        [{"x": {_Key("k"): [1, "v"]}}],
+        {"a": 1.5, _Key("b"): 2},
+        {1: 2},
+        {"a": [1, 2.0, {"b": True}]},
+        "top-level string",
+        7,
+        None,
+    ],
+)
+def test_odd_values_as_the_reference(value: Any) -> None:
+    expected = _reference(value)
+    if expected is None:
+        with pytest.raises(InvalidInputError):
+            canonical(value)
+    else:
+        assert canonical(value) == expected

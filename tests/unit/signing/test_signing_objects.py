@@ -9,11 +9,15 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import liaison.signing.objects as objects_module
 from liaison.errors import InvalidInputError, SignatureError
 from liaison.markings import source_grading
 from liaison.merkle import inclusion_proof, leaf_hash, root, subtree_hash_from_leaves
 from liaison.signing import SigningKey
+from liaison.signing.canonical import canonical
 from liaison.signing.objects import (
     SIGNATURE_EXT_ID,
     Keyring,
@@ -24,6 +28,7 @@ from liaison.signing.objects import (
     strip_signature,
     verify_object,
 )
+from suite_support import examples
 
 MR = "identity--6a1f7c3e-9d2b-4e8a-b1c5-3f7a9e2d4c10"
 DZ = "identity--0b5d2e8f-1c3a-4f6b-9e7d-2a8c4b6f1e30"
@@ -446,3 +451,91 @@ def test_the_signed_statement_is_a_fixed_wire_format() -> None:
         _statement({**sig, "origin": DZ})
         == (base + f'"origin":"{DZ}","signed":"{SIGNED_AT}","signer":"{MR}"}}').encode()
     )
+
+
+def _reference_unb64(s: Any) -> bytes | str:
+    """What ``_unb64`` answered before it remembered decoded strings."""
+    if not isinstance(s, str):
+        return "not a base64 string"
+    try:
+        return base64.b64decode(s.encode("ascii"), validate=True)
+    except ValueError:
+        return "not valid base64"
+
+
+def _outcome(s: Any) -> bytes | str:
+    try:
+        return objects_module._unb64(s)
+    except SignatureError as exc:
+        return str(exc).removeprefix("signature field is ")
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ABCDEFabcdef0123456789+/=", max_size=12),
+        st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode("ascii")),
+        st.text(max_size=8),
+        st.none(),
+        st.integers(),
+    )
+)
+def test_remembered_base64_decodes_as_before(value: Any) -> None:
+    """Decoded strings are remembered: the same bytes, the same refusals, every time."""
+    want = _reference_unb64(value)
+    assert _outcome(value) == want
+    assert _outcome(value) == want  # now from the memo, if it decoded
+
+
+def test_a_remembered_fingerprint_does_not_vouch_for_another_key(
+    key: SigningKey, ring: Keyring
+) -> None:
+    obj = signed(key, 2)[0]
+    verify_object(obj, ring)  # the key's fingerprint is remembered now
+    other = SigningKey.generate()
+    swapped = {MR: {key.fingerprint: other.public_key_b64}}
+    with pytest.raises(SignatureError, match="is not a known key"):
+        verify_object(obj, swapped)
+    verify_object(obj, ring)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "extensions", "x_n", "labels"]),
+        st.one_of(
+            st.text(max_size=5),
+            st.integers(),
+            st.just({SIGNATURE_EXT_ID: {"a": 1}}),
+            st.just({SIGNATURE_EXT_ID: {"a": 1}, "x-ext": {"b": 2}}),
+            st.just({"x-ext": {"b": 2}}),
+            st.just([SIGNATURE_EXT_ID]),
+            st.just({}),
+        ),
+        max_size=4,
+    )
+)
+def test_canonical_unsigned_is_the_stripped_objects_form(obj: dict[str, Any]) -> None:
+    """Without a signature to strip the object is not copied: the same bytes."""
+
+    def outcome(f: Any) -> bytes | str:
+        try:
+            out: bytes = f()
+        except InvalidInputError as exc:  # an integer beyond 2^53, say: the same refusal
+            return str(exc)
+        return out
+
+    before = copy.deepcopy(obj)
+    want = outcome(lambda: canonical(strip_signature(obj)))
+    assert outcome(lambda: canonical_unsigned(obj)) == want
+    assert obj == before
+
+
+@pytest.mark.parametrize("origin", ["", MR, DZ])
+def test_signature_info_of_equals_the_constructor(origin: str) -> None:
+    fast = objects_module.SignatureInfo.of(MR, "SHA256:x", SIGNED_AT, origin)
+    slow = objects_module.SignatureInfo(MR, "SHA256:x", SIGNED_AT, origin)
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert hash(fast) == hash(slow)
+    assert fast.origin == (origin or MR)

@@ -525,3 +525,39 @@ def test_a_type_name_begins_with_a_letter() -> None:
     assert any("is not of the form <type>--<UUID>" in r for r in reasons)
     obj["type"], obj["id"] = "x3d-model", "x3d-model--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
     assert validate_object(obj) == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["good_name", "Bad-Name", "good_name", "id", "ab", "x" * 251, "Bad-Name"],
+        ["Bad-Name", "good_name", "Bad-Name", "id", "good_name"],
+    ],
+)
+def test_extension_property_names_remembered_say_the_same(names: list[str]) -> None:
+    """Valid names inside extensions are remembered: each object is judged as alone."""
+    ext = "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e"
+
+    def reasons(name: str) -> tuple[list[str], list[str]]:
+        body = {"extension_type": "property-extension", name: "v"}
+        obj = example("indicator") | {"extensions": {ext: body}}
+        warned: list[str] = []
+        return validate_object(obj, warned), warned
+
+    first = {n: reasons(n) for n in dict.fromkeys(names)}
+    for n in names:
+        assert reasons(n) == first[n]
+    assert first["good_name"] == ([], [])
+    assert first["Bad-Name"] != ([], [])
+
+
+def test_timestamps_remembered_as_precise_say_the_same() -> None:
+    """Timestamps found precise to the millisecond are remembered; no other is."""
+    precise, coarse = "2025-01-01T00:00:00.000Z", "2025-01-01T00:00:00Z"
+    for _ in range(2):
+        good = example("indicator") | {"created": precise, "modified": precise}
+        assert validate_object(good) == []
+        bad = example("indicator") | {"created": coarse, "modified": coarse}
+        reasons = validate_object(bad)
+        assert len(reasons) == 2
+        assert all("must be precise to at least the millisecond" in r for r in reasons)

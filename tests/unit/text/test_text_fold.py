@@ -60,6 +60,29 @@ def test_fold_is_what_the_search_index_holds(text: str) -> None:
     assert fold(text) == _old_fold(text)
 
 
+VARIANTS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("أإآٱىیةؤئکڨڤګگاي ه" + "\u064b\u0650\u0670ـ"),
+        st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+        st.sampled_from("ab é"),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(VARIANTS)
+def test_arabic_letter_variants_fold_as_before(text: str) -> None:
+    """Variants replaced one after another: each letter mapped once, as the table did."""
+    assert fold(text) == _old_fold(text)
+
+
+def test_no_variant_becomes_another_variant() -> None:
+    from liaison.text.normal import _ARABIC_VARIANTS
+
+    assert not {letter for _, letter in _ARABIC_VARIANTS} & {v for v, _ in _ARABIC_VARIANTS}
+
+
 def test_every_combining_character_is_stripped() -> None:
     # normalize_latin deletes combining characters with a table built over
     # U+0300..U+1FFFF: every one in this Python's Unicode lies there, and each goes.
