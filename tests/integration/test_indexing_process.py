@@ -142,6 +142,15 @@ def test_the_child_ends_with_a_stopped_server(server: Any) -> None:
     _wait("the child ends with the server", lambda: not _alive(child), timeout=20)
 
 
+def test_an_interrupted_server_ends_its_child(server: Any) -> None:
+    # ^C in a terminal: the server gets SIGINT (the child has a session of its own and
+    # does not), stops, and ends the child by closing its input.
+    child = _indexer_of(server)
+    os.kill(server.proc.pid, signal.SIGINT)
+    server.proc.wait(timeout=20)
+    _wait("the child ends with the interrupted server", lambda: not _alive(child), timeout=20)
+
+
 def _exchange_without_workers(node: Node) -> Exchange:
     signer = NodeSigner(node)
     return Exchange(node, PolicyGate(node, signer.resign), signer, AuditEvents(node))

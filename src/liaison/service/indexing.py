@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -68,7 +67,6 @@ def catch_up_indexes(node: Node, stop: Callable[[], bool] | None = None) -> int:
 def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
     """The child's loop: catch up, then wait for a byte on ``wake`` (or ``idle`` seconds);
     return at the end of ``wake``'s input."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C reaches the server, which ends us
     node.store.derived_writer()  # this process's commits: derived data only
     load_aliases()
     fd = wake.fileno()
@@ -125,8 +123,14 @@ class IndexerProcess:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
         self._started = time.monotonic()
+        # A session of its own: ^C in the server's terminal reaches the server, which
+        # then ends the child by closing its input (after the step in hand).
         proc = subprocess.Popen(
-            self._argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, close_fds=True
+            self._argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,
         )
         assert proc.stdin is not None
         os.set_blocking(proc.stdin.fileno(), False)
