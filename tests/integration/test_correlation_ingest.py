@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 from starlette.testclient import TestClient
+from stix_actors import actor
 
 from liaison.correlate import LOCAL
 from liaison.node import Node
@@ -22,18 +23,6 @@ from liaison.taxii.status import ingest as taxii_ingest
 H = {"Accept": TAXII, "Content-Type": TAXII}
 
 
-def _actor(i: int, name: str) -> dict[str, object]:
-    return {
-        "type": "threat-actor",
-        "spec_version": "2.1",
-        "id": f"threat-actor--00000000-0000-4000-8000-{i:012d}",
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
-        "name": name,
-        "threat_actor_types": ["terrorist"],
-    }
-
-
 def test_correlations_at_ingest_are_local_knowledge(tmp_path: Path) -> None:
     node = Node.init(tmp_path / "n", org="DZ", country="DZ")
     _, analyst = node.add_party("analyst", internal=True)
@@ -42,18 +31,18 @@ def test_correlations_at_ingest_are_local_knowledge(tmp_path: Path) -> None:
     url = f"/api/collections/{node.default_collection_id}/objects/"
     for i, name in ((1, "Iyad Ag Ghali"), (2, "إياد أغ غالي"), (3, "Amadou Koufa")):
         r = client.post(
-            url, headers=H, auth=("analyst", analyst), json={"objects": [_actor(i, name)]}
+            url, headers=H, auth=("analyst", analyst), json={"objects": [actor(i, name)]}
         )
         assert r.json()["success_count"] == 1
     got = client.get("/api/liaison/correlations/", headers=H, auth=("analyst", analyst))
     pairs = {frozenset((c["object_a"], c["object_b"])) for c in got.json()["correlations"]}
-    assert frozenset((_actor(1, "")["id"], _actor(2, "")["id"])) in pairs
-    assert not any(_actor(3, "")["id"] in p for p in pairs)
+    assert frozenset((actor(1, "")["id"], actor(2, "")["id"])) in pairs
+    assert not any(actor(3, "")["id"] in p for p in pairs)
     one = client.get(
         "/api/liaison/correlations/",
         headers=H,
         auth=("analyst", analyst),
-        params={"object": _actor(2, "")["id"]},
+        params={"object": actor(2, "")["id"]},
     ).json()["correlations"]
     assert one and "explanation" in one[0]
     denied = client.get("/api/liaison/correlations/", headers=H, auth=("MR", partner))
@@ -70,7 +59,7 @@ def test_pending_correlations_survive_a_crash_and_are_done_once(tmp_path: Path) 
     analyst, _ = node.add_party("analyst", internal=True)
     ex = build_exchange(node)
     ex.correlator = None  # as if the process died right after the storing commit
-    objs = [_actor(i, n) for i, n in ((1, "Iyad Ag Ghali"), (2, "Iyad ag Ghaly"))]
+    objs = [actor(i, n) for i, n in ((1, "Iyad Ag Ghali"), (2, "Iyad ag Ghaly"))]
     assert taxii_ingest(ex, analyst, node.default_collection_id, {"objects": objs})["success_count"]
     with _index(node) as raw:
         assert raw.count() == 0  # stored, not yet correlated
@@ -123,7 +112,7 @@ FAMILIES = ("Réseau {}", "Katiba {}", "Katibat {}", "كتيبة {}")
 
 def _similar(i: int) -> dict[str, object]:
     """Names sharing a word; "Katiba 7", "Katibat 7" and "كتيبة 7" name one group."""
-    return _actor(1000 + i, FAMILIES[i % 4].format(i // 4))
+    return actor(1000 + i, FAMILIES[i % 4].format(i // 4))
 
 
 def _store_pending(home: Path, objs: list[dict[str, object]]) -> None:
@@ -216,7 +205,7 @@ def test_the_worker_frees_the_write_lock_between_short_batches(home: Path) -> No
 def test_a_crash_between_plan_and_apply_loses_and_doubles_nothing(
     home: Path, tmp_path: Path
 ) -> None:
-    objs = [_similar(i) for i in range(120)] + [_actor(1, "Iyad Ag Ghali")]
+    objs = [_similar(i) for i in range(120)] + [actor(1, "Iyad Ag Ghali")]
     expected = _reference(tmp_path, objs)
     assert len(expected) >= 80
     _store_pending(home, objs)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stix_actors import actor
 
 from liaison.node import Node
 from liaison.service import Exchange, build_exchange, correlations
@@ -27,18 +28,6 @@ from liaison.service.signer import NodeSigner
 from liaison.taxii import TAXII
 
 H = {"Accept": TAXII, "Content-Type": TAXII}
-
-
-def _actor(i: int, name: str) -> dict[str, object]:
-    return {
-        "type": "threat-actor",
-        "spec_version": "2.1",
-        "id": f"threat-actor--00000000-0000-4000-8000-{i:012d}",
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
-        "name": name,
-        "threat_actor_types": ["terrorist"],
-    }
 
 
 def _children(pid: int) -> list[int]:
@@ -113,7 +102,7 @@ def _indexer_of(server: Any) -> int:
 def test_the_child_catches_up_with_nobody_asking(server: Any) -> None:
     child = _indexer_of(server)
     assert _cmdline(child)[-1] == "--follow"
-    objs = [_actor(i, n) for i, n in enumerate(("Iyad Ag Ghali", "إياد أغ غالي", "Amadou Koufa"))]
+    objs = [actor(i, n) for i, n in enumerate(("Iyad Ag Ghali", "إياد أغ غالي", "Amadou Koufa"))]
     with server.client() as c:
         r = c.post(f"{server.collection_url}objects/", headers=H, json={"objects": objs})
         assert r.json()["success_count"] == 3
@@ -165,7 +154,7 @@ def test_index_command_catches_up_once(tmp_path: Path, cli: Callable[..., Any]) 
         got = _exchange_without_workers(node).receive(
             party,
             node.default_collection_id,
-            [_actor(1, "Katiba Macina"), _actor(2, "Katibat Macina")],
+            [actor(1, "Katiba Macina"), actor(2, "Katibat Macina")],
         )
         assert got.new == 2
         assert backlogs(node) == (2, 2)
@@ -193,7 +182,7 @@ def test_a_dead_child_is_started_again(tmp_path: Path, monkeypatch: pytest.Monke
         worker.kick()
         assert worker.pid not in (None, first)
         node.add_party("analyst", internal=True)
-        ex.receive(node.party("analyst"), node.default_collection_id, [_actor(1, "Ansar Dine")])
+        ex.receive(node.party("analyst"), node.default_collection_id, [actor(1, "Ansar Dine")])
         _wait("the new child catches up", lambda: backlogs(node) == (0, 0))
     finally:
         node.close()  # stops the child
@@ -204,7 +193,7 @@ def test_a_dead_child_is_started_again(tmp_path: Path, monkeypatch: pytest.Monke
 def _pending_node(tmp_path: Path, n: int) -> Node:
     node = Node.init(tmp_path / "n", org="DZ", country="DZ")
     node.add_party("analyst", internal=True)
-    objs = [_actor(i, f"Katiba {i}") for i in range(n)]
+    objs = [actor(i, f"Katiba {i}") for i in range(n)]
     got = _exchange_without_workers(node).receive(
         node.party("analyst"), node.default_collection_id, objs
     )
