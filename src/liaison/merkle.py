@@ -186,9 +186,10 @@ def _known_node(left: bytes, right: bytes) -> bytes:
     got = _NODES.get(data)
     if got is None:
         got = _sha256(data).digest()
-        if len(_NODES) >= _NODES_MAX:
-            _NODES.clear()
-        _NODES[data] = got
+        if len(data) == 65:  # two SHA-256 hashes: a proof's element may be longer
+            if len(_NODES) >= _NODES_MAX:
+                _NODES.clear()
+            _NODES[data] = got
     return got
 
 

@@ -85,7 +85,9 @@ def _digits(token: str) -> str:
 #: phonetic and skeleton forms follow from the token), the scripts and the kind.
 _SIMS: dict[tuple[str, str, str, str, bool, bool, str], tuple[float, str]] = {}
 #: ``_SIMS`` starts afresh when it holds this many.
-_SIMS_MAX = 1 << 15  # about 10 MB at most
+_SIMS_MAX = 1 << 15  # about 10 MB at most ...
+#: ... as only pairs of tokens this short (together) are remembered.
+_SIMS_LEN = 64
 
 
 def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
@@ -101,9 +103,10 @@ def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
     found = _SIMS.get(key)
     if found is None:
         found = _token_sim(a, i, b, j)
-        if len(_SIMS) >= _SIMS_MAX:
-            _SIMS.clear()
-        _SIMS[key] = found
+        if len(key[0]) + len(key[2]) <= _SIMS_LEN:  # names come from the sender
+            if len(_SIMS) >= _SIMS_MAX:
+                _SIMS.clear()
+            _SIMS[key] = found
     return found
 
 

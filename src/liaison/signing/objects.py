@@ -84,6 +84,8 @@ def _b64(b: bytes) -> str:
 #: object of a batch names the same root): string -> bytes. Successes only, bounded.
 _DECODED: dict[str, bytes] = {}
 _DECODED_MAX = 16_384
+#: ... of at most this many characters (a SHA-256 hash in base64 takes 44).
+_DECODED_LEN = 64
 
 
 def _unb64(s: Any) -> bytes:
@@ -97,7 +99,7 @@ def _unb64(s: Any) -> bytes:
         raw = base64.b64decode(s.encode("ascii"), validate=True)
     except ValueError as exc:
         raise SignatureError("signature field is not valid base64") from exc
-    if s.__class__ is str:
+    if s.__class__ is str and len(s) <= _DECODED_LEN:  # a hostile string need not be short
         if len(_DECODED) >= _DECODED_MAX:
             _DECODED.clear()
         _DECODED[s] = raw

@@ -133,8 +133,8 @@ def _plan(keys: tuple[str, ...]) -> tuple[int, tuple[tuple[str, int], ...]]:
         if kind != _PLAIN:
             picks.append((key, kind))
     plan = (top, tuple(picks))
-    if len(_PLANS) < 4096:
-        _PLANS[keys] = plan
+    if len(_PLANS) < 4096 and len(keys) <= 64 and sum(map(len, keys)) <= 4096:
+        _PLANS[keys] = plan  # remembered only when small: keys come from the sender
     return plan
 
 
@@ -218,7 +218,7 @@ _KINDS: dict[str, int] = {}
 
 def _kind(key: str) -> int:
     kind = _REF if key.endswith("_ref") else _REFS if key.endswith("_refs") else _PLAIN
-    if len(_KINDS) < 20_000:
+    if len(_KINDS) < 20_000 and len(key) <= 250:  # a property name has 3-250 characters
         _KINDS[key] = kind
     return kind
 

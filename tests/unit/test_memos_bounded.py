@@ -1,0 +1,45 @@
+"""What the hot paths remember is bounded in size as well as in count.
+
+Several pure functions of the write path remember their answers (issue #15). What they
+are given comes from the sender -- a hostile partner chooses its lengths -- so only
+short inputs are remembered: a key, a name or a base64 string of a megabyte is
+answered and forgotten.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from liaison import merkle
+from liaison.signing import objects as signing_objects
+from liaison.stix import refs
+
+
+def test_long_base64_strings_are_decoded_not_remembered() -> None:
+    short = base64.b64encode(b"\x01" * 32).decode()
+    long = base64.b64encode(b"\x02" * 3000).decode()
+    assert signing_objects._unb64(short) == b"\x01" * 32
+    assert signing_objects._unb64(long) == b"\x02" * 3000
+    assert short in signing_objects._DECODED
+    assert long not in signing_objects._DECODED
+
+
+def test_only_nodes_of_two_hashes_are_remembered() -> None:
+    left, right = b"\x03" * 32, b"\x04" * 32
+    assert merkle._known_node(left, right) == merkle.node_hash(left, right)
+    assert b"\x01" + left + right in merkle._NODES
+    odd = b"\x05" * 4000
+    assert merkle._known_node(odd, right) == merkle.node_hash(odd, right)
+    assert b"\x01" + odd + right not in merkle._NODES
+
+
+def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:
+    ref = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    long_key = "x_" + "k" * 5000 + "_ref"
+    obj = {"type": "x-thing", long_key: ref, **{f"x_p{i}": i for i in range(100)}}
+    assert refs.links(obj) == refs._walk_links(obj)  # answered as before ...
+    assert long_key not in refs._KINDS  # ... and forgotten
+    assert tuple(obj) not in refs._PLANS
+    small = {"type": "note", "object_refs": [ref]}
+    assert refs.links(small) == [ref]
+    assert tuple(small) in refs._PLANS
