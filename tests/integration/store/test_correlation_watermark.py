@@ -4,12 +4,11 @@ are pending. Carried over from the old per-row flag; on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 
-import orjson
 import pytest
+from report_rows import report_row
 
 from liaison.store import Collection, NewObject, Store
 
@@ -17,21 +16,7 @@ C = "collection--00000000-0000-4000-8000-000000000001"
 
 
 def _obj(i: int) -> NewObject:
-    oid = f"report--{uuid.UUID(int=i)}"
-    body = orjson.dumps({"id": oid, "type": "report", "name": f"r{i}"})
-    return NewObject(
-        id=oid,
-        type="report",
-        spec_version="2.1",
-        version=f"2026-01-01T00:00:00.{i:06d}Z",
-        version_us=1_767_225_600_000_000 + i,
-        body=body,
-        sha256=hashlib.sha256(body).hexdigest(),
-        handling={"h": {}},
-        origins=(),
-        received_from="",
-        search_text="",
-    )
+    return report_row(i, {"type": "report", "name": f"r{i}"})
 
 
 def _old(store: Store, monkeypatch: pytest.MonkeyPatch, n: int) -> list[int]:

@@ -9,17 +9,16 @@ from a database whose index was kept by triggers.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from report_rows import report_row
 
 from liaison.service.search import fold, query_terms
 from liaison.store import (
@@ -36,21 +35,7 @@ C = "c0ffee00-0000-4000-8000-0000000000aa"
 
 
 def _obj(i: int, text: str) -> NewObject:
-    oid = f"report--{uuid.UUID(int=i)}"
-    body = orjson.dumps({"id": oid, "text": text})
-    return NewObject(
-        id=oid,
-        type="report",
-        spec_version="2.1",
-        version=f"2026-01-01T00:00:00.{i:06d}Z",
-        version_us=1_767_225_600_000_000 + i,
-        body=body,
-        sha256=hashlib.sha256(body).hexdigest(),
-        handling={"h": {}},
-        origins=(),
-        received_from="",
-        search_text=fold(text),
-    )
+    return report_row(i, {"text": text}, fold(text))
 
 
 def _delete(store: Store, i: int) -> None:
