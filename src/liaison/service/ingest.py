@@ -69,7 +69,7 @@ def checked(
         valid.append(obj)
         if warned:
             found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]
-            notes.setdefault((obj["id"], object_version(obj)), []).extend(found)
+            notes.setdefault((obj["id"], version), []).extend(found)
     return valid, notes
 
 
