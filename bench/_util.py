@@ -125,13 +125,25 @@ def _rss_one(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def rss_kib(pid: int) -> int:
-    """Resident set size of a process and its live descendants, in KiB (Linux only)."""
-    total = _rss_one(pid)
+def rss_parts_kib(pid: int) -> list[int]:
+    """Resident set size of a process, then of each live descendant, in KiB (Linux)."""
+    parts = [_rss_one(pid)]
     for child in descendants(pid):
         with contextlib.suppress(OSError, RuntimeError):
-            total += _rss_one(child)
-    return total
+            parts.append(_rss_one(child))
+    return parts
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process and its live descendants, in KiB (Linux only)."""
+    return sum(rss_parts_kib(pid))
+
+
+def rss_text(pid: int) -> str:
+    """``"212.0 MiB (serve 140.2 + 71.8)"``: the sum, then each process of the tree."""
+    parts = rss_parts_kib(pid)
+    each = " + ".join(f"{kib / 1024:.1f}" for kib in parts)
+    return f"{sum(parts) / 1024:.1f} MiB" + (f" ({each})" if len(parts) > 1 else "")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -403,6 +415,9 @@ class Server:
 
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
+
+    def rss_text(self) -> str:
+        return rss_text(self.pid)
 
     def wait_idle(self, timeout: float = 120.0, window: float = 1.0, busy: float = 0.05) -> float:
         """Wait until the server uses under ``busy`` of a CPU for ``window`` seconds.

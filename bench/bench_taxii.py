@@ -204,17 +204,18 @@ def run_steps(
         if rss_every and (done >= mark[0] or done == n):
             f.rss_kib.append((done, t.server.rss_kib()))
             mark[0] = (done // rss_every + 1) * rss_every
-            log(f"{t.name}: {done:>7,} objects stored, RSS {f.rss_kib[-1][1] / 1024:.1f} MiB")
+            log(f"{t.name}: {done:>7,} objects stored, RSS {t.server.rss_text()}")
 
     log(f"{t.name}: ingest {n:,} objects")
     ingest(t, bodies, f, on_stored)
-    log(f"{t.name}: paginated read")
+    log(f"{t.name}: paginated read, RSS {t.server.rss_text()}")
     f.read_pages = read_all(t, t.objects_url, n, f.read)
-    log(f"{t.name}: {len(ids)} match[id] reads")
+    log(f"{t.name}: {len(ids)} match[id] reads, RSS {t.server.rss_text()}")
     read_ids(t, ids, f)
-    log(f"{t.name}: manifest read")
+    log(f"{t.name}: manifest read, RSS {t.server.rss_text()}")
     read_all(t, t.manifest_url, n, f.manifest)
     f.rss_kib.append((-1, t.server.rss_kib()))  # -1: after the reads
+    log(f"{t.name}: after the reads, RSS {t.server.rss_text()}")
     return f
 
 

@@ -230,3 +230,24 @@ def test_a_reader_waits_for_a_correlator_at_work(tmp_path: Path) -> None:
         worker.join(timeout=30)
         node.close()
     assert done.is_set()
+
+
+def test_by_default_a_reader_waits_out_a_correlators_whole_batch(tmp_path: Path) -> None:
+    """A correlator commits once a batch: planning (up to ``SECONDS``), then writing
+    (about ``WRITE_SECONDS``), and ``serve``'s child indexes text between two. A reader
+    that took that pause for idleness correlated in the server's process as well."""
+    node = _pending_node(tmp_path, 8)
+    period = correlations.SECONDS + 2 * correlations.WRITE_SECONDS + 0.05
+
+    def batch_correlator() -> None:
+        while correlations.correlate_batch(node, batch=1):
+            time.sleep(period)
+
+    worker = threading.Thread(target=batch_correlator)
+    try:
+        worker.start()
+        assert correlations.settle(node) == 0  # it correlated nothing itself
+        assert correlations.backlog(node) == 0
+    finally:
+        worker.join(timeout=30)
+        node.close()

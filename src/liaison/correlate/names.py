@@ -78,6 +78,11 @@ THRESHOLDS: dict[str, float] = {"person": 0.84, "organization": 0.86, "place": 0
 #: (same given name, different family name; Forces armées maliennes / nigériennes).
 TOKEN_FLOOR: dict[str, float] = {"person": 0.85, "organization": 0.75, "place": 0.8, "other": 0.8}
 _MAX_TOKENS = 8
+#: Names whose preparation and keys are remembered (least recently used first out).
+#: Each costs about 2 KB over the three caches, so this bounds them near 16 MB: a
+#: correlator (``serve``'s indexing child, a reader catching up) stays flat as a store
+#: fills with distinct names. A batch asks about its few hundred names within ms.
+NAMES_CACHED = 8192
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def _kind(kind: str | None) -> str:
     return kind
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=NAMES_CACHED)
 def _prepare(name: str, kind: str | None) -> Prepared:
     k = _kind(kind)
     toks, arabic = tokens(name, k)
@@ -204,7 +209,7 @@ def blocking_keys(name: str, kind: str | None = None) -> set[str]:
     return set(_blocking_keys(name, kind))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=NAMES_CACHED)
 def _blocking_keys(name: str, kind: str | None) -> frozenset[str]:
     return frozenset(_keys(name, kind))
 
@@ -248,7 +253,7 @@ def lookup_keys(name: str, kind: str | None = None) -> set[str]:
     return set(_lookup_keys(name, kind))
 
 
-@lru_cache(maxsize=8192)  # a batch asks about its names twice, within a few ms
+@lru_cache(maxsize=NAMES_CACHED // 2)  # a batch asks about its names twice, within ms
 def _lookup_keys(name: str, kind: str | None) -> frozenset[str]:
     """``lookup_keys``, remembered: the correlator asks when it reads the store for a
     batch and again when it looks the name up."""

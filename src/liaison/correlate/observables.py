@@ -138,7 +138,7 @@ def _email(value: str) -> str | None:
     return f"{local}@{dom}" if dom else None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _phone(value: str, region: str | None) -> str | None:
     v = value.strip()
     if v.startswith("00"):

@@ -43,7 +43,7 @@ class Prepared:
         return " ".join(self.toks)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def prepare_tokens(toks: tuple[str, ...], kind: str, arabic: bool, given: bool = True) -> Prepared:
     """A ``Prepared`` for bare tokens (no alias groups): a segment of a person name.
 
@@ -74,7 +74,7 @@ def _fold_ar(romanised: str) -> str:
     return s
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=16384)
 def _digits(token: str) -> str:
     """The digits of a token. Cached: every pair of tokens of two names asks, and a
     batch of names that share a word compares thousands of pairs."""

@@ -184,7 +184,7 @@ def _fold(name: str) -> tuple[str, bool]:
     return anyascii(text).lower(), arabic
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _raw(name: str) -> tuple[tuple[str, ...], bool]:
     text, arabic = _fold(name)
     text = _ELISION_RE.sub(r"\1 ", text)
@@ -233,7 +233,7 @@ def kinship_links(name: str) -> tuple[str, ...]:
     return tuple(KINSHIP[t] for t in _raw(name)[0] if t in KINSHIP)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def person_parts(name: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
     """A person name cut at its kinship particles: ``(segments, links)``.
 
@@ -285,7 +285,7 @@ _VOWELS_RE = re.compile(r"[aiu]")
 _FINAL_AT_RE = re.compile(r"(?<=.)at$")  # taa marbuta: Jamaat = جماعة
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=32768)
 def phonetic(token: str, e: str = "a") -> str:
     """Fold one ASCII token onto the matching alphabet (see the module docstring).
 
@@ -308,7 +308,7 @@ def phonetic(token: str, e: str = "a") -> str:
     return _DOUBLE_RE.sub(r"\1", s.replace("e", e))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=32768)
 def skeleton(phon: str) -> str:
     """Consonant skeleton of a phonetic token: ``muhamad`` -> ``mhmd``."""
     return _VOWELS_RE.sub("", _FINAL_AT_RE.sub("a", phon))

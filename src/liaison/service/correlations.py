@@ -64,8 +64,12 @@ __all__ = [
 ]
 
 
-#: A reader waits this long for another correlator's progress before it works itself.
-PATIENCE = 0.05
+#: A reader waits this long for another correlator's progress before it works itself:
+#: well above the time between two of its commits (planning stops after ``SECONDS``,
+#: writing takes about ``WRITE_SECONDS``, ``serve``'s child indexes text between two).
+#: Shorter, a reader next to a busy child thought it idle and correlated too, in the
+#: server's process: twice the memory, and half the plans thrown away.
+PATIENCE = 0.5
 #: At most this many objects per write transaction of the correlator ...
 BATCH = 500
 #: ... planning stops after this many seconds (one object at least) ...
