@@ -24,6 +24,7 @@ from typing import Any
 from liaison.agreements.receipts import make_receipt
 from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.errors import LiaisonError
+from liaison.node import Node
 from liaison.service import Exchange, Received, auditing, documents, keys
 from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
 from liaison.store import PartyRecord, format_us, now_us
@@ -161,10 +162,14 @@ def _pull_collection(
     report: SyncReport,
     progress: Progress | None,
 ) -> None:
-    """Pages of one collection; the next page is fetched while this one is stored.
+    """Pages of one collection, in a pipeline of three: the next page is fetched while
+    this one is verified and stored, while the previous one is acknowledged (its signed
+    receipt sent to the partner, then the checkpoint moved).
 
-    The checkpoint still moves only after a page is stored and acknowledged, so a cut
-    at any point repeats at most the page in hand (the prefetched one was not counted).
+    The checkpoint still moves only after a page is stored and its receipt sent, one
+    page after another, so a cut at any point repeats at most the pages in hand (the
+    one being stored, the one being acknowledged), which storage makes idempotent. An
+    acknowledgement that fails stops the pull at the next page.
     """
     node = exchange.node
     retry = retry_list(node, peer.party, cid)
@@ -174,26 +179,77 @@ def _pull_collection(
     def fetch(token: str | None) -> tuple[list[Any], bool, str | None, str | None]:
         return c.objects_page(cid, added_after=since, limit=page_size, next_token=token)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-prefetch") as pool:
+    def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
+        if receipt is not None:
+            _send_receipt(node, c, receipt)
+        if last_added:
+            set_checkpoint(node, peer.party, cid, last_added, complete=last)
+
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-prefetch") as fetcher,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-acknowledge") as acks,
+    ):
+        acked: Future[None] | None = None
         pending: Future[tuple[list[Any], bool, str | None, str | None]] | None
-        pending = pool.submit(fetch, None)
+        pending = fetcher.submit(fetch, None)
         while pending is not None:
             objs, more, next_token, last_added = pending.result()
-            pending = pool.submit(fetch, next_token) if more and next_token else None
+            pending = fetcher.submit(fetch, next_token) if more and next_token else None
             report.pages += 1
             report.received += len(objs)
+            receipt = None
             if objs:
-                result = _store(exchange, party, peer, c, cid, objs, report)
+                result = _receive(exchange, party, peer, cid, objs, report)
+                receipt = _receipt(node, party, cid, result)
                 refused = {f["id"] for f in result.failures if f.get("id")}
                 if refused:
                     for oid in refused:
                         retry.setdefault(oid, 0)
                     save_retry(node, peer.party, cid, retry)
-            if last_added:
-                complete = pending is None  # the last page: every batch read whole
-                set_checkpoint(node, peer.party, cid, last_added, complete=complete)
+            if acked is not None:
+                acked.result()  # the previous page's: a failure stops here
+            # the last page: every batch read whole
+            acked = acks.submit(acknowledge, receipt, last_added, pending is None)
             if progress is not None:
                 progress(title, report.stored, report.rejected)
+        if acked is not None:
+            acked.result()
+
+
+def _receive(
+    exchange: Exchange,
+    party: PartyRecord,
+    peer: Peer,
+    cid: str,
+    objs: list[Any],
+    report: SyncReport,
+) -> Received:
+    """Receive one page (verified, admitted, stored) and count it in ``report``."""
+    result = exchange.receive(party, peer.into, objs)
+    report.stored += result.new
+    report.duplicates += result.duplicates
+    report.rejected += len(result.failures)
+    report.reasons.extend(f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20])
+    return result
+
+
+def _receipt(node: Node, party: PartyRecord, cid: str, result: Received) -> dict[str, Any] | None:
+    """The signed receipt for what a page stored (None when it stored nothing)."""
+    if not result.stored:
+        return None
+    return make_receipt(
+        node.key,
+        receiver=node.identity_id,
+        sender=party.identity_id,
+        collection=cid,
+        received=format_us(now_us()),
+        objects=result.stored,
+    )
+
+
+def _send_receipt(node: Node, c: PeerClient, receipt: dict[str, Any]) -> None:
+    c.post_json("liaison/receipts/", receipt)
+    documents.keep_sent_receipt(node, receipt)
 
 
 def _store(
@@ -206,23 +262,10 @@ def _store(
     report: SyncReport,
 ) -> Received:
     """Receive one page; acknowledge what was stored with a signed receipt."""
-    node = exchange.node
-    result = exchange.receive(party, peer.into, objs)
-    report.stored += result.new
-    report.duplicates += result.duplicates
-    report.rejected += len(result.failures)
-    report.reasons.extend(f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20])
-    if result.stored:
-        receipt = make_receipt(
-            node.key,
-            receiver=node.identity_id,
-            sender=party.identity_id,
-            collection=cid,
-            received=format_us(now_us()),
-            objects=result.stored,
-        )
-        c.post_json("liaison/receipts/", receipt)
-        documents.keep_sent_receipt(node, receipt)
+    result = _receive(exchange, party, peer, cid, objs, report)
+    receipt = _receipt(exchange.node, party, cid, result)
+    if receipt is not None:
+        _send_receipt(exchange.node, c, receipt)
     return result
 
 
