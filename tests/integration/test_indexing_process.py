@@ -119,6 +119,17 @@ def test_the_child_catches_up_with_nobody_asking(server: Any) -> None:
     assert frozenset((objs[0]["id"], objs[1]["id"])) in pairs
 
 
+def test_the_child_yields_the_cpu_to_the_server(server: Any) -> None:
+    child = _indexer_of(server)
+    assert server.proc is not None
+
+    def lowered() -> bool:  # it lowers its own priority once it runs
+        served = os.getpriority(os.PRIO_PROCESS, server.proc.pid)
+        return os.getpriority(os.PRIO_PROCESS, child) == served + indexing_mod.NICENESS
+
+    _wait("the child runs at a lower priority than the server", lowered)
+
+
 def test_the_child_ends_with_a_killed_server(server: Any) -> None:
     child = _indexer_of(server)
     server.kill()  # SIGKILL: no shutdown handler runs

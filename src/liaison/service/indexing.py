@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 IDLE = 5.0
 #: A child that died is started again at most this often (seconds).
 RESPAWN = 5.0
+#: The following indexer's scheduling priority, below the server's: on a busy machine
+#: the requests (storing, reading, a sync's verification) get the CPU first and the
+#: derived indexes catch up in what is left. A reader never waits on it for long: one
+#: that sees no progress for ``correlations.PATIENCE`` catches up itself.
+NICENESS = 5
 
 
 def _step(node: Node) -> int:
@@ -68,6 +73,8 @@ def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
     """The child's loop: catch up, then wait for a byte on ``wake`` (or ``idle`` seconds);
     return at the end of ``wake``'s input."""
     node.store.derived_writer()  # this process's commits: derived data only
+    with contextlib.suppress(OSError):  # lower priority than the server's requests
+        os.nice(NICENESS)
     load_aliases()
     fd = wake.fileno()
     ended = False
