@@ -42,7 +42,7 @@ from itertools import combinations, pairwise
 
 from liaison.correlate.aliases import alias_key, load_aliases
 from liaison.correlate.calibration import calibrated
-from liaison.correlate.similarity import Pair, Prepared, align, joined, prepare_tokens
+from liaison.correlate.similarity import Pair, Prepared, align, digits, joined, prepare_tokens
 from liaison.correlate.text import (
     KINDS,
     acronym,
@@ -156,10 +156,12 @@ def cannot_match(name: str, other: str, kind: str | None) -> bool:
 
     Person names whose kinship particles differ (and that share no alias group: the
     query belongs to none) are refused by the ``kinship`` rule whatever their words;
-    the index drops such candidates before preparing them in full.
+    the index drops such candidates before preparing them in full. Other names of as
+    many words (two or more, no alias group in common) whose numbers differ are
+    refused by the token floor (see ``_numbers_differ``).
     """
     if kind != "person":
-        return False
+        return _numbers_differ(name, other, kind)
     query = _prepare(name, kind)
     if query.groups:
         return False
@@ -167,6 +169,29 @@ def cannot_match(name: str, other: str, kind: str | None) -> bool:
     if links == query.links:
         return False
     return not ((links, query.links) in _GLUED or (query.links, links) in _GLUED)
+
+
+def _numbers_differ(name: str, other: str, kind: str | None) -> bool:
+    """ "Brigade 12 Kidal" / "Brigade 13 Kidal": certainly not one entity, decided
+    without scoring every pair of words (names sharing words but for a number are
+    the commonest candidates, and scoring them was most of a large store's matching).
+
+    Numbers are identifiers: a token holding digits scores 0 against any token whose
+    digits differ (``token_sim``). Two names of as many words (two or more) are
+    aligned word for word, each word of one with a word of the other; when one holds a
+    number the other does not, that word's pair scores 0, below every kind's token
+    floor, so the ``tokens`` rule refuses -- and with as many words on both sides no
+    other rule applies: ``joined`` needs lengths that differ, ``acronym`` a one-word
+    side, ``exact`` the same words, ``alias`` a group in common.
+    """
+    pa, pb = _prepare(name, kind), _prepare(other, kind)
+    if len(pa.toks) != len(pb.toks) or len(pa.toks) < 2 or pa.groups & pb.groups:
+        return False
+    return _numbers(pa.toks) != _numbers(pb.toks)
+
+
+def _numbers(toks: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(d for d in map(digits, toks) if d)
 
 
 _GLUED = {(("ben",), ())}  # "Ben Salah" may be "Bensalah": left to the full rule

@@ -15,7 +15,7 @@ from rapidfuzz.fuzz import ratio
 from liaison.correlate.aliases import load_aliases
 from liaison.correlate.text import phonetic, skeleton
 
-__all__ = ["Pair", "Prepared", "align", "joined", "prepare_tokens", "token_sim"]
+__all__ = ["Pair", "Prepared", "align", "digits", "joined", "prepare_tokens", "token_sim"]
 
 #: One aligned pair: (token index in a, token index in b, similarity, how it was scored).
 Pair = tuple[int, int, float, str]
@@ -75,7 +75,7 @@ def _fold_ar(romanised: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _digits(token: str) -> str:
+def digits(token: str) -> str:
     """The digits of a token. Cached: every pair of tokens of two names asks, and a
     batch of names that share a word compares thousands of pairs."""
     return "".join(ch for ch in token if ch.isdigit())
@@ -113,7 +113,7 @@ def token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
 def _token_sim(a: Prepared, i: int, b: Prepared, j: int) -> tuple[float, str]:
     """``token_sim``, computed."""
     ta, tb = a.toks[i], b.toks[j]
-    if not (ta.isalpha() and tb.isalpha()) and _digits(ta) != _digits(tb):
+    if not (ta.isalpha() and tb.isalpha()) and digits(ta) != digits(tb):
         return 0.0, "numbers differ"
     if a.canon[i] == b.canon[j] and (a.canon[i] != a.phon[i] or b.canon[j] != b.phon[j]):
         return 1.0, "given-name variants"

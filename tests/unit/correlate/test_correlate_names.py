@@ -105,6 +105,33 @@ def test_the_quick_filter_never_drops_a_match(a: str, b: str) -> None:
         assert not match_names(a, b, "person").same
 
 
+NUMBERED_NAMES = st.lists(
+    st.sampled_from(
+        ["Brigade", "Brigades", "Katiba", "Kidal", "Gao", "12", "13", "2755", "275", "C2",
+         "R12", "Réseau", "١٢", "al", "Macina", "كتيبة"]
+    ),
+    min_size=1,
+    max_size=4,
+).map(" ".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(NUMBERED_NAMES, NUMBERED_NAMES, st.sampled_from(["organization", "place", "other", None]))
+def test_the_numbers_filter_never_drops_a_match(a: str, b: str, kind: str | None) -> None:
+    if cannot_match(a, b, kind):
+        assert not match_names(a, b, kind).same
+
+
+def test_names_that_differ_by_a_number_are_filtered_without_scoring() -> None:
+    assert cannot_match("Brigade 12 Kidal", "Brigade 13 Kidal", "organization")
+    assert cannot_match("Katiba 2755", "Katiba 275", "other")
+    assert not match_names("Brigade 12 Kidal", "Brigade 13 Kidal", "organization").same
+    # the same numbers, or words of different counts: left to the full rules
+    assert not cannot_match("Brigade 12 Kidal", "Brigades 12 Kidal", "organization")
+    assert match_names("Brigade 12 Kidal", "Brigades 12 Kidal", "organization").same
+    assert not cannot_match("Brigade 12 Kidal", "Brigade Kidal", "organization")
+
+
 @settings(max_examples=100, deadline=None)
 @given(ARABIC)
 def test_transliteration_is_ascii(text: str) -> None:

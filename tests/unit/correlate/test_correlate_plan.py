@@ -183,4 +183,6 @@ def test_a_shared_word_pair_is_bounded_by_the_scoring_budget(conn: SqliteDb) -> 
     assert index.scored <= 8
     unbounded = CorrelationIndex(conn, CorrelationConfig(max_scored_per_name=10_000))
     unbounded.plan([({**obj(2, 0), "name": "Katibat Macina 321", "resource_level": "team"}, PARTY)])
+    assert unbounded.scored == 1  # the others differ by their number: filtered, not scored
+    unbounded.plan([({**obj(3, 0), "name": "Katibat Macina", "resource_level": "team"}, PARTY)])
     assert unbounded.scored > 400  # without the budget, every name sharing the pair
