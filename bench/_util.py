@@ -164,6 +164,32 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_role(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of ``pid`` and its live descendants, summed by role:
+    ``this`` (``pid`` itself), ``serve`` (``liaison serve`` processes), ``index`` (their
+    indexing children), ``other``. Subtract two readings to split a block's CPU."""
+    out = {"this": 0.0, "serve": 0.0, "index": 0.0, "other": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in [pid, *descendants(pid)]:
+        try:
+            fields = _stat(p)
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        role = (
+            "this"
+            if p == pid
+            else "serve"
+            if b"serve" in argv
+            else "index"
+            if b"index" in argv
+            else "other"
+        )
+        out[role] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 class CpuClock:
     """Wall time of a ``with`` block and the CPU time a process spent during it."""
 
