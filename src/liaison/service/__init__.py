@@ -13,9 +13,9 @@ Every read goes through ``Exchange.gate`` -- the policy decision -- row by row.
 from typing import Literal
 
 from liaison.node import Node
-from liaison.service.exchange import Exchange, Filters, Page, Received
+from liaison.service.exchange import Checked, Exchange, Filters, Page, Received
 
-__all__ = ["Exchange", "Filters", "Page", "Received", "build_exchange"]
+__all__ = ["Checked", "Exchange", "Filters", "Page", "Received", "build_exchange"]
 
 
 def build_exchange(node: Node, *, indexing: Literal["threads", "process"] = "threads") -> Exchange:

@@ -19,7 +19,15 @@ from liaison.errors import (
 from liaison.node import Node
 from liaison.policy import Decision, PolicyContext
 from liaison.service.admission import Admitted
-from liaison.service.ingest import Defaulted, Received, checked, message, waiting, with_default
+from liaison.service.ingest import (
+    Defaulted,
+    Notes,
+    Received,
+    checked,
+    message,
+    waiting,
+    with_default,
+)
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.search import searchable_text
 from liaison.signing.objects import SignatureInfo
@@ -303,6 +311,13 @@ class Exchange:
         client it is signed by this node as originator. Nothing of a rejected object is
         stored; the others still land.
         """
+        return self.store_checked(party, self.check(party, collection_id, objects))
+
+    def check(self, party: PartyRecord, collection_id: str, objects: list[Any]) -> Checked:
+        """The first half of ``receive``: what needs no state of the store -- STIX
+        validation, and the origin signatures (a partner's verified, a local client's
+        objects signed by this node). A sync checks the next page with it while the
+        current one is stored (``store_checked``)."""
         result = Received()
         stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
         valid, notes = checked(objects, result, stamps.us)
@@ -339,6 +354,18 @@ class Exchange:
                     continue
                 kept.append(obj)
             valid = kept
+        return Checked(
+            party.name, collection_id, len(objects), result, stamps, valid, notes, infos, batch
+        )
+
+    def store_checked(self, party: PartyRecord, checked: Checked) -> Received:
+        """The second half of ``receive``: admission under the policy and the agreement
+        (which reads the store), then storage with the audit entries, in one transaction."""
+        if checked.party != party.name:
+            raise DeniedError("these objects were checked for another party")
+        collection_id = checked.collection_id
+        result, stamps, valid, notes = checked.result, checked.stamps, checked.valid, checked.notes
+        infos, batch = checked.infos, checked.batch
         admitted = self.gate.admit(party, valid, infos, stamps.version_key)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
@@ -544,6 +571,22 @@ class Exchange:
             within=lambda deleted: self.events.deleted(party, collection_id, deleted),
         )
         return len(gone)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Objects checked by ``Exchange.check`` for one party and collection, to be stored
+    by ``Exchange.store_checked`` (the failures so far are in ``result``)."""
+
+    party: str
+    collection_id: str
+    received: int  # objects handed over, valid or not
+    result: Received
+    stamps: _Stamps
+    valid: list[dict[str, Any]]
+    notes: Notes
+    infos: list[SignatureInfo]
+    batch: Defaulted
 
 
 class _Stamps:

@@ -25,7 +25,7 @@ from liaison.agreements.receipts import make_receipt
 from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.errors import LiaisonError
 from liaison.node import Node
-from liaison.service import Exchange, Received, auditing, documents, keys
+from liaison.service import Checked, Exchange, Received, auditing, documents, keys
 from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.client import PeerClient, PeerError
@@ -162,9 +162,12 @@ def _pull_collection(
     report: SyncReport,
     progress: Progress | None,
 ) -> None:
-    """Pages of one collection, in a pipeline of three: the next page is fetched while
-    this one is verified and stored, while the previous one is acknowledged (its signed
-    receipt sent to the partner, then the checkpoint moved).
+    """Pages of one collection, in a pipeline of three threads: the next page is fetched
+    and checked (STIX, origin signatures: ``Exchange.check``) while this one is
+    admitted and stored (``Exchange.store_checked``), while the previous one is
+    acknowledged (its signed receipt sent to the partner, then the checkpoint moved).
+    The store's commit waits for the disk without the interpreter lock: the checking
+    goes on meanwhile.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
     page after another, so a cut at any point repeats at most the pages in hand (the
@@ -176,8 +179,14 @@ def _pull_collection(
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
-    def fetch(token: str | None) -> tuple[list[Any], bool, str | None, str | None]:
-        return c.objects_page(cid, added_after=since, limit=page_size, next_token=token)
+    def fetch(token: str | None) -> tuple[Checked | None, bool, str | None, str | None]:
+        """The next page, read and checked (STIX, origin signatures): needing nothing
+        of the store, that runs while the previous page is stored."""
+        objs, more, next_token, last_added = c.objects_page(
+            cid, added_after=since, limit=page_size, next_token=token
+        )
+        checked = exchange.check(party, peer.into, objs) if objs else None
+        return checked, more, next_token, last_added
 
     def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
         if receipt is not None:
@@ -190,16 +199,16 @@ def _pull_collection(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-acknowledge") as acks,
     ):
         acked: Future[None] | None = None
-        pending: Future[tuple[list[Any], bool, str | None, str | None]] | None
+        pending: Future[tuple[Checked | None, bool, str | None, str | None]] | None
         pending = fetcher.submit(fetch, None)
         while pending is not None:
-            objs, more, next_token, last_added = pending.result()
+            checked, more, next_token, last_added = pending.result()
             pending = fetcher.submit(fetch, next_token) if more and next_token else None
             report.pages += 1
-            report.received += len(objs)
             receipt = None
-            if objs:
-                result = _receive(exchange, party, peer, cid, objs, report)
+            if checked is not None:
+                report.received += checked.received
+                result = _count(exchange.store_checked(party, checked), report)
                 receipt = _receipt(node, party, cid, result)
                 refused = {f["id"] for f in result.failures if f.get("id")}
                 if refused:
@@ -216,16 +225,8 @@ def _pull_collection(
             acked.result()
 
 
-def _receive(
-    exchange: Exchange,
-    party: PartyRecord,
-    peer: Peer,
-    cid: str,
-    objs: list[Any],
-    report: SyncReport,
-) -> Received:
-    """Receive one page (verified, admitted, stored) and count it in ``report``."""
-    result = exchange.receive(party, peer.into, objs)
+def _count(result: Received, report: SyncReport) -> Received:
+    """Count what happened to one page's objects in ``report``."""
     report.stored += result.new
     report.duplicates += result.duplicates
     report.rejected += len(result.failures)
@@ -262,7 +263,7 @@ def _store(
     report: SyncReport,
 ) -> Received:
     """Receive one page; acknowledge what was stored with a signed receipt."""
-    result = _receive(exchange, party, peer, cid, objs, report)
+    result = _count(exchange.receive(party, peer.into, objs), report)
     receipt = _receipt(exchange.node, party, cid, result)
     if receipt is not None:
         _send_receipt(exchange.node, c, receipt)
