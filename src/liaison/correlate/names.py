@@ -79,7 +79,7 @@ THRESHOLDS: dict[str, float] = {"person": 0.84, "organization": 0.86, "place": 0
 TOKEN_FLOOR: dict[str, float] = {"person": 0.85, "organization": 0.75, "place": 0.8, "other": 0.8}
 _MAX_TOKENS = 8
 #: Names whose preparation and keys are remembered (least recently used first out).
-#: Each costs about 2 KB over the three caches, so this bounds them near 16 MB: a
+#: Each costs about 2 KB over the four caches, so this bounds them near 16 MB: a
 #: correlator (``serve``'s indexing child, a reader catching up) stays flat as a store
 #: fills with distinct names. A batch asks about its few hundred names within ms.
 NAMES_CACHED = 8192
@@ -184,14 +184,18 @@ def _numbers_differ(name: str, other: str, kind: str | None) -> bool:
     other rule applies: ``joined`` needs lengths that differ, ``acronym`` a one-word
     side, ``exact`` the same words, ``alias`` a group in common.
     """
-    pa, pb = _prepare(name, kind), _prepare(other, kind)
-    if len(pa.toks) != len(pb.toks) or len(pa.toks) < 2 or pa.groups & pb.groups:
+    words, numbers, groups = _numbered(name, kind)
+    if words < 2:
         return False
-    return _numbers(pa.toks) != _numbers(pb.toks)
+    other_words, other_numbers, other_groups = _numbered(other, kind)
+    return words == other_words and numbers != other_numbers and not groups & other_groups
 
 
-def _numbers(toks: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(d for d in map(digits, toks) if d)
+@lru_cache(maxsize=NAMES_CACHED)
+def _numbered(name: str, kind: str | None) -> tuple[int, frozenset[str], frozenset[str]]:
+    """A name's word count, the numbers its words hold, its alias groups."""
+    p = _prepare(name, kind)
+    return len(p.toks), frozenset(d for d in map(digits, p.toks) if d), p.groups
 
 
 _GLUED = {(("ben",), ())}  # "Ben Salah" may be "Bensalah": left to the full rule
