@@ -174,18 +174,11 @@ class _Batch:
     def read_observers(self, conn: Db, values: Sequence[tuple[str, str]], cap: int) -> None:
         """Read the stored objects of these values (up to ``cap`` each), a query a chunk."""
         todo = [v for v in values if v not in self.stored_observers]
-        for start in range(0, len(todo), 200):  # SQLite: 500 terms in a compound SELECT
-            chunk = todo[start : start + 200]
-            sql = " UNION ALL ".join(
-                f"SELECT {i}, object_id FROM (SELECT object_id FROM corr_observable"  # noqa: S608
-                f" WHERE kind = ? AND value = ? LIMIT ?) AS q{i}"
-                for i in range(len(chunk))
-            )
-            params = [x for kind, value in chunk for x in (kind, value, cap)]
-            found: builtins.list[builtins.list[str]] = [[] for _ in chunk]
-            for i, object_id in conn.execute(sql, params).fetchall():
-                found[int(i)].append(str(object_id))
-            self.stored_observers.update(zip(chunk, found, strict=True))
+        sql = "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?"
+        found: builtins.list[builtins.list[str]] = [[] for _ in todo]
+        for i, object_id in conn.execute_each(sql, [(k, v, cap) for k, v in todo]):
+            found[int(i)].append(str(object_id))
+        self.stored_observers.update(zip(todo, found, strict=True))
 
     def observers_of(self, conn: Db, value: tuple[str, str], cap: int) -> builtins.list[str]:
         """The objects holding ``value``, as ``SELECT … LIMIT cap`` would find them once the
@@ -297,10 +290,7 @@ class CorrelationIndex:
             _check(obj, source)
         conn = self._conn
         start = time.perf_counter()
-        ids = sorted({str(obj["id"]) for obj, _ in items})
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
-        versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
+        versions = self._held(conn, sorted({str(obj["id"]) for obj, _ in items}))
         overlay = Overlay()
         # What the store holds of the batch's names and their lookup keys, read at once.
         named = [names_of(obj) for obj, _ in items]
@@ -366,28 +356,16 @@ class CorrelationIndex:
 
     @staticmethod
     def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these observables are saturated (one query a chunk)."""
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(values), 400):
-            chunk = values[start : start + 400]
-            where = " OR ".join(["(kind = ? AND value = ?)"] * len(chunk))
-            sql = f"SELECT kind, value FROM corr_saturated WHERE {where}"  # noqa: S608
-            found.update(
-                (str(k), str(v))
-                for k, v in conn.execute(sql, [x for kv in chunk for x in kv]).fetchall()
-            )
-        return found
+        """Which of these observables are saturated (``Db.execute_each``; matched by
+        position, as ``stored_spellings`` is: PostgreSQL keeps a NUL as U+FFFD)."""
+        sql = "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?"
+        return {values[int(r[0])] for r in conn.execute_each(sql, values)}
 
     @staticmethod
     def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
-        """The indexed version of each of these ids that has one (one query a chunk)."""
-        held: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
-            held.update(conn.execute(sql, chunk).fetchall())
-        return held
+        """The indexed version of each of these ids that has one (``Db.execute_each``)."""
+        sql = "SELECT modified FROM corr_object WHERE object_id = ?"
+        return {ids[int(i)]: str(m) for i, m in conn.execute_each(sql, [(x,) for x in ids])}
 
     def _apply(self, conn: Db, p: Planned, batch: _Batch) -> builtins.list[int]:
         """Index one planned version; ``batch`` (the indexed version of each id, the

@@ -17,6 +17,7 @@ import pytest
 
 from liaison.correlate import CorrelationConfig, CorrelationIndex
 from liaison.db import Db
+from liaison.errors import StorageError
 from liaison.store.postgres import PostgresStore
 from liaison.store.sqlite import open_db
 
@@ -112,5 +113,31 @@ def test_postgresql_and_sqlite_index_the_same_batches_alike(pg: PostgresStore, s
         with pg.connection() as db:
             assert _dump(db) == _dump(lite)
             assert len(_dump(db)["correlations"]) > 10
+    finally:
+        lite.close()
+
+
+def test_execute_each_answers_alike_on_both_backends(pg: PostgresStore) -> None:
+    """One statement for every row of parameters on PostgreSQL (arrays and a lateral
+    join), one cached statement a row on SQLite: the same rows, led by their index."""
+    lite = open_db(":memory:")
+    try:
+        rows = [("a\x00b", 2), ("c%d", 1), ("zz", 0), ("c%d", 3)]
+        lite.execute("CREATE TABLE t (k TEXT NOT NULL, n BIGINT NOT NULL)")
+        with pg.connection() as db:
+            db.execute("CREATE TABLE t (k TEXT NOT NULL, n BIGINT NOT NULL)")
+        for k, n in [("a\x00b", 1), ("a\x00b", 2), ("c%d", 5), ("c%d", 6), ("x", 1)]:
+            lite.execute("INSERT INTO t (k, n) VALUES (?, ?)", (k, n))
+            with pg.connection() as db:
+                db.execute("INSERT INTO t (k, n) VALUES (?, ?)", (k, n))
+        sql = "SELECT n, k LIKE '%d' FROM t WHERE k = ? ORDER BY n LIMIT ?"
+        expected = sorted(lite.execute_each(sql, rows))
+        with pg.connection() as db:
+            got = sorted(db.execute_each(sql, rows))
+            assert db.execute_each(sql, []) == []
+            with pytest.raises(StorageError):
+                db.execute_each(sql, [("a",)])
+        assert [r[:2] for r in got] == [r[:2] for r in expected]
+        assert [r[:2] for r in got] == [(0, 1), (0, 2), (1, 5), (3, 5), (3, 6)]
     finally:
         lite.close()
