@@ -51,6 +51,12 @@ class Db(Protocol):
         """Run an ``INSERT … RETURNING <integer key>`` and give the key."""
         ...
 
+    def execute_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Run the ``SELECT`` ``sql`` once per row of parameters, in a few statements for
+        them all: the rows it finds, each led by the index of its parameters in ``rows``
+        (no order across them; ``sql``'s own order within one)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a write transaction, or a savepoint inside the caller's."""
         ...

@@ -115,11 +115,37 @@ class Planned:
 _Link = tuple[str, str, str, str, float, str, str, str]
 
 
+#: Rows written by one multi-row INSERT at the end of a batch (3 parameters each).
+_ROWS_PER_INSERT = 300
+
+
+def _insert_rows(conn: Db, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` of these rows, a few hundred a statement."""
+    if not rows:
+        return
+    width = len(rows[0])
+    marks = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}"  # noqa: S608
+            " ON CONFLICT DO NOTHING",
+            [x for row in chunk for x in row],
+        )
+
+
 @dataclass
 class _Batch:
     """What ``apply`` keeps in hand for one batch: the indexed version of each id, the
-    saturated values among the batch's observables, and the ``corr_object`` rows to
-    write (by id; nothing reads them before the batch ends but through ``held``)."""
+    saturated values among the batch's observables, and the rows to write at the end.
+
+    Rows of ``corr_object``, ``corr_observable``, ``corr_name`` and ``corr_spelling_key``
+    are written once the batch ends, a few statements for the whole batch (issue #15:
+    one statement a row was a round trip and a parse on both sides). Until then what
+    the batch reads of them goes through here: ``held``, ``observers`` and ``bearers``
+    answer as the tables would if each row had been written at once -- the rows stored
+    (read once, and read again after a ``forget``) with the batch's own.
+    """
 
     held: dict[str, str]
     #: The saturated values among ``checked`` (the values whose state is known).
@@ -130,6 +156,14 @@ class _Batch:
     #: spellings its plan found), kept up to date as the batch stores spellings.
     spellings: dict[tuple[str, str], int] = field(default_factory=dict)
     asked: set[tuple[str, str]] = field(default_factory=set)
+    #: Stored ``corr_observable`` objects of a value (at most ``max_objects_per_value``)
+    #: and ``corr_name`` objects of a spelling (at most ``max_objects_per_name + 1``).
+    stored_observers: dict[tuple[str, str], builtins.list[str]] = field(default_factory=dict)
+    stored_bearers: dict[int, builtins.list[str]] = field(default_factory=dict)
+    #: Rows to write: value -> objects, spelling id -> objects, (key, spelling id).
+    observers: dict[tuple[str, str], dict[str, None]] = field(default_factory=dict)
+    bearers: dict[int, dict[str, None]] = field(default_factory=dict)
+    keys: dict[tuple[str, int], None] = field(default_factory=dict)
 
     def is_saturated(self, conn: Db, value: tuple[str, str]) -> bool:
         if value not in self.checked:  # a version planned without its observables
@@ -137,7 +171,67 @@ class _Batch:
             self.saturated.update(CorrelationIndex._saturated(conn, [value]))
         return value in self.saturated
 
+    def read_observers(self, conn: Db, values: Sequence[tuple[str, str]], cap: int) -> None:
+        """Read the stored objects of these values (up to ``cap`` each), a query a chunk."""
+        todo = [v for v in values if v not in self.stored_observers]
+        sql = "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?"
+        found: builtins.list[builtins.list[str]] = [[] for _ in todo]
+        for i, object_id in conn.execute_each(sql, [(k, v, cap) for k, v in todo]):
+            found[int(i)].append(str(object_id))
+        self.stored_observers.update(zip(todo, found, strict=True))
+
+    def observers_of(self, conn: Db, value: tuple[str, str], cap: int) -> builtins.list[str]:
+        """The objects holding ``value``, as ``SELECT … LIMIT cap`` would find them once the
+        batch's rows are written: in ``object_id`` order (SQLite's, the primary key's)."""
+        self.read_observers(conn, [value], cap)
+        held = self.stored_observers[value]
+        mine = [o for o in self.observers.get(value, ()) if o not in held]
+        return sorted(held + mine)[:cap]
+
+    def bearers_of(self, conn: Db, spelling_id: int, cap: int) -> builtins.list[str]:
+        """The objects bearing a spelling (``cap`` of them at most), in ``object_id``
+        order, as ``corr_name`` would hold them once the batch's rows are written."""
+        held = self.stored_bearers.get(spelling_id)
+        if held is None:
+            held = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT object_id FROM corr_name WHERE spelling_id = ? LIMIT ?",
+                    (spelling_id, cap),
+                ).fetchall()
+            ]
+            self.stored_bearers[spelling_id] = held
+        mine = [o for o in self.bearers.get(spelling_id, ()) if o not in held]
+        return sorted(held + mine)[:cap]
+
+    def forget(self, object_id: str) -> None:
+        """``object_id`` left the index: its rows to write go, and what was read of the
+        stored rows is read again when next asked."""
+        for rows in (*self.observers.values(), *self.bearers.values()):
+            rows.pop(object_id, None)
+        self.objects.pop(object_id, None)
+        self.stored_observers.clear()
+        self.stored_bearers.clear()
+
+    def saturate(self, value: tuple[str, str]) -> None:
+        """``value`` stopped correlating: nobody holds it any more."""
+        self.saturated.add(value)
+        self.observers.pop(value, None)
+        self.stored_observers[value] = []
+
+    def flush_keys(self, conn: Db) -> None:
+        """Write the blocking keys of the spellings stored so far (a lookup reads them)."""
+        _insert_rows(conn, "corr_spelling_key", "key, spelling_id", list(self.keys))
+        self.keys.clear()
+
     def flush(self, conn: Db) -> None:
+        self.flush_keys(conn)
+        names = [(s, o) for s, objects in self.bearers.items() for o in objects]
+        _insert_rows(conn, "corr_name", "spelling_id, object_id", names)
+        self.bearers.clear()
+        observed = [(k, v, o) for (k, v), objects in self.observers.items() for o in objects]
+        _insert_rows(conn, "corr_observable", "kind, value, object_id", observed)
+        self.observers.clear()
         if self.objects:
             conn.executemany(
                 "INSERT INTO corr_object (object_id, modified, source, type) VALUES (?, ?, ?, ?)",
@@ -196,10 +290,7 @@ class CorrelationIndex:
             _check(obj, source)
         conn = self._conn
         start = time.perf_counter()
-        ids = sorted({str(obj["id"]) for obj, _ in items})
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
-        versions: dict[str, str] = dict(conn.execute(sql, ids).fetchall()) if ids else {}
+        versions = self._held(conn, sorted({str(obj["id"]) for obj, _ in items}))
         overlay = Overlay()
         # What the store holds of the batch's names and their lookup keys, read at once.
         named = [names_of(obj) for obj, _ in items]
@@ -246,6 +337,9 @@ class CorrelationIndex:
             held = self._held(conn, sorted({str(p.obj["id"]) for p in planned}))
             values = {o for p in planned if p.observables for o in p.observables}
             batch = _Batch(held, self._saturated(conn, sorted(values)), values)
+            batch.read_observers(
+                conn, sorted(values - batch.saturated), self.config.max_objects_per_value
+            )
             asked = {kn for p in planned for kn in (p.names or [])}
             asked.update(
                 (s.kind, s.name)
@@ -262,28 +356,16 @@ class CorrelationIndex:
 
     @staticmethod
     def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these observables are saturated (one query a chunk)."""
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(values), 400):
-            chunk = values[start : start + 400]
-            where = " OR ".join(["(kind = ? AND value = ?)"] * len(chunk))
-            sql = f"SELECT kind, value FROM corr_saturated WHERE {where}"  # noqa: S608
-            found.update(
-                (str(k), str(v))
-                for k, v in conn.execute(sql, [x for kv in chunk for x in kv]).fetchall()
-            )
-        return found
+        """Which of these observables are saturated (``Db.execute_each``; matched by
+        position, as ``stored_spellings`` is: PostgreSQL keeps a NUL as U+FFFD)."""
+        sql = "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?"
+        return {values[int(r[0])] for r in conn.execute_each(sql, values)}
 
     @staticmethod
     def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
-        """The indexed version of each of these ids that has one (one query a chunk)."""
-        held: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT object_id, modified FROM corr_object WHERE object_id IN ({marks})"  # noqa: S608
-            held.update(conn.execute(sql, chunk).fetchall())
-        return held
+        """The indexed version of each of these ids that has one (``Db.execute_each``)."""
+        sql = "SELECT modified FROM corr_object WHERE object_id = ?"
+        return {ids[int(i)]: str(m) for i, m in conn.execute_each(sql, [(x,) for x in ids])}
 
     def _apply(self, conn: Db, p: Planned, batch: _Batch) -> builtins.list[int]:
         """Index one planned version; ``batch`` (the indexed version of each id, the
@@ -296,8 +378,7 @@ class CorrelationIndex:
         if previous is not None:
             if previous >= modified:
                 return []
-            self._forget(conn, object_id)
-            batch.objects.pop(object_id, None)
+            self._forget(conn, object_id, batch)
             del held[object_id]
         if obj.get("revoked") is True:
             return []
@@ -314,8 +395,10 @@ class CorrelationIndex:
         with self._savepoint() as conn:
             self._forget(conn, object_id)
 
-    def _forget(self, conn: Db, object_id: str) -> None:
+    def _forget(self, conn: Db, object_id: str, batch: _Batch | None = None) -> None:
         # Spellings and their keys stay: without objects they match nothing.
+        if batch is not None:
+            batch.forget(object_id)
         conn.execute("DELETE FROM corr_name WHERE object_id = ?", (object_id,))
         conn.execute("DELETE FROM corr_observable WHERE object_id = ?", (object_id,))
         conn.execute(
@@ -368,16 +451,10 @@ class CorrelationIndex:
         for kind, value in observables:
             if batch.is_saturated(conn, (kind, value)):
                 continue
-            others = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?",
-                    (kind, value, cap),
-                )
-            ]
+            others = batch.observers_of(conn, (kind, value), cap)
             if len(others) + 1 > cap:
                 # Over-correlation: this value stops correlating, for good.
-                batch.saturated.add((kind, value))
+                batch.saturate((kind, value))
                 conn.execute(
                     "INSERT INTO corr_saturated (kind, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     (kind, value),
@@ -391,11 +468,7 @@ class CorrelationIndex:
                     "DELETE FROM corr_observable WHERE kind = ? AND value = ?", (kind, value)
                 )
                 continue
-            conn.execute(
-                "INSERT INTO corr_observable (kind, value, object_id) VALUES (?, ?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (kind, value, object_id),
-            )
+            batch.observers.setdefault((kind, value), {})[object_id] = None  # written at the end
             explanation = f"both hold {kind} {value} (after normalisation)"
             rule = f"exact-{kind}"
             new += self._link(
@@ -409,16 +482,18 @@ class CorrelationIndex:
         return new
 
     def _objects_of(
-        self, conn: Db, spelling_id: int, limit: int | None = None
+        self, conn: Db, spelling_id: int, limit: int | None = None, batch: _Batch | None = None
     ) -> builtins.list[str]:
         """Objects bearing a spelling: the first ``limit``, or -- when correlating -- none
         if more than ``max_objects_per_name`` do (a name everyone uses is no evidence)."""
         cap = self.config.max_objects_per_name if limit is None else limit
-        rows = conn.execute(
-            "SELECT object_id FROM corr_name WHERE spelling_id = ? LIMIT ?",
-            (spelling_id, cap + 1 if limit is None else cap),
-        ).fetchall()
-        return [] if limit is None and len(rows) > cap else [r[0] for r in rows]
+        wanted = cap + 1 if limit is None else cap
+        if batch is not None:
+            rows = batch.bearers_of(conn, spelling_id, wanted)
+        else:
+            sql = "SELECT object_id FROM corr_name WHERE spelling_id = ? LIMIT ?"
+            rows = [r[0] for r in conn.execute(sql, (spelling_id, wanted)).fetchall()]
+        return [] if limit is None and len(rows) > cap else rows
 
     @staticmethod
     def _stored_spelling(conn: Db, kind: str, name: str, batch: _Batch | None) -> int | None:
@@ -464,12 +539,16 @@ class CorrelationIndex:
             spelling_id = conn.insert_id(
                 "INSERT INTO corr_spelling (kind, name) VALUES (?, ?) RETURNING id", (kind, name)
             )
-        conn.executemany(
-            "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(k, spelling_id) for k in blocking_keys(name, kind)],
-        )
+        keys = [(k, spelling_id) for k in blocking_keys(name, kind)]
         if batch is not None:
+            batch.keys.update(dict.fromkeys(keys))  # written at the end (or before a lookup)
             batch.spellings[(kind, name)] = spelling_id
+        else:
+            conn.executemany(
+                "INSERT INTO corr_spelling_key (key, spelling_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                keys,
+            )
         return spelling_id
 
     def _add_names(
@@ -484,6 +563,8 @@ class CorrelationIndex:
         for kind, name in names:
             found = planned.get((kind, name))
             if found is None:  # not planned (no plan says the version is new): look now
+                if batch is not None:
+                    batch.flush_keys(conn)
                 found = self._lookup.matches(conn, name, kind, lookup_keys(name, kind))
             for spelling, m in found:
                 spelling_id = spelling.id
@@ -491,16 +572,20 @@ class CorrelationIndex:
                     spelling_id = self._stored_spelling(conn, spelling.kind, spelling.name, batch)
                     if spelling_id is None:
                         continue
-                for other_id in self._objects_of(conn, spelling_id):
+                for other_id in self._objects_of(conn, spelling_id, None, batch):
                     if other_id != object_id and (
                         other_id not in best or m.score > best[other_id][0].score
                     ):
                         best[other_id] = (m, name, spelling.name)
-            conn.execute(
-                "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (self._spelling_id(conn, kind, name, batch), object_id),
-            )
+            spelling_id = self._spelling_id(conn, kind, name, batch)
+            if batch is not None:
+                batch.bearers.setdefault(spelling_id, {})[object_id] = None  # written at the end
+            else:
+                conn.execute(
+                    "INSERT INTO corr_name (spelling_id, object_id) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (spelling_id, object_id),
+                )
         return self._link(
             conn,
             [

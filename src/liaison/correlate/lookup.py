@@ -91,29 +91,15 @@ class Overlay:
             self.keys.setdefault(key, []).append(Spelling(None, kind, name))
 
 
-#: Spellings read by one query of ``stored_spellings`` (a compound SELECT: SQLite allows
-#: 500 terms).
-_SPELLINGS_PER_QUERY = 200
-
-
 def stored_spellings(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The id of each of these ``(kind, name)`` that is stored (one query a chunk).
+    """The id of each of these ``(kind, name)`` that is stored (``Db.execute_each``).
 
     Answers are matched to the questions by position, not by the text read back: the
     store may keep a name in another form (PostgreSQL text holds no NUL; ``PgDb``
     stores U+FFFD instead), as a lookup by the name itself finds it.
     """
-    ids: dict[tuple[str, str], int] = {}
-    for start in range(0, len(spellings), _SPELLINGS_PER_QUERY):
-        chunk = spellings[start : start + _SPELLINGS_PER_QUERY]
-        sql = " UNION ALL ".join(
-            f"SELECT {i}, id FROM corr_spelling WHERE kind = ? AND name = ?"  # noqa: S608
-            for i in range(len(chunk))
-        )
-        params = [x for kn in chunk for x in kn]
-        for i, sid in conn.execute(sql, params).fetchall():
-            ids[chunk[int(i)]] = int(sid)
-    return ids
+    sql = "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?"
+    return {spellings[int(i)]: int(sid) for i, sid in conn.execute_each(sql, spellings)}
 
 
 class Lookup:
@@ -127,16 +113,9 @@ class Lookup:
     @staticmethod
     def _sizes(conn: Db, keys: list[str], cap: int) -> list[int]:
         """How many spellings each key holds, counted up to ``cap`` (in SQL, no rows out)."""
-        sql = " UNION ALL ".join(
-            f"SELECT {i}, COUNT(*) FROM (SELECT 1 FROM corr_spelling_key WHERE key = ?"  # noqa: S608
-            f" LIMIT ?) AS q{i}"
-            for i in range(len(keys))
-        )
-        params: list[object] = []
-        for key in keys:
-            params += [key, cap]
+        sql = "SELECT COUNT(*) FROM (SELECT 1 FROM corr_spelling_key WHERE key = ? LIMIT ?) AS c"
         sizes = [0] * len(keys)
-        for i, n in conn.execute(sql, params).fetchall():
+        for i, n in conn.execute_each(sql, [(key, cap) for key in keys]):
             sizes[int(i)] = int(n)
         return sizes
 
@@ -146,19 +125,12 @@ class Lookup:
         out: list[list[Spelling]] = [[] for _ in keys]
         if not keys:
             return out
-        per_key = " UNION ALL ".join(
-            f"SELECT {i} AS i, spelling_id FROM (SELECT spelling_id FROM corr_spelling_key"  # noqa: S608
-            f" WHERE key = ? ORDER BY spelling_id LIMIT ?) AS q{i}"
-            for i in range(len(keys))
-        )
         sql = (
-            f"SELECT k.i, s.id, s.kind, s.name FROM ({per_key}) AS k"  # noqa: S608
+            "SELECT s.id, s.kind, s.name FROM (SELECT spelling_id FROM corr_spelling_key"
+            " WHERE key = ? ORDER BY spelling_id LIMIT ?) AS k"
             " JOIN corr_spelling s ON s.id = k.spelling_id"
         )
-        params: list[object] = []
-        for key in keys:
-            params += [key, limit]
-        for i, sid, kind, name in sorted(conn.execute(sql, params).fetchall()):
+        for i, sid, kind, name in sorted(conn.execute_each(sql, [(k, limit) for k in keys])):
             out[int(i)].append(Spelling(int(sid), kind, name))
         return out
 

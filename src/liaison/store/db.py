@@ -54,6 +54,15 @@ class SqliteDb:
             raise StorageError("the insert returned no key")
         return int(row[0])
 
+    def execute_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """``sql`` once a row: in-process, a cached statement run again costs less than
+        compiling a compound SELECT of one subquery a row."""
+        try:
+            cur = self.raw.cursor()
+            return [(i, *r) for i, params in enumerate(rows) for r in cur.execute(sql, params)]
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
     @property
     def in_transaction(self) -> bool:
         return self.raw.in_transaction
@@ -93,6 +102,23 @@ def _no_nul(params: Sequence[Any]) -> tuple[Any, ...]:
     if any(type(p) is str and "\x00" in p for p in out):
         return tuple(p.replace("\x00", "\ufffd") if type(p) is str else p for p in out)
     return out
+
+
+#: The PostgreSQL type of an array of parameters, by the Python type of its values.
+_ARRAY_TYPES: dict[type, str] = {
+    str: "text[]",
+    int: "bigint[]",
+    float: "double precision[]",
+    bytes: "bytea[]",
+    bool: "boolean[]",
+}
+
+
+def _array_type(values: Sequence[Any]) -> str:
+    kinds = {type(v) for v in values if v is not None} or {str}
+    if len(kinds) != 1 or (kind := kinds.pop()) not in _ARRAY_TYPES:
+        raise StorageError(f"no array type for parameters of types {kinds}")
+    return _ARRAY_TYPES[kind]
 
 
 _PLAIN_INSERT = re.compile(
@@ -168,6 +194,34 @@ class PgDb:
         if row is None:
             raise StorageError("the insert returned no key")
         return int(row[0])
+
+    def execute_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """One statement whatever the number of rows, and the same text whatever it is
+        (prepared once per connection): the parameters go in as one array a column, and
+        ``sql`` runs for each row of them (``CROSS JOIN LATERAL``). A compound SELECT of
+        one subquery a row -- SQLite's way -- cost PostgreSQL 1.5 ms to parse and plan
+        for 80 rows, against 0.25 ms for this (issue #15)."""
+        import psycopg
+
+        if not rows:
+            return []
+        width = len(rows[0])
+        if any(len(r) != width for r in rows) or sql.count("?") != width:
+            raise StorageError("execute_each: every row needs one value a placeholder")
+        columns = [[r[k] for r in rows] for k in range(width)]
+        marks = iter(f"each_.p{k}" for k in range(width))
+        inner = re.sub(r"\?", lambda _: next(marks), sql.replace("%", "%%"))
+        arrays = ", ".join(f"%s::{_array_type(c)}" for c in columns)
+        names = ", ".join(f"p{k}" for k in range(width))
+        query = (
+            f"SELECT each_.i - 1, q.* FROM unnest({arrays}) WITH ORDINALITY AS each_({names}, i)"
+            f" CROSS JOIN LATERAL ({inner}) AS q"
+        )
+        try:
+            found = self.raw.execute(query, [list(_no_nul(c)) for c in columns]).fetchall()
+        except psycopg.Error as exc:
+            raise self._fail(exc) from exc
+        return [tuple(r) for r in found]
 
     @property
     def in_transaction(self) -> bool:
