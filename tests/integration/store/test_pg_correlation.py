@@ -96,20 +96,18 @@ def test_postgresql_and_sqlite_index_the_same_batches_alike(pg: PostgresStore, s
     config = CorrelationConfig(max_objects_per_value=4, max_objects_per_name=3)
     sizes = [rng.randrange(1, 9) for _ in objs]
     lite = open_db(":memory:")
-    try:
-        a = CorrelationIndex(lite, config)
-        start = 0
+
+    def index_in_batches(db: Db) -> None:
+        index, start = CorrelationIndex(db, config), 0
         for size in sizes:
             if start < len(objs):
-                a.apply(a.plan([(o, PARTY) for o in objs[start : start + size]]))
+                index.apply(index.plan([(o, PARTY) for o in objs[start : start + size]]))
             start += size
+
+    try:
+        index_in_batches(lite)
         with pg.connection() as db:
-            b = CorrelationIndex(db, config)
-            start = 0
-            for size in sizes:
-                if start < len(objs):
-                    b.apply(b.plan([(o, PARTY) for o in objs[start : start + size]]))
-                start += size
+            index_in_batches(db)
         with pg.connection() as db:
             assert _dump(db) == _dump(lite)
             assert len(_dump(db)["correlations"]) > 10
