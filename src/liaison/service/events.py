@@ -245,20 +245,30 @@ class AuditEvents:
 
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
         """Each release in the log; the page, with the hash of the bytes sent, in the
-        partner's ledger."""
+        partner's ledger.
+
+        The versions of a page released under the same agreement for the same reasons
+        share one entry (up to ``_LEDGER_BATCH`` references each, in page order): it
+        says of each what an entry of its own would, and ``AuditLog.query(object_id=)``
+        finds it by any of them. An entry a version made most of a partner's read.
+        """
         build, actor, recipient = AuditEntry.build, party.name, party.identity_id
         refs = [ObjectRef.build(row.id, row.version, row.sha256) for row, _ in items]
+        groups: dict[tuple[str | None, tuple[str, ...]], list[ObjectRef]] = {}
+        for ref, (_, v) in zip(refs, items, strict=True):
+            groups.setdefault((v.agreement_id, tuple(v.reasons[:8])), []).append(ref)
         entries = [
             build(
                 Action.OBJECT_RELEASED,
                 actor,
-                (ref,),
-                agreement=v.agreement_id,
+                tuple(grouped[i : i + _LEDGER_BATCH]),
+                agreement=agreement,
                 recipient=recipient,
                 decision="allow",
-                reasons=v.reasons[:8],
+                reasons=reasons,
             )
-            for ref, (_, v) in zip(refs, items, strict=True)
+            for (agreement, reasons), grouped in groups.items()
+            for i in range(0, len(grouped), _LEDGER_BATCH)
         ]
         # the partner's ledger: the hash of the bytes sent (a redacted copy's, if one)
         sent = [
