@@ -243,6 +243,25 @@ def test_a_reader_waits_for_a_correlator_at_work(tmp_path: Path) -> None:
     assert done.is_set()
 
 
+def test_a_waiting_reader_looks_at_the_backlog_every_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader waiting for a correlator sees it finish within ``POLL``, however long
+    its patience: each look is a cheap count, and a tenth of ``PATIENCE`` made every
+    correlation read after a store wait 25 ms more on average."""
+    node = _pending_node(tmp_path, 3)
+    naps: list[float] = []
+    backlogs_seen = iter([3, 2, 2, 1, 0])
+    monkeypatch.setattr(correlations, "backlog", lambda _node: next(backlogs_seen))
+    monkeypatch.setattr(correlations.time, "sleep", naps.append)
+    try:
+        assert correlations.settle(node) == 0  # the other correlator did the work
+        assert naps == [correlations.POLL] * 4
+        assert correlations.POLL <= 0.01 < correlations.PATIENCE / 10
+    finally:
+        node.close()
+
+
 def test_by_default_a_reader_waits_out_a_correlators_whole_batch(tmp_path: Path) -> None:
     """A correlator commits once a batch: planning (up to ``SECONDS``), then writing
     (about ``WRITE_SECONDS``), and ``serve``'s child indexes text between two. A reader
