@@ -108,8 +108,10 @@ class Gate(Protocol):
         objs: list[dict[str, Any]],
         infos: list[SignatureInfo],
         version_key: Callable[[dict[str, Any]], str],
+        bodies: Sequence[bytes] | None = None,
     ) -> list[Admitted | str]:
-        """Per object: its handling, originator and origins to store, or why it is refused."""
+        """Per object: its handling, originator and origins to store, or why it is refused
+        (``bodies``: ``orjson.dumps`` of each object, when the caller has them)."""
         ...
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
@@ -366,13 +368,14 @@ class Exchange:
         collection_id = checked.collection_id
         result, stamps, valid, notes = checked.result, checked.stamps, checked.valid, checked.notes
         infos, batch = checked.infos, checked.batch
-        admitted = self.gate.admit(party, valid, infos, stamps.version_key)
+        bodies = [orjson.dumps(obj) for obj in valid]  # the bytes stored, made once
+        admitted = self.gate.admit(party, valid, infos, stamps.version_key, bodies)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
         copies: list[dict[str, Any]] = []
         received_from = "" if party.internal else party.identity_id
         sha256 = hashlib.sha256
-        for obj, verdict in zip(valid, admitted, strict=True):
+        for obj, verdict, body in zip(valid, admitted, bodies, strict=True):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
@@ -381,7 +384,6 @@ class Exchange:
             if verdict.copy_only:  # one of our own versions, back from a partner
                 copies.append(obj)
                 continue
-            body = orjson.dumps(obj)
             ver = object_version(obj)
             handling = verdict.handling
             if (obj["id"], ver) in batch.marked:  # said in policy explain
