@@ -45,6 +45,7 @@ from liaison.store import (
     now_us,
 )
 from liaison.store.handling import Lookup
+from liaison.text.normal import warm as warm_text
 
 __all__ = [
     "Admitted",
@@ -231,7 +232,9 @@ class Exchange:
 
     def start_background(self) -> None:
         """Start the derived-index workers now (a serving node): they catch up on what a
-        previous run left behind and load their tables before the first request."""
+        previous run left behind and load their tables before the first request -- as
+        does the ingest path here (the text normal forms' tables)."""
+        warm_text()
         for worker in (self.correlator, self.indexer):
             if worker is not None:
                 worker.kick()
