@@ -16,25 +16,28 @@ __all__ = [
     "TIMESTAMP_RE",
     "compare_timestamps",
     "format_timestamp",
+    "is_millis_timestamp",
     "is_timestamp",
     "now_timestamp",
     "parse_timestamp",
     "timestamp_us",
 ]
 
-TIMESTAMP_RE = re.compile(
+_DATE_TIME = (
     r"^[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])"
-    r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?Z$",
-    re.ASCII,
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
 )
+TIMESTAMP_RE = re.compile(_DATE_TIME + r"(\.[0-9]+)?Z$", re.ASCII)
+#: ``TIMESTAMP_RE`` with at least three fractional digits (``created``, ``modified``).
+_MILLIS_TIMESTAMP_RE = re.compile(_DATE_TIME + r"\.[0-9]{3,}Z$", re.ASCII)
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _real_date(s: str) -> bool:
     """Day-of-month check for a string already matching TIMESTAMP_RE."""
-    day = int(s[8:10])
-    if day <= 28:
+    if s[8:10] <= "28":  # two ASCII digits: ordered as their number
         return True
+    day = int(s[8:10])
     month = int(s[5:7])
     if day > _DAYS_IN_MONTH[month]:
         return False
@@ -63,6 +66,17 @@ def is_timestamp(value: object) -> bool:
             _KNOWN.clear()
         _KNOWN[value] = None
     return True
+
+
+def is_millis_timestamp(value: object) -> bool:
+    """True if ``value`` is a STIX timestamp precise to at least the millisecond (what
+    ``created`` and ``modified`` must be): ``is_timestamp`` with three or more digits
+    after the seconds. Nothing is remembered: most such strings are met once."""
+    return (
+        isinstance(value, str)
+        and _MILLIS_TIMESTAMP_RE.match(value) is not None
+        and _real_date(value)
+    )
 
 
 def parse_timestamp(s: str) -> datetime:
