@@ -17,6 +17,7 @@ from liaison.stix.rules import Strict as _Strict
 from liaison.stix.vocab import EXTENSION_TYPES
 
 __all__ = [
+    "LISTS_CHECKED_ELSEWHERE",
     "PROPERTY_RE",
     "check_encoded",
     "check_extensions",
@@ -31,6 +32,11 @@ _EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
 _HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
 _BASE64_RE = re.compile(
     r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
+)
+#: Lists whose emptiness a check of their own reports (or allows): not an empty list as a
+#: custom property is.
+LISTS_CHECKED_ELSEWHERE = frozenset(
+    {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
 )
 _EXTREF_KEYS = frozenset({"source_name", "description", "url", "hashes", "external_id"})
 #: Valid property names met inside extensions (the same few in every object: a partner's

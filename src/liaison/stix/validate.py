@@ -20,12 +20,14 @@ from typing import Any
 
 from liaison.stix._show import show
 from liaison.stix.commons import (
+    LISTS_CHECKED_ELSEWHERE,
     PROPERTY_RE,
     check_encoded,
     check_extensions,
     check_external_references,
     check_granular_markings,
 )
+from liaison.stix.fastpath import plainly_valid
 from liaison.stix.ids import TYPE_RE, identifier_type, is_language_tag
 from liaison.stix.refcheck import (
     PLAIN,
@@ -59,9 +61,6 @@ _NO_KINDS: dict[str, str] = {}
 _SKIP = frozenset({"external_references"})
 _SKIP_OBSERVED = frozenset({"external_references", "objects"})
 _SKIP_SCO: frozenset[str] = frozenset()
-_LISTS_CHECKED_ELSEWHERE = frozenset(
-    {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
-)
 _COMMON_TARGETS = REF_TARGETS["*"]
 _NO_REFS: frozenset[str] = frozenset()
 
@@ -94,6 +93,8 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
     make, and safety does not need) are appended to it and not returned; without one,
     every finding is returned.
     """
+    if plainly_valid(obj):  # the common case, without a reason to word (fastpath.py)
+        return []
     if not isinstance(obj, dict):
         return [f"a STIX object must be a JSON object, not {type(obj).__name__}"]
     out: list[str] = []
@@ -287,7 +288,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     if (
                         isinstance(value, list)
                         and key not in own_checks
-                        and key not in _LISTS_CHECKED_ELSEWHERE
+                        and key not in LISTS_CHECKED_ELSEWHERE
                     ):
                         bad = f"{key} is an empty list (omit the property instead)"
                         # stix2-validator checks no custom property of a marking-definition

@@ -351,6 +351,14 @@ def _mutations(base: Obj, rng: random.Random, scale: int) -> Iterator[Any]:
         yield {**base, "external_references": external}
     for phases in KILL_CHAIN:
         yield {**base, "kill_chain_phases": phases}
+    for later, earlier, _ in vocab.TIMESTAMP_ORDER.get(base.get("type"), ()):
+        for when in (
+            T,
+            "2026-11-29T12:00:00.12300Z",
+            "2020-01-01T00:00:00Z",
+            "2030-01-01T00:00:00Z",
+        ):
+            yield {**base, earlier: T, later: when}  # later, equal (in two ways), earlier
     yield {**base, "object_marking_refs": [base.get("id"), MARKING]}
     yield {**base, "created": T, "modified": "2020-01-01T00:00:00.000Z"}
     yield {**base, "created": T, "modified": "2026-11-29T12:00:00.12300Z"}
