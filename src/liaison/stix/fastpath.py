@@ -30,7 +30,7 @@ from liaison.stix.commons import (
     check_external_references,
     check_granular_markings,
 )
-from liaison.stix.ids import identifier_type, is_language_tag
+from liaison.stix.ids import identifiers_of, is_language_tag
 from liaison.stix.refcheck import ENCODED, PLAIN, REF, REFS, check_nested, kind_of
 from liaison.stix.rules import KIND_CHECKS, SPECIAL, WITH_KILL_CHAIN, check_kill_chain_phases
 from liaison.stix.timestamps import compare_timestamps, is_millis_timestamp, is_timestamp
@@ -100,25 +100,14 @@ def _plain(key: str, *, empty_ok: bool, walk: bool) -> Check:
 
 def _ref(allowed: frozenset[str] | None) -> Check:
     def check(value: Any) -> bool:
-        if value.__class__ is not str:
-            return False
-        kind = identifier_type(value)
-        return kind is not None and (not allowed or kind in allowed)
+        return identifiers_of([value], allowed)
 
     return check
 
 
 def _refs(allowed: frozenset[str] | None) -> Check:
     def check(value: Any) -> bool:
-        if value.__class__ is not list or not value:
-            return False
-        for item in value:
-            if item.__class__ is not str:
-                return False
-            kind = identifier_type(item)
-            if kind is None or (allowed and kind not in allowed):
-                return False
-        return True
+        return value.__class__ is list and bool(value) and identifiers_of(value, allowed)
 
     return check
 
@@ -358,6 +347,8 @@ def plainly_valid(obj: object) -> bool:
         check = checks.get(key)
         if check is None:
             check = _custom(key)
+        elif check is _nothing:
+            continue
         if not check(value):
             return False
     return _whole(obj, plan, id_)

@@ -181,12 +181,23 @@ _OBJECT_PATH_RE = re.compile(r"\s*[a-z0-9-]+:[A-Za-z0-9_]", re.ASCII)
 _PATTERN_TOKEN_RE = re.compile(r"'(?:[^'\\]|\\.)*'|[\[\]()]|'", re.DOTALL)
 
 
+# The commonest pattern, one comparison with a string: ``[ipv4-addr:value = '...']``. The
+# tokens below then are "[", the object path right after it, one quoted string and "]":
+# no problem. The string is ``_PATTERN_TOKEN_RE``'s own quoted string, so it ends where
+# that token would; nothing between holds a quote, a bracket or a parenthesis.
+_ONE_COMPARISON_RE = re.compile(
+    r"\[[a-z0-9-]+:[A-Za-z0-9_][^'\[\]()]*'(?:[^'\\]|\\.)*'\]\Z", re.ASCII | re.DOTALL
+)
+
+
 def stix_pattern_problem(pattern: str) -> str | None:
     """A cheap structural check of a STIX pattern (not the full grammar).
 
     Brackets and parentheses balanced outside quoted strings, strings terminated, at
     least one ``[object-type:property ...]`` comparison. Returns the problem or None.
     """
+    if _ONE_COMPARISON_RE.match(pattern) is not None:
+        return None
     depth: list[str] = []
     comparisons = 0
     for token in _PATTERN_TOKEN_RE.finditer(pattern):

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import validate_reference.refs as ref_refs
+import validate_reference.rules as ref_rules
 import validate_reference.validate as ref_validate
 import validate_reference.vocab as vocab
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 from stix_examples import ALL, IDENTITY, INDICATOR, MARKING
 
 from liaison.stix import refs, validate_object
+from liaison.stix.rules import stix_pattern_problem
 from suite_support import CHECKOUT, examples, missing, shared_file
 
 Obj = dict[str, Any]
@@ -473,6 +475,47 @@ def test_same_reasons_after_any_edits(type_: str, edits: list[tuple[Any, Any]]) 
 )
 def test_same_reasons_for_arbitrary_objects(type_: str, props: dict[Any, Any]) -> None:
     _compare([{"type": type_, "id": f"{type_}--{UUID}", **props}, props])
+
+
+PATTERNS = [
+    "[ipv4-addr:value = '198.51.100.7']",
+    "[ipv4-addr:value = 'a\\'b']",
+    "[ipv4-addr:value = 'a\\\\']",
+    "[ipv4-addr:value = 'a\\']",
+    "[ipv4-addr:value = 'a\\'",
+    "[ipv4-addr:value = '[x]']",
+    "[ipv4-addr:value = '(x']",
+    "[ipv4-addr:value = 'x']\n",
+    "[ipv4-addr:value = 'x'] ",
+    "[ ipv4-addr:value = 'x']",
+    "[ipv4-addr: value = 'x']",
+    "[ipv4-addr:value = 'x' AND ipv4-addr:value = 'y']",
+    "[ipv4-addr:value = 'x'] AND [file:name = 'y']",
+    "[file:extensions.'windows-pebinary-ext'.sections[*].name = 'x']",
+    "[email-message:body_multipart[*].body_raw_ref.name = 'x']",
+    "[ipv4-addr:value = 'x']]",
+    "[[ipv4-addr:value = 'x']",
+    "[IPV4:value = 'x']",
+    "[ipv4-addr:Value = 'x\n']",
+    "[ipv4-addr:value = 'é']",
+    "[ipv4-addr:value = 42]",
+    "",
+]
+
+
+@settings(max_examples=examples(400))
+@given(
+    st.sampled_from(PATTERNS)
+    | st.text(alphabet="[]()'\\ :=-_.*aZ09\né", max_size=30)
+    | st.builds(
+        lambda a, b, c: f"[{a}:{b} = '{c}']",
+        st.text(alphabet="az09-:[' ", max_size=8),
+        st.text(alphabet="aZ09_.[]*' ", max_size=8),
+        st.text(alphabet="a'\\[]()\n", max_size=8),
+    )
+)
+def test_same_pattern_problems(pattern: str) -> None:
+    assert stix_pattern_problem(pattern) == ref_rules.stix_pattern_problem(pattern)
 
 
 @pytest.mark.parametrize("extra", [{}, {"x_note": "x"}])
