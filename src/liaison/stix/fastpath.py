@@ -18,7 +18,6 @@ test_stix_validate_equivalence.py compares both with the original implementation
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -30,7 +29,7 @@ from liaison.stix.commons import (
     check_external_references,
     check_granular_markings,
 )
-from liaison.stix.ids import identifiers_of, is_language_tag
+from liaison.stix.ids import identifier_type, identifiers_of, is_language_tag
 from liaison.stix.refcheck import ENCODED, PLAIN, REF, REFS, check_nested, kind_of
 from liaison.stix.rules import KIND_CHECKS, SPECIAL, WITH_KILL_CHAIN, check_kill_chain_phases
 from liaison.stix.timestamps import compare_timestamps, is_millis_timestamp, is_timestamp
@@ -54,10 +53,6 @@ __all__ = ["plainly_valid"]
 
 Check = Callable[[Any], bool]
 
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z",
-    re.ASCII,
-)
 _CONTAINERS = (dict, list)
 _SDO, _SCO, _MARKING = "sdo", "sco", "marking"
 
@@ -162,11 +157,10 @@ class _Plan:
         "any_of",
         "category",
         "checks",
-        "id_len",
         "order",
-        "prefix",
         "required",
         "special",
+        "type_",
     )
 
     def __init__(self, type_: str) -> None:
@@ -177,8 +171,7 @@ class _Plan:
         else:
             category = _SDO
         self.category = category
-        self.prefix = type_ + "--"
-        self.id_len = len(self.prefix) + 36
+        self.type_ = type_
         self.required = REQUIRED.get(type_, ())
         self.any_of = ANY_OF.get(type_)
         self.order = TIMESTAMP_ORDER.get(type_, ())
@@ -317,12 +310,8 @@ def plainly_valid(obj: object) -> bool:
     if plan is None:
         return False
     id_ = obj.get("id")
-    if (
-        id_.__class__ is not str
-        or len(id_) != plan.id_len
-        or not id_.startswith(plan.prefix)
-        or _UUID_RE.match(id_, len(plan.prefix)) is None
-    ):
+    # <type>--<UUID> of this type (remembered: relationships and reports name it)
+    if id_.__class__ is not str or identifier_type(id_) != plan.type_:
         return False
     category = plan.category
     spec = obj.get("spec_version")

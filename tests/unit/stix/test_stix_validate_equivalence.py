@@ -129,6 +129,8 @@ WEIRD: list[Any] = [
     "indicator--2f1d1d6c-07d9-0a3c-9c7e-6f1b2a9c1d34",
     "indicator--2f1d1d6c-07d9-4a3c-cc7e-6f1b2a9c1d34",
     "indicator--1234",
+    f"indicator--{UUID}\n",
+    T + "\n",
     "a--b--" + UUID,
     "--" + UUID,
     Text(IDENTITY),
@@ -361,6 +363,9 @@ def _mutations(base: Obj, rng: random.Random, scale: int) -> Iterator[Any]:
             "2030-01-01T00:00:00Z",
         ):
             yield {**base, earlier: T, later: when}  # later, equal (in two ways), earlier
+    for key in ("id", "created", "modified", "created_by_ref"):  # "$" matches before "\n"
+        if isinstance(base.get(key), str):
+            yield {**base, key: base[key] + "\n"}
     yield {**base, "object_marking_refs": [base.get("id"), MARKING]}
     yield {**base, "created": T, "modified": "2020-01-01T00:00:00.000Z"}
     yield {**base, "created": T, "modified": "2026-11-29T12:00:00.12300Z"}
