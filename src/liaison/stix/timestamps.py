@@ -61,22 +61,30 @@ def is_timestamp(value: object) -> bool:
         return True
     if not (isinstance(value, str) and TIMESTAMP_RE.match(value) is not None and _real_date(value)):
         return False
+    _remember(value)
+    return True
+
+
+def _remember(value: str) -> None:
     if value.__class__ is str and len(value) <= _KNOWN_LEN:
         if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()
         _KNOWN[value] = None
-    return True
 
 
 def is_millis_timestamp(value: object) -> bool:
     """True if ``value`` is a STIX timestamp precise to at least the millisecond (what
     ``created`` and ``modified`` must be): ``is_timestamp`` with three or more digits
-    after the seconds. Nothing is remembered: most such strings are met once."""
-    return (
+    after the seconds. One found is remembered as ``is_timestamp`` remembers it (the
+    version of an object is parsed next, by ``timestamp_us``)."""
+    if not (
         isinstance(value, str)
         and _MILLIS_TIMESTAMP_RE.match(value) is not None
         and _real_date(value)
-    )
+    ):
+        return False
+    _remember(value)
+    return True
 
 
 def parse_timestamp(s: str) -> datetime:
