@@ -124,13 +124,26 @@ def timestamp_us(s: str) -> int:
     if not is_timestamp(s) or s.startswith("0000"):  # errors: as parse_timestamp says
         return (parse_timestamp(s) - _EPOCH) // timedelta(microseconds=1)
     second = int(s[17:19])
-    micro = int(s[20:-1][:6].ljust(6, "0")) if s[19] == "." else 0
+    if len(s) == 24 and s[23] == "Z":  # milliseconds, the commonest form
+        micro = int(s[20:23]) * 1000
+    else:
+        micro = int(s[20:-1][:6].ljust(6, "0")) if s[19] == "." else 0
     if second == 60:
         second, micro = 59, 999_999
-    day = date(int(s[0:4]), int(s[5:7]), int(s[8:10])).toordinal() - _EPOCH_DAY
-    return (
-        ((day * 24 + int(s[11:13])) * 60 + int(s[14:16])) * 60_000_000 + second * 1_000_000 + micro
-    )
+    minute = s[:16]
+    base = _MINUTES.get(minute)
+    if base is None:
+        day = date(int(s[0:4]), int(s[5:7]), int(s[8:10])).toordinal() - _EPOCH_DAY
+        base = ((day * 24 + int(s[11:13])) * 60 + int(s[14:16])) * 60_000_000
+        if len(_MINUTES) >= _KNOWN_MAX:
+            _MINUTES.clear()
+        _MINUTES[minute] = base
+    return base + second * 1_000_000 + micro
+
+
+#: "YYYY-MM-DDTHH:MM" -> its microseconds since 1970: the versions of a batch share
+#: minutes (and a string that is a timestamp bounds the key's length). Bounded.
+_MINUTES: dict[str, int] = {}
 
 
 def format_timestamp(dt: datetime) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import validate_reference.refs as ref_refs
 import validate_reference.rules as ref_rules
+import validate_reference.timestamps as ref_timestamps
 import validate_reference.validate as ref_validate
 import validate_reference.vocab as vocab
 from hypothesis import HealthCheck, given, settings
@@ -32,6 +33,7 @@ from stix_examples import ALL, IDENTITY, INDICATOR, MARKING
 
 from liaison.stix import refs, validate_object
 from liaison.stix.rules import stix_pattern_problem
+from liaison.stix.timestamps import timestamp_us
 from suite_support import CHECKOUT, examples, missing, shared_file
 
 Obj = dict[str, Any]
@@ -521,6 +523,36 @@ PATTERNS = [
 )
 def test_same_pattern_problems(pattern: str) -> None:
     assert stix_pattern_problem(pattern) == ref_rules.stix_pattern_problem(pattern)
+
+
+def _us(fn: Any, s: str) -> Any:
+    try:
+        return fn(s)
+    except Exception as exc:  # the message reaches the TAXII status: it must match too
+        return type(exc), str(exc)
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=9)
+
+
+@settings(max_examples=examples(400))
+@given(
+    st.sampled_from([w for w in WEIRD if isinstance(w, str)])
+    | st.builds(
+        lambda y, mo, d, h, mi, sec, frac, end: f"{y}-{mo}-{d}T{h}:{mi}:{sec}{frac}{end}",
+        st.sampled_from(["0000", "0001", "1970", "2016", "2024", "2026", "9999"]),
+        st.sampled_from(["01", "02", "04", "12", "13"]),
+        st.sampled_from(["01", "28", "29", "30", "31"]),
+        st.sampled_from(["00", "23", "24"]),
+        st.sampled_from(["00", "59"]),
+        st.sampled_from(["00", "59", "60"]),
+        st.just("") | _DIGITS.map(lambda d: "." + d),
+        st.sampled_from(["Z", "Z\n", "z", ""]),
+    )
+)
+def test_same_microseconds_and_errors(s: str) -> None:
+    assert _us(timestamp_us, s) == _us(ref_timestamps.timestamp_us, s)
+    assert _us(timestamp_us, s) == _us(timestamp_us, s)  # and again, remembered
 
 
 @pytest.mark.parametrize("extra", [{}, {"x_note": "x"}])
