@@ -78,11 +78,11 @@ _SDO, _SCO, _MARKING, _CUSTOM = "sdo", "sco", "marking", "custom"
 
 def object_version(obj: Mapping[str, Any]) -> str | None:
     """The TAXII version of an object: ``modified``, else ``created``, else None."""
-    for key in ("modified", "created"):
-        value = obj.get(key)
-        if isinstance(value, str):
-            return value
-    return None
+    value = obj.get("modified")  # unrolled: it runs several times per object stored
+    if isinstance(value, str):
+        return value
+    value = obj.get("created")
+    return value if isinstance(value, str) else None
 
 
 def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]:

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix_examples import ALL, IDENTITY, INDICATOR, MARKING
 
-from liaison.stix import refs, validate_object
+from liaison.stix import object_version, refs, validate_object
 from liaison.stix.rules import stix_pattern_problem
 from liaison.stix.timestamps import timestamp_us
 from suite_support import CHECKOUT, examples, missing, shared_file
@@ -393,6 +393,7 @@ def _compare(objects: list[Any]) -> None:
             assert all(type(r) is str for r in got + warned)
             if isinstance(obj, dict):
                 assert _outcome(refs.links, obj) == _outcome(ref_refs.links, obj), obj
+                assert object_version(obj) == ref_validate.object_version(obj)
         assert repr(obj) == before, "validation changed the object"
 
 
