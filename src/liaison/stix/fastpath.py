@@ -260,8 +260,12 @@ _KIND_CHECKS: Final[dict[str, Check]] = {
 }
 _KNOWN_TYPES: Final = SDO_TYPES | SRO_TYPES | META_TYPES | SCO_TYPES
 _PLANS: dict[str, _Plan] = {}
-#: Checks of custom property names (any type), bounded against hostile input.
+#: Checks of custom property names (any type), bounded against hostile input. They are
+#: shared: a name only words a reason, and ``*_hex`` or ``*_bin`` says which encoding.
 _CUSTOM: dict[str, Check] = {}
+_ANY_REF, _ANY_REFS = _ref(None), _refs(None)
+_HEX, _BIN = _encoded("custom_hex"), _encoded("custom_bin")
+_CUSTOM_PLAIN = _plain("custom", empty_ok=False, walk=True)
 _CACHE_MAX = 20_000
 
 
@@ -277,13 +281,13 @@ def _custom(key: object) -> Check:
         return _never  # a reason, or a custom type's reserved property
     kind = kind_of(key)
     if kind == REF:
-        check = _ref(None)
+        check = _ANY_REF
     elif kind == REFS:
-        check = _refs(None)
+        check = _ANY_REFS
     elif kind == ENCODED:
-        check = _encoded(key)
+        check = _HEX if key.endswith("_hex") else _BIN
     else:
-        check = _plain(key, empty_ok=False, walk=True)
+        check = _CUSTOM_PLAIN
     if len(_CUSTOM) < _CACHE_MAX:
         _CUSTOM[key] = check
     return check
