@@ -17,6 +17,7 @@ from liaison.stix.rules import Strict as _Strict
 from liaison.stix.vocab import EXTENSION_TYPES
 
 __all__ = [
+    "EXT_NAME_RE",
     "LISTS_CHECKED_ELSEWHERE",
     "PROPERTY_RE",
     "check_encoded",
@@ -28,7 +29,8 @@ __all__ = [
 #: Property names: 3-250 characters, a-z, 0-9 and _.
 PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
 _NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
-_EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
+#: Extension names that are not extension-definition ids: ``acme-ext``.
+EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
 _HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
 _BASE64_RE = re.compile(
     r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
@@ -141,7 +143,7 @@ def check_extensions(exts: object, out: list[str]) -> None:
                 )
             else:
                 _check_extension_properties(key, ext, out)
-        elif _EXT_NAME_RE.match(key):
+        elif EXT_NAME_RE.match(key):
             if not isinstance(ext, dict) or not ext:
                 out.append(f"extension {show(key)} must be a non-empty dictionary")
             else:

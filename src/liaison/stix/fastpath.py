@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from liaison.stix.commons import (
+    EXT_NAME_RE,
     LISTS_CHECKED_ELSEWHERE,
     PROPERTY_RE,
     check_encoded,
@@ -35,6 +36,7 @@ from liaison.stix.rules import KIND_CHECKS, SPECIAL, WITH_KILL_CHAIN, check_kill
 from liaison.stix.timestamps import compare_timestamps, is_millis_timestamp, is_timestamp
 from liaison.stix.vocab import (
     ANY_OF,
+    EXTENSION_TYPES,
     INT_RANGES,
     META_TYPES,
     NUMBER_RANGES,
@@ -125,6 +127,82 @@ def _scratch(check_into: Callable[[Any, list[str]], None]) -> Check:
         return not scratch
 
     return check
+
+
+def _simple_extensions(exts: Any) -> bool:
+    """Extensions holding scalars and lists of scalars only (a partner's signature, a
+    TLP 2.0 marking's), checked in one pass: what ``check_extensions`` asks of them, and
+    the walk of ``_check_properties`` for references. False when unsure."""
+    if exts.__class__ is not dict or not exts:
+        return False
+    for key, ext in exts.items():
+        if ext.__class__ is not dict or not ext:
+            return False
+        kind = _EXT_KEYS.get(key)
+        if kind is None:
+            kind = _extension_key(key)
+            if kind is None:
+                return False
+        if kind == _DEFINED:
+            extension_type = ext.get("extension_type")
+            if extension_type.__class__ is not str or extension_type not in EXTENSION_TYPES:
+                return False
+        for name, value in ext.items():
+            check = _EXT_PROPERTIES.get(name)
+            if check is None:
+                check = _extension_property(name)
+            if not check(value):
+                return False
+    return True
+
+
+_DEFINED, _NAMED = 1, 2
+#: Extension keys found valid -> ``_DEFINED`` (an extension-definition id) or ``_NAMED``
+#: (a ``*-ext`` name); property names inside extensions -> their check. Bounded.
+_EXT_KEYS: dict[str, int] = {}
+_EXT_PROPERTIES: dict[str, Check] = {}
+
+
+def _extension_key(key: object) -> int | None:
+    if key.__class__ is not str:
+        return None
+    assert isinstance(key, str)
+    if key.startswith("extension-definition--"):
+        kind = _DEFINED if identifier_type(key) == "extension-definition" else None
+    else:
+        kind = _NAMED if EXT_NAME_RE.match(key) is not None else None
+    if kind is not None and len(_EXT_KEYS) < _CACHE_MAX:
+        _EXT_KEYS[key] = kind
+    return kind
+
+
+def _extension_property(name: object) -> Check:
+    if name.__class__ is not str:
+        return _never
+    assert isinstance(name, str)
+    if PROPERTY_RE.match(name) is None and name != "id":
+        return _never  # a reason (or a warning)
+    kind = kind_of(name)
+    if kind == REF:
+        check = _ANY_REF
+    elif kind == REFS:
+        check = _ANY_REFS
+    elif kind == ENCODED:
+        check = _HEX if name.endswith("_hex") else _BIN
+    else:
+        check = _scalars
+    if len(_EXT_PROPERTIES) < _CACHE_MAX:
+        _EXT_PROPERTIES[name] = check
+    return check
+
+
+def _scalars(value: Any) -> bool:
+    """A scalar, or a non-empty list of scalars (nothing inside to walk)."""
+    if value.__class__ is str or not isinstance(value, _CONTAINERS):
+        return True
+    if value.__class__ is not list or not value:
+        return False
+    return not any(v.__class__ is not str and isinstance(v, _CONTAINERS) for v in value)
 
 
 def _int_range(low: int, high: int) -> Check:
@@ -244,6 +322,8 @@ def _checks(type_: str, category: str) -> dict[str, Check]:
             )
         own = extra.get(key, [])
         out[key] = _all(own if kind == PLAIN and key in scalar else [base, *own])
+    exact = out["extensions"]
+    out["extensions"] = lambda v: _simple_extensions(v) or exact(v)
     out["type"] = out["id"] = _nothing  # checked first
     if category != _SCO:
         out["spec_version"] = out["created"] = out["modified"] = _nothing
