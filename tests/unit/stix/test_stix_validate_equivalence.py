@@ -337,6 +337,15 @@ ALL_TYPES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _forget_link_plans() -> Iterator[None]:
+    """``refs.links`` remembers a plan per list of keys (at most 4,096): the thousands of
+    mutations here would fill it for the tests that run next."""
+    yield
+    refs._PLANS.clear()
+    ref_refs._PLANS.clear()
+
+
 def _attack() -> list[Obj]:
     out: list[Obj] = []
     for path in ATTACK:
