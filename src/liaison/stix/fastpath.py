@@ -224,8 +224,11 @@ def _is_strs(value: Any) -> bool:
 def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
-    first, *rest = checks
-    return lambda v: first(v) and all(check(v) for check in rest)
+    if len(checks) == 2:  # the usual case: no generator
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    head, *rest = checks
+    return lambda v: head(v) and all(check(v) for check in rest)
 
 
 class _Plan:
