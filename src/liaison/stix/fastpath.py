@@ -65,7 +65,7 @@ def _nothing(value: Any) -> bool:
 
 
 def _never(value: Any) -> bool:
-    """A reserved name: always a reason."""
+    """A name that always draws a reason: reserved, invalid, not a string."""
     return False
 
 
@@ -266,8 +266,8 @@ class _Plan:
 def _checks(type_: str, category: str) -> dict[str, Check]:
     """For every property the rules of ``type_`` name, the conjunction of its checks."""
     extra: dict[str, list[Check]] = {}
-    #: Properties with a check that admits only a string, a boolean, a number or a
-    #: non-empty list of strings: all a plain property's own check asks.
+    # Properties with a check that admits only a string, a boolean, a number or a
+    # non-empty list of strings: nothing else a plain property's own check asks.
     scalar: set[str] = set()
 
     def add(key: str, check: Check, *, only_scalars: bool = False) -> None:

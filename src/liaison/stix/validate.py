@@ -11,6 +11,10 @@ enforce at its default strictness and on which nothing in Liaison's safety depen
 name inside an extension). Given a ``warnings`` list, ``validate_object`` puts them
 there instead of failing the object; docs/stix.md lists which checks stay errors, and
 why.
+
+Most objects received are well formed: ``liaison.stix.fastpath.plainly_valid`` recognises
+those first, without wording a reason; the checks here then run only for the others,
+with the same verdict either way (tests/unit/stix/test_stix_validate_equivalence.py).
 """
 
 from __future__ import annotations
