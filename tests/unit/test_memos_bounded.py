@@ -12,7 +12,7 @@ import base64
 
 from liaison import merkle
 from liaison.signing import objects as signing_objects
-from liaison.stix import refs
+from liaison.stix import fastpath, refs, timestamps, validate_object
 
 
 def test_long_base64_strings_are_decoded_not_remembered() -> None:
@@ -43,3 +43,22 @@ def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:
     small = {"type": "note", "object_refs": [ref]}
     assert refs.links(small) == [ref]
     assert tuple(small) in refs._PLANS
+
+
+def test_the_validation_fast_path_remembers_only_valid_names_and_few() -> None:
+    ident = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    base = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": ident,
+        "created": "2026-11-29T12:00:00.123Z",
+        "modified": "2026-11-29T12:00:00.123Z",
+        "name": "x",
+    }
+    long_key = "x_" + "k" * 5000
+    assert validate_object({**base, long_key: 1})  # not a property name: a reason ...
+    assert long_key not in fastpath._CUSTOM  # ... and not remembered
+    for i in range(0, 30_000, 1000):  # a hostile partner's thousands of custom names
+        validate_object({**base, **{f"x_p{i + j}": j for j in range(1000)}})
+    assert len(fastpath._CUSTOM) <= fastpath._CACHE_MAX
+    assert len(timestamps._MINUTES) <= timestamps._KNOWN_MAX
