@@ -30,6 +30,7 @@ __all__ = [
     "subtree_hash_from_leaves",
     "verify_consistency",
     "verify_inclusion",
+    "verify_path",
 ]
 
 HASH_SIZE = 32
@@ -151,8 +152,83 @@ def verify_inclusion(
 ) -> bool:
     """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree ``(size, root_hash)``.
 
-    RFC 9162 §2.1.3.2.
+    RFC 9162 §2.1.3.2 (``_verify_path``); a proof of ``bytes`` values goes through
+    ``verify_path``, which remembers where verified proofs went.
     """
+    path = tuple(proof)  # our own copy: what is remembered cannot change under us
+    if all(p.__class__ is bytes for p in path):
+        return verify_path(leaf, index, size, path, root_hash)
+    return _verify_path(leaf, index, size, path, root_hash)
+
+
+def verify_path(
+    leaf: bytes, index: int, size: int, path: tuple[bytes, ...], root_hash: bytes
+) -> bool:
+    """``verify_inclusion`` -- the same answer -- for a proof that is a tuple of
+    ``bytes`` values (exactly that type, not a subclass: the caller's guarantee).
+
+    The states a verified proof went through are remembered (``_PATHS``): a proof
+    that reaches one of them, with the rest of its path equal to what followed it
+    there, gets the answer that proof got without hashing the rest again. The
+    objects of one signed batch share the upper parts of their paths: a proof
+    rejoins a verified one after a level or two.
+    """
+    if not (
+        index.__class__ is int
+        and size.__class__ is int
+        and leaf.__class__ is bytes
+        and root_hash.__class__ is bytes
+        and path.__class__ is tuple
+        and len(path) <= _PATH_MAX
+    ):
+        return _verify_path(leaf, index, size, path, root_hash)
+    if not (0 <= index < size and len(leaf) == HASH_SIZE and len(root_hash) == HASH_SIZE):
+        return False
+    paths = _PATHS
+    fn, sn, r, k, n = index, size - 1, leaf, 0, len(path)
+    met: list[tuple[bytes, int, int, int]] = []
+    while True:
+        got = paths.get(r)
+        if (
+            got is not None
+            and got[1] == fn
+            and got[2] == sn
+            and got[0] == root_hash
+            and got[3][got[4] :] == path[k:]
+        ):  # the very state a verified proof was in, the very rest: the same answer
+            break
+        if k == n:
+            if sn == 0 and hmac.compare_digest(r, root_hash):
+                break
+            return False
+        if sn == 0:
+            return False
+        p = path[k]
+        if len(p) != HASH_SIZE:  # as ``_valid_hashes`` would have refused it
+            return False
+        met.append((r, fn, sn, k))
+        if fn & 1 or fn == sn:
+            r = _sha256(b"\x01" + p + r).digest()
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = _sha256(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+        k += 1
+    if met:
+        if len(paths) + len(met) > _PATHS_MAX:
+            paths.clear()
+        for r, fn, sn, k in met:
+            paths[r] = (root_hash, fn, sn, path, k)
+    return True
+
+
+def _verify_path(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes
+) -> bool:
+    """RFC 9162 §2.1.3.2, literally (nothing remembered)."""
     if not (isinstance(index, int) and isinstance(size, int) and 0 <= index < size):
         return False
     if not _valid_hashes([leaf, root_hash, *proof]):
@@ -162,35 +238,28 @@ def verify_inclusion(
         if sn == 0:
             return False
         if fn & 1 or fn == sn:
-            r = _known_node(p, r)
+            r = node_hash(p, r)
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = _known_node(r, p)
+            r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
     return sn == 0 and hmac.compare_digest(r, root_hash)
 
 
-#: Interior nodes met while verifying inclusion: ``0x01 || left || right`` -> its hash.
-#: The objects of one signed batch share the upper nodes of their paths (half of them
-#: the root's children), so most of a proof's hashes were computed for a sibling.
-_NODES: dict[bytes, bytes] = {}
-_NODES_MAX = 16_384
-
-
-def _known_node(left: bytes, right: bytes) -> bytes:
-    """``node_hash(left, right)``, remembered (bounded)."""
-    data = b"\x01" + left + right
-    got = _NODES.get(data)
-    if got is None:
-        got = _sha256(data).digest()
-        if len(data) == 65:  # two SHA-256 hashes: a proof's element may be longer
-            if len(_NODES) >= _NODES_MAX:
-                _NODES.clear()
-            _NODES[data] = got
-    return got
+#: The states of verified inclusion proofs: a node hash ``r`` met on the way from a leaf
+#: to ``root`` -> ``(root, fn, sn, proof, k)``: the algorithm's state (``fn``, ``sn``,
+#: ``r``) before it used ``proof[k]``. From an equal state, with an equal rest of the
+#: proof, RFC 9162 verification runs the very same steps to the very same ``root``:
+#: the objects of one signed batch share the upper parts of their paths, so a proof
+#: rejoins a verified one after a level or two. Only proofs that verified are
+#: remembered, each copied (a tuple of ``bytes``), and only paths of at most
+#: ``_PATH_MAX`` hashes (a tree of 2^24 leaves): bounded in count and in size.
+_PATHS: dict[bytes, tuple[bytes, int, int, tuple[bytes, ...], int]] = {}
+_PATHS_MAX = 16_384
+_PATH_MAX = 24
 
 
 def verify_consistency(

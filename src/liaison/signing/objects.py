@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import InvalidInputError, SignatureError
-from liaison.merkle import leaf_hash, node_hash, verify_inclusion
+from liaison.merkle import leaf_hash, node_hash, verify_path
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
 
@@ -282,7 +282,7 @@ def verify_object(
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
         if not isinstance(raw_proof, list):
             raise TypeError("proof is not a list")
-        proof = [_unb64(h) for h in raw_proof]
+        proof = tuple([_unb64(h) for h in raw_proof])  # bytes, exactly
         batch_root = _unb64(sig["batch_root"])
         if sig["alg"] != SIGNATURE_ALG:
             raise SignatureError(f"{oid}: unknown signature algorithm {sig['alg']!r}")
@@ -298,7 +298,7 @@ def verify_object(
         raise SignatureError(f"{oid}: key {fp} is not a known key of {signer}")
     if revoked is not None and revoked(fp):
         raise SignatureError(f"{oid}: key {fp} of {signer} is revoked")
-    if not verify_inclusion(object_digest(obj), index, size, proof, batch_root):
+    if not verify_path(object_digest(obj), index, size, proof, batch_root):
         raise SignatureError(f"{oid}: object was altered (digest not in the signed batch)")
     # Every field of the signed statement, exactly typed: equal tuples, equal statements.
     cache_key = (sig["batch_root"], size, fp, signed, signer, signature, origin)
