@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from liaison.errors import InvalidInputError
 
@@ -162,27 +163,40 @@ def verify_inclusion(
 
 
 def verify_path(
-    leaf: bytes, index: int, size: int, path: tuple[bytes, ...], root_hash: bytes
+    leaf: bytes,
+    index: int,
+    size: int,
+    path: Sequence[Any],
+    root: Any,
+    decode: Callable[[Any], bytes] | None = None,
 ) -> bool:
-    """``verify_inclusion`` -- the same answer -- for a proof that is a tuple of
-    ``bytes`` values (exactly that type, not a subclass: the caller's guarantee).
+    """``verify_inclusion`` -- the same answer -- for a proof whose elements are all
+    ``bytes`` (exactly that type, not a subclass: the caller's guarantee).
+
+    With ``decode``, ``path`` and ``root`` are encoded hashes (all ``str``, exactly):
+    the answer is ``verify_inclusion(leaf, index, size, [decode(t) for t in path],
+    decode(root))``, except that an element that does not decode makes it False or
+    raises what ``decode`` raises. Only the elements it hashes are decoded.
 
     The states a verified proof went through are remembered (``_PATHS``): a proof
     that reaches one of them, with the rest of its path equal to what followed it
-    there, gets the answer that proof got without hashing the rest again. The
-    objects of one signed batch share the upper parts of their paths: a proof
-    rejoins a verified one after a level or two.
+    there, gets the answer that proof got without hashing (or decoding) the rest
+    again. The objects of one signed batch share the upper parts of their paths: a
+    proof rejoins a verified one after a level or two.
     """
+    if path.__class__ is not tuple:
+        path = tuple(path)  # our own copy: what is remembered cannot change under us
     if not (
         index.__class__ is int
         and size.__class__ is int
         and leaf.__class__ is bytes
-        and root_hash.__class__ is bytes
-        and path.__class__ is tuple
+        and (decode is not None or root.__class__ is bytes)
         and len(path) <= _PATH_MAX
     ):
-        return _verify_path(leaf, index, size, path, root_hash)
-    if not (0 <= index < size and len(leaf) == HASH_SIZE and len(root_hash) == HASH_SIZE):
+        if decode is not None:
+            return _verify_path(leaf, index, size, [decode(t) for t in path], decode(root))
+        return _verify_path(leaf, index, size, path, root)
+    if not (0 <= index < size and len(leaf) == HASH_SIZE):
         return False
     paths = _PATHS
     fn, sn, r, k, n = index, size - 1, leaf, 0, len(path)
@@ -193,17 +207,17 @@ def verify_path(
             got is not None
             and got[1] == fn
             and got[2] == sn
-            and got[0] == root_hash
+            and got[0] == root
             and got[3][got[4] :] == path[k:]
         ):  # the very state a verified proof was in, the very rest: the same answer
             break
         if k == n:
-            if sn == 0 and hmac.compare_digest(r, root_hash):
+            if sn == 0 and hmac.compare_digest(r, root if decode is None else decode(root)):
                 break
             return False
         if sn == 0:
             return False
-        p = path[k]
+        p = path[k] if decode is None else decode(path[k])
         if len(p) != HASH_SIZE:  # as ``_valid_hashes`` would have refused it
             return False
         met.append((r, fn, sn, k))
@@ -221,7 +235,7 @@ def verify_path(
         if len(paths) + len(met) > _PATHS_MAX:
             paths.clear()
         for r, fn, sn, k in met:
-            paths[r] = (root_hash, fn, sn, path, k)
+            paths[r] = (root, fn, sn, path, k)
     return True
 
 
@@ -255,9 +269,11 @@ def _verify_path(
 #: proof, RFC 9162 verification runs the very same steps to the very same ``root``:
 #: the objects of one signed batch share the upper parts of their paths, so a proof
 #: rejoins a verified one after a level or two. Only proofs that verified are
-#: remembered, each copied (a tuple of ``bytes``), and only paths of at most
-#: ``_PATH_MAX`` hashes (a tree of 2^24 leaves): bounded in count and in size.
-_PATHS: dict[bytes, tuple[bytes, int, int, tuple[bytes, ...], int]] = {}
+#: remembered, each copied (a tuple of ``bytes``, or of the ``str`` they were decoded
+#: from: then ``root`` is one too, and equal strings decode to equal hashes), and only
+#: paths of at most ``_PATH_MAX`` hashes (a tree of 2^24 leaves): bounded in count and
+#: in size.
+_PATHS: dict[bytes, tuple[Any, int, int, tuple[Any, ...], int]] = {}
 _PATHS_MAX = 16_384
 _PATH_MAX = 24
 

@@ -412,3 +412,73 @@ def test_verification_agrees_with_a_reference_over_any_sequence(
         warm()
     for o in sequence:
         assert outcome(o) == reference(o), o["id"]
+
+
+class Sub(str):
+    """A string subclass that says it equals anything (never from JSON)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+ODD_VALUES = st.sampled_from(
+    [None, 0, 1, -1, 2**70, True, 1.0, "", "AAAA", "%%%", [], {}, ["AAAA"], ("x",), Sub("x")]
+)
+ODD_FIELDS = st.sampled_from(
+    ["proof", "batch_root", "signature", "index", "batch_size", "alg", "signer", "key",
+     "signed", "origin", "extension_type"]
+)  # fmt: skip
+
+
+@st.composite
+def odd_steps(draw: st.DrawFn) -> dict[str, Any]:
+    """Genuine or forged objects (``steps``), some with a field of an odd type or
+    value, a field missing, or a proof element swapped for a string subclass."""
+    o = draw(steps())
+    for _ in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from(["odd", "drop", "sub-element", "tuple-proof"]))
+        field = draw(ODD_FIELDS)
+        if kind == "odd":
+            sig(o)[field] = draw(ODD_VALUES)
+        elif kind == "drop":
+            sig(o).pop(field, None)
+        elif kind == "sub-element" and isinstance(sig(o).get("proof"), list) and sig(o)["proof"]:
+            i = draw(st.integers(0, len(sig(o)["proof"]) - 1))
+            sig(o)["proof"][i] = Sub(sig(o)["proof"][i])
+        elif kind == "tuple-proof" and isinstance(sig(o).get("proof"), list):
+            sig(o)["proof"] = tuple(sig(o)["proof"])
+    return o
+
+
+def strict_outcome(obj: dict[str, Any]) -> str:
+    try:
+        info = objects_module._verify_object(obj, objects_module.signature_of(obj), RING, None)
+    except SignatureError as exc:
+        return str(exc)
+    return repr(info)
+
+
+def quick_outcome(obj: dict[str, Any]) -> str:
+    try:
+        info = verify_object(obj, RING)
+    except SignatureError as exc:
+        return str(exc)
+    return repr(info)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(odd_steps(), min_size=1, max_size=30), st.booleans())
+def test_the_quick_path_answers_as_the_strict_one(
+    sequence: list[dict[str, Any]], warm_first: bool
+) -> None:
+    """``verify_object`` (remembering, decoding only what it hashes) gives exactly the
+    answer -- or the refusal, word for word -- of the plain check of every field."""
+    forget()
+    if warm_first:
+        warm()
+    for o in sequence:
+        quick = quick_outcome(o)
+        assert quick == strict_outcome(o)
+        assert quick_outcome(o) == quick  # and again, with what it just remembered
