@@ -12,6 +12,7 @@ distinct root (cached) and a few hashes per object.
 from __future__ import annotations
 
 import base64
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -241,7 +242,10 @@ def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
     return paths
 
 
-_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}
+#: Signed statements whose signature verified: (batch_root, batch_size, key, signed,
+#: signer, signature, origin) -> who vouches for the objects under it (one frozen value
+#: shared by all of them).
+_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], SignatureInfo] = {}
 #: Public keys (base64) whose fingerprint was computed: key -> ``fingerprint(key)``.
 _FINGERPRINTS: dict[str, str] = {}
 
@@ -273,6 +277,9 @@ def verify_object(
 
 _STR = frozenset({str})
 _MISSING: Any = object()
+_FIELDS = operator.itemgetter(
+    "alg", "batch_root", "batch_size", "index", "key", "signed", "signer", "signature"
+)
 
 
 def _verified_quickly(
@@ -291,15 +298,11 @@ def _verified_quickly(
     equal, string for string, to one already verified decodes as it did), then the
     statement's signature (the very call ``_verify_object`` makes last).
     """
-    get = sig.get
-    signer, fp, signed, signature = get("signer"), get("key"), get("signed"), get("signature")
-    origin, alg = get("origin", signer), get("alg")
-    index, size, root, raw = (
-        get("index"),
-        get("batch_size"),
-        get("batch_root"),
-        get("proof", _MISSING),
-    )
+    try:
+        alg, root, size, index, fp, signed, signer, signature = _FIELDS(sig)
+    except KeyError:
+        return None
+    origin, raw = sig.get("origin", signer), sig.get("proof", _MISSING)
     if raw is _MISSING and size == 1:
         raw = []
     if not (
@@ -345,12 +348,13 @@ def _vouched(
     does not verify), and who vouches for the object."""
     # Every field of the signed statement, exactly typed: equal tuples, equal statements.
     cache_key = (root, size, fp, signed, signer, signature, origin)
-    if cache_key not in _VERIFIED_ROOTS:
+    info = _VERIFIED_ROOTS.get(cache_key)
+    if info is None:
         verify(pub, _statement(sig), signature)
         if len(_VERIFIED_ROOTS) > 100_000:
             _VERIFIED_ROOTS.clear()
-        _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo.of(signer, fp, signed, origin)
+        info = _VERIFIED_ROOTS[cache_key] = SignatureInfo.of(signer, fp, signed, origin)
+    return info
 
 
 def _verify_object(
