@@ -59,8 +59,8 @@ def _for_ledger(
     if not refs:
         return None
     entries = [
-        AuditEntry(action, "node", objects=tuple(refs[i : i + _LEDGER_BATCH]),
-                   recipient=party.identity_id)
+        AuditEntry.build(action, "node", tuple(refs[i : i + _LEDGER_BATCH]),
+                         recipient=party.identity_id)
         for i in range(0, len(refs), _LEDGER_BATCH)
     ]  # fmt: skip
     return party.identity_id, entries

@@ -213,9 +213,8 @@ def sign_objects(
         if proof:  # a batch of one has no proof; STIX forbids empty lists
             body["proof"] = proof
         ext[SIGNATURE_EXT_ID] = body
-        signed_obj = dict(o)
-        signed_obj["extensions"] = ext
-        out.append(signed_obj)
+        o["extensions"] = ext  # ``o`` is strip_signature's copy: ours to change
+        out.append(o)
     return out
 
 

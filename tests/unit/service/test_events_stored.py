@@ -107,4 +107,9 @@ def test_stored_makes_the_entries_it_made() -> None:
             who, led = ledger
             assert who == p.identity_id
             assert [r for e in led for r in e.objects] == [e.objects[0] for e in want]
+            made = [
+                AuditEntry("exchange.received", "node", e.objects, recipient=p.identity_id)
+                for e in led
+            ]
+            assert [vars(e) for e in led] == [vars(e) for e in made]
     assert digest.hexdigest() == RECORDED

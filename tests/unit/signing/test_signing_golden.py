@@ -126,3 +126,15 @@ def test_a_copy_signed_for_its_originator_and_a_resigned_batch_are_as_recorded()
     first = sign_objects(objs, other, DZ, SIGNED_AT)
     again = sign_objects(first, key(), MR, "2026-03-02T00:00:00.000000Z")
     assert digest([dump(o) for o in again]) == RESIGNED
+
+
+#: The same batches serialised as stored (orjson, key order as built): the order of
+#: the keys of a signed object is part of the bytes a node keeps and serves.
+AS_BUILT = "e0e2cb9b2aa4285ca0bd5587c715be7cdeed1da3288308ee7d86f8bc02d9985f"
+
+
+def test_signed_objects_keep_their_key_order() -> None:
+    objs = [obj(n) for n in range(13)]
+    out = sign_objects(objs, key(), MR, SIGNED_AT)
+    again = sign_objects(out, key(), MR, SIGNED_AT)
+    assert digest([orjson.dumps(o) for o in [*out, *again]]) == AS_BUILT
