@@ -207,9 +207,11 @@ def sign_objects(
         head["origin"] = origin
     head["signature"] = key.sign(_statement(head))
     out = []
+    base: dict[str, Any] = {"extension_type": "property-extension", **head}
     for i, (o, proof) in enumerate(zip(bare, _proofs(size, subtree), strict=True)):
         ext = dict(o.get("extensions") or {})
-        body: dict[str, Any] = {"extension_type": "property-extension", **head, "index": i}
+        body = base.copy()
+        body["index"] = i
         if proof:  # a batch of one has no proof; STIX forbids empty lists
             body["proof"] = proof
         ext[SIGNATURE_EXT_ID] = body
@@ -220,24 +222,18 @@ def sign_objects(
 
 def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
     """The inclusion proof of every leaf of a batch (``merkle.inclusion_proof``, nearest
-    sibling first), base64: walked once from the root -- each subtree is a sibling of
-    every leaf of the other half of its parent -- and each hash encoded once."""
-    paths: list[list[str]] = [[] for _ in range(size)]
-    todo = [(0, size)]
+    sibling first), base64: walked once from the root -- the proof of a subtree is its
+    sibling then its parent's proof -- and each hash encoded once."""
+    paths: list[list[str]] = [[]] * size  # each replaced by the leaf's own list
+    todo: list[tuple[int, int, list[str]]] = [(0, size, [])]
     while todo:
-        start, end = todo.pop()
+        start, end, above = todo.pop()
         if end - start < 2:
+            paths[start] = above  # made for this leaf alone
             continue
         mid = start + (1 << ((end - start - 1).bit_length() - 1))  # merkle.split_point
-        right, left = _b64(subtree(mid, end)), _b64(subtree(start, mid))
-        for i in range(start, mid):
-            paths[i].append(right)
-        for i in range(mid, end):
-            paths[i].append(left)
-        todo.append((start, mid))
-        todo.append((mid, end))
-    for path in paths:
-        path.reverse()  # found from the root down; a proof starts at the leaf
+        todo.append((start, mid, [_b64(subtree(mid, end)), *above]))
+        todo.append((mid, end, [_b64(subtree(start, mid)), *above]))
     return paths
 
 
