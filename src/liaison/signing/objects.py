@@ -310,7 +310,6 @@ def _verified_quickly(
         and alg == SIGNATURE_ALG
         and index.__class__ is int
         and size.__class__ is int
-        and 0 <= index < size
         and root.__class__ is str
         and raw.__class__ is list
         and set(map(type, raw)) <= _STR

@@ -197,6 +197,24 @@ def test_remembered_paths_answer_as_the_rfc_algorithm(n: int, data: st.DataObjec
         assert M.verify_inclusion(leaf, index, size, proof, root) is want
 
 
+def test_a_proof_element_that_is_not_one_hash_is_refused() -> None:
+    """RFC 9162 paths hold 32-byte hashes: two hashes passed as one element refuse the
+    proof even when they hash to the root (a node of three children)."""
+    import base64
+
+    a, b, leaf = LEAVES[0], LEAVES[1], LEAVES[2]
+    root = hashlib.sha256(b"\x01" + a + b + leaf).digest()
+    for memo in (False, True):
+        if memo:  # the same, after a genuine proof of that leaf was remembered
+            assert M.verify_inclusion(leaf, 2, 3, M.inclusion_proof(2, 3, mth), mth(0, 3))
+        assert not M.verify_inclusion(leaf, 1, 2, [a + b], root)
+        assert not M.verify_path(leaf, 1, 2, (a + b,), root)
+        encoded = (base64.b64encode(a + b).decode(),)
+        assert not M.verify_path(
+            leaf, 1, 2, encoded, base64.b64encode(root).decode(), base64.b64decode
+        )
+
+
 def test_a_proof_of_bytes_subclasses_is_checked_but_not_remembered() -> None:
     class Lying(bytes):
         def __eq__(self, other: object) -> bool:

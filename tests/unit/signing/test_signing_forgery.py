@@ -310,6 +310,20 @@ def test_a_hostile_tree_verified_first_poisons_nothing() -> None:
         verify_object(o, RING)
 
 
+def test_an_objects_proof_changed_after_it_verified_vouches_for_nothing() -> None:
+    """What is remembered of a verified object is a copy: changing the object's proof
+    list afterwards does not make the changed path pass for a verified one."""
+    forget()
+    a = copy.deepcopy(BATCHES[0])
+    garbage = b64(b"\x07" * 32)
+    assert verify_object(a[2], RING).signer == MR
+    sig(a[2])["proof"][-1] = garbage  # the verified object's own list, changed in place
+    forged = a[3]
+    sig(forged)["proof"][-1] = garbage
+    with pytest.raises(SignatureError, match="altered"):
+        verify_object(forged, RING)
+
+
 def test_a_proof_list_changed_after_it_verified_is_checked_again() -> None:
     """The memo keeps its own copy of what it verified, not the caller's list."""
     forget()
@@ -446,7 +460,7 @@ def odd_steps(draw: st.DrawFn) -> dict[str, Any]:
             sig(o).pop(field, None)
         elif kind == "sub-element" and isinstance(sig(o).get("proof"), list) and sig(o)["proof"]:
             i = draw(st.integers(0, len(sig(o)["proof"]) - 1))
-            sig(o)["proof"][i] = Sub(sig(o)["proof"][i])
+            sig(o)["proof"][i] = Sub(draw(st.sampled_from([sig(o)["proof"][i], b64(b"\0" * 32)])))
         elif kind == "tuple-proof" and isinstance(sig(o).get("proof"), list):
             sig(o)["proof"] = tuple(sig(o)["proof"])
     return o
