@@ -271,10 +271,11 @@ def _verify_path(
 #: rejoins a verified one after a level or two. Only proofs that verified are
 #: remembered, each copied (a tuple of ``bytes``, or of the ``str`` they were decoded
 #: from: then ``root`` is one too, and equal strings decode to equal hashes), and only
-#: paths of at most ``_PATH_MAX`` hashes (a tree of 2^24 leaves): bounded in count and
-#: in size.
+#: paths of at most ``_PATH_MAX`` hashes (a tree of 2^24 leaves). Every element of a
+#: verified path is one hash (32 bytes, or the 44 characters that decode to them):
+#: bounded in count and in size, whatever a sender makes its proofs of.
 _PATHS: dict[bytes, tuple[Any, int, int, tuple[Any, ...], int]] = {}
-_PATHS_MAX = 16_384
+_PATHS_MAX = 8_192  # ~2 per object verified: the batches of the last pages
 _PATH_MAX = 24
 
 
