@@ -24,13 +24,25 @@ def test_long_base64_strings_are_decoded_not_remembered() -> None:
     assert long not in signing_objects._DECODED
 
 
-def test_only_nodes_of_two_hashes_are_remembered() -> None:
-    left, right = b"\x03" * 32, b"\x04" * 32
-    assert merkle._known_node(left, right) == merkle.node_hash(left, right)
-    assert b"\x01" + left + right in merkle._NODES
-    odd = b"\x05" * 4000
-    assert merkle._known_node(odd, right) == merkle.node_hash(odd, right)
-    assert b"\x01" + odd + right not in merkle._NODES
+def test_only_short_verified_paths_are_remembered() -> None:
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(5)]
+    get = merkle.subtree_hash_from_leaves(leaves)
+    root = merkle.root(leaves)
+    merkle._PATHS.clear()
+    assert merkle.verify_inclusion(leaves[2], 2, 5, merkle.inclusion_proof(2, 5, get), root)
+    assert leaves[2] in merkle._PATHS
+    assert not merkle.verify_inclusion(leaves[3], 3, 5, [b"\x07" * 32] * 3, root)
+    assert leaves[3] not in merkle._PATHS  # a proof that failed leaves nothing
+    # a path longer than any batch Liaison signs: verified, not remembered
+    r, path = leaves[0], []
+    for i in range(merkle._PATH_MAX + 1):
+        sibling = merkle.leaf_hash(b"s%d" % i)
+        path.append(sibling)
+        r = merkle.node_hash(r, sibling)
+    size = 1 << len(path)
+    merkle._PATHS.clear()
+    assert merkle.verify_inclusion(leaves[0], 0, size, path, r)
+    assert not merkle._PATHS
 
 
 def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:

@@ -59,8 +59,8 @@ def _for_ledger(
     if not refs:
         return None
     entries = [
-        AuditEntry(action, "node", objects=tuple(refs[i : i + _LEDGER_BATCH]),
-                   recipient=party.identity_id)
+        AuditEntry.build(action, "node", tuple(refs[i : i + _LEDGER_BATCH]),
+                         recipient=party.identity_id)
         for i in range(0, len(refs), _LEDGER_BATCH)
     ]  # fmt: skip
     return party.identity_id, entries
@@ -174,23 +174,25 @@ class AuditEvents:
             for o, (date_added, fresh) in zip(objs, results, strict=True)
             if fresh
         ]
-        build, actor, sender = AuditEntry.build, party.name, party.identity_id
-        entries = [
-            build(
-                action,
-                actor,
-                (ref,),
-                details={
-                    "collection": collection_id,
-                    "from": sender,
-                    "originator": o.originator,
-                    "binding": binding(
-                        collection_id, o.handling, o.origins, o.received_from, o.originator
-                    ),
-                },
-            )
-            for o, ref in new
-        ]
+        sender = party.identity_id
+        entries = AuditEntry.build_each(
+            action,
+            party.name,
+            [
+                (
+                    ref,
+                    {
+                        "collection": collection_id,
+                        "from": sender,
+                        "originator": o.originator,
+                        "binding": binding(
+                            collection_id, o.handling, o.origins, o.received_from, o.originator
+                        ),
+                    },
+                )
+                for o, ref in new
+            ],
+        )
         self._append(
             entries, None if party.internal else _for_ledger(party, "exchange.received", new)
         )
