@@ -44,11 +44,12 @@ def test_a_serving_exchange_builds_its_text_tables_at_start(
 ) -> None:
     import liaison.service.exchange as exchange_mod
 
-    calls: list[bool] = []
-    monkeypatch.setattr(exchange_mod, "warm_text", lambda: calls.append(True))
+    calls: list[str] = []
+    monkeypatch.setattr(exchange_mod, "warm_text", lambda: calls.append("warm"))
+    monkeypatch.setattr(exchange_mod, "tune_gc", lambda: calls.append("gc"))
     node = Node.init(tmp_path / "n", org="DZ", country="DZ")
     try:
-        _exchange(node).start_background()  # no workers: only the warm-up
-        assert calls == [True]
+        _exchange(node).start_background()  # no workers: the warm-up, then the GC
+        assert calls == ["warm", "gc"]
     finally:
         node.close()

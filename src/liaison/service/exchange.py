@@ -29,6 +29,7 @@ from liaison.service.ingest import (
     with_default,
 )
 from liaison.service.pagination import make_token, query_fingerprint, read_token
+from liaison.service.runtime import tune_gc
 from liaison.service.search import searchable_text
 from liaison.signing.objects import SignatureInfo
 from liaison.stix import object_version, timestamp_us
@@ -233,11 +234,13 @@ class Exchange:
     def start_background(self) -> None:
         """Start the derived-index workers now (a serving node): they catch up on what a
         previous run left behind and load their tables before the first request -- as
-        does the ingest path here (the text normal forms' tables)."""
+        does the ingest path here (the text normal forms' tables). What is loaded by then
+        is left out of garbage collection from now on (``runtime.tune_gc``)."""
         warm_text()
         for worker in (self.correlator, self.indexer):
             if worker is not None:
                 worker.kick()
+        tune_gc()
 
     # --- access to collections --------------------------------------------------------
     def readable(self, party: PartyRecord) -> list[Collection]:
