@@ -261,8 +261,12 @@ class ObjectStore(StoreCore):
 
     def query_objects(self, q: ObjectQuery) -> list[ObjectRow]:
         """Matching rows in insertion order, after ``q.after_seq``, at most ``q.limit``."""
-        # With ids, "+seq" keeps the planner on the (collection, id) index.
-        where = ["collection_id = ?", "+seq > ?" if q.ids else "seq > ?"]
+        # With ids, the planner must take the id index (objects_key), not walk the
+        # collection in seq order (objects_seq) for the ORDER BY: neither the seq nor the
+        # collection may lead it there ("+seq", "|| ''": not usable by an index).
+        where = (
+            ["collection_id || '' = ?", "+seq > ?"] if q.ids else ["collection_id = ?", "seq > ?"]
+        )
         args: list[Any] = [q.collection_id, q.after_seq]
         if q.added_after_us is not None:
             where.append("date_added_us > ?")
