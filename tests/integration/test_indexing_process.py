@@ -243,6 +243,43 @@ def test_a_reader_waits_for_a_correlator_at_work(tmp_path: Path) -> None:
     assert done.is_set()
 
 
+def test_a_reader_judges_progress_by_the_watermark_not_by_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While objects keep arriving as fast as a correlator takes them, the count of
+    pending rows does not fall, yet the correlator is at work: the reader waits for it
+    (the watermark moves) -- and never counts the pending rows, a read of every one of
+    them ten times a second (issue #15)."""
+    node = _pending_node(tmp_path, 30)
+    ex = _exchange_without_workers(node)
+    counted: list[int] = []
+    count = type(node.store).correlation_backlog
+    monkeypatch.setattr(
+        type(node.store), "correlation_backlog", lambda s: counted.append(1) or count(s)
+    )
+    done = threading.Event()
+
+    def correlator_with_arrivals() -> None:
+        for i in range(30):  # each batch of one is replaced by a new object
+            correlations.correlate_batch(node, batch=1)
+            ex.receive(node.party("analyst"), node.default_collection_id, [actor(100 + i, "X")])
+            time.sleep(0.01)
+        while correlations.correlate_batch(node, batch=1):
+            time.sleep(0.01)
+        done.set()
+
+    worker = threading.Thread(target=correlator_with_arrivals)
+    try:
+        worker.start()
+        assert correlations.settle(node, patience=2.0) == 0  # it correlated nothing itself
+        assert node.store.correlation_progress()[1] is False
+    finally:
+        worker.join(timeout=60)
+        node.close()
+    assert done.is_set()
+    assert counted == []
+
+
 def test_by_default_a_reader_waits_out_a_correlators_whole_batch(tmp_path: Path) -> None:
     """A correlator commits once a batch: planning (up to ``SECONDS``), then writing
     (about ``WRITE_SECONDS``), and ``serve``'s child indexes text between two. A reader

@@ -221,21 +221,21 @@ def settle(node: Node, patience: float = PATIENCE) -> int:
     """Bring the correlations up to date for a reader; the versions it correlated itself.
 
     While another correlator -- a worker thread, ``serve``'s indexing child, another
-    server on the same database -- makes progress, the reader waits for it rather than
-    plan the same rows (one of the two plans would be thrown away); once nobody has
-    made progress for ``patience`` seconds, it catches up itself.
+    server on the same database -- makes progress (the watermark moves), the reader
+    waits for it rather than plan the same rows (one of the two plans would be thrown
+    away); once nobody has made progress for ``patience`` seconds, it catches up itself.
     """
-    pending = backlog(node)
+    mark, pending = node.store.correlation_progress()
     if not pending:
         return 0
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         time.sleep(patience / 10)
-        now = backlog(node)
-        if not now:
+        now, pending = node.store.correlation_progress()
+        if not pending:
             return 0
-        if now < pending:  # somebody else is at it: give them another while
-            pending, deadline = now, time.monotonic() + patience
+        if now > mark:  # somebody else is at it: give them another while
+            mark, deadline = now, time.monotonic() + patience
     return catch_up(node)
 
 

@@ -425,6 +425,19 @@ class ObjectStore(StoreCore):
             cur.execute(f"SELECT COUNT(*) FROM objects WHERE {self._PENDING}")
             return int(cur.fetchone()[0])
 
+    def correlation_progress(self) -> tuple[int, bool]:
+        """The correlation watermark, and whether any row is pending: what a reader
+        waiting on a correlator looks at, ten times a second. (Counting the pending rows
+        instead read every one of them: 7 ms of PostgreSQL's time a look, 20,000 rows
+        behind.)"""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
+                f" EXISTS (SELECT 1 FROM objects WHERE {self._PENDING})"
+            )
+            mark, pending = cur.fetchone()
+            return int(mark), bool(pending)
+
     def pending_correlation(self, limit: int) -> list[PendingRow]:
         """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock):
         what correlating them reads, no more."""
