@@ -18,8 +18,9 @@ and its watermark commit together, and a crash before that leaves the rows pendi
 A plan is applied only on the state it was read from: every correlator plans the
 oldest pending rows, and rows commit in ``seq`` order, so a batch applied by someone
 else meanwhile must share rows with this one -- which are then no longer pending, and
-the batch is planned again. Within a process correlators take turns (a lock), so
-that work is rarely wasted.
+the batch is planned again. Correlators take turns -- within a process a lock, across
+processes ``Store.correlator_turn`` (on PostgreSQL a session advisory lock; ``serve``'s
+child leaves the rows to whoever has it) -- so that work is rarely wasted.
 
 Every read of correlations first brings them up to date (``correlation_index``,
 ``settle``: waiting for a correlator that is making progress, else catching up
@@ -184,12 +185,17 @@ def correlate_batch(
     batch: int | None = None,
     seconds: float = SECONDS,
     on_batch: Callable[[Batch], None] | None = None,
+    *,
+    wait: bool = True,
 ) -> int:
     """Correlate one batch of pending objects (at most ``batch`` rows; by default an
     adaptive size): the rows done, 0 when none is pending, -1 when another correlator
-    took some of them first (plan again)."""
+    took some of them first (plan again) -- or, with ``wait=False``, when another
+    process's correlator has the turn (leave the rows to it)."""
     key = node.store.description
-    with _turn(node):
+    with _turn(node), node.store.correlator_turn(wait=wait) as mine:
+        if not mine:
+            return -1
         sizing = _SIZES.setdefault(key, _Sizing())
         size = batch if batch is not None else sizing.size
         rows = node.store.pending_correlation(size)

@@ -60,7 +60,8 @@ def _step(node: Node, defer: bool = False, search: bool = True) -> int:
     ``search=False``: the correlations alone (``follow`` indexes text in a thread).
     """
     indexed = node.store.index_search() if search else 0
-    correlated = correlate_batch(node)  # -1: another correlator took the rows
+    # -1: another correlator took the rows -- or, deferring, has the turn
+    correlated = correlate_batch(node, wait=not defer)
     if correlated < 0 and defer:
         return indexed
     return indexed + abs(correlated)

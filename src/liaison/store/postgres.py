@@ -25,6 +25,8 @@ from liaison.store.schema import Dialect, migrations
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
+#: The correlators' turn across processes (``correlator_turn``): a session lock.
+_CORRELATOR_TURN = 0x4C49_4143  # "LIAC"
 
 #: Full-text search: a generated tsvector (simple + French + English) and its index.
 _V2: tuple[str, ...] = (
@@ -137,6 +139,8 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 20) -> None:
         self.url = url
         self._held = threading.local()
+        self._turn_conn: Any = None  # the connection that holds the correlators' turn
+        self._turn_lock = threading.Lock()
         try:  # one plain connection first: a missing database or server is one clear line
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as exc:
@@ -282,6 +286,43 @@ class PostgresStore(Store):
     def _begin_unordered(self, conn: Any) -> None:
         pass  # the first statement begins the transaction; no lock
 
+    @contextlib.contextmanager
+    def correlator_turn(self, *, wait: bool = True) -> Iterator[bool]:
+        """A session advisory lock, on a connection of this process's own (the batch
+        itself runs on pool connections, in several transactions), released at the end
+        of the block -- or by the server when the process dies. Two ``serve``
+        processes' indexing children otherwise planned the same oldest rows, and one
+        plan in two was thrown away (issue #15). Waiters are served in turn."""
+        with self._turn_lock:  # one thread of this process at a time holds it
+            try:
+                conn = self._turn_conn
+                if conn is None or conn.closed:
+                    conn = self._turn_conn = psycopg.connect(
+                        self.url, autocommit=True, connect_timeout=10
+                    )
+                take = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+                row = conn.execute(f"SELECT {take}(%s)", (_CORRELATOR_TURN,)).fetchone()
+            except psycopg.Error as exc:
+                self._drop_turn_conn()
+                raise StorageError(f"{self.description}: correlators' turn: {exc}") from exc
+            mine = row[0] is not False  # pg_advisory_lock answers NULL (void)
+            try:
+                yield mine
+            finally:
+                if mine:
+                    try:
+                        conn.execute("SELECT pg_advisory_unlock(%s)", (_CORRELATOR_TURN,))
+                    except psycopg.Error:
+                        self._drop_turn_conn()  # closing the session releases it
+
+    def _drop_turn_conn(self) -> None:
+        conn, self._turn_conn = self._turn_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
     def close(self) -> None:
+        with self._turn_lock:
+            self._drop_turn_conn()
         with contextlib.suppress(Exception):
             self.pool.close()

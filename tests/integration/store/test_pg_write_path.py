@@ -393,3 +393,45 @@ def test_a_partner_name_with_a_nul_is_stored_and_correlated(
         assert (actors[0]["id"], actors[1]["id"]) in pairs
     finally:
         node.close()
+
+
+def test_correlators_of_two_processes_take_turns(pg: PostgresStore) -> None:
+    """One process's correlator has the turn: another's is refused it when it would
+    rather leave the rows (``wait=False``, ``serve``'s child), waits for it otherwise,
+    and gets it as soon as the first lets go -- or dies (its session ends)."""
+    import threading
+    import time
+
+    other = PostgresStore(pg.url)  # another process: a connection of its own
+    try:
+        with pg.correlator_turn() as mine:
+            assert mine
+            with other.correlator_turn(wait=False) as theirs:
+                assert not theirs
+            got: list[float] = []
+
+            def waiter() -> None:
+                with other.correlator_turn() as theirs:
+                    got.append(time.monotonic() if theirs else -1.0)
+
+            thread = threading.Thread(target=waiter)
+            thread.start()
+            time.sleep(0.3)
+            assert got == []  # still waiting
+            released = time.monotonic()
+        thread.join(timeout=10)
+        assert got and got[0] >= released
+        with pg.correlator_turn(wait=False) as mine:  # and back: nobody holds it now
+            assert mine
+            pg._turn_conn.close()  # as if the process died: its session ends
+            deadline = time.monotonic() + 10  # (the server notices at once, or nearly)
+            while True:
+                with other.correlator_turn(wait=False) as theirs:
+                    if theirs or time.monotonic() > deadline:
+                        break
+                time.sleep(0.05)
+            assert theirs
+        with pg.correlator_turn(wait=False) as mine:  # a new session of its own
+            assert mine
+    finally:
+        other.close()
