@@ -25,6 +25,8 @@ from liaison.store.schema import Dialect, migrations
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
+#: For this transaction only: its commit does not wait for the WAL to reach the disk.
+_NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
 #: The correlators' turn across processes (``correlator_turn``): a session lock.
 _CORRELATOR_TURN = 0x4C49_4143  # "LIAC"
 
@@ -279,12 +281,24 @@ class PostgresStore(Store):
                 cur.execute("UPDATE search_indexed SET seq = %s WHERE id = 1", (int(top),))
         return int(count)
 
+    def derived_writer(self) -> None:
+        # Its transactions commit without waiting for the WAL flush (synchronous_commit
+        # off, for each of them: the pool's connections serve other threads too). A
+        # crash may lose the last of them, never a part of one; a durable commit after
+        # them flushes them with it.
+        self._held.derived = True
+
     def _begin_write(self, conn: Any) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT pg_advisory_xact_lock(%s), {_NO_FLUSH_WAIT}", (_WRITE_LOCK,))
+        else:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
         self._held.locked = True
 
     def _begin_unordered(self, conn: Any) -> None:
-        pass  # the first statement begins the transaction; no lock
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT {_NO_FLUSH_WAIT}")
+        # else: the first statement begins the transaction; no lock
 
     @contextlib.contextmanager
     def correlator_turn(self, *, wait: bool = True) -> Iterator[bool]:

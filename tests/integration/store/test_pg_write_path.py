@@ -435,3 +435,39 @@ def test_correlators_of_two_processes_take_turns(pg: PostgresStore) -> None:
             assert mine
     finally:
         other.close()
+
+
+def test_derived_writers_commit_without_waiting_for_the_flush(pg_database: str) -> None:
+    """A thread that writes derived data only (``derived_writer``) commits without
+    waiting for the WAL flush -- in its own transactions, and no other: the pool's
+    connection it used next serves a durable write."""
+    import threading
+
+    _clean(pg_database)
+    store = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection for all
+    try:
+        store.migrate()
+        seen: dict[str, str] = {}
+
+        def derived() -> None:
+            store.derived_writer()
+            for ordered in (True, False):
+                with store._write(ordered=ordered) as cur:
+                    cur.execute("SHOW synchronous_commit")
+                    seen[f"derived {ordered}"] = cur.fetchone()[0]
+
+        thread = threading.Thread(target=derived)
+        thread.start()
+        thread.join(timeout=30)
+        for ordered in (True, False):
+            with store._write(ordered=ordered) as cur:
+                cur.execute("SHOW synchronous_commit")
+                seen[f"durable {ordered}"] = cur.fetchone()[0]
+    finally:
+        store.close()
+    assert seen == {
+        "derived True": "off",
+        "derived False": "off",
+        "durable True": "on",
+        "durable False": "on",
+    }
