@@ -465,10 +465,23 @@ class ObjectStore(StoreCore):
         unique = sorted(set(seqs))
         top = unique[-1]
         with self._write() as cur:
-            cur.execute("SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0)")
-            if unique[0] <= int(cur.fetchone()[0]):
+            # One statement (a round trip under the writers' lock, issue #15): the mark,
+            # whether rows done ahead of it are left to clear, the first chunk's check.
+            chunk = unique[:_IN_CHUNK]
+            cur.execute(
+                self._sql(
+                    "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
+                    " (SELECT COUNT(*) FROM corr_ahead WHERE seq <= ?),"
+                    " (SELECT COUNT(*) FROM objects WHERE seq IN"
+                    f" ({','.join('?' * len(chunk))})"
+                    " AND seq NOT IN (SELECT seq FROM corr_ahead))"
+                ),
+                (top, *chunk),
+            )
+            mark, ahead, held = (int(x) for x in cur.fetchone())
+            if unique[0] <= mark or held != len(chunk):
                 return False
-            for start in range(0, len(unique), _IN_CHUNK):
+            for start in range(_IN_CHUNK, len(unique), _IN_CHUNK):
                 chunk = unique[start : start + _IN_CHUNK]
                 cur.execute(
                     self._sql(
@@ -488,7 +501,8 @@ class ObjectStore(StoreCore):
                 ),
                 (top,),
             )
-            cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
+            if ahead:  # rows at or below the mark are not pending, listed or not
+                cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
         return True
 
     def latest_by_ids(self, ids: Sequence[str], *, bodies: bool = True) -> list[ObjectRow]:
