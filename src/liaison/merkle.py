@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from liaison.errors import InvalidInputError
 
@@ -30,6 +31,7 @@ __all__ = [
     "subtree_hash_from_leaves",
     "verify_consistency",
     "verify_inclusion",
+    "verify_path",
 ]
 
 HASH_SIZE = 32
@@ -151,8 +153,96 @@ def verify_inclusion(
 ) -> bool:
     """True iff ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree ``(size, root_hash)``.
 
-    RFC 9162 §2.1.3.2.
+    RFC 9162 §2.1.3.2 (``_verify_path``); a proof of ``bytes`` values goes through
+    ``verify_path``, which remembers where verified proofs went.
     """
+    path = tuple(proof)  # our own copy: what is remembered cannot change under us
+    if all(p.__class__ is bytes for p in path):
+        return verify_path(leaf, index, size, path, root_hash)
+    return _verify_path(leaf, index, size, path, root_hash)
+
+
+def verify_path(
+    leaf: bytes,
+    index: int,
+    size: int,
+    path: Sequence[Any],
+    root: Any,
+    decode: Callable[[Any], bytes] | None = None,
+) -> bool:
+    """``verify_inclusion`` -- the same answer -- for a proof whose elements are all
+    ``bytes`` (exactly that type, not a subclass: the caller's guarantee).
+
+    With ``decode``, ``path`` and ``root`` are encoded hashes (all ``str``, exactly):
+    the answer is ``verify_inclusion(leaf, index, size, [decode(t) for t in path],
+    decode(root))``, except that an element that does not decode makes it False or
+    raises what ``decode`` raises. Only the elements it hashes are decoded.
+
+    The states a verified proof went through are remembered (``_PATHS``): a proof
+    that reaches one of them, with the rest of its path equal to what followed it
+    there, gets the answer that proof got without hashing (or decoding) the rest
+    again. The objects of one signed batch share the upper parts of their paths: a
+    proof rejoins a verified one after a level or two.
+    """
+    if path.__class__ is not tuple:
+        path = tuple(path)  # our own copy: what is remembered cannot change under us
+    if not (
+        index.__class__ is int
+        and size.__class__ is int
+        and leaf.__class__ is bytes
+        and (decode is not None or root.__class__ is bytes)
+        and len(path) <= _PATH_MAX
+    ):
+        if decode is not None:
+            return _verify_path(leaf, index, size, [decode(t) for t in path], decode(root))
+        return _verify_path(leaf, index, size, path, root)
+    if not (0 <= index < size and len(leaf) == HASH_SIZE):
+        return False
+    paths = _PATHS
+    fn, sn, r, k, n = index, size - 1, leaf, 0, len(path)
+    met: list[tuple[bytes, int, int, int]] = []
+    while True:
+        got = paths.get(r)
+        if (
+            got is not None
+            and got[1] == fn
+            and got[2] == sn
+            and got[0] == root
+            and got[3][got[4] :] == path[k:]
+        ):  # the very state a verified proof was in, the very rest: the same answer
+            break
+        if k == n:
+            if sn == 0 and hmac.compare_digest(r, root if decode is None else decode(root)):
+                break
+            return False
+        if sn == 0:
+            return False
+        p = path[k] if decode is None else decode(path[k])
+        if len(p) != HASH_SIZE:  # as ``_valid_hashes`` would have refused it
+            return False
+        met.append((r, fn, sn, k))
+        if fn & 1 or fn == sn:
+            r = _sha256(b"\x01" + p + r).digest()
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = _sha256(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+        k += 1
+    if met:
+        if len(paths) + len(met) > _PATHS_MAX:
+            paths.clear()
+        for r, fn, sn, k in met:
+            paths[r] = (root, fn, sn, path, k)
+    return True
+
+
+def _verify_path(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes
+) -> bool:
+    """RFC 9162 §2.1.3.2, literally (nothing remembered)."""
     if not (isinstance(index, int) and isinstance(size, int) and 0 <= index < size):
         return False
     if not _valid_hashes([leaf, root_hash, *proof]):
@@ -162,35 +252,31 @@ def verify_inclusion(
         if sn == 0:
             return False
         if fn & 1 or fn == sn:
-            r = _known_node(p, r)
+            r = node_hash(p, r)
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = _known_node(r, p)
+            r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
     return sn == 0 and hmac.compare_digest(r, root_hash)
 
 
-#: Interior nodes met while verifying inclusion: ``0x01 || left || right`` -> its hash.
-#: The objects of one signed batch share the upper nodes of their paths (half of them
-#: the root's children), so most of a proof's hashes were computed for a sibling.
-_NODES: dict[bytes, bytes] = {}
-_NODES_MAX = 16_384
-
-
-def _known_node(left: bytes, right: bytes) -> bytes:
-    """``node_hash(left, right)``, remembered (bounded)."""
-    data = b"\x01" + left + right
-    got = _NODES.get(data)
-    if got is None:
-        got = _sha256(data).digest()
-        if len(data) == 65:  # two SHA-256 hashes: a proof's element may be longer
-            if len(_NODES) >= _NODES_MAX:
-                _NODES.clear()
-            _NODES[data] = got
-    return got
+#: The states of verified inclusion proofs: a node hash ``r`` met on the way from a leaf
+#: to ``root`` -> ``(root, fn, sn, proof, k)``: the algorithm's state (``fn``, ``sn``,
+#: ``r``) before it used ``proof[k]``. From an equal state, with an equal rest of the
+#: proof, RFC 9162 verification runs the very same steps to the very same ``root``:
+#: the objects of one signed batch share the upper parts of their paths, so a proof
+#: rejoins a verified one after a level or two. Only proofs that verified are
+#: remembered, each copied (a tuple of ``bytes``, or of the ``str`` they were decoded
+#: from: then ``root`` is one too, and equal strings decode to equal hashes), and only
+#: paths of at most ``_PATH_MAX`` hashes (a tree of 2^24 leaves). Every element of a
+#: verified path is one hash (32 bytes, or the 44 characters that decode to them):
+#: bounded in count and in size, whatever a sender makes its proofs of.
+_PATHS: dict[bytes, tuple[Any, int, int, tuple[Any, ...], int]] = {}
+_PATHS_MAX = 8_192  # ~2 per object verified: the batches of the last pages
+_PATH_MAX = 24
 
 
 def verify_consistency(

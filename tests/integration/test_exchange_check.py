@@ -37,3 +37,19 @@ def test_a_checked_batch_is_stored_for_the_party_it_was_checked_for(tmp_path: Pa
         assert got.failures[0]["id"] == "bad"
     finally:
         node.close()
+
+
+def test_a_serving_exchange_builds_its_text_tables_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import liaison.service.exchange as exchange_mod
+
+    calls: list[str] = []
+    monkeypatch.setattr(exchange_mod, "warm_text", lambda: calls.append("warm"))
+    monkeypatch.setattr(exchange_mod, "tune_gc", lambda: calls.append("gc"))
+    node = Node.init(tmp_path / "n", org="DZ", country="DZ")
+    try:
+        _exchange(node).start_background()  # no workers: the warm-up, then the GC
+        assert calls == ["warm", "gc"]
+    finally:
+        node.close()

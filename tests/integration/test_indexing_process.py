@@ -280,6 +280,26 @@ def test_a_reader_judges_progress_by_the_watermark_not_by_counting(
     assert counted == []
 
 
+def test_a_waiting_reader_looks_at_the_backlog_every_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader waiting for a correlator sees it finish within ``POLL``, however long
+    its patience: each look is cheap (the watermark, and one pending row at most), and
+    a tenth of ``PATIENCE`` made every correlation read after a store wait 25 ms more
+    on average."""
+    node = _pending_node(tmp_path, 3)
+    naps: list[float] = []
+    seen = iter([(0, True), (1, True), (1, True), (2, True), (3, False)])
+    monkeypatch.setattr(node.store, "correlation_progress", lambda: next(seen))
+    monkeypatch.setattr(correlations.time, "sleep", naps.append)
+    try:
+        assert correlations.settle(node) == 0  # the other correlator did the work
+        assert naps == [correlations.POLL] * 4
+        assert correlations.POLL <= 0.01 < correlations.PATIENCE / 10
+    finally:
+        node.close()
+
+
 def test_by_default_a_reader_waits_out_a_correlators_whole_batch(tmp_path: Path) -> None:
     """A correlator commits once a batch: planning (up to ``SECONDS``), then writing
     (about ``WRITE_SECONDS``), and ``serve``'s child indexes text between two. A reader

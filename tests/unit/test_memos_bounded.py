@@ -12,7 +12,7 @@ import base64
 
 from liaison import merkle
 from liaison.signing import objects as signing_objects
-from liaison.stix import refs
+from liaison.stix import fastpath, refs, timestamps, validate_object
 
 
 def test_long_base64_strings_are_decoded_not_remembered() -> None:
@@ -24,13 +24,25 @@ def test_long_base64_strings_are_decoded_not_remembered() -> None:
     assert long not in signing_objects._DECODED
 
 
-def test_only_nodes_of_two_hashes_are_remembered() -> None:
-    left, right = b"\x03" * 32, b"\x04" * 32
-    assert merkle._known_node(left, right) == merkle.node_hash(left, right)
-    assert b"\x01" + left + right in merkle._NODES
-    odd = b"\x05" * 4000
-    assert merkle._known_node(odd, right) == merkle.node_hash(odd, right)
-    assert b"\x01" + odd + right not in merkle._NODES
+def test_only_short_verified_paths_are_remembered() -> None:
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(5)]
+    get = merkle.subtree_hash_from_leaves(leaves)
+    root = merkle.root(leaves)
+    merkle._PATHS.clear()
+    assert merkle.verify_inclusion(leaves[2], 2, 5, merkle.inclusion_proof(2, 5, get), root)
+    assert leaves[2] in merkle._PATHS
+    assert not merkle.verify_inclusion(leaves[3], 3, 5, [b"\x07" * 32] * 3, root)
+    assert leaves[3] not in merkle._PATHS  # a proof that failed leaves nothing
+    # a path longer than any batch Liaison signs: verified, not remembered
+    r, path = leaves[0], []
+    for i in range(merkle._PATH_MAX + 1):
+        sibling = merkle.leaf_hash(b"s%d" % i)
+        path.append(sibling)
+        r = merkle.node_hash(r, sibling)
+    size = 1 << len(path)
+    merkle._PATHS.clear()
+    assert merkle.verify_inclusion(leaves[0], 0, size, path, r)
+    assert not merkle._PATHS
 
 
 def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:
@@ -43,3 +55,22 @@ def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:
     small = {"type": "note", "object_refs": [ref]}
     assert refs.links(small) == [ref]
     assert tuple(small) in refs._PLANS
+
+
+def test_the_validation_fast_path_remembers_only_valid_names_and_few() -> None:
+    ident = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    base = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": ident,
+        "created": "2026-11-29T12:00:00.123Z",
+        "modified": "2026-11-29T12:00:00.123Z",
+        "name": "x",
+    }
+    long_key = "x_" + "k" * 5000
+    assert validate_object({**base, long_key: 1})  # not a property name: a reason ...
+    assert long_key not in fastpath._CUSTOM  # ... and not remembered
+    for i in range(0, 30_000, 1000):  # a hostile partner's thousands of custom names
+        validate_object({**base, **{f"x_p{i + j}": j for j in range(1000)}})
+    assert len(fastpath._CUSTOM) <= fastpath._CACHE_MAX
+    assert len(timestamps._MINUTES) <= timestamps._KNOWN_MAX

@@ -25,5 +25,14 @@ def binding(
     originator: str,
 ) -> str:
     """The digest an entry records for a stored version ('' originator: this node)."""
-    doc = [collection_id, dict(handling), list(origins), received_from, originator]
-    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    # orjson encodes a dict as its copy and a tuple as a list: no copies needed for those
+    h = handling if handling.__class__ is dict else dict(handling)
+    o = origins if origins.__class__ is tuple or origins.__class__ is list else list(origins)
+    return _sha256(
+        _dumps([collection_id, h, o, received_from, originator], option=_SORTED)
+    ).hexdigest()
+
+
+_sha256 = hashlib.sha256
+_dumps = orjson.dumps
+_SORTED = orjson.OPT_SORT_KEYS

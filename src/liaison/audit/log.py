@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import orjson
 
 from liaison.audit.entry import (
+    FORMAT_VERSION,
     Action,
     AuditEntry,
     AuditRecord,
@@ -174,16 +175,23 @@ class AuditLog:
             refs: list[tuple[int, int]] = []
             nodes: list[tuple[int, bytes]] = []
             sha256 = hashlib.sha256
+            stamp = now.encode("ascii")
             for entry in batch:
-                time = entry.time or now
-                body = entry.encode(n, time)
+                time = entry.time
+                # entry.encode(n, time or now), inline: one call fewer per entry
+                body = b'%s,"seq":%d,"time":"%s","v":%d}' % (
+                    entry._static,
+                    n,
+                    stamp if time is None else time.encode("ascii"),
+                    FORMAT_VERSION,
+                )
                 leaf = sha256(b"\x00" + body).digest()
-                rows.append((n, time, entry.actor, entry.action, body, leaf))
+                rows.append((n, time or now, entry.actor, entry.action, body, leaf))
                 for ref in entry.ref_keys:  # none without objects
                     refs.append((ref, n))
                 level, value = 0, leaf
                 while frontier and frontier[-1][0] == level:
-                    value = node_hash(frontier.pop()[1], value)
+                    value = sha256(b"\x01" + frontier.pop()[1] + value).digest()  # node_hash
                     level += 1
                     nodes.append(((n << 6) | level, value))
                 frontier.append((level, value))

@@ -11,6 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from liaison.cli._common import add_home, open_node, positive
 from liaison.errors import LiaisonError, NotFoundError
 from liaison.service import build_exchange
+from liaison.service.runtime import tune_gc
 from liaison.sync import get_peer, peers, pull
 
 __all__ = ["register"]
@@ -37,7 +38,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         targets = [get_peer(node, n) for n in args.party] if args.party else peers(node)
         if not targets:
             raise NotFoundError("no partner connection set up (liaison party connect)")
-        failed = _pull_all(build_exchange(node), targets, args)
+        exchange = build_exchange(node)
+        tune_gc()  # a long pull: collect less often, never rescan what is loaded now
+        failed = _pull_all(exchange, targets, args)
     if failed:
         raise LiaisonError(f"sync failed with {failed} of {len(targets)} partner(s)")
     return 0

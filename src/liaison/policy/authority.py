@@ -62,9 +62,12 @@ def definition_body(obj: Mapping[str, Any]) -> bytes:
     return canonical(strip_signature(obj))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Write:
     """One object version handed to this node, with the facts its admission depends on.
+
+    Built once per object admitted and read only (not frozen: a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``, 3 µs an object here).
 
     ``signer``/``origin``: from the verified origin signature (for a local client's new
     object: this node). ``owner``: originator of the id held here (None: never held).
@@ -86,9 +89,10 @@ class Write:
     held_definition: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Authority:
-    """The answer: refused (``reasons``), or whose object it is and whose material.
+    """The answer: refused (``reasons``), or whose object it is and whose material
+    (read only; not frozen, like ``Write``, for the cost of its ``__init__``).
 
     ``originator``: the identity that owns the id (this node's identity for its own).
     ``origins``: provenance for the third-party rule. ``copy_only``: one of this node's

@@ -17,7 +17,7 @@ definition arrives. A partner's object citing an unknown marking is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -159,17 +159,20 @@ class Admission:
         infos: list[SignatureInfo],
         ctx: PolicyContext,
         version_key: Callable[[dict[str, Any]], str],
+        bodies: Sequence[bytes] | None = None,
     ) -> list[Admitted | str]:
-        """Per object: what to store, or why it is refused."""
+        """Per object: what to store, or why it is refused (``bodies``: each object's
+        ``orjson.dumps``, if the caller has them: ``links`` reads them)."""
         if not objs:
             return []
         facts = self._facts(objs, ctx)
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
         batch = {o["id"] for o in objs}
         out: list[Admitted | str] = []
-        for o, info in zip(objs, infos, strict=True):
+        given: Sequence[bytes | None] = [None] * len(objs) if bodies is None else bodies
+        for o, info, body in zip(objs, infos, given, strict=True):
             try:
-                out.append(self._one(o, info, who, facts, batch, ctx, version_key))
+                out.append(self._one(o, info, who, facts, batch, ctx, version_key, body))
             except (InvalidInputError, PolicyError) as exc:
                 out.append(str(exc))
         return out
@@ -183,6 +186,7 @@ class Admission:
         batch: set[str],
         ctx: PolicyContext,
         version_key: Callable[[dict[str, Any]], str],
+        body: bytes | None = None,
     ) -> Admitted:
         me = facts.me
         # A classification marking naming no scheme is read in its originator's scheme.
@@ -244,7 +248,7 @@ class Admission:
                 origins.update(row.origins)
             check_derivation(h, src, scale=ctx.scale)
         handling: dict[str, Any] = {"h": h.to_json(), "topics": topics, "regions": regions}
-        linked = links(o)
+        linked = links(o, body)
         if linked:  # read paths drop links to what a reader does not receive
             handling["links"] = linked
         if o["type"] == "marking-definition":

@@ -22,7 +22,7 @@ queries per batch, the newest versions and the linked objects the checks need
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -68,22 +68,22 @@ class Disclosure:
         allowed = [r for r in rows if self._decide(r).allow]
         if not allowed:
             return
-        self._load([r.id for r in allowed])
+        self._load([r.id for r in allowed], {r.seq: r for r in allowed})
         wanted: set[str] = set()
         for r in allowed:
             wanted.update(self._links(r))
         self._load_visible(sorted(wanted - set(self._visible) - self._public))
 
-    def _load(self, ids: list[str]) -> None:
-        """The latest version of each id in every collection, without bodies (one
-        query per batch): the newest across collections, and whether the party can read
-        one of them."""
+    def _load(self, ids: list[str], have: Mapping[int, ObjectRow] | None = None) -> None:
+        """The latest version of each id in every collection, without bodies (a query
+        per batch; rows in ``have`` -- the page's, by seq -- are not read again): the
+        newest across collections, and whether the party can read one of them."""
         todo = sorted({i for i in ids if i not in self._newest})
         if not todo:
             return
         found: dict[str, ObjectRow] = {}
         readable: set[str] = set()
-        for r in self.store.latest_by_ids(todo, bodies=False):
+        for r in self.store.latest_heads(todo, have or {}):
             cur = found.get(r.id)
             if cur is None or (r.version_us, r.seq) > (cur.version_us, cur.seq):
                 found[r.id] = r

@@ -59,8 +59,8 @@ def _for_ledger(
     if not refs:
         return None
     entries = [
-        AuditEntry(action, "node", objects=tuple(refs[i : i + _LEDGER_BATCH]),
-                   recipient=party.identity_id)
+        AuditEntry.build(action, "node", tuple(refs[i : i + _LEDGER_BATCH]),
+                         recipient=party.identity_id)
         for i in range(0, len(refs), _LEDGER_BATCH)
     ]  # fmt: skip
     return party.identity_id, entries
@@ -174,23 +174,25 @@ class AuditEvents:
             for o, (date_added, fresh) in zip(objs, results, strict=True)
             if fresh
         ]
-        build, actor, sender = AuditEntry.build, party.name, party.identity_id
-        entries = [
-            build(
-                action,
-                actor,
-                (ref,),
-                details={
-                    "collection": collection_id,
-                    "from": sender,
-                    "originator": o.originator,
-                    "binding": binding(
-                        collection_id, o.handling, o.origins, o.received_from, o.originator
-                    ),
-                },
-            )
-            for o, ref in new
-        ]
+        sender = party.identity_id
+        entries = AuditEntry.build_each(
+            action,
+            party.name,
+            [
+                (
+                    ref,
+                    {
+                        "collection": collection_id,
+                        "from": sender,
+                        "originator": o.originator,
+                        "binding": binding(
+                            collection_id, o.handling, o.origins, o.received_from, o.originator
+                        ),
+                    },
+                )
+                for o, ref in new
+            ],
+        )
         self._append(
             entries, None if party.internal else _for_ledger(party, "exchange.received", new)
         )
@@ -245,20 +247,30 @@ class AuditEvents:
 
     def released(self, party: PartyRecord, items: list[tuple[ObjectRow, Verdict]]) -> None:
         """Each release in the log; the page, with the hash of the bytes sent, in the
-        partner's ledger."""
+        partner's ledger.
+
+        The versions of a page released under the same agreement for the same reasons
+        share one entry (up to ``_LEDGER_BATCH`` references each, in page order): it
+        says of each what an entry of its own would, and ``AuditLog.query(object_id=)``
+        finds it by any of them. An entry a version made most of a partner's read.
+        """
         build, actor, recipient = AuditEntry.build, party.name, party.identity_id
         refs = [ObjectRef.build(row.id, row.version, row.sha256) for row, _ in items]
+        groups: dict[tuple[str | None, tuple[str, ...]], list[ObjectRef]] = {}
+        for ref, (_, v) in zip(refs, items, strict=True):
+            groups.setdefault((v.agreement_id, tuple(v.reasons[:8])), []).append(ref)
         entries = [
             build(
                 Action.OBJECT_RELEASED,
                 actor,
-                (ref,),
-                agreement=v.agreement_id,
+                tuple(grouped[i : i + _LEDGER_BATCH]),
+                agreement=agreement,
                 recipient=recipient,
                 decision="allow",
-                reasons=v.reasons[:8],
+                reasons=reasons,
             )
-            for ref, (_, v) in zip(refs, items, strict=True)
+            for (agreement, reasons), grouped in groups.items()
+            for i in range(0, len(grouped), _LEDGER_BATCH)
         ]
         # the partner's ledger: the hash of the bytes sent (a redacted copy's, if one)
         sent = [

@@ -29,6 +29,7 @@ from liaison.service.ingest import (
     with_default,
 )
 from liaison.service.pagination import make_token, query_fingerprint, read_token
+from liaison.service.runtime import tune_gc
 from liaison.service.search import searchable_text
 from liaison.signing.objects import SignatureInfo
 from liaison.stix import object_version, timestamp_us
@@ -45,6 +46,7 @@ from liaison.store import (
     now_us,
 )
 from liaison.store.handling import Lookup
+from liaison.text.normal import warm as warm_text
 
 __all__ = [
     "Admitted",
@@ -108,8 +110,10 @@ class Gate(Protocol):
         objs: list[dict[str, Any]],
         infos: list[SignatureInfo],
         version_key: Callable[[dict[str, Any]], str],
+        bodies: Sequence[bytes] | None = None,
     ) -> list[Admitted | str]:
-        """Per object: its handling, originator and origins to store, or why it is refused."""
+        """Per object: its handling, originator and origins to store, or why it is refused
+        (``bodies``: ``orjson.dumps`` of each object, when the caller has them)."""
         ...
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
@@ -229,10 +233,14 @@ class Exchange:
 
     def start_background(self) -> None:
         """Start the derived-index workers now (a serving node): they catch up on what a
-        previous run left behind and load their tables before the first request."""
+        previous run left behind and load their tables before the first request -- as
+        does the ingest path here (the text normal forms' tables). What is loaded by then
+        is left out of garbage collection from now on (``runtime.tune_gc``)."""
+        warm_text()
         for worker in (self.correlator, self.indexer):
             if worker is not None:
                 worker.kick()
+        tune_gc()
 
     # --- access to collections --------------------------------------------------------
     def readable(self, party: PartyRecord) -> list[Collection]:
@@ -366,13 +374,14 @@ class Exchange:
         collection_id = checked.collection_id
         result, stamps, valid, notes = checked.result, checked.stamps, checked.valid, checked.notes
         infos, batch = checked.infos, checked.batch
-        admitted = self.gate.admit(party, valid, infos, stamps.version_key)
+        bodies = [orjson.dumps(obj) for obj in valid]  # the bytes stored, made once
+        admitted = self.gate.admit(party, valid, infos, stamps.version_key, bodies)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
         copies: list[dict[str, Any]] = []
         received_from = "" if party.internal else party.identity_id
         sha256 = hashlib.sha256
-        for obj, verdict in zip(valid, admitted, strict=True):
+        for obj, verdict, body in zip(valid, admitted, bodies, strict=True):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
@@ -381,7 +390,6 @@ class Exchange:
             if verdict.copy_only:  # one of our own versions, back from a partner
                 copies.append(obj)
                 continue
-            body = orjson.dumps(obj)
             ver = object_version(obj)
             handling = verdict.handling
             if (obj["id"], ver) in batch.marked:  # said in policy explain

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -159,9 +159,11 @@ class PolicyGate:
         objs: list[dict[str, Any]],
         infos: list[SignatureInfo],
         version_key: Callable[[dict[str, Any]], str],
+        bodies: Sequence[bytes] | None = None,
     ) -> list[Admitted | str]:
-        """Per object: its handling, originator and provenance to store, or why not."""
-        return self._admission.admit(party, objs, infos, self.context(), version_key)
+        """Per object: its handling, originator and provenance to store, or why not.
+        ``bodies``: ``orjson.dumps`` of each object, when the caller has them."""
+        return self._admission.admit(party, objs, infos, self.context(), version_key, bodies)
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
         """The handling of stored versions whose awaited marking-definition arrived."""

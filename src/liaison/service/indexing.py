@@ -33,6 +33,7 @@ from liaison.correlate.aliases import load_aliases
 from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service.correlations import correlate_batch
+from liaison.service.runtime import tune_gc
 from liaison.service.worker import search_indexer
 
 __all__ = ["IDLE", "IndexerProcess", "backlogs", "catch_up_indexes", "follow"]
@@ -103,6 +104,7 @@ def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
     with contextlib.suppress(OSError):  # lower priority than the server's requests
         os.nice(NICENESS)
     load_aliases()
+    tune_gc()  # the alias tables loaded: never rescanned, collections less often
     text = search_indexer(node)  # stops with the node
     text.kick()
     fd = wake.fileno()

@@ -12,12 +12,13 @@ distinct root (cached) and a few hashes per object.
 from __future__ import annotations
 
 import base64
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import InvalidInputError, SignatureError
-from liaison.merkle import leaf_hash, node_hash, verify_inclusion
+from liaison.merkle import leaf_hash, node_hash, verify_path
 from liaison.signing.canonical import canonical
 from liaison.signing.keys import SigningKey, fingerprint, verify
 
@@ -206,42 +207,40 @@ def sign_objects(
         head["origin"] = origin
     head["signature"] = key.sign(_statement(head))
     out = []
+    base: dict[str, Any] = {"extension_type": "property-extension", **head}
     for i, (o, proof) in enumerate(zip(bare, _proofs(size, subtree), strict=True)):
         ext = dict(o.get("extensions") or {})
-        body: dict[str, Any] = {"extension_type": "property-extension", **head, "index": i}
+        body = base.copy()
+        body["index"] = i
         if proof:  # a batch of one has no proof; STIX forbids empty lists
             body["proof"] = proof
         ext[SIGNATURE_EXT_ID] = body
-        signed_obj = dict(o)
-        signed_obj["extensions"] = ext
-        out.append(signed_obj)
+        o["extensions"] = ext  # ``o`` is strip_signature's copy: ours to change
+        out.append(o)
     return out
 
 
 def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
     """The inclusion proof of every leaf of a batch (``merkle.inclusion_proof``, nearest
-    sibling first), base64: walked once from the root -- each subtree is a sibling of
-    every leaf of the other half of its parent -- and each hash encoded once."""
-    paths: list[list[str]] = [[] for _ in range(size)]
-    todo = [(0, size)]
+    sibling first), base64: walked once from the root -- the proof of a subtree is its
+    sibling then its parent's proof -- and each hash encoded once."""
+    paths: list[list[str]] = [[]] * size  # each replaced by the leaf's own list
+    todo: list[tuple[int, int, list[str]]] = [(0, size, [])]
     while todo:
-        start, end = todo.pop()
+        start, end, above = todo.pop()
         if end - start < 2:
+            paths[start] = above  # made for this leaf alone
             continue
         mid = start + (1 << ((end - start - 1).bit_length() - 1))  # merkle.split_point
-        right, left = _b64(subtree(mid, end)), _b64(subtree(start, mid))
-        for i in range(start, mid):
-            paths[i].append(right)
-        for i in range(mid, end):
-            paths[i].append(left)
-        todo.append((start, mid))
-        todo.append((mid, end))
-    for path in paths:
-        path.reverse()  # found from the root down; a proof starts at the leaf
+        todo.append((start, mid, [_b64(subtree(mid, end)), *above]))
+        todo.append((mid, end, [_b64(subtree(start, mid)), *above]))
     return paths
 
 
-_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], None] = {}
+#: Signed statements whose signature verified: (batch_root, batch_size, key, signed,
+#: signer, signature, origin) -> who vouches for the objects under it (one frozen value
+#: shared by all of them).
+_VERIFIED_ROOTS: dict[tuple[str, int, str, str, str, str, str], SignatureInfo] = {}
 #: Public keys (base64) whose fingerprint was computed: key -> ``fingerprint(key)``.
 _FINGERPRINTS: dict[str, str] = {}
 
@@ -264,6 +263,101 @@ def verify_object(
 ) -> SignatureInfo:
     """Check an object's origin signature; raise ``SignatureError`` saying why not."""
     sig = signature_of(obj)
+    if sig is not None:
+        info = _verified_quickly(obj, sig, keyring, revoked)
+        if info is not None:
+            return info
+    return _verify_object(obj, sig, keyring, revoked)
+
+
+_STR = frozenset({str})
+_MISSING: Any = object()
+_FIELDS = operator.itemgetter(
+    "alg", "batch_root", "batch_size", "index", "key", "signed", "signer", "signature"
+)
+
+
+def _verified_quickly(
+    obj: Mapping[str, Any],
+    sig: Mapping[str, Any],
+    keyring: Keyring,
+    revoked: Callable[[str], bool] | None,
+) -> SignatureInfo | None:
+    """What ``_verify_object`` answers for an object that verifies, found with what is
+    remembered -- or None, and ``_verify_object`` says whether and why not.
+
+    The same checks, in another order (all of them pass, or None): every field of the
+    expected type exactly (JSON's), the key known and not revoked, the leaf hash
+    computed from the object, linked by its proof to the root (``merkle.verify_path``
+    on the base64 strings: only the hashes it uses are decoded -- the rest of a path
+    equal, string for string, to one already verified decodes as it did), then the
+    statement's signature (the very call ``_verify_object`` makes last).
+    """
+    try:
+        alg, root, size, index, fp, signed, signer, signature = _FIELDS(sig)
+    except KeyError:
+        return None
+    origin, raw = sig.get("origin", signer), sig.get("proof", _MISSING)
+    if raw is _MISSING and size == 1:
+        raw = []
+    if not (
+        signer.__class__ is str
+        and fp.__class__ is str
+        and signed.__class__ is str
+        and signature.__class__ is str
+        and origin.__class__ is str
+        and alg.__class__ is str
+        and alg == SIGNATURE_ALG
+        and index.__class__ is int
+        and size.__class__ is int
+        and root.__class__ is str
+        and raw.__class__ is list
+        and set(map(type, raw)) <= _STR
+    ):
+        return None
+    keys = keyring.get(signer)
+    pub = keys.get(fp) if keys else None
+    if pub is None or _fingerprint(pub) != fp or (revoked is not None and revoked(fp)):
+        return None
+    try:
+        if not verify_path(object_digest(obj), index, size, raw, root, _unb64):
+            return None
+    except (InvalidInputError, SignatureError):
+        return None
+    return _vouched(pub, sig, root, size, fp, signed, signer, signature, origin)
+
+
+def _vouched(
+    pub: str,
+    sig: Mapping[str, Any],
+    root: str,
+    size: int,
+    fp: str,
+    signed: str,
+    signer: str,
+    signature: str,
+    origin: str,
+) -> SignatureInfo:
+    """The statement's signature checked, once per statement (``SignatureError`` if it
+    does not verify), and who vouches for the object."""
+    # Every field of the signed statement, exactly typed: equal tuples, equal statements.
+    cache_key = (root, size, fp, signed, signer, signature, origin)
+    info = _VERIFIED_ROOTS.get(cache_key)
+    if info is None:
+        verify(pub, _statement(sig), signature)
+        if len(_VERIFIED_ROOTS) > 100_000:
+            _VERIFIED_ROOTS.clear()
+        info = _VERIFIED_ROOTS[cache_key] = SignatureInfo.of(signer, fp, signed, origin)
+    return info
+
+
+def _verify_object(
+    obj: Mapping[str, Any],
+    sig: Mapping[str, Any] | None,
+    keyring: Keyring,
+    revoked: Callable[[str], bool] | None,
+) -> SignatureInfo:
+    """``verify_object`` checking every field in turn: the first problem is the answer."""
     oid = obj.get("id", "?")
     if sig is None:
         raise SignatureError(f"{oid}: not signed")
@@ -282,7 +376,7 @@ def verify_object(
         raw_proof = sig["proof"] if "proof" in sig or size != 1 else []
         if not isinstance(raw_proof, list):
             raise TypeError("proof is not a list")
-        proof = [_unb64(h) for h in raw_proof]
+        proof = tuple([_unb64(h) for h in raw_proof])  # bytes, exactly
         batch_root = _unb64(sig["batch_root"])
         if sig["alg"] != SIGNATURE_ALG:
             raise SignatureError(f"{oid}: unknown signature algorithm {sig['alg']!r}")
@@ -298,13 +392,6 @@ def verify_object(
         raise SignatureError(f"{oid}: key {fp} is not a known key of {signer}")
     if revoked is not None and revoked(fp):
         raise SignatureError(f"{oid}: key {fp} of {signer} is revoked")
-    if not verify_inclusion(object_digest(obj), index, size, proof, batch_root):
+    if not verify_path(object_digest(obj), index, size, proof, batch_root):
         raise SignatureError(f"{oid}: object was altered (digest not in the signed batch)")
-    # Every field of the signed statement, exactly typed: equal tuples, equal statements.
-    cache_key = (sig["batch_root"], size, fp, signed, signer, signature, origin)
-    if cache_key not in _VERIFIED_ROOTS:
-        verify(pub, _statement(sig), signature)
-        if len(_VERIFIED_ROOTS) > 100_000:
-            _VERIFIED_ROOTS.clear()
-        _VERIFIED_ROOTS[cache_key] = None
-    return SignatureInfo.of(signer, fp, signed, origin)
+    return _vouched(pub, sig, sig["batch_root"], size, fp, signed, signer, signature, origin)

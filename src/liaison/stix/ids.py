@@ -12,6 +12,7 @@ __all__ = [
     "TYPE_RE",
     "id_type",
     "identifier_type",
+    "identifiers_of",
     "is_identifier",
     "is_language_tag",
     "is_type_name",
@@ -66,6 +67,24 @@ def identifier_type(value: object) -> str | None:
             _KNOWN_IDS.clear()
         _KNOWN_IDS[value] = kind
     return kind
+
+
+def identifiers_of(values: list[object], allowed: frozenset[str] | None) -> bool:
+    """True if every item of ``values`` is a ``str`` (not a subclass) that
+    ``identifier_type`` finds an identifier of an ``allowed`` type (any type when
+    ``allowed`` is None or empty). A list of references, checked in one call."""
+    known = _KNOWN_IDS
+    for value in values:
+        if value.__class__ is not str:
+            return False
+        kind = known.get(value)  # type: ignore[call-overload]
+        if kind is None:
+            kind = identifier_type(value)
+            if kind is None:
+                return False
+        if allowed and kind not in allowed:
+            return False
+    return True
 
 
 def id_type(identifier: str) -> str:

@@ -77,8 +77,10 @@ _PLACEHOLDER_OK = frozenset(
 _REQUIRED_LISTS = frozenset({("observed-data", "object_refs")})
 
 
-def links(obj: Mapping[str, Any]) -> list[str]:
+def links(obj: Mapping[str, Any], body: bytes | None = None) -> list[str]:
     """Every object id ``obj`` points at as intelligence (not authorship or markings).
+
+    ``body``: ``orjson.dumps(obj)`` if the caller has it already (the bytes it stores).
 
     It runs at ingest for every object. The order found is the order stored (in the
     handling an audit entry binds): the top-level properties in order, then what is
@@ -98,7 +100,7 @@ def links(obj: Mapping[str, Any]) -> list[str]:
         if plan is None:
             plan = _plan(keys)
         top, picks = plan
-        if orjson.dumps(obj).count(b"_ref") == top:
+        if (orjson.dumps(obj) if body is None else body).count(b"_ref") == top:
             out: dict[str, None] = {}
             for key, kind in picks:
                 value = obj[key]

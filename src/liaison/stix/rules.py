@@ -25,8 +25,12 @@ from liaison.stix.vocab import (
 
 __all__ = [
     "CHECKED_REFS",
+    "KIND_CHECKS",
     "SAFETY_REFS",
+    "SPECIAL",
+    "WITH_KILL_CHAIN",
     "Strict",
+    "check_kill_chain_phases",
     "check_type_rules",
     "stix_pattern_problem",
 ]
@@ -69,7 +73,8 @@ CHECKED_REFS: dict[str, frozenset[str]] = {
     "language-content": frozenset({"object_ref"}),
 }
 
-_WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
+#: Types whose ``kill_chain_phases`` STIX 2.1 defines (and checks).
+WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
 _NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
 _RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$", re.ASCII)
 
@@ -78,7 +83,8 @@ def _is_strs(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
-_KIND_CHECKS: dict[str, Callable[[object], bool]] = {
+#: The value checks of ``vocab.PROPERTY_KINDS``.
+KIND_CHECKS: dict[str, Callable[[object], bool]] = {
     "str": lambda v: isinstance(v, str),
     "strs": _is_strs,
     "bool": lambda v: isinstance(v, bool),
@@ -106,7 +112,7 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
     kinds = PROPERTY_KINDS.get(type_)
     if kinds is not None:
         for prop, kind in kinds.items():
-            if prop in obj and not _KIND_CHECKS[kind](obj[prop]):
+            if prop in obj and not KIND_CHECKS[kind](obj[prop]):
                 out.append(f"{prop} must be {_KIND_TEXT[kind]}")
     for prop, low, high in INT_RANGES.get(type_, ()):
         if prop in obj:
@@ -125,9 +131,9 @@ def check_type_rules(obj: dict[str, Any], type_: str, out: list[str]) -> None:
     stamps = TIMESTAMP_PROPS.get(type_)
     if stamps is not None:
         _check_timestamps(obj, type_, stamps, out)
-    if type_ in _WITH_KILL_CHAIN and "kill_chain_phases" in obj:
-        _check_kill_chain_phases(obj["kill_chain_phases"], out)
-    special = _SPECIAL.get(type_)
+    if type_ in WITH_KILL_CHAIN and "kill_chain_phases" in obj:
+        check_kill_chain_phases(obj["kill_chain_phases"], out)
+    special = SPECIAL.get(type_)
     if special is not None:
         special(obj, out)
 
@@ -153,7 +159,7 @@ def _check_timestamps(
                 out.append(f"{later} must be {relation} {earlier}")
 
 
-def _check_kill_chain_phases(phases: object, out: list[str]) -> None:
+def check_kill_chain_phases(phases: object, out: list[str]) -> None:
     if not isinstance(phases, list) or not phases:
         out.append("kill_chain_phases must be a non-empty list")
         return
@@ -175,12 +181,23 @@ _OBJECT_PATH_RE = re.compile(r"\s*[a-z0-9-]+:[A-Za-z0-9_]", re.ASCII)
 _PATTERN_TOKEN_RE = re.compile(r"'(?:[^'\\]|\\.)*'|[\[\]()]|'", re.DOTALL)
 
 
+# The commonest pattern, one comparison with a string: ``[ipv4-addr:value = '...']``. The
+# tokens below then are "[", the object path right after it, one quoted string and "]":
+# no problem. The string is ``_PATTERN_TOKEN_RE``'s own quoted string, so it ends where
+# that token would; nothing between holds a quote, a bracket or a parenthesis.
+_ONE_COMPARISON_RE = re.compile(
+    r"\[[a-z0-9-]+:[A-Za-z0-9_][^'\[\]()]*'(?:[^'\\]|\\.)*'\]\Z", re.ASCII | re.DOTALL
+)
+
+
 def stix_pattern_problem(pattern: str) -> str | None:
     """A cheap structural check of a STIX pattern (not the full grammar).
 
     Brackets and parentheses balanced outside quoted strings, strings terminated, at
     least one ``[object-type:property ...]`` comparison. Returns the problem or None.
     """
+    if _ONE_COMPARISON_RE.match(pattern) is not None:
+        return None
     depth: list[str] = []
     comparisons = 0
     for token in _PATTERN_TOKEN_RE.finditer(pattern):
@@ -309,7 +326,8 @@ def _artifact(obj: dict[str, Any], out: list[str]) -> None:
         out.append("hashes is required when url is given")
 
 
-_SPECIAL = {
+#: The rules of a type beyond its tables, by type.
+SPECIAL: dict[str, Callable[[dict[str, Any], list[str]], None]] = {
     "indicator": _indicator,
     "relationship": _relationship,
     "sighting": _sighting,

@@ -16,25 +16,28 @@ __all__ = [
     "TIMESTAMP_RE",
     "compare_timestamps",
     "format_timestamp",
+    "is_millis_timestamp",
     "is_timestamp",
     "now_timestamp",
     "parse_timestamp",
     "timestamp_us",
 ]
 
-TIMESTAMP_RE = re.compile(
+_DATE_TIME = (
     r"^[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])"
-    r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?Z$",
-    re.ASCII,
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
 )
+TIMESTAMP_RE = re.compile(_DATE_TIME + r"(\.[0-9]+)?Z$", re.ASCII)
+#: ``TIMESTAMP_RE`` with at least three fractional digits (``created``, ``modified``).
+_MILLIS_TIMESTAMP_RE = re.compile(_DATE_TIME + r"\.[0-9]{3,}Z$", re.ASCII)
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _real_date(s: str) -> bool:
     """Day-of-month check for a string already matching TIMESTAMP_RE."""
-    day = int(s[8:10])
-    if day <= 28:
+    if s[8:10] <= "28":  # two ASCII digits: ordered as their number
         return True
+    day = int(s[8:10])
     month = int(s[5:7])
     if day > _DAYS_IN_MONTH[month]:
         return False
@@ -58,10 +61,29 @@ def is_timestamp(value: object) -> bool:
         return True
     if not (isinstance(value, str) and TIMESTAMP_RE.match(value) is not None and _real_date(value)):
         return False
+    _remember(value)
+    return True
+
+
+def _remember(value: str) -> None:
     if value.__class__ is str and len(value) <= _KNOWN_LEN:
         if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()
         _KNOWN[value] = None
+
+
+def is_millis_timestamp(value: object) -> bool:
+    """True if ``value`` is a STIX timestamp precise to at least the millisecond (what
+    ``created`` and ``modified`` must be): ``is_timestamp`` with three or more digits
+    after the seconds. One found is remembered as ``is_timestamp`` remembers it (the
+    version of an object is parsed next, by ``timestamp_us``)."""
+    if not (
+        isinstance(value, str)
+        and _MILLIS_TIMESTAMP_RE.match(value) is not None
+        and _real_date(value)
+    ):
+        return False
+    _remember(value)
     return True
 
 
@@ -102,13 +124,26 @@ def timestamp_us(s: str) -> int:
     if not is_timestamp(s) or s.startswith("0000"):  # errors: as parse_timestamp says
         return (parse_timestamp(s) - _EPOCH) // timedelta(microseconds=1)
     second = int(s[17:19])
-    micro = int(s[20:-1][:6].ljust(6, "0")) if s[19] == "." else 0
+    if len(s) == 24 and s[23] == "Z":  # milliseconds, the commonest form
+        micro = int(s[20:23]) * 1000
+    else:
+        micro = int(s[20:-1][:6].ljust(6, "0")) if s[19] == "." else 0
     if second == 60:
         second, micro = 59, 999_999
-    day = date(int(s[0:4]), int(s[5:7]), int(s[8:10])).toordinal() - _EPOCH_DAY
-    return (
-        ((day * 24 + int(s[11:13])) * 60 + int(s[14:16])) * 60_000_000 + second * 1_000_000 + micro
-    )
+    minute = s[:16]
+    base = _MINUTES.get(minute)
+    if base is None:
+        day = date(int(s[0:4]), int(s[5:7]), int(s[8:10])).toordinal() - _EPOCH_DAY
+        base = ((day * 24 + int(s[11:13])) * 60 + int(s[14:16])) * 60_000_000
+        if len(_MINUTES) >= _KNOWN_MAX:
+            _MINUTES.clear()
+        _MINUTES[minute] = base
+    return base + second * 1_000_000 + micro
+
+
+#: "YYYY-MM-DDTHH:MM" -> its microseconds since 1970: the versions of a batch share
+#: minutes (and a string that is a timestamp bounds the key's length). Bounded.
+_MINUTES: dict[str, int] = {}
 
 
 def format_timestamp(dt: datetime) -> str:

@@ -11,31 +11,41 @@ enforce at its default strictness and on which nothing in Liaison's safety depen
 name inside an extension). Given a ``warnings`` list, ``validate_object`` puts them
 there instead of failing the object; docs/stix.md lists which checks stay errors, and
 why.
+
+Most objects received are well formed: ``liaison.stix.fastpath.plainly_valid`` recognises
+those first, without wording a reason; the checks here then run only for the others,
+with the same verdict either way (tests/unit/stix/test_stix_validate_equivalence.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from liaison.stix._show import show
-from liaison.stix.ids import ID_RE, TYPE_RE, identifier_type, is_language_tag
+from liaison.stix.commons import (
+    LISTS_CHECKED_ELSEWHERE,
+    PROPERTY_RE,
+    check_encoded,
+    check_extensions,
+    check_external_references,
+    check_granular_markings,
+)
+from liaison.stix.fastpath import plainly_valid
+from liaison.stix.ids import TYPE_RE, identifier_type, is_language_tag
 from liaison.stix.refcheck import (
     PLAIN,
     REF,
     REFS,
     check_nested,
-    check_nested_dict,
     check_ref,
     check_ref_list,
     kind_of,
 )
 from liaison.stix.rules import CHECKED_REFS, SAFETY_REFS, check_type_rules
 from liaison.stix.rules import Strict as _Strict
-from liaison.stix.timestamps import compare_timestamps, is_timestamp
+from liaison.stix.timestamps import compare_timestamps, is_millis_timestamp, is_timestamp
 from liaison.stix.vocab import (
-    EXTENSION_TYPES,
     META_TYPES,
     PROPERTY_KINDS,
     REF_TARGETS,
@@ -50,23 +60,11 @@ __all__ = ["MAX_REASONS", "object_version", "validate_object"]
 #: At most this many reasons are returned; the last one then counts the others.
 MAX_REASONS = 50
 
-_PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
-_NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
-_EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
-_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
-_BASE64_RE = re.compile(
-    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
-)
-_MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
 _NO_KINDS: dict[str, str] = {}
-_EXTREF_KEYS = frozenset({"source_name", "description", "url", "hashes", "external_id"})
 _SKIP = frozenset({"external_references"})
 _SKIP_OBSERVED = frozenset({"external_references", "objects"})
 _SKIP_SCO: frozenset[str] = frozenset()
-_LISTS_CHECKED_ELSEWHERE = frozenset(
-    {"labels", "external_references", "granular_markings", "kill_chain_phases", "extension_types"}
-)
 _COMMON_TARGETS = REF_TARGETS["*"]
 _NO_REFS: frozenset[str] = frozenset()
 
@@ -76,9 +74,6 @@ _NO_REFS: frozenset[str] = frozenset()
 _PLAIN, _REF, _REFS = PLAIN, REF, REFS
 _GOOD_NAMES: dict[str, int] = {"id": _PLAIN, "type": _PLAIN}
 _CACHE_MAX = 20_000
-#: Valid property names met inside extensions (the same few in every object: a partner's
-#: signature extension, for one), bounded like ``_GOOD_NAMES``.
-_GOOD_EXT_NAMES: set[str] = set()
 _CONTAINERS = (dict, list)
 
 # Categories: which common properties are required.
@@ -87,11 +82,11 @@ _SDO, _SCO, _MARKING, _CUSTOM = "sdo", "sco", "marking", "custom"
 
 def object_version(obj: Mapping[str, Any]) -> str | None:
     """The TAXII version of an object: ``modified``, else ``created``, else None."""
-    for key in ("modified", "created"):
-        value = obj.get(key)
-        if isinstance(value, str):
-            return value
-    return None
+    value = obj.get("modified")  # unrolled: it runs several times per object stored
+    if isinstance(value, str):
+        return value
+    value = obj.get("created")
+    return value if isinstance(value, str) else None
 
 
 def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]:
@@ -102,6 +97,8 @@ def validate_object(obj: object, warnings: list[str] | None = None) -> list[str]
     make, and safety does not need) are appended to it and not returned; without one,
     every finding is returned.
     """
+    if plainly_valid(obj):  # the common case, without a reason to word (fastpath.py)
+        return []
     if not isinstance(obj, dict):
         return [f"a STIX object must be a JSON object, not {type(obj).__name__}"]
     out: list[str] = []
@@ -202,11 +199,11 @@ def _check_common(obj: dict[str, Any], category: str, out: list[str]) -> None:
         # Defined for SDOs and SROs only: on SCOs and markings these would be custom.
         _check_sdo_common(obj, out)
     if "external_references" in obj and category != _SCO:
-        _check_external_references(obj["external_references"], out)
+        check_external_references(obj["external_references"], out)
     if "granular_markings" in obj:
-        _check_granular_markings(obj, out)
+        check_granular_markings(obj, out)
     if "extensions" in obj:
-        _check_extensions(obj["extensions"], out)
+        check_extensions(obj["extensions"], out)
 
 
 def _check_sdo_common(obj: dict[str, Any], out: list[str]) -> None:
@@ -247,175 +244,19 @@ def _check_created_modified(obj: dict[str, Any], category: str, out: list[str]) 
 
 
 def _check_millis(name: str, value: object, out: list[str]) -> bool:
-    if value.__class__ is str and value in _MILLIS_OK:  # often created == modified
+    if is_millis_timestamp(value):  # the common case: one regular expression
         return True
     if not is_timestamp(value):
         out.append(f"{name} {show(value)} is not an RFC 3339 timestamp in UTC ending in 'Z'")
-        return False
-    assert isinstance(value, str)
-    if _MILLIS_RE.search(value) is None:
+    else:
         out.append(f"{name} {show(value)} must be precise to at least the millisecond")
-        return False
-    if value.__class__ is str and len(value) <= 40:
-        if len(_MILLIS_OK) >= 4096:
-            _MILLIS_OK.clear()
-        _MILLIS_OK.add(value)
-    return True
-
-
-#: Strings already found to be timestamps precise to the millisecond (bounded).
-_MILLIS_OK: set[str] = set()
-
-
-def _check_external_references(refs: object, out: list[str]) -> None:
-    if not isinstance(refs, list) or not refs:
-        out.append("external_references must be a non-empty list")
-        return
-    for i, ref in enumerate(refs):
-        if not isinstance(ref, dict):
-            out.append(f"external_references[{i}] must be a dictionary")
-            continue
-        if not isinstance(ref.get("source_name"), str):
-            out.append(f"external_references[{i}] needs a 'source_name' string")
-        for key in ("description", "url", "external_id"):
-            if key in ref and not isinstance(ref[key], str):
-                out.append(f"external_references[{i}].{key} must be a string")
-        if "hashes" in ref and (not isinstance(ref["hashes"], dict) or not ref["hashes"]):
-            out.append(f"external_references[{i}].hashes must be a non-empty dictionary")
-        if not ref.keys() <= _EXTREF_KEYS:  # custom keys may hold references
-            check_nested_dict("external_references", i, ref, 2, out, False)
-
-
-def _check_granular_markings(obj: dict[str, Any], out: list[str]) -> None:
-    marks = obj["granular_markings"]
-    if not isinstance(marks, list) or not marks:
-        out.append("granular_markings must be a non-empty list")
-        return
-    for i, mark in enumerate(marks):
-        where = f"granular_markings[{i}]"
-        if not isinstance(mark, dict):
-            out.append(f"{where} must be a dictionary")
-            continue
-        has_ref, has_lang = "marking_ref" in mark, "lang" in mark
-        if has_ref == has_lang:
-            out.append(f"{where} needs exactly one of 'marking_ref' and 'lang'")
-        elif has_ref:
-            ref = mark["marking_ref"]
-            if (
-                isinstance(ref, str)
-                and ID_RE.match(ref)
-                and not ref.startswith("marking-definition--")
-            ):
-                out.append(
-                    f"{where}.marking_ref must point to a marking-definition, not {show(ref)}"
-                )
-        elif not is_language_tag(mark["lang"]):
-            out.append(f"{where}.lang {show(mark['lang'])} is not an RFC 5646 language tag")
-        selectors = mark.get("selectors")
-        if (
-            not isinstance(selectors, list)
-            or not selectors
-            or not all(isinstance(s, str) and s for s in selectors)
-        ):
-            out.append(f"{where}.selectors must be a non-empty list of strings")
-            continue
-        for selector in selectors:
-            if not _selector_resolves(obj, selector):
-                out.append(f"{where}: selector {show(selector)} does not select a property")
-
-
-def _selector_resolves(obj: dict[str, Any], selector: str) -> bool:
-    node: Any = obj
-    for step in selector.split("."):
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-        elif (
-            isinstance(node, list)
-            and step.isascii()
-            and step.isdigit()
-            and len(step) < 10
-            and int(step) < len(node)
-        ):
-            node = node[int(step)]
-        else:
-            return False
-    return True
-
-
-def _check_extensions(exts: object, out: list[str]) -> None:
-    if not isinstance(exts, dict) or not exts:
-        out.append("extensions must be a non-empty dictionary")
-        return
-    for key, ext in exts.items():
-        if not isinstance(key, str):
-            out.append(f"extension key {show(key)} must be a string")
-        elif key.startswith("extension-definition--"):
-            if ID_RE.match(key) is None:
-                out.append(f"extension key {show(key)} is not a valid extension-definition id")
-            elif not isinstance(ext, dict):
-                out.append(f"extension {show(key)} must be a dictionary")
-            elif "extension_type" not in ext:
-                out.append(f"extension {show(key)} needs an 'extension_type'")
-            elif not _isone_of(ext["extension_type"], EXTENSION_TYPES):
-                out.append(
-                    f"extension {show(key)} has unknown extension_type "
-                    f"{show(ext['extension_type'])}"
-                )
-            else:
-                _check_extension_properties(key, ext, out)
-        elif _EXT_NAME_RE.match(key):
-            if not isinstance(ext, dict) or not ext:
-                out.append(f"extension {show(key)} must be a non-empty dictionary")
-            else:
-                _check_extension_properties(key, ext, out)
-        else:
-            out.append(
-                f"extension key {show(key)} is neither an extension-definition id "
-                "nor a '*-ext' name"
-            )
-
-
-def _check_extension_properties(name: str, ext: dict[str, Any], out: list[str]) -> None:
-    """Extension properties follow the rules of top-level properties."""
-    good = _GOOD_EXT_NAMES
-    for key, value in ext.items():
-        if key.__class__ is not str or key not in good:
-            if not isinstance(key, str):
-                out.append(f"extensions.{name}: property name {show(key)} is not a string")
-                continue
-            if _PROPERTY_RE.match(key) is None and key != "id":
-                bad = (
-                    f"extensions.{name}: property name {show(key)} is not valid "
-                    "(3-250 characters: a-z, 0-9 and _)"
-                )
-                # stix2-validator only checks how the name starts (its pattern is not
-                # anchored at the end): a name it accepts is a warning here.
-                out.append(_Strict(bad) if _NAME_START_RE.match(key) else bad)
-                continue
-            if key.__class__ is str and len(good) < _CACHE_MAX:
-                good.add(key)
-        if isinstance(value, list) and not value:
-            out.append(f"extensions.{name}.{key} is an empty list (omit the property instead)")
-        elif key.endswith(("_hex", "_bin")):
-            _check_encoded(f"extensions.{name}.{key}", key, value, out)
+    return False
 
 
 def _good(ref: str, allowed: frozenset[str] | None) -> bool:
     """An identifier of an allowed type (any type when ``allowed`` is None)."""
     kind = identifier_type(ref)
     return kind is not None and (not allowed or kind in allowed)
-
-
-def _check_encoded(
-    path: str, key: str, value: object, out: list[str], strict: bool = False
-) -> None:
-    if key.endswith("_hex"):
-        if not isinstance(value, str) or _HEX_RE.match(value) is None:
-            bad = f"{path} must be an even number of hexadecimal digits"
-            out.append(_Strict(bad) if strict else bad)
-    elif not isinstance(value, str) or _BASE64_RE.match(value) is None:
-        bad = f"{path} must be base64 (RFC 4648)"
-        out.append(_Strict(bad) if strict else bad)
 
 
 def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[str]) -> None:
@@ -431,7 +272,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
     for key, value in obj.items():
         kind = names.get(key)
         if kind is None:
-            if not isinstance(key, str) or _PROPERTY_RE.match(key) is None:
+            if not isinstance(key, str) or PROPERTY_RE.match(key) is None:
                 out.append(
                     f"property name {show(key)} is not valid (3-250 characters: a-z, 0-9 and _)"
                 )
@@ -451,7 +292,7 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                     if (
                         isinstance(value, list)
                         and key not in own_checks
-                        and key not in _LISTS_CHECKED_ELSEWHERE
+                        and key not in LISTS_CHECKED_ELSEWHERE
                     ):
                         bad = f"{key} is an empty list (omit the property instead)"
                         # stix2-validator checks no custom property of a marking-definition
@@ -474,8 +315,4 @@ def _check_properties(obj: dict[str, Any], type_: str, category: str, out: list[
                 else:
                     check_ref_list(key, value, allowed, hard, aimed, out, top=True)
             else:
-                _check_encoded(key, key, value, out, category == _MARKING)
-
-
-def _isone_of(value: object, allowed: frozenset[str]) -> bool:
-    return isinstance(value, str) and value in allowed
+                check_encoded(key, key, value, out, category == _MARKING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -521,6 +521,44 @@ class ObjectStore(StoreCore):
                     chunk,
                 )
                 out.extend(self._row(r) for r in cur.fetchall())
+        out.sort(key=lambda r: r.seq)
+        return out
+
+    def latest_heads(self, ids: Sequence[str], have: Mapping[int, ObjectRow]) -> list[ObjectRow]:
+        """``latest_by_ids(ids, bodies=False)``, taking the rows the caller holds already
+        (``have``, by seq: the page being released) instead of reading and parsing them
+        again: only the seqs are looked up, then the rows not in hand, by seq.
+
+        Each row found is the latest of its id and collection when the seqs were read
+        (a newer version stored since then is missed, as it would have been a moment
+        earlier). Should a row be gone by the second look-up (deleted, re-dated), the
+        answer is ``latest_by_ids``'s, read again: never a newest version left out."""
+        seqs: list[int] = []
+        with self._read() as cur:
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = list(ids[start : start + _IN_CHUNK])
+                cur.execute(
+                    self._sql(
+                        "SELECT seq FROM objects WHERE is_last = 1"
+                        f" AND id IN ({','.join('?' * len(chunk))})"
+                    ),
+                    chunk,
+                )
+                seqs += [int(r[0]) for r in cur.fetchall()]
+            out = [have[q] for q in seqs if q in have]
+            missing = [q for q in seqs if q not in have]
+            for start in range(0, len(missing), _IN_CHUNK):
+                chunk_seqs = missing[start : start + _IN_CHUNK]
+                cur.execute(
+                    self._sql(
+                        f"SELECT {HEAD_COLUMNS} FROM objects"
+                        f" WHERE seq IN ({','.join('?' * len(chunk_seqs))})"
+                    ),
+                    chunk_seqs,
+                )
+                out.extend(self._row(r) for r in cur.fetchall())
+        if len(out) != len(seqs):
+            return self.latest_by_ids(ids, bodies=False)
         out.sort(key=lambda r: r.seq)
         return out
 

@@ -196,6 +196,18 @@ _V11 = (
 )
 
 
+#: One index for every look-up by id (issue #15): ``objects_key`` (id first) serves the
+#: look-ups by collection and id that ``objects_version`` served, the unique key, and
+#: those by id alone that ``objects_by_id`` served (``is_last`` is read from the few
+#: rows of an id). Ids are random, so each such index had every batch dirty pages all
+#: over it: one fewer is a third less of that write traffic.
+_V12 = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects (id, collection_id, vkey)",
+    "DROP INDEX IF EXISTS objects_version",
+    "DROP INDEX IF EXISTS objects_by_id",
+)
+
+
 def migrations(
     d: Dialect,
     search: Sequence[str],
@@ -234,6 +246,7 @@ def migrations(
         (9, (*_V9, *search_v9)),
         (10, tuple(search_v10)),
         (11, typed(_V11)),
+        (12, _V12),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -14,16 +15,20 @@ __all__ = ["json_depth_ok", "read_json"]
 
 def json_depth_ok(value: Any, max_depth: int) -> bool:
     """True when no container in ``value`` is nested deeper than ``max_depth``."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > max_depth:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
-    return True
+    return not _too_deep((value,), max_depth)
+
+
+def _too_deep(items: Iterable[Any], budget: int) -> bool:
+    """Whether a container among ``items`` holds more than ``budget`` levels of
+    containers (itself included). Recursion is bounded by the budget, and scalars cost
+    one type test each: this runs on every request body."""
+    for v in items:
+        if isinstance(v, dict):
+            if budget == 0 or _too_deep(v.values(), budget - 1):
+                return True
+        elif isinstance(v, list) and (budget == 0 or _too_deep(v, budget - 1)):
+            return True
+    return False
 
 
 async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:

@@ -142,6 +142,28 @@ def test_latest_by_ids_takes_any_number_of_ids(store: Store, coll: str) -> None:
     assert all(r.body == b"" for r in heads) and all(r.body for r in full)
 
 
+def test_latest_heads_answers_as_latest_by_ids_with_the_rows_in_hand(
+    store: Store, coll: str
+) -> None:
+    other = "c0ffee00-0000-4000-8000-000000000002"
+    store.add_collection(Collection(other, "other"))
+    store.add_objects(coll, [_obj(_ind(i), 1000 + i, i) for i in range(6)])
+    store.add_objects(other, [_obj(_ind(i), 2000 + i, i) for i in range(0, 6, 2)])  # newer
+    store.add_objects(coll, [_obj(_ind(1), 5000, 1)])  # a newer version in the same one
+    ids = [_ind(i) for i in range(8)]  # 6 and 7: never stored
+    want = [(r.seq, r.id, r.collection_id, r.handling) for r in store.latest_by_ids(ids)]
+    page = store.query_objects(ObjectQuery(coll, versions=("all",)))  # every version
+    have = {r.seq: r for r in page}
+    got = store.latest_heads(ids, have)
+    assert [(r.seq, r.id, r.collection_id, r.handling) for r in got] == want
+    held = [r for r in got if r.seq in have]
+    assert held and all(r is have[r.seq] for r in held)  # taken, not read again
+    assert [r.seq for r in store.latest_heads(ids, {})] == [w[0] for w in want]
+    # a row in hand that is no longer the latest of its id is not taken
+    stale = next(r for r in page if r.id == _ind(1) and r.version_us == 1001)
+    assert stale.seq not in {r.seq for r in store.latest_heads([_ind(1)], {stale.seq: stale})}
+
+
 def test_date_added_strictly_increases_with_seq_under_concurrent_writers(
     store: Store, coll: str
 ) -> None:

@@ -169,3 +169,58 @@ def test_hashed_references_equal_the_constructor(oid: Any, version: Any, data: b
     other = ObjectRef(oid, version, "0f" * 32).hashing(data)
     assert fast[1] == slow[1] == other
     assert vars(fast[1]) == vars(slow[1]) == vars(other)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> dict[str, Any]:
+    """``build_each``'s arguments: mostly valid, sometimes one bad item anywhere."""
+    items = []
+    for _ in range(draw(st.integers(0, 4))):
+        ref = draw(refs())
+        details = {
+            **draw(st.dictionaries(GOOD_KEYS, GOOD_SCALARS, max_size=5)),
+            **maybe(draw, st.just({}), st.dictionaries(BAD_KEYS, GOOD_SCALARS | BAD_SCALARS)),
+            **maybe(draw, st.just({}), st.dictionaries(GOOD_KEYS, BAD_SCALARS)),
+        }
+        items.append((ref, maybe(draw, st.just(details), st.sampled_from([None, [], "x"]))))
+    return {
+        "action": maybe(draw, GOOD_ACTIONS, BAD_ACTIONS),
+        "actor": maybe(draw, NAMES, st.sampled_from(["", "a" * 257, None])),
+        "items": items,
+    }
+
+
+def _each(action: Any, actor: Any, items: list[Any]) -> list[AuditEntry]:
+    return [AuditEntry.build(action, actor, (ref,), details=d) for ref, d in items]
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(batches())
+def test_build_each_equals_one_build_per_item(kwargs: dict[str, Any]) -> None:
+    slow = _outcome(_each, kwargs)
+    fast = _outcome(AuditEntry.build_each, kwargs)
+    assert fast[0] == slow[0]
+    if slow[0] == "refused":
+        assert fast[1] == slow[1]
+        return
+    assert len(fast[1]) == len(slow[1])
+    for a, b in zip(slow[1], fast[1], strict=True):
+        assert type(b) is AuditEntry
+        assert a == b and vars(a) == vars(b) and repr(a) == repr(b)
+        for seq, now in ((0, "2026-11-29T12:00:00.000000Z"), (2**40, "t")):
+            assert b.encode(seq, now) == a.encode(seq, now) == encode_body(a.body(seq, now))
+
+
+@pytest.mark.parametrize(
+    "action", [Action.OBJECT_CREATED, Action.OBJECT_RECEIVED, Action.OBJECT_RELEASED, "x.y"]
+)
+def test_build_each_on_the_write_paths_shapes(action: str) -> None:
+    details = {"collection": "c", "from": stix_id("identity", 2), "originator": "", "binding": "ab"}
+    items = [
+        (ObjectRef(stix_id("indicator", i), f"2026-11-0{1 + i}T10:00:00.000Z", "0f" * 32), details)
+        for i in range(3)
+    ] + [(ObjectRef(stix_id("note", 1)), {"n": 1})]  # fmt: skip
+    assert _outcome(AuditEntry.build_each, {"action": action, "actor": "MR", "items": items}) == (
+        _outcome(_each, {"action": action, "actor": "MR", "items": items})
+    )
+    assert AuditEntry.build_each("bad action", None, []) == []  # nothing to check: no entry

@@ -139,12 +139,13 @@ def test_tampered_proofs_fail() -> None:
         assert not M.verify_consistency(m, n, mth(0, m), forked, cproof)
 
 
-def test_remembered_nodes_change_no_answer() -> None:
-    """Inclusion checks remember interior nodes: each valid proof verifies first and
-    after, each tampered one fails before and after its valid sibling was checked, and
-    a full memo is cleared, not grown."""
+def test_remembered_paths_change_no_answer() -> None:
+    """Inclusion checks remember the states of verified proofs: each valid proof
+    verifies first and after, each tampered one (any element, any position, the rest
+    of a verified path behind a wrong start) fails before and after its valid siblings
+    were checked, and a full memo is cleared, not grown."""
     rng = random.Random(11)
-    for _ in range(200):
+    for _ in range(300):
         n = rng.randint(2, MAX)
         i = rng.randrange(n)
         root = mth(0, n)
@@ -156,9 +157,76 @@ def test_remembered_nodes_change_no_answer() -> None:
         assert M.verify_inclusion(LEAVES[i], i, n, proof, root)
         assert M.verify_inclusion(LEAVES[i], i, n, proof, root)
         assert not M.verify_inclusion(LEAVES[i], i, n, bad, root)
-    a, b = M.leaf_hash(b"a"), M.leaf_hash(b"b")
-    assert M._known_node(a, b) == M.node_hash(a, b) == M._known_node(a, b)
-    assert len(M._NODES) <= M._NODES_MAX
+        for k in rng.sample(range(n), min(n, 4)):  # neighbours rejoin the verified path
+            other = M.inclusion_proof(k, n, mth)
+            assert M.verify_inclusion(LEAVES[k], k, n, other, root)
+            assert not M.verify_inclusion(LEAVES[k], k, n, [*other[:-1], bad[-1]], root) or (
+                bad[-1] == other[-1]
+            )
+            assert not M.verify_inclusion(LEAVES[k], k ^ 1, n, other, root) or k ^ 1 == k
+            assert not M.verify_inclusion(LEAVES[k], k, n + 1, other, mth(0, n + 1)) or n == MAX
+            assert not M.verify_inclusion(LEAVES[k], k, n, other, mth(0, n - 1))
+            assert not M.verify_inclusion(LEAVES[i], i, n, proof, mth(0, n - 1))
+    assert 0 < len(M._PATHS) <= M._PATHS_MAX
+    M._PATHS.clear()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.integers(1, 64), st.data())
+def test_remembered_paths_answer_as_the_rfc_algorithm(n: int, data: st.DataObject) -> None:
+    """Any sequence of valid and altered proofs: the same answers as the plain RFC 9162
+    algorithm that remembers nothing."""
+    root = mth(0, n)
+    for _ in range(12):
+        i = data.draw(st.integers(0, n - 1))
+        proof = M.inclusion_proof(i, n, mth)
+        change = data.draw(st.sampled_from(["none", "element", "index", "size", "drop", "add"]))
+        leaf, index, size = LEAVES[i], i, n
+        if change == "element" and proof:
+            j = data.draw(st.integers(0, len(proof) - 1))
+            proof[j] = data.draw(st.sampled_from([LEAVES[0], mth(0, 2), b"\x00" * 32]))
+        elif change == "index":
+            index = data.draw(st.integers(0, n - 1))
+        elif change == "size":
+            size = data.draw(st.integers(1, MAX))
+        elif change == "drop" and proof:
+            proof.pop(data.draw(st.integers(0, len(proof) - 1)))
+        elif change == "add":
+            proof.insert(data.draw(st.integers(0, len(proof))), LEAVES[n % MAX])
+        want = M._verify_path(leaf, index, size, proof, root)
+        assert M.verify_inclusion(leaf, index, size, proof, root) is want
+
+
+def test_a_proof_element_that_is_not_one_hash_is_refused() -> None:
+    """RFC 9162 paths hold 32-byte hashes: two hashes passed as one element refuse the
+    proof even when they hash to the root (a node of three children)."""
+    import base64
+
+    a, b, leaf = LEAVES[0], LEAVES[1], LEAVES[2]
+    root = hashlib.sha256(b"\x01" + a + b + leaf).digest()
+    for memo in (False, True):
+        if memo:  # the same, after a genuine proof of that leaf was remembered
+            assert M.verify_inclusion(leaf, 2, 3, M.inclusion_proof(2, 3, mth), mth(0, 3))
+        assert not M.verify_inclusion(leaf, 1, 2, [a + b], root)
+        assert not M.verify_path(leaf, 1, 2, (a + b,), root)
+        encoded = (base64.b64encode(a + b).decode(),)
+        assert not M.verify_path(
+            leaf, 1, 2, encoded, base64.b64encode(root).decode(), base64.b64decode
+        )
+
+
+def test_a_proof_of_bytes_subclasses_is_checked_but_not_remembered() -> None:
+    class Lying(bytes):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = bytes.__hash__
+
+    M._PATHS.clear()
+    proof = [Lying(h) for h in M.inclusion_proof(5, 40, mth)]
+    assert M.verify_inclusion(LEAVES[5], 5, 40, proof, mth(0, 40))
+    assert not M._PATHS
+    assert not M.verify_inclusion(LEAVES[5], 5, 40, [Lying(b"\x00" * 32), *proof[1:]], mth(0, 40))
 
 
 def test_trivial_and_invalid_cases() -> None:

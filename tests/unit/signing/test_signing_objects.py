@@ -351,10 +351,14 @@ def test_each_proof_is_the_rfc9162_audit_path(key: SigningKey, size: int) -> Non
     objs = [report(i) for i in range(size)]
     leaves = [leaf_hash(canonical_unsigned(o)) for o in objs]
     subtree = subtree_hash_from_leaves(leaves)
-    for i, o in enumerate(sign_objects(objs, key, MR, SIGNED_AT)):
+    out = sign_objects(objs, key, MR, SIGNED_AT)
+    for i, o in enumerate(out):
         want = [base64.b64encode(h).decode() for h in inclusion_proof(i, size, subtree)]
         assert _sig(o).get("proof", []) == want
         assert _sig(o)["batch_root"] == base64.b64encode(root(leaves)).decode()
+    # each object has a list of its own (changing one changes no other object)
+    assert len({id(_sig(o)["proof"]) for o in out if "proof" in _sig(o)}) == (size > 1) * size
+    assert len({id(_sig(o)) for o in out}) == size
 
 
 def test_a_batch_of_one_carries_no_proof(key: SigningKey, ring: Keyring) -> None:

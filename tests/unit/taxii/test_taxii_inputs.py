@@ -292,6 +292,29 @@ def test_json_depth_ok() -> None:
     assert json_depth_ok({"a": [1, 2]}, 2)
     assert not json_depth_ok({"a": [[1]]}, 2)
     assert json_depth_ok("scalar", 1)
+    assert json_depth_ok([], 1) and not json_depth_ok([[]], 1)
+    assert not json_depth_ok({"a": 1, "b": {"c": [{}]}}, 3)
+
+
+def _depth(value: object) -> int:
+    """Nesting of containers, by the definition (a scalar is 0 deep)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_json = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner),
+    max_leaves=30,
+)
+
+
+@given(_json, st.integers(min_value=1, max_value=8))
+def test_json_depth_ok_agrees_with_the_definition(value: object, limit: int) -> None:
+    assert json_depth_ok(value, limit) == (_depth(value) <= limit)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -157,3 +157,13 @@ def test_the_text_package_imports_no_other_liaison_package() -> None:
             for name in names:
                 if name.startswith("liaison"):
                     assert name.startswith("liaison.text"), (path.name, name)
+
+
+def test_warm_builds_the_combining_table_before_any_text_needs_it() -> None:
+    from liaison.text import normal
+
+    normal._combining.cache_clear()
+    normal.warm()
+    assert normal._combining.cache_info().currsize == 1
+    assert normal.normalize_latin("Ségou") == "segou"
+    assert normal._combining.cache_info().hits >= 1  # the first accent found it built
