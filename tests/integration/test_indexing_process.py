@@ -243,16 +243,54 @@ def test_a_reader_waits_for_a_correlator_at_work(tmp_path: Path) -> None:
     assert done.is_set()
 
 
+def test_a_reader_judges_progress_by_the_watermark_not_by_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While objects keep arriving as fast as a correlator takes them, the count of
+    pending rows does not fall, yet the correlator is at work: the reader waits for it
+    (the watermark moves) -- and never counts the pending rows, a read of every one of
+    them ten times a second (issue #15)."""
+    node = _pending_node(tmp_path, 30)
+    ex = _exchange_without_workers(node)
+    counted: list[int] = []
+    count = type(node.store).correlation_backlog
+    monkeypatch.setattr(
+        type(node.store), "correlation_backlog", lambda s: counted.append(1) or count(s)
+    )
+    done = threading.Event()
+
+    def correlator_with_arrivals() -> None:
+        for i in range(30):  # each batch of one is replaced by a new object
+            correlations.correlate_batch(node, batch=1)
+            ex.receive(node.party("analyst"), node.default_collection_id, [actor(100 + i, "X")])
+            time.sleep(0.01)
+        while correlations.correlate_batch(node, batch=1):
+            time.sleep(0.01)
+        done.set()
+
+    worker = threading.Thread(target=correlator_with_arrivals)
+    try:
+        worker.start()
+        assert correlations.settle(node, patience=2.0) == 0  # it correlated nothing itself
+        assert node.store.correlation_progress()[1] is False
+    finally:
+        worker.join(timeout=60)
+        node.close()
+    assert done.is_set()
+    assert counted == []
+
+
 def test_a_waiting_reader_looks_at_the_backlog_every_poll(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reader waiting for a correlator sees it finish within ``POLL``, however long
-    its patience: each look is a cheap count, and a tenth of ``PATIENCE`` made every
-    correlation read after a store wait 25 ms more on average."""
+    its patience: each look is cheap (the watermark, and one pending row at most), and
+    a tenth of ``PATIENCE`` made every correlation read after a store wait 25 ms more
+    on average."""
     node = _pending_node(tmp_path, 3)
     naps: list[float] = []
-    backlogs_seen = iter([3, 2, 2, 1, 0])
-    monkeypatch.setattr(correlations, "backlog", lambda _node: next(backlogs_seen))
+    seen = iter([(0, True), (1, True), (1, True), (2, True), (3, False)])
+    monkeypatch.setattr(node.store, "correlation_progress", lambda: next(seen))
     monkeypatch.setattr(correlations.time, "sleep", naps.append)
     try:
         assert correlations.settle(node) == 0  # the other correlator did the work

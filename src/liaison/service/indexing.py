@@ -34,6 +34,7 @@ from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service.correlations import correlate_batch
 from liaison.service.runtime import tune_gc
+from liaison.service.worker import search_indexer
 
 __all__ = ["IDLE", "IndexerProcess", "backlogs", "catch_up_indexes", "follow"]
 
@@ -50,16 +51,18 @@ RESPAWN = 5.0
 NICENESS = 5
 
 
-def _step(node: Node, defer: bool = False) -> int:
+def _step(node: Node, defer: bool = False, search: bool = True) -> int:
     """One bounded transaction of each index; how much was done (0: all caught up).
 
     ``defer``: when another correlator took the rows first, leave correlating to it
     until the next wake (``follow``). Two ``serve`` processes on one database have two
     children, which otherwise plan the same oldest rows over and over while one of them
     writes: with two clients, one child threw away 173 of its 206 plans (issue #15).
+    ``search=False``: the correlations alone (``follow`` indexes text in a thread).
     """
-    indexed = node.store.index_search()
-    correlated = correlate_batch(node)  # -1: another correlator took the rows
+    indexed = node.store.index_search() if search else 0
+    # -1: another correlator took the rows -- or, deferring, has the turn
+    correlated = correlate_batch(node, wait=not defer)
     if correlated < 0 and defer:
         return indexed
     return indexed + abs(correlated)
@@ -71,26 +74,39 @@ def backlogs(node: Node) -> tuple[int, int]:
 
 
 def catch_up_indexes(
-    node: Node, stop: Callable[[], bool] | None = None, *, defer: bool = False
+    node: Node,
+    stop: Callable[[], bool] | None = None,
+    *,
+    defer: bool = False,
+    search: bool = True,
 ) -> int:
     """Bring the search index and the correlations up to date; the steps that did work.
 
     ``defer``: stop correlating once another correlator takes the rows first (``_step``):
-    then the correlations are up to date only once that one is done."""
+    then the correlations are up to date only once that one is done. ``search=False``:
+    the correlations alone."""
     steps = 0
-    while (stop is None or not stop()) and _step(node, defer):
+    while (stop is None or not stop()) and _step(node, defer, search):
         steps += 1
     return steps
 
 
 def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
     """The child's loop: catch up, then wait for a byte on ``wake`` (or ``idle`` seconds);
-    return at the end of ``wake``'s input."""
+    return at the end of ``wake``'s input.
+
+    The text index is built by a thread of its own (its own connection, woken with this
+    loop), beside the correlations: on PostgreSQL its work is the database's (three
+    ``to_tsvector`` a row, ~110 µs), which then runs while the correlator plans in
+    Python, not between two of its batches (issue #15: the child was the ingest's
+    critical path)."""
     node.store.derived_writer()  # this process's commits: derived data only
     with contextlib.suppress(OSError):  # lower priority than the server's requests
         os.nice(NICENESS)
     load_aliases()
     tune_gc()  # the alias tables loaded: never rescanned, collections less often
+    text = search_indexer(node)  # stops with the node
+    text.kick()
     fd = wake.fileno()
     ended = False
 
@@ -100,11 +116,13 @@ def follow(node: Node, wake: IO[bytes], idle: float = IDLE) -> None:
         readable, _, _ = select.select([fd], [], [], timeout)
         if readable and not os.read(fd, 65536):
             ended = True  # the server is gone
+        if readable and not ended:
+            text.kick()
         return bool(readable)
 
     while not ended:
         try:
-            catch_up_indexes(node, stop=lambda: woken(0) and ended, defer=True)
+            catch_up_indexes(node, stop=lambda: woken(0) and ended, defer=True, search=False)
         except LiaisonError as exc:  # the store is busy or closing: try again later
             log.warning("derived indexes deferred: %s", exc)
         if not ended:

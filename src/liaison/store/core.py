@@ -92,6 +92,15 @@ class StoreCore(abc.ABC):
         through an fsync for them. A backend without the notion does nothing."""
         return None
 
+    @contextlib.contextmanager
+    def correlator_turn(self, *, wait: bool = True) -> Iterator[bool]:
+        """The correlators' turn among the processes on this store, held for the block
+        (one batch: reading the pending rows, planning, writing). True: the caller has
+        it; False (``wait=False`` only): another process has it, and the caller should
+        leave the rows to that one. By default it is granted at once (SQLite): racing
+        correlators are then kept apart by ``mark_correlated`` alone."""
+        yield True
+
     @property
     @abc.abstractmethod
     def description(self) -> str:

@@ -213,9 +213,13 @@ class PgDb:
         inner = re.sub(r"\?", lambda _: next(marks), sql.replace("%", "%%"))
         arrays = ", ".join(f"%s::{_array_type(c)}" for c in columns)
         names = ", ".join(f"p{k}" for k in range(width))
+        # OFFSET 0: the statement runs once a row, as written (an index probe each).
+        # Flattened into a join, it made the planner hash the parameters and scan the
+        # whole table -- ``corr_object`` 10,000 rows behind, 2.7 ms a call against 0.2,
+        # and growing with the store (issue #15).
         query = (
             f"SELECT each_.i - 1, q.* FROM unnest({arrays}) WITH ORDINALITY AS each_({names}, i)"
-            f" CROSS JOIN LATERAL ({inner}) AS q"
+            f" CROSS JOIN LATERAL (SELECT * FROM ({inner}) AS each_q OFFSET 0) AS q"
         )
         try:
             found = self.raw.execute(query, [list(_no_nul(c)) for c in columns]).fetchall()

@@ -429,6 +429,19 @@ class ObjectStore(StoreCore):
             cur.execute(f"SELECT COUNT(*) FROM objects WHERE {self._PENDING}")
             return int(cur.fetchone()[0])
 
+    def correlation_progress(self) -> tuple[int, bool]:
+        """The correlation watermark, and whether any row is pending: what a reader
+        waiting on a correlator looks at, ten times a second. (Counting the pending rows
+        instead read every one of them: 7 ms of PostgreSQL's time a look, 20,000 rows
+        behind.)"""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
+                f" EXISTS (SELECT 1 FROM objects WHERE {self._PENDING})"
+            )
+            mark, pending = cur.fetchone()
+            return int(mark), bool(pending)
+
     def pending_correlation(self, limit: int) -> list[PendingRow]:
         """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock):
         what correlating them reads, no more."""
@@ -456,10 +469,23 @@ class ObjectStore(StoreCore):
         unique = sorted(set(seqs))
         top = unique[-1]
         with self._write() as cur:
-            cur.execute("SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0)")
-            if unique[0] <= int(cur.fetchone()[0]):
+            # One statement (a round trip under the writers' lock, issue #15): the mark,
+            # whether rows done ahead of it are left to clear, the first chunk's check.
+            chunk = unique[:_IN_CHUNK]
+            cur.execute(
+                self._sql(
+                    "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
+                    " (SELECT COUNT(*) FROM corr_ahead WHERE seq <= ?),"
+                    " (SELECT COUNT(*) FROM objects WHERE seq IN"
+                    f" ({','.join('?' * len(chunk))})"
+                    " AND seq NOT IN (SELECT seq FROM corr_ahead))"
+                ),
+                (top, *chunk),
+            )
+            mark, ahead, held = (int(x) for x in cur.fetchone())
+            if unique[0] <= mark or held != len(chunk):
                 return False
-            for start in range(0, len(unique), _IN_CHUNK):
+            for start in range(_IN_CHUNK, len(unique), _IN_CHUNK):
                 chunk = unique[start : start + _IN_CHUNK]
                 cur.execute(
                     self._sql(
@@ -479,7 +505,8 @@ class ObjectStore(StoreCore):
                 ),
                 (top,),
             )
-            cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
+            if ahead:  # rows at or below the mark are not pending, listed or not
+                cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
         return True
 
     def latest_by_ids(self, ids: Sequence[str], *, bodies: bool = True) -> list[ObjectRow]:

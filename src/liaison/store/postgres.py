@@ -25,6 +25,10 @@ from liaison.store.schema import Dialect, migrations
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
+#: For this transaction only: its commit does not wait for the WAL to reach the disk.
+_NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
+#: The correlators' turn across processes (``correlator_turn``): a session lock.
+_CORRELATOR_TURN = 0x4C49_4143  # "LIAC"
 
 #: Full-text search: a generated tsvector (simple + French + English) and its index.
 _V2: tuple[str, ...] = (
@@ -137,6 +141,8 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 20) -> None:
         self.url = url
         self._held = threading.local()
+        self._turn_conn: Any = None  # the connection that holds the correlators' turn
+        self._turn_lock = threading.Lock()
         try:  # one plain connection first: a missing database or server is one clear line
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as exc:
@@ -251,6 +257,58 @@ class PostgresStore(Store):
             (list(ids), list(originators)),
         )
 
+    # --- lookups by id: one index probe an id, whatever the statistics say -------------
+    # ``id IN (…500 ids…)`` was planned on the statistics of the moment: on a store that
+    # grew fast (a first sync, a bulk load) autovacuum had not analysed ``objects`` yet,
+    # and each store of an envelope scanned the whole table three times -- 100,000 rows
+    # in: 50 ms, 22 and 8 a call (issue #15). Probed one id at a time behind an OFFSET 0
+    # fence (as ``PgDb.execute_each``), each lookup is an index scan at any size.
+    @staticmethod
+    def _probe(columns: str, table: str, where: str) -> str:
+        return (
+            f"SELECT q.* FROM unnest(%s::text[]) AS each_(id) CROSS JOIN LATERAL"
+            f" (SELECT * FROM (SELECT {columns} FROM {table} WHERE {where}) AS p OFFSET 0) AS q"
+        )
+
+    def owners(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        with self._read() as cur:
+            cur.execute(self._probe("id, originator", "owners", "id = each_.id"), (list(set(ids)),))
+            return {str(k): str(v) for k, v in cur.fetchall()}
+
+    def held_versions(self, ids: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        if not ids:
+            return out
+        with self._read() as cur:
+            cur.execute(self._probe("id, vkey", "objects", "id = each_.id"), (list(set(ids)),))
+            for oid, vkey in cur.fetchall():
+                out.setdefault(str(oid), set()).add(str(vkey))
+        return out
+
+    def _known_versions(
+        self, cur: Any, collection_id: str, ids: Sequence[str]
+    ) -> tuple[dict[tuple[str, str], str], dict[str, tuple[int | None, int | None]]]:
+        known: dict[tuple[str, str], str] = {}
+        span: dict[str, tuple[int | None, int | None]] = {}
+        if not ids:
+            return known, span
+        cur.execute(
+            self._probe(
+                "id, vkey, date_added, version_us",
+                "objects",
+                "collection_id = %s AND id = each_.id",
+            ),
+            (list(set(ids)), collection_id),
+        )
+        for oid, vkey, date_added, version_us in cur.fetchall():
+            known[(oid, vkey)] = date_added
+            lo, hi = span.get(oid, (None, None))
+            v = int(version_us)
+            span[oid] = (v if lo is None else min(lo, v), v if hi is None else max(hi, v))
+        return known, span
+
     def index_search(self, limit: int = 2000) -> int:
         for attempt in range(3):
             try:
@@ -275,13 +333,62 @@ class PostgresStore(Store):
                 cur.execute("UPDATE search_indexed SET seq = %s WHERE id = 1", (int(top),))
         return int(count)
 
+    def derived_writer(self) -> None:
+        # Its transactions commit without waiting for the WAL flush (synchronous_commit
+        # off, for each of them: the pool's connections serve other threads too). A
+        # crash may lose the last of them, never a part of one; a durable commit after
+        # them flushes them with it.
+        self._held.derived = True
+
     def _begin_write(self, conn: Any) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT pg_advisory_xact_lock(%s), {_NO_FLUSH_WAIT}", (_WRITE_LOCK,))
+        else:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
         self._held.locked = True
 
     def _begin_unordered(self, conn: Any) -> None:
-        pass  # the first statement begins the transaction; no lock
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT {_NO_FLUSH_WAIT}")
+        # else: the first statement begins the transaction; no lock
+
+    @contextlib.contextmanager
+    def correlator_turn(self, *, wait: bool = True) -> Iterator[bool]:
+        """A session advisory lock, on a connection of this process's own (the batch
+        itself runs on pool connections, in several transactions), released at the end
+        of the block -- or by the server when the process dies. Two ``serve``
+        processes' indexing children otherwise planned the same oldest rows, and one
+        plan in two was thrown away (issue #15). Waiters are served in turn."""
+        with self._turn_lock:  # one thread of this process at a time holds it
+            try:
+                conn = self._turn_conn
+                if conn is None or conn.closed:
+                    conn = self._turn_conn = psycopg.connect(
+                        self.url, autocommit=True, connect_timeout=10
+                    )
+                take = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+                row = conn.execute(f"SELECT {take}(%s)", (_CORRELATOR_TURN,)).fetchone()
+            except psycopg.Error as exc:
+                self._drop_turn_conn()
+                raise StorageError(f"{self.description}: correlators' turn: {exc}") from exc
+            mine = row[0] is not False  # pg_advisory_lock answers NULL (void)
+            try:
+                yield mine
+            finally:
+                if mine:
+                    try:
+                        conn.execute("SELECT pg_advisory_unlock(%s)", (_CORRELATOR_TURN,))
+                    except psycopg.Error:
+                        self._drop_turn_conn()  # closing the session releases it
+
+    def _drop_turn_conn(self) -> None:
+        conn, self._turn_conn = self._turn_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def close(self) -> None:
+        with self._turn_lock:
+            self._drop_turn_conn()
         with contextlib.suppress(Exception):
             self.pool.close()

@@ -57,6 +57,7 @@ def test_the_migration_carries_a_mix_of_correlated_rows_over(
     assert store.migrate() == [11, 12]
     assert _pending(store) == [s[3], s[5], s[7]]  # nothing done twice, nothing forgotten
     assert store.correlation_backlog() == 3
+    assert store.correlation_progress() == (s[2], True)
     with store._read() as cur:
         cur.execute("SELECT seq FROM corr_watermark")
         assert [int(r[0]) for r in cur.fetchall()] == [s[2]]
@@ -65,8 +66,10 @@ def test_the_migration_carries_a_mix_of_correlated_rows_over(
     # The oldest pending first; the mark passes the rows done ahead of it.
     assert store.mark_correlated([s[3]], _nothing)
     assert _pending(store) == [s[5], s[7]]
+    assert store.correlation_progress() == (s[3], True)  # 5 and 7 ahead: 6 is pending
     assert store.mark_correlated([s[5], s[7]], _nothing)
     assert _pending(store) == [] and store.correlation_backlog() == 0
+    assert store.correlation_progress() == (s[7], False)
     with store._read() as cur:
         cur.execute("SELECT COUNT(*) FROM corr_ahead")
         assert int(cur.fetchone()[0]) == 0
@@ -96,12 +99,14 @@ def test_the_migration_sets_the_mark_below_the_first_pending_row(
 
 def test_an_empty_store_has_no_mark_and_nothing_pending(store: Store) -> None:
     assert store.correlation_backlog() == 0 and _pending(store) == []
+    assert store.correlation_progress() == (0, False)
     with store._read() as cur:
         cur.execute("SELECT COUNT(*) FROM corr_watermark")
         assert int(cur.fetchone()[0]) == 0  # a copy brings the source's mark in
     store.add_collection(Collection(C, "c"))
     store.add_objects(C, [_obj(1), _obj(2)])
     assert store.correlation_backlog() == 2
+    assert store.correlation_progress() == (0, True)
 
 
 def test_a_stale_batch_is_refused_and_writes_nothing(store: Store) -> None:

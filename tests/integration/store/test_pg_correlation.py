@@ -18,6 +18,7 @@ import pytest
 from liaison.correlate import CorrelationConfig, CorrelationIndex
 from liaison.db import Db
 from liaison.errors import StorageError
+from liaison.store.db import PgDb
 from liaison.store.postgres import PostgresStore
 from liaison.store.sqlite import open_db
 
@@ -139,3 +140,46 @@ def test_execute_each_answers_alike_on_both_backends(pg: PostgresStore) -> None:
         assert [r[:2] for r in got] == [(0, 1), (0, 2), (1, 5), (3, 5), (3, 6)]
     finally:
         lite.close()
+
+
+class _Recorder:
+    """A connection that remembers the statements sent through it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.sent: list[tuple[str, Any]] = []
+
+    def execute(self, query: str, params: Any = None, **kw: Any) -> Any:
+        self.sent.append((query, params))
+        return self.raw.execute(query, params, **kw)
+
+
+def test_execute_each_probes_the_index_once_a_row(pg: PostgresStore) -> None:
+    """The correlator's lookups by key (``_held``, ``_saturated``, ``stored_spellings``)
+    each probe an index, whatever the planner thinks of the table's size: flattened
+    into a hash join, they scanned all of ``corr_object`` on every call (issue #15)."""
+    with pg.connection() as db:
+        db.execute(
+            "INSERT INTO corr_object (object_id, modified, source, type)"
+            " SELECT 'x--' || g, '', 'local', 'x' FROM generate_series(1, 20000) g"
+        )
+        db.execute(
+            "INSERT INTO corr_spelling (kind, name)"
+            " SELECT 'person', 'n' || g FROM generate_series(1, 20000) g"
+        )
+    with pg.connection() as db:
+        db.execute("ANALYZE corr_object")
+        db.execute("ANALYZE corr_spelling")
+    ids = [(f"x--{i}",) for i in range(1, 301)]
+    names = [("person", f"n{i}") for i in range(1, 301)]
+    lookups = [
+        ("SELECT modified FROM corr_object WHERE object_id = ?", ids),
+        ("SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", names),
+    ]
+    with pg.connection() as db:
+        for sql, rows in lookups:
+            recorder = _Recorder(db.raw)
+            assert len(PgDb(recorder, 0, locked=True).execute_each(sql, rows)) == 300
+            ((query, params),) = recorder.sent
+            plan = "\n".join(r[0] for r in db.raw.execute("EXPLAIN " + query, params))
+            assert "Seq Scan" not in plan and "Index" in plan, plan

@@ -393,3 +393,115 @@ def test_a_partner_name_with_a_nul_is_stored_and_correlated(
         assert (actors[0]["id"], actors[1]["id"]) in pairs
     finally:
         node.close()
+
+
+def test_correlators_of_two_processes_take_turns(pg: PostgresStore) -> None:
+    """One process's correlator has the turn: another's is refused it when it would
+    rather leave the rows (``wait=False``, ``serve``'s child), waits for it otherwise,
+    and gets it as soon as the first lets go -- or dies (its session ends)."""
+    import threading
+    import time
+
+    other = PostgresStore(pg.url)  # another process: a connection of its own
+    try:
+        with pg.correlator_turn() as mine:
+            assert mine
+            with other.correlator_turn(wait=False) as theirs:
+                assert not theirs
+            got: list[float] = []
+
+            def waiter() -> None:
+                with other.correlator_turn() as theirs:
+                    got.append(time.monotonic() if theirs else -1.0)
+
+            thread = threading.Thread(target=waiter)
+            thread.start()
+            time.sleep(0.3)
+            assert got == []  # still waiting
+            released = time.monotonic()
+        thread.join(timeout=10)
+        assert got and got[0] >= released
+        with pg.correlator_turn(wait=False) as mine:  # and back: nobody holds it now
+            assert mine
+            pg._turn_conn.close()  # as if the process died: its session ends
+            deadline = time.monotonic() + 10  # (the server notices at once, or nearly)
+            while True:
+                with other.correlator_turn(wait=False) as theirs:
+                    if theirs or time.monotonic() > deadline:
+                        break
+                time.sleep(0.05)
+            assert theirs
+        with pg.correlator_turn(wait=False) as mine:  # a new session of its own
+            assert mine
+    finally:
+        other.close()
+
+
+def test_derived_writers_commit_without_waiting_for_the_flush(pg_database: str) -> None:
+    """A thread that writes derived data only (``derived_writer``) commits without
+    waiting for the WAL flush -- in its own transactions, and no other: the pool's
+    connection it used next serves a durable write."""
+    import threading
+
+    _clean(pg_database)
+    store = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection for all
+    try:
+        store.migrate()
+        seen: dict[str, str] = {}
+
+        def derived() -> None:
+            store.derived_writer()
+            for ordered in (True, False):
+                with store._write(ordered=ordered) as cur:
+                    cur.execute("SHOW synchronous_commit")
+                    seen[f"derived {ordered}"] = cur.fetchone()[0]
+
+        thread = threading.Thread(target=derived)
+        thread.start()
+        thread.join(timeout=30)
+        for ordered in (True, False):
+            with store._write(ordered=ordered) as cur:
+                cur.execute("SHOW synchronous_commit")
+                seen[f"durable {ordered}"] = cur.fetchone()[0]
+    finally:
+        store.close()
+    assert seen == {
+        "derived True": "off",
+        "derived False": "off",
+        "durable True": "on",
+        "durable False": "on",
+    }
+
+
+def test_lookups_by_id_probe_indexes_before_any_analyze(
+    pg: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that grew fast has no statistics yet (autovacuum has not come by): the
+    lookups of a store's write path -- the ids held, their owners, the versions held in
+    the collection -- still probe an index an id, never scan the table (issue #15: at
+    100,000 rows they cost 50, 22 and 8 ms an envelope, growing with the store)."""
+    for k in range(6):
+        pg.add_objects(C, [_obj(k * 1000 + i) for i in range(1000)])
+    ids = [f"report--{uuid.UUID(int=i)}" for i in range(0, 6000, 13)] + ["report--nope"]
+    sent: list[tuple[str, Any]] = []
+    execute = psycopg.Cursor.execute
+
+    def traced(self: psycopg.Cursor[Any], query: Any, params: Any = None, **kw: Any) -> Any:
+        sent.append((str(query), params))
+        return execute(self, query, params, **kw)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", traced)
+    held = pg.held_versions(ids)
+    owners = pg.owners(ids)
+    with pg._write() as cur:
+        known, span = pg._known_versions(cur, C, ids)
+    monkeypatch.undo()
+    assert set(held) == set(owners) == {i for i in ids if i != "report--nope"}
+    assert {k[0] for k in known} == set(span) == set(held)
+    lookups = [(q, p) for q, p in sent if "FROM objects" in q or "FROM owners" in q]
+    assert len(lookups) == 3
+    with psycopg.connect(pg.url) as conn:
+        for query, params in lookups:
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, params))
+            assert "Seq Scan on objects" not in plan and "Seq Scan on owners" not in plan, plan
+            assert "objects_seq" not in plan and "Index" in plan, plan
