@@ -192,9 +192,10 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     from dataclasses import replace
 
     from liaison.service.exchange import check_signed
+    from liaison.service.ingest import Defaulted
     from liaison.service.search import searchable_text
     from liaison.signing.objects import verify_object
-    from liaison.sync.checker import CheckedPage
+    from liaison.sync.checker import CheckedPage, _parsed
 
     ring, revoked = ex.signer.keys()
     c0 = time.process_time()
@@ -207,9 +208,9 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
             lambda o: verify_object(o, ring, revoked.__contains__),
         )
         texts = [searchable_text(o) for o in checked.valid]
-        checked = replace(checked, bodies=[orjson.dumps(o) for o in checked.valid], texts=texts)
-        page = CheckedPage(checked, refused, True, None, None)
-        wire.append(pickle.dumps(page))
+        bodies = [orjson.dumps(o) for o in checked.valid]
+        bare = replace(checked, valid=[], batch=Defaulted([]), bodies=bodies, texts=texts)
+        wire.append(pickle.dumps(CheckedPage(bare, refused, True, None, None)))
     c1 = time.process_time()
     prof = cProfile.Profile() if profile else None
     if prof:
@@ -217,7 +218,7 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     stored, unpickling = 0, 0.0
     for raw in wire:
         u0 = time.process_time()
-        got: CheckedPage = pickle.loads(raw)
+        got: CheckedPage = _parsed(pickle.loads(raw))
         unpickling += time.process_time() - u0
         for obj, reason in got.refused:
             ex.events.rejected(party, obj, reason)
@@ -231,7 +232,7 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     print(f"  child:  fetched page parsed, checked  {(c1 - c0) / max(n, 1) * 1e6:.0f} µs/object")
     print(
         f"  parent: unpickled, admitted, stored   {(c2 - c1) / max(n, 1) * 1e6:.0f} µs/object"
-        f" (unpickling {unpickling / max(n, 1) * 1e6:.0f})"
+        f" (unpickling and parsing {unpickling / max(n, 1) * 1e6:.0f})"
     )
 
 
