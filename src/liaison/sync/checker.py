@@ -85,7 +85,7 @@ def available() -> bool:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return os.name == "posix" and cores >= 2
+    return os.name == "posix" and cores >= 2 and bool(sys.executable)
 
 
 class Checker:

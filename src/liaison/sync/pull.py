@@ -10,6 +10,9 @@ Objects refused on receipt (altered in transit, not acceptable yet) are behind t
 checkpoint afterwards: their ids go on a retry list, fetched again by id at the start
 of the next pulls (``MAX_ATTEMPTS`` times), so a man in the middle cannot make us miss
 them for good.
+
+On a machine with two cores, the pages after the first are fetched and checked in a
+child process (``liaison.sync.checker``, docs/adr/0010) while this one stores.
 """
 
 from __future__ import annotations
