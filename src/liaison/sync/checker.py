@@ -97,6 +97,22 @@ class Checker:
         self._job: Job | None = None
         self._keys: Keys | None = None
         self._asked = False
+        self._ready = False
+
+    def start(self) -> None:
+        """Start the child now if it is not running (it takes a second to import)."""
+        if self._conn is None:
+            self._start()
+
+    def ready(self) -> bool:
+        """Has the child started (and said so)? ``PeerError`` if it died meanwhile."""
+        if not self._ready and self._conn is not None:
+            try:
+                if self._conn.poll(0):
+                    self._ready = self._conn.recv() == ("ready", None)
+            except (EOFError, OSError):
+                raise self._died() from None
+        return self._ready
 
     def _start(self) -> Connection:
         parent, child = socket.socketpair()
@@ -114,6 +130,7 @@ class Checker:
         finally:
             child.close()
         self._conn = Connection(parent.detach())
+        self._ready = False
         return self._conn
 
     def request(self, job: Job) -> None:
@@ -138,10 +155,14 @@ class Checker:
         if conn is None or not self._asked:
             raise RuntimeError("no page was asked for")
         try:
-            while not conn.poll(1.0):
-                if self._proc is not None and self._proc.poll() is not None:
-                    raise EOFError
-            kind, got = conn.recv()
+            while True:
+                while not conn.poll(1.0):
+                    if self._proc is not None and self._proc.poll() is not None:
+                        raise EOFError
+                kind, got = conn.recv()
+                if kind != "ready":  # (if ``ready`` was not asked)
+                    break
+                self._ready = True
         except (EOFError, OSError):
             raise self._died() from None
         self._asked = False
@@ -178,7 +199,7 @@ class Checker:
         again from the checkpoint)."""
         conn, proc = self._conn, self._proc
         self._conn = self._proc = None
-        self._job, self._asked = None, False
+        self._job, self._asked, self._ready = None, False, False
         if conn is not None:
             conn.close()  # the child sees the socket close and exits
         if proc is not None:
@@ -239,10 +260,15 @@ def _portable(exc: BaseException) -> BaseException:
 
 def serve(conn: Connection) -> None:
     """The child's loop: jobs and requests from the parent, pages back, until it leaves."""
+    from liaison.service import exchange, search  # noqa: F401  (loaded before "ready")
     from liaison.service.runtime import tune_gc
     from liaison.sync.client import PeerClient
 
     tune_gc()
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return
     client: PeerClient | None = None
     job: Job | None = None
     keys: Keys = ({}, frozenset())

@@ -184,8 +184,9 @@ def _pull_collection(
     checked in its process instead (``liaison.sync.checker``): checking no longer
     takes the interpreter lock from storing. The first page is fetched here, so that a
     pull with one page (the usual incremental one) starts no process; the child starts
-    while the first page is stored. Signatures it refused are audited here, when the
-    page is taken, before it is stored -- as ``Exchange.check`` does.
+    when the first page is taken, and the thread goes on with the next pages until the
+    child says it is ready. Signatures it refused are audited here, when the page is
+    taken, before it is stored -- as ``Exchange.check`` does.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
     page after another, so a cut at any point repeats at most the pages in hand (the
@@ -221,11 +222,13 @@ def _pull_collection(
         return take
 
     def next_page(token: str) -> Callable[[], Fetched]:
-        if checker is None:
-            return fetcher.submit(fetch, token).result
-        return checked_by(
-            Job(peer, party.name, cid, since, token, page_size, exchange.signer.keys())
-        )
+        """The next page: from the checking child once it is up, else by the thread."""
+        if checker is not None:
+            checker.start()
+            if checker.ready():
+                keys = exchange.signer.keys()
+                return checked_by(Job(peer, party.name, cid, since, token, page_size, keys))
+        return fetcher.submit(fetch, token).result
 
     def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
         if receipt is not None:

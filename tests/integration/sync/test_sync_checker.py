@@ -56,24 +56,47 @@ def _same_as_source(world: World) -> None:
         verify_object(body_of(r), ring)
 
 
+class Children(list[subprocess.Popen[bytes]]):
+    """The checking processes the pulls started, and how many pages they checked."""
+
+    pages = 0
+
+
 @pytest.fixture
-def children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
-    """The checking processes the pulls start (the real ``Checker._start``)."""
-    started: list[subprocess.Popen[bytes]] = []
-    real = checker_mod.Checker._start
+def children(monkeypatch: pytest.MonkeyPatch) -> Children:
+    """The real ``Checker``, watched; the pull waits for the child to be ready (so that
+    every page after the first goes through it, however slow the machine)."""
+    started = Children()
+    real_start, real_ready, real_take = (
+        checker_mod.Checker._start,
+        checker_mod.Checker.ready,
+        checker_mod.Checker.take,
+    )
 
     def start(self: checker_mod.Checker) -> Any:
-        conn = real(self)
+        conn = real_start(self)
         assert self._proc is not None
         started.append(self._proc)
         return conn
 
+    def ready(self: checker_mod.Checker) -> bool:
+        if self._conn is not None and not self._ready:
+            self._conn.poll(60)  # the child's "ready"
+        return real_ready(self)
+
+    def take(self: checker_mod.Checker) -> checker_mod.CheckedPage:
+        page = real_take(self)
+        started.pages += 1
+        return page
+
     monkeypatch.setattr(checker_mod.Checker, "_start", start)
+    monkeypatch.setattr(checker_mod.Checker, "ready", ready)
+    monkeypatch.setattr(checker_mod.Checker, "take", take)
     return started
 
 
 def test_pages_after_the_first_are_checked_by_the_child_in_order(
-    two_nodes: World, children: list[subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+    two_nodes: World, children: Children, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
     _fill(two_nodes)
@@ -101,6 +124,7 @@ def test_pages_after_the_first_are_checked_by_the_child_in_order(
     report = dz.pull("MR", page_size=PAGE)
     assert (report.pages, report.stored, report.rejected) == (5, N + 2, 0), report.reasons
     assert len(children) == 1 and children[0].poll() is not None  # one child, stopped
+    assert children.pages == 4  # every page after the first
     _same_as_source(two_nodes)
     # each page: its receipt, then its checkpoint, once its objects are held
     kinds = [e[0] for e in events]
@@ -116,7 +140,7 @@ def test_pages_after_the_first_are_checked_by_the_child_in_order(
 
 
 def test_checking_child_killed_mid_pull_is_one_clean_error_then_resumes(
-    two_nodes: World, children: list[subprocess.Popen[bytes]]
+    two_nodes: World, children: Children
 ) -> None:
     dz = two_nodes["DZ"]
     _fill(two_nodes)
@@ -149,7 +173,7 @@ def proxied(two_nodes: World) -> Iterator[tuple[World, Proxy]]:
 
 
 def test_signature_forged_in_a_page_the_child_checks_is_refused_and_audited(
-    proxied: tuple[World, Proxy], children: list[subprocess.Popen[bytes]]
+    proxied: tuple[World, Proxy], children: Children
 ) -> None:
     world, proxy = proxied
     dz, mr = world["DZ"], world["MR"]
@@ -161,7 +185,7 @@ def test_signature_forged_in_a_page_the_child_checks_is_refused_and_audited(
 
     proxy.alter = alter
     report = dz.pull("MR", page_size=PAGE)
-    assert children, "no page went through the checking process"
+    assert children.pages == 4, "not every page after the first went through the child"
     forged = [r for r in mr.rows() if target in r.body]
     assert len(forged) == 1
     oid = forged[0].id
@@ -180,7 +204,7 @@ def test_signature_forged_in_a_page_the_child_checks_is_refused_and_audited(
 
 
 def test_child_error_is_the_error_the_thread_pipeline_raises(
-    two_nodes: World, children: list[subprocess.Popen[bytes]]
+    two_nodes: World, children: Children
 ) -> None:
     """The partner gone after the first page: the child's ``PeerError``, as it was."""
     dz, mr = two_nodes["DZ"], two_nodes["MR"]
