@@ -256,6 +256,8 @@ def test_ctrl_c_stops_liaison_sync_and_its_child(proxied: tuple[World, Proxy]) -
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=cli_env(),
+        # a test run in the background ignores SIGINT, and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert asked.wait(60), "no page after the first was asked for"
