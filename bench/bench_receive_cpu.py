@@ -9,14 +9,20 @@ analyst stores ``--objects`` reports, indicators and relationships releasable to
 partner view of them is read page by page as a sync would fetch it (MR's signed
 bytes). Then ``Exchange.receive`` of each page on DZ is timed alone:
 ``time.process_time`` per object (validation, signature verification, admission under
-the agreement, storage with its audit entries; no correlation or search worker). Every
-object must be stored.
+the agreement, storage with its audit entries; no correlation or search worker), with the garbage
+collector tuned as ``liaison sync`` tunes it. Every object must be stored.
+
+``--split``: instead, the pages are received as a sync with a checking process
+receives them (``liaison.sync.checker``): the child's share (parse, checks, bytes and
+searchable text of each object, pickled) and the parent's (unpickling, admission,
+storage) are timed apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import pickle
 import sys
 import tempfile
 import time
@@ -33,6 +39,7 @@ from liaison.node import Node
 from liaison.service import Exchange, Filters
 from liaison.service.events import AuditEvents
 from liaison.service.gate import PolicyGate
+from liaison.service.runtime import tune_gc
 from liaison.service.signer import NodeSigner
 
 
@@ -107,6 +114,12 @@ def main() -> None:
     ap.add_argument("--page", type=int, default=1000, help="objects a page (sync's default)")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the receive here")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="also time the two halves as a sync with a checking process runs them: "
+        "the checks (child) and the rest (this process, pages unpickled)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,6 +158,10 @@ def main() -> None:
                     break
                 token = page.next
             n = sum(map(len, pages))
+            tune_gc()  # as `liaison sync` and `serve` do
+            if args.split:  # instead of receive: each page into DZ once
+                split(ex_dz, from_mr, pages, n, args.profile)
+                return
             prof = cProfile.Profile() if args.profile else None
             stored = 0
             c0 = time.process_time()
@@ -166,6 +183,57 @@ def main() -> None:
         finally:
             mr.close()
             dz.close()
+
+
+def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: Path | None) -> None:
+    """Receive the pages as a sync with a checking process does (``liaison.sync.
+    checker``): checks, bodies and texts in the child; unpickling, audit of refused
+    signatures, admission and storage in the parent (profiled with ``--profile``)."""
+    from dataclasses import replace
+
+    from liaison.service.exchange import check_signed
+    from liaison.service.ingest import Defaulted
+    from liaison.service.search import searchable_text
+    from liaison.signing.objects import verify_object
+    from liaison.sync.checker import CheckedPage, _parsed
+
+    ring, revoked = ex.signer.keys()
+    c0 = time.process_time()
+    wire = []
+    for bodies in pages:
+        checked, refused = check_signed(
+            party.name,
+            ex.node.default_collection_id,
+            [orjson.loads(b) for b in bodies],
+            lambda o: verify_object(o, ring, revoked.__contains__),
+        )
+        texts = [searchable_text(o) for o in checked.valid]
+        bodies = [orjson.dumps(o) for o in checked.valid]
+        bare = replace(checked, valid=[], batch=Defaulted([]), bodies=bodies, texts=texts)
+        wire.append(pickle.dumps(CheckedPage(bare, refused, True, None, None)))
+    c1 = time.process_time()
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
+    stored, unpickling = 0, 0.0
+    for raw in wire:
+        u0 = time.process_time()
+        got: CheckedPage = _parsed(pickle.loads(raw))
+        unpickling += time.process_time() - u0
+        for obj, reason in got.refused:
+            ex.events.rejected(party, obj, reason)
+        assert got.checked is not None
+        stored += ex.store_checked(party, got.checked).new
+    if prof and profile:
+        prof.disable()
+        prof.dump_stats(profile)
+    c2 = time.process_time()
+    print(f"objects {n}  stored {stored}  pages {len(pages)} (split as a sync's two processes)")
+    print(f"  child:  fetched page parsed, checked  {(c1 - c0) / max(n, 1) * 1e6:.0f} µs/object")
+    print(
+        f"  parent: unpickled, admitted, stored   {(c2 - c1) / max(n, 1) * 1e6:.0f} µs/object"
+        f" (unpickling and parsing {unpickling / max(n, 1) * 1e6:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -235,10 +235,18 @@ class Clock:
         self.cpu = cpu_seconds(os.getpid()) - self._c
         roles = cpu_by_role(os.getpid())
         self.roles = {k: round(roles[k] - self._roles.get(k, 0.0), 2) for k in roles}
+        # children that ended within the block (a sync's checking process), reaped
+        self.roles["ended"] = round(max(0.0, self.cpu - sum(self.roles.values())), 2)
 
     def split(self) -> str:
-        """``this process 2.1 s, serve 1.5 s, index 0.8 s`` (live processes only)."""
-        names = {"this": "this process", "serve": "liaison serve", "index": "index children"}
+        """``this process 2.1 s, serve 1.5 s, index 0.8 s, ...`` (``ended``: children
+        that ended within the block, such as a sync's checking process)."""
+        names = {
+            "this": "this process",
+            "serve": "liaison serve",
+            "index": "index children",
+            "ended": "children ended",
+        }
         return ", ".join(f"{names.get(k, k)} {v:.2f} s" for k, v in self.roles.items() if v)
 
 
@@ -344,6 +352,7 @@ def run(n: int, page: int, work: Path) -> dict[str, Any]:
         "sync_cpu_seconds": round(sync.cpu, 3),
         "cpu_ratio": round(sync.cpu / cpu_read, 2),
         "sync_cpu_us_per_object": round(1e6 * sync.cpu / held, 1),
+        "sync_cpu_roles": sync.roles,
         "settled_seconds": round(settled.wall, 3),
         "settled_ratio": round(settled.wall / best.wall, 2),
         "target_ratio": TARGET,

@@ -68,6 +68,13 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
     ),
     Setting("sync_interval", 60, "Seconds between pulls from each partner inside serve.", int),
+    Setting(
+        "sync_check_process",
+        True,
+        "Check a partner's pages (STIX, origin signatures) in a second process while the "
+        "previous page is stored, on a machine with 2 cores or more.",
+        bool,
+    ),
     Setting("tls_cert", "", "PEM certificate for HTTPS (empty: plain HTTP, loopback only).", str),
     Setting("tls_key", "", "PEM private key for HTTPS.", str),
     Setting(
@@ -178,6 +185,11 @@ class Settings:
     def sync_interval(self) -> int:
         v = self._value("sync_interval")
         return int(v)
+
+    @property
+    def sync_check_process(self) -> bool:
+        v = self._value("sync_check_process")
+        return bool(v)
 
     @property
     def tls_cert(self) -> str:

@@ -31,7 +31,7 @@ from liaison.service.ingest import (
 from liaison.service.pagination import make_token, query_fingerprint, read_token
 from liaison.service.runtime import tune_gc
 from liaison.service.search import searchable_text
-from liaison.signing.objects import SignatureInfo
+from liaison.signing.objects import Keyring, SignatureInfo
 from liaison.stix import object_version, timestamp_us
 from liaison.store import (
     VERSION_ALL,
@@ -129,6 +129,11 @@ class Signer(Protocol):
     ) -> list[tuple[dict[str, Any], SignatureInfo] | str]: ...
 
     def verify(self, obj: dict[str, Any]) -> SignatureInfo: ...
+
+    def keys(self) -> tuple[Keyring, frozenset[str]]:
+        """What ``verify`` checks with now: the trusted keys by signer, the revoked
+        fingerprints (a sync hands them to the process that checks its pages)."""
+        ...
 
 
 class Correlator(Protocol):
@@ -326,42 +331,35 @@ class Exchange:
         validation, and the origin signatures (a partner's verified, a local client's
         objects signed by this node). A sync checks the next page with it while the
         current one is stored (``store_checked``)."""
+        if not party.internal:
+            got, refused = check_signed(party.name, collection_id, objects, self.signer.verify)
+            for obj, reason in refused:
+                self.events.rejected(party, obj, reason)
+            return got
         result = Received()
         stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
         valid, notes = checked(objects, result, stamps.us)
         infos: list[SignatureInfo] = []
-        batch = Defaulted(valid)
-        if party.internal:  # unmarked objects get the collection's default handling
-            default = self.node.collection_default(collection_id)
-            batch = with_default(valid, default, self.node.identity_id)
-            valid = batch.objects
-            signable = []
-            for obj in valid:
-                try:
-                    stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
-                except (ValueError, OverflowError) as exc:
-                    result.fail(obj, f"cannot be stored: {exc}")
-                    continue
-                signable.append(obj)
-            valid = []
-            # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
-            for obj, signed in zip(signable, self.signer.sign_new(signable), strict=True):
-                if isinstance(signed, str):
-                    result.fail(obj, signed)
-                    continue
-                valid.append(signed[0])
-                infos.append(signed[1])
-        else:
-            kept = []
-            for obj in valid:
-                try:
-                    infos.append(self.signer.verify(obj))
-                except SignatureError as exc:
-                    result.fail(obj, str(exc))
-                    self.events.rejected(party, obj, str(exc))
-                    continue
-                kept.append(obj)
-            valid = kept
+        # unmarked objects get the collection's default handling
+        default = self.node.collection_default(collection_id)
+        batch = with_default(valid, default, self.node.identity_id)
+        valid = batch.objects
+        signable = []
+        for obj in valid:
+            try:
+                stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
+            except (ValueError, OverflowError) as exc:
+                result.fail(obj, f"cannot be stored: {exc}")
+                continue
+            signable.append(obj)
+        valid = []
+        # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
+        for obj, signed in zip(signable, self.signer.sign_new(signable), strict=True):
+            if isinstance(signed, str):
+                result.fail(obj, signed)
+                continue
+            valid.append(signed[0])
+            infos.append(signed[1])
         return Checked(
             party.name, collection_id, len(objects), result, stamps, valid, notes, infos, batch
         )
@@ -374,14 +372,17 @@ class Exchange:
         collection_id = checked.collection_id
         result, stamps, valid, notes = checked.result, checked.stamps, checked.valid, checked.notes
         infos, batch = checked.infos, checked.batch
-        bodies = [orjson.dumps(obj) for obj in valid]  # the bytes stored, made once
+        bodies = checked.bodies  # the bytes stored, made once
+        if bodies is None:
+            bodies = [orjson.dumps(obj) for obj in valid]
+        texts = checked.texts
         admitted = self.gate.admit(party, valid, infos, stamps.version_key, bodies)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
         copies: list[dict[str, Any]] = []
         received_from = "" if party.internal else party.identity_id
         sha256 = hashlib.sha256
-        for obj, verdict, body in zip(valid, admitted, bodies, strict=True):
+        for i, (obj, verdict, body) in enumerate(zip(valid, admitted, bodies, strict=True)):
             if isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
@@ -406,7 +407,7 @@ class Exchange:
                     handling,
                     verdict.origins,
                     received_from,
-                    searchable_text(obj),
+                    searchable_text(obj) if texts is None else texts[i],
                     verdict.originator,
                 )
             )
@@ -595,6 +596,42 @@ class Checked:
     notes: Notes
     infos: list[SignatureInfo]
     batch: Defaulted
+    # made beside the checks when they run in another process (``liaison.sync.checker``):
+    # each valid object's bytes as orjson writes them, and its searchable text
+    bodies: list[bytes] | None = None
+    texts: list[str] | None = None
+
+
+def check_signed(
+    party: str,
+    collection_id: str,
+    objects: list[Any],
+    verify: Callable[[dict[str, Any]], SignatureInfo],
+) -> tuple[Checked, list[tuple[dict[str, Any], str]]]:
+    """``Exchange.check`` of a partner's objects, needing nothing but ``verify`` (the
+    origin signature check with the pinned keys): STIX validation, then signatures.
+
+    Returns what passed, and the objects whose signature ``verify`` refused with the
+    reason -- failed in the result; the caller puts each in the audit log
+    (``Events.rejected``). Pure: a sync runs it in a process of its own.
+    """
+    result = Received()
+    stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
+    valid, notes = checked(objects, result, stamps.us)
+    batch = Defaulted(valid)
+    kept: list[dict[str, Any]] = []
+    infos: list[SignatureInfo] = []
+    refused: list[tuple[dict[str, Any], str]] = []
+    for obj in valid:
+        try:
+            infos.append(verify(obj))
+        except SignatureError as exc:
+            result.fail(obj, str(exc))
+            refused.append((obj, str(exc)))
+            continue
+        kept.append(obj)
+    got = Checked(party, collection_id, len(objects), result, stamps, kept, notes, infos, batch)
+    return got, refused
 
 
 class _Stamps:

@@ -136,6 +136,10 @@ class NodeSigner:
         with self._lock:
             self._ring, self._key = {}, ()
 
+    def keys(self) -> tuple[Keyring, frozenset[str]]:
+        """The keyring and revoked fingerprints ``verify`` uses now (cached as there)."""
+        return self._current()
+
     def verify(self, obj: dict[str, Any]) -> SignatureInfo:
         ring, revoked = self._current()
         return verify_object(obj, ring, revoked.__contains__)

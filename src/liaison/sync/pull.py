@@ -10,6 +10,9 @@ Objects refused on receipt (altered in transit, not acceptable yet) are behind t
 checkpoint afterwards: their ids go on a retry list, fetched again by id at the start
 of the next pulls (``MAX_ATTEMPTS`` times), so a man in the middle cannot make us miss
 them for good.
+
+On a machine with two cores, the pages after the first are fetched and checked in a
+child process (``liaison.sync.checker``, docs/adr/0010) while this one stores.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from liaison.node import Node
 from liaison.service import Checked, Exchange, Received, auditing, documents, keys
 from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
 from liaison.store import PartyRecord, format_us, now_us
+from liaison.sync.checker import Checker, Job, available
 from liaison.sync.client import PeerClient, PeerError
 
 __all__ = ["SyncReport", "pull"]
@@ -35,6 +39,8 @@ __all__ = ["SyncReport", "pull"]
 log = logging.getLogger("liaison.sync")
 
 Progress = Callable[[str, int, int], None]  # (collection title, stored so far, rejected so far)
+#: a page read and checked: (checked objects, more, next token, X-TAXII-Date-Added-Last)
+Fetched = tuple[Checked | None, bool, str | None, str | None]
 
 
 @dataclass
@@ -126,6 +132,8 @@ def pull(
     started = time.perf_counter()
     own = client is None
     c = client or PeerClient(peer)
+    # a fake client given by a test stays in this process, with the checks
+    checker = Checker() if own and node.settings.sync_check_process and available() else None
     try:
         party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
@@ -141,9 +149,11 @@ def pull(
             since = None if rescan else resume_after(node, peer.party, cid)
             title = str(coll.get("title", cid))
             _pull_collection(
-                exchange, party, peer, c, cid, title, since, page_size, report, progress
+                exchange, party, peer, c, cid, title, since, page_size, report, progress, checker
             )
     finally:
+        if checker is not None:
+            checker.close()
         if own:
             c.close()
         report.seconds = time.perf_counter() - started
@@ -161,6 +171,7 @@ def _pull_collection(
     page_size: int,
     report: SyncReport,
     progress: Progress | None,
+    checker: Checker | None = None,
 ) -> None:
     """Pages of one collection, in a pipeline of three threads: the next page is fetched
     and checked (STIX, origin signatures: ``Exchange.check``) while this one is
@@ -168,6 +179,14 @@ def _pull_collection(
     acknowledged (its signed receipt sent to the partner, then the checkpoint moved).
     The store's commit waits for the disk without the interpreter lock: the checking
     goes on meanwhile.
+
+    With a ``checker`` (a second core), the pages after the first are fetched and
+    checked in its process instead (``liaison.sync.checker``): checking no longer
+    takes the interpreter lock from storing. The first page is fetched here, so that a
+    pull with one page (the usual incremental one) starts no process; the child starts
+    when the first page is taken, and the thread goes on with the next pages until the
+    child says it is ready. Signatures it refused are audited here, when the page is
+    taken, before it is stored -- as ``Exchange.check`` does.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
     page after another, so a cut at any point repeats at most the pages in hand (the
@@ -179,7 +198,7 @@ def _pull_collection(
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
-    def fetch(token: str | None) -> tuple[Checked | None, bool, str | None, str | None]:
+    def fetch(token: str | None) -> Fetched:
         """The next page, read and checked (STIX, origin signatures): needing nothing
         of the store, that runs while the previous page is stored."""
         objs, more, next_token, last_added = c.objects_page(
@@ -187,6 +206,29 @@ def _pull_collection(
         )
         checked = exchange.check(party, peer.into, objs) if objs else None
         return checked, more, next_token, last_added
+
+    def checked_by(job: Job) -> Callable[[], Fetched]:
+        """Ask ``checker`` for the page of ``job``; the page is taken (and its refused
+        signatures audited) when the pipeline needs it."""
+        assert checker is not None
+        checker.request(job)
+
+        def take() -> Fetched:
+            page = checker.take()
+            for obj, reason in page.refused:
+                exchange.events.rejected(party, obj, reason)
+            return page.checked, page.more, page.next_token, page.last_added
+
+        return take
+
+    def next_page(token: str) -> Callable[[], Fetched]:
+        """The next page: from the checking child once it is up, else by the thread."""
+        if checker is not None:
+            checker.start()
+            if checker.ready():
+                keys = exchange.signer.keys()
+                return checked_by(Job(peer, party.name, cid, since, token, page_size, keys))
+        return fetcher.submit(fetch, token).result
 
     def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
         if receipt is not None:
@@ -199,11 +241,10 @@ def _pull_collection(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-acknowledge") as acks,
     ):
         acked: Future[None] | None = None
-        pending: Future[tuple[Checked | None, bool, str | None, str | None]] | None
-        pending = fetcher.submit(fetch, None)
+        pending: Callable[[], Fetched] | None = fetcher.submit(fetch, None).result
         while pending is not None:
-            checked, more, next_token, last_added = pending.result()
-            pending = fetcher.submit(fetch, next_token) if more and next_token else None
+            checked, more, next_token, last_added = pending()
+            pending = next_page(next_token) if more and next_token else None
             report.pages += 1
             receipt = None
             if checked is not None:

@@ -1,0 +1,310 @@
+"""The checking half of a pull, in a process of its own: the sync's second core.
+
+A pull stores one page while the next is fetched and checked (``liaison.sync.pull``).
+In threads of one process the two halves share one interpreter lock, so a sync used
+one core. ``Checker`` runs a child process (``main`` below) that,
+for one partner collection at a time, fetches the pages over HTTP and runs the checks
+that need no store: STIX validation and the origin signatures (``check_signed``, with
+the keyring the parent hands it). It sends back each page checked, with the bytes of
+every valid object as they will be stored and its searchable text. The parent keeps
+everything that touches the store, in the order it had: the audit entries of refused
+signatures, admission under the agreement, storage, receipts, checkpoints.
+
+Flow: the parent asks for a page (``request``), the child fetches and checks it, sends
+it, and waits for the next request -- so it is never more than one page ahead, as the
+prefetching thread was. The parent sends the keyring again when it changed (a key
+revoked or rotated during a long pull).
+
+Failures: an error in the child (the partner unreachable, an answer that is not JSON)
+is sent back and raised in the parent as the same exception; a child that dies
+(killed, out of memory) is seen at once (its end of the socket closes) and raised as a
+``PeerError``; the parent ending (Ctrl-C, an error) stops the child (``close``), and a
+child whose parent vanished sees the socket close and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from liaison.errors import LiaisonError
+from liaison.service import Checked
+from liaison.service.ingest import Defaulted
+from liaison.service.peers import Peer
+from liaison.signing.objects import Keyring
+from liaison.sync.client import PeerError
+
+__all__ = ["CheckedPage", "Checker", "Job", "available"]
+
+
+Keys = tuple[Keyring, frozenset[str]]
+
+_CHILD = "import sys; from liaison.sync.checker import main; main(sys.argv[1:])"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Pages of one partner collection to fetch and check, from ``token`` on."""
+
+    peer: Peer
+    party: str  # the partner's party name here
+    collection_id: str  # at the partner
+    since: str | None  # added_after
+    token: str | None  # the next page's token (None: the first page)
+    page_size: int
+    keys: Keys
+
+
+@dataclass(frozen=True)
+class CheckedPage:
+    """One page fetched and checked; ``refused``: objects whose origin signature failed,
+    with the reason, for the parent's audit log (they are failures in ``checked``)."""
+
+    checked: Checked | None  # None: an empty page
+    refused: list[tuple[dict[str, Any], str]]
+    more: bool
+    next_token: str | None
+    last_added: str | None
+
+
+def available() -> bool:
+    """Is there a second core to check on (and a POSIX system to start the child on)?"""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return os.name == "posix" and cores >= 2 and bool(sys.executable)
+
+
+class Checker:
+    """The parent's handle on the checking child of one pull (started at first use)."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._job: Job | None = None
+        self._keys: Keys | None = None
+        self._asked = False
+        self._ready = False
+
+    def start(self) -> None:
+        """Start the child now if it is not running (it takes a second to import)."""
+        if self._conn is None:
+            self._start()
+
+    def ready(self) -> bool:
+        """Has the child started (and said so)? ``PeerError`` if it died meanwhile."""
+        if not self._ready and self._conn is not None:
+            try:
+                if self._conn.poll(0):
+                    self._ready = self._conn.recv() == ("ready", None)
+            except (EOFError, OSError):
+                raise self._died() from None
+        return self._ready
+
+    def _start(self) -> Connection:
+        parent, child = socket.socketpair()
+        src = str(Path(__file__).resolve().parents[2])  # the liaison this process runs
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(child.fileno())],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,  # Ctrl-C reaches the parent alone: it stops the child
+            )
+        finally:
+            child.close()
+        self._conn = Connection(parent.detach())
+        self._ready = False
+        return self._conn
+
+    def request(self, job: Job) -> None:
+        """Ask for the page ``job`` points to: its first if the job is new, else the next."""
+        if self._asked:
+            raise RuntimeError("the previous page was not taken")
+        conn = self._conn or self._start()
+        if self._job is None or (job.peer, job.collection_id, job.since) != (
+            self._job.peer,
+            self._job.collection_id,
+            self._job.since,
+        ):
+            self._send(conn, ("job", job))
+        else:
+            keys = None if job.keys == self._keys else job.keys
+            self._send(conn, ("next", job.token, keys))
+        self._job, self._keys, self._asked = job, job.keys, True
+
+    def take(self) -> CheckedPage:
+        """The page asked for; raises what the child raised, or ``PeerError`` if it died."""
+        conn = self._conn
+        if conn is None or not self._asked:
+            raise RuntimeError("no page was asked for")
+        try:
+            while True:
+                while not conn.poll(1.0):
+                    if self._proc is not None and self._proc.poll() is not None:
+                        raise EOFError
+                kind, got = conn.recv()
+                if kind != "ready":  # (if ``ready`` was not asked)
+                    break
+                self._ready = True
+        except (EOFError, OSError):
+            raise self._died() from None
+        self._asked = False
+        if kind == "error":
+            self._job = None  # the child dropped the job
+            raise got
+        page: CheckedPage = _parsed(got)
+        if page.more and page.next_token:
+            assert self._job is not None
+            self._job = replace(self._job, token=page.next_token)
+        else:
+            self._job = None
+        return page
+
+    def _send(self, conn: Connection, msg: tuple[Any, ...]) -> None:
+        try:
+            conn.send(msg)
+        except OSError:
+            raise self._died() from None
+
+    def _died(self) -> PeerError:
+        code = None
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self._proc.wait(timeout=1)
+        self.close()
+        return PeerError(
+            f"the sync's checking process ended unexpectedly (exit status {code}); "
+            "sync again: it resumes after the last page stored"
+        )
+
+    def close(self) -> None:
+        """Stop the child (it holds no state worth keeping: pages in hand are fetched
+        again from the checkpoint)."""
+        conn, proc = self._conn, self._proc
+        self._conn = self._proc = None
+        self._job, self._asked, self._ready = None, False, False
+        if conn is not None:
+            conn.close()  # the child sees the socket close and exits
+        if proc is not None:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _parsed(page: CheckedPage) -> CheckedPage:
+    """``page`` with its valid objects parsed from the bytes the child sent."""
+    got = page.checked
+    if got is None or got.bodies is None:
+        return page
+    valid = [orjson.loads(b) for b in got.bodies]
+    return replace(page, checked=replace(got, valid=valid, batch=Defaulted(valid)))
+
+
+# --- the child ----------------------------------------------------------------------------
+def _page(client: Any, job: Job, keys: Keys) -> CheckedPage:
+    from liaison.service.exchange import check_signed
+    from liaison.service.search import searchable_text
+    from liaison.signing.objects import verify_object
+
+    objs, more, next_token, last_added = client.objects_page(
+        job.collection_id, added_after=job.since, limit=job.page_size, next_token=job.token
+    )
+    if not objs:
+        return CheckedPage(None, [], more, next_token, last_added)
+    ring, revoked = keys
+    checked, refused = check_signed(
+        job.party,
+        job.peer.into,
+        objs,
+        lambda obj: verify_object(obj, ring, revoked.__contains__),
+    )
+    # What storing needs of each object and costs CPU to make: made here, on this core.
+    # The objects travel as these bytes alone (the parent parses them again: cheaper
+    # than pickling the dicts -- bench_receive_cpu.py --split).
+    bodies = [orjson.dumps(o) for o in checked.valid]
+    texts = [searchable_text(o) for o in checked.valid]
+    bare = replace(checked, valid=[], batch=Defaulted([]), bodies=bodies, texts=texts)
+    return CheckedPage(bare, refused, more, next_token, last_added)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` as the parent can raise it: Liaison's errors as they are, anything else
+    (a bug) with the child's traceback in a note."""
+    if not isinstance(exc, LiaisonError):
+        exc.add_note("in the sync's checking process:\n" + "".join(traceback.format_exception(exc)))
+    try:
+        pickle.dumps(exc)
+    except Exception:  # an exception that does not survive pickling
+        return RuntimeError(f"in the sync's checking process: {type(exc).__name__}: {exc}")
+    return exc
+
+
+def serve(conn: Connection) -> None:
+    """The child's loop: jobs and requests from the parent, pages back, until it leaves."""
+    from liaison.service import exchange, search  # noqa: F401  (loaded before "ready")
+    from liaison.service.runtime import tune_gc
+    from liaison.sync.client import PeerClient
+
+    tune_gc()
+    try:
+        conn.send(("ready", None))
+    except OSError:
+        return
+    client: PeerClient | None = None
+    job: Job | None = None
+    keys: Keys = ({}, frozenset())
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                return  # the parent closed the socket or died
+            if msg[0] == "job":
+                job = msg[1]
+                keys = job.keys
+                if client is None or client.peer != job.peer:
+                    if client is not None:
+                        client.close()
+                    client = PeerClient(job.peer)
+            elif msg[0] == "next" and job is not None:
+                job = replace(job, token=msg[1])
+                if msg[2] is not None:
+                    keys = msg[2]
+            else:
+                return
+            assert client is not None
+            try:
+                reply: tuple[str, Any] = ("page", _page(client, job, keys))
+            except Exception as exc:
+                reply, job = ("error", _portable(exc)), None
+            try:
+                conn.send(reply)
+            except OSError:
+                return
+    finally:
+        if client is not None:
+            client.close()
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    serve(Connection(int(argv[0])))
