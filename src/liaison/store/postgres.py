@@ -142,7 +142,16 @@ def _configure(conn: Any) -> None:
     backend 48-50 µs an object to COPY a TAXII workload's rows against 34-36 with lz4
     (the table a little smaller, too). Only the storage changes: values read back are
     the same bytes, and values written before stay as they are, readable. A server built
-    without lz4 keeps pglz."""
+    without lz4 keeps pglz.
+
+    And it plans each run of a prepared statement for its parameters and the tables as
+    they are (``plan_cache_mode``): psycopg prepares a statement run five times, saving
+    its parse, and PostgreSQL would then settle on a generic plan, made once and kept
+    until the table is next analysed -- made on a table still small, a look-up of
+    ``corr_spelling_key`` by key stayed a scan of the whole table as it grew: 15 ms a
+    call against 0.5 (issue #15)."""
+    conn.execute("SET plan_cache_mode = force_custom_plan")
+    conn.commit()
     try:
         conn.execute("SET default_toast_compression = 'lz4'")
         conn.commit()

@@ -188,3 +188,9 @@ def test_insert_new_skips_what_is_there_and_keeps_the_order(
             got = sorted(tuple(r) for r in pdb.execute("SELECT * FROM corr_spelling_key"))
         rows = [(k.replace("\x00", "\ufffd"), v) for k, v in rows]
     assert got == sorted(set(rows))
+
+
+def test_prepared_statements_are_planned_for_the_tables_as_they_are(pg: PostgresStore) -> None:
+    """A generic plan, made once while a table was small, was kept as it grew."""
+    with pg.connection() as db:
+        assert db.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
