@@ -57,6 +57,11 @@ class Db(Protocol):
         (no order across them; ``sql``'s own order within one)."""
         ...
 
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """``INSERT … ON CONFLICT DO NOTHING`` of these rows (all of one width), in a
+        few statements for them all, in their order."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a write transaction, or a savepoint inside the caller's."""
         ...

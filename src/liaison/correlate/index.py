@@ -115,25 +115,6 @@ class Planned:
 _Link = tuple[str, str, str, str, float, str, str, str]
 
 
-#: Rows written by one multi-row INSERT at the end of a batch (3 parameters each).
-_ROWS_PER_INSERT = 300
-
-
-def _insert_rows(conn: Db, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` of these rows, a few hundred a statement."""
-    if not rows:
-        return
-    width = len(rows[0])
-    marks = "(" + ", ".join("?" * width) + ")"
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        conn.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(chunk))}"  # noqa: S608
-            " ON CONFLICT DO NOTHING",
-            [x for row in chunk for x in row],
-        )
-
-
 @dataclass
 class _Batch:
     """What ``apply`` keeps in hand for one batch: the indexed version of each id, the
@@ -221,16 +202,16 @@ class _Batch:
 
     def flush_keys(self, conn: Db) -> None:
         """Write the blocking keys of the spellings stored so far (a lookup reads them)."""
-        _insert_rows(conn, "corr_spelling_key", "key, spelling_id", list(self.keys))
+        conn.insert_new("corr_spelling_key", ("key", "spelling_id"), list(self.keys))
         self.keys.clear()
 
     def flush(self, conn: Db) -> None:
         self.flush_keys(conn)
         names = [(s, o) for s, objects in self.bearers.items() for o in objects]
-        _insert_rows(conn, "corr_name", "spelling_id, object_id", names)
+        conn.insert_new("corr_name", ("spelling_id", "object_id"), names)
         self.bearers.clear()
         observed = [(k, v, o) for (k, v), objects in self.observers.items() for o in objects]
-        _insert_rows(conn, "corr_observable", "kind, value, object_id", observed)
+        conn.insert_new("corr_observable", ("kind", "value", "object_id"), observed)
         self.observers.clear()
         if self.objects:
             conn.executemany(

@@ -88,6 +88,11 @@ SECONDS = 0.05
 #: total alone, batches shrank to 6 rows on PostgreSQL, 2 ms of planning and 9 of
 #: writing each, and correlated 320 objects a second instead of 3,000 (issue #15).
 WRITE_SECONDS = 0.01
+#: The same where a batch's writing keeps no storing request waiting (PostgreSQL:
+#: ``Store.correlator_blocks_writers``): longer batches share a commit, a plan's reads
+#: and their statements' fixed costs among more rows, and the storing requests do
+#: not wait for them. Planning (``SECONDS``) bounds them too.
+UNLOCKED_WRITE_SECONDS = 0.05
 FIRST = 50
 
 _TURNS: dict[str, threading.Lock] = {}
@@ -117,16 +122,16 @@ class _Sizing:
             return None
         return max(0.0, (t - per_row * r) / n), per_row
 
-    def update(self, size: int, rows: int, seconds: float) -> None:
+    def update(self, size: int, rows: int, seconds: float, target: float = WRITE_SECONDS) -> None:
         seconds = max(seconds, 1e-6)
         new = (1, rows, rows * rows, seconds, rows * seconds)
         self._sums = [self.DECAY * s + x for s, x in zip(self._sums, new, strict=True)]
         line = self._line()
         if line is None:  # the total alone
-            want = int(WRITE_SECONDS * rows / seconds)
+            want = int(target * rows / seconds)
         else:
             fixed, per_row = line
-            want = int((max(WRITE_SECONDS, 2 * fixed) - fixed) / per_row)
+            want = int((max(target, 2 * fixed) - fixed) / per_row)
         self.size = max(1, min(BATCH, 2 * size, max(size // 2, want)))
 
 
@@ -221,7 +226,10 @@ def correlate_batch(
             return -1
         t2 = time.perf_counter()
         if batch is None:
-            sizing.update(size, len(rows), t2 - locked[0])
+            target = (
+                WRITE_SECONDS if node.store.correlator_blocks_writers else UNLOCKED_WRITE_SECONDS
+            )
+            sizing.update(size, len(rows), t2 - locked[0], target)
     if on_batch is not None:
         on_batch(Batch(len(rows), t1 - t0, t2 - t1))
     return len(rows)

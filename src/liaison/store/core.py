@@ -92,6 +92,11 @@ class StoreCore(abc.ABC):
         through an fsync for them. A backend without the notion does nothing."""
         return None
 
+    #: Whether a correlator's batch holds the object writers' lock while it writes the
+    #: correlation index (SQLite: one writer at a time). PostgreSQL takes it only to
+    #: check the rows and move the watermark (``mark_correlated``).
+    correlator_blocks_writers: bool = True
+
     @contextlib.contextmanager
     def correlator_turn(self, *, wait: bool = True) -> Iterator[bool]:
         """The correlators' turn among the processes on this store, held for the block

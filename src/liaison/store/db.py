@@ -63,6 +63,22 @@ class SqliteDb:
         except sqlite3.Error as exc:
             raise self._fail(exc) from exc
 
+    #: Rows written by one multi-row INSERT (``insert_new``).
+    ROWS_PER_INSERT = 300
+
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        names = ", ".join(columns)
+        for start in range(0, len(rows), self.ROWS_PER_INSERT):
+            chunk = rows[start : start + self.ROWS_PER_INSERT]
+            self.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))}"
+                " ON CONFLICT DO NOTHING",
+                [x for row in chunk for x in row],
+            )
+
     @property
     def in_transaction(self) -> bool:
         return self.raw.in_transaction
@@ -226,6 +242,28 @@ class PgDb:
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
         return [tuple(r) for r in found]
+
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """One statement of one text whatever the number of rows (prepared once per
+        connection; a multi-row VALUES was a new text to parse and plan at each batch,
+        issue #15): the rows go in as one array a column, in their order."""
+        import psycopg
+
+        if not rows:
+            return
+        width = len(columns)
+        if any(len(r) != width for r in rows):
+            raise StorageError("insert_new: every row needs one value a column")
+        values = [list(_no_nul([r[k] for r in rows])) for k in range(width)]
+        arrays = ", ".join(f"%s::{_array_type(c)}" for c in values)
+        try:
+            self.raw.execute(
+                f"INSERT INTO {table} ({', '.join(columns)})"
+                f" SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING",
+                values,
+            )
+        except psycopg.Error as exc:
+            raise self._fail(exc) from exc
 
     @property
     def in_transaction(self) -> bool:

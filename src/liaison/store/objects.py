@@ -467,47 +467,60 @@ class ObjectStore(StoreCore):
         if not seqs:
             return True
         unique = sorted(set(seqs))
-        top = unique[-1]
         with self._write() as cur:
-            # One statement (a round trip under the writers' lock, issue #15): the mark,
-            # whether rows done ahead of it are left to clear, the first chunk's check.
-            chunk = unique[:_IN_CHUNK]
-            cur.execute(
-                self._sql(
-                    "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
-                    " (SELECT COUNT(*) FROM corr_ahead WHERE seq <= ?),"
-                    " (SELECT COUNT(*) FROM objects WHERE seq IN"
-                    f" ({','.join('?' * len(chunk))})"
-                    " AND seq NOT IN (SELECT seq FROM corr_ahead))"
-                ),
-                (top, *chunk),
-            )
-            mark, ahead, held = (int(x) for x in cur.fetchone())
-            if unique[0] <= mark or held != len(chunk):
+            ahead = self._still_pending(cur, unique)
+            if ahead is None:
                 return False
-            for start in range(_IN_CHUNK, len(unique), _IN_CHUNK):
-                chunk = unique[start : start + _IN_CHUNK]
-                cur.execute(
-                    self._sql(
-                        "SELECT COUNT(*) FROM objects WHERE seq IN"
-                        f" ({','.join('?' * len(chunk))})"
-                        " AND seq NOT IN (SELECT seq FROM corr_ahead)"
-                    ),
-                    chunk,
-                )
-                if int(cur.fetchone()[0]) != len(chunk):
-                    return False
             work()
+            self._advance_mark(cur, unique[-1], ahead)
+        return True
+
+    def _still_pending(self, cur: Any, unique: Sequence[int]) -> int | None:
+        """Under the writers' lock: whether these rows (sorted, distinct) are all still
+        stored and pending -- None if not -- and if so, how many rows done ahead of the
+        mark are left to clear at or below the last of them."""
+        top = unique[-1]
+        # One statement (a round trip under the writers' lock, issue #15): the mark,
+        # whether rows done ahead of it are left to clear, the first chunk's check.
+        chunk = unique[:_IN_CHUNK]
+        cur.execute(
+            self._sql(
+                "SELECT COALESCE((SELECT seq FROM corr_watermark WHERE id = 1), 0),"
+                " (SELECT COUNT(*) FROM corr_ahead WHERE seq <= ?),"
+                " (SELECT COUNT(*) FROM objects WHERE seq IN"
+                f" ({','.join('?' * len(chunk))})"
+                " AND seq NOT IN (SELECT seq FROM corr_ahead))"
+            ),
+            (top, *chunk),
+        )
+        mark, ahead, held = (int(x) for x in cur.fetchone())
+        if unique[0] <= mark or held != len(chunk):
+            return None
+        for start in range(_IN_CHUNK, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
             cur.execute(
                 self._sql(
-                    "INSERT INTO corr_watermark (id, seq) VALUES (1, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+                    "SELECT COUNT(*) FROM objects WHERE seq IN"
+                    f" ({','.join('?' * len(chunk))})"
+                    " AND seq NOT IN (SELECT seq FROM corr_ahead)"
                 ),
-                (top,),
+                chunk,
             )
-            if ahead:  # rows at or below the mark are not pending, listed or not
-                cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
-        return True
+            if int(cur.fetchone()[0]) != len(chunk):
+                return None
+        return ahead
+
+    def _advance_mark(self, cur: Any, top: int, ahead: int) -> None:
+        """Move the correlation watermark to ``top`` (every row up to it is done)."""
+        cur.execute(
+            self._sql(
+                "INSERT INTO corr_watermark (id, seq) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+            ),
+            (top,),
+        )
+        if ahead:  # rows at or below the mark are not pending, listed or not
+            cur.execute(self._sql("DELETE FROM corr_ahead WHERE seq <= ?"), (top,))
 
     def latest_by_ids(self, ids: Sequence[str], *, bodies: bool = True) -> list[ObjectRow]:
         """The latest stored version of each id, in any collection; with ``bodies=False``
