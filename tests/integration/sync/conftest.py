@@ -8,15 +8,20 @@ at the end of the test, whatever happened.
 
 ``two_nodes``: MR serves, DZ pulls from MR under a DZ-MR agreement.
 ``three_nodes``: the demo's DZ, MR, XX; DZ pulls from MR, XX from DZ, MR from DZ.
+``proxied``: ``two_nodes`` with DZ reaching MR only through a tampering proxy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sync_world import World, WorldFactory
+from tamper_proxy import Proxy
+
+from liaison.sync import get_peer, put_peer
 
 
 @pytest.fixture
@@ -66,3 +71,12 @@ def three_nodes(world_factory: WorldFactory) -> World:
         agreements=[("DZ", "MR"), ("DZ", "XX"), ("MR", "XX")],
         pulls=[("MR", "DZ"), ("DZ", "MR"), ("DZ", "XX")],
     )
+
+
+@pytest.fixture
+def proxied(two_nodes: World) -> Iterator[tuple[World, Proxy]]:
+    """DZ reaches MR only through the proxy."""
+    dz, mr = two_nodes["DZ"], two_nodes["MR"]
+    with Proxy(f"http://127.0.0.1:{mr.port}") as proxy:
+        put_peer(dz.node, replace(get_peer(dz.node, "MR"), url=proxy.url))
+        yield two_nodes, proxy

@@ -16,8 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,7 +25,7 @@ from tamper_proxy import Proxy
 from liaison.service.events import audit_log
 from liaison.service.peers import retry_list
 from liaison.signing.objects import verify_object
-from liaison.sync import PeerError, get_peer, put_peer
+from liaison.sync import PeerError
 from liaison.sync import checker as checker_mod
 
 pull_mod = importlib.import_module("liaison.sync.pull")  # the module, not the function
@@ -162,14 +160,6 @@ def test_checking_child_killed_mid_pull_is_one_clean_error_then_resumes(
     assert final.rejected == 0, final.reasons
     _same_as_source(two_nodes)
     assert all(c.poll() is not None for c in children)
-
-
-@pytest.fixture
-def proxied(two_nodes: World) -> Iterator[tuple[World, Proxy]]:
-    dz, mr = two_nodes["DZ"], two_nodes["MR"]
-    with Proxy(f"http://127.0.0.1:{mr.port}") as proxy:
-        put_peer(dz.node, replace(get_peer(dz.node, "MR"), url=proxy.url))
-        yield two_nodes, proxy
 
 
 def test_signature_forged_in_a_page_the_child_checks_is_refused_and_audited(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 
 import orjson
@@ -14,15 +13,6 @@ from tamper_proxy import Proxy
 from liaison.errors import LiaisonError
 from liaison.service.events import audit_log
 from liaison.sync import get_peer, put_peer
-
-
-@pytest.fixture
-def proxied(two_nodes: World) -> Iterator[tuple[World, Proxy]]:
-    """DZ reaches MR only through the proxy."""
-    dz, mr = two_nodes["DZ"], two_nodes["MR"]
-    with Proxy(f"http://127.0.0.1:{mr.port}") as proxy:
-        put_peer(dz.node, replace(get_peer(dz.node, "MR"), url=proxy.url))
-        yield two_nodes, proxy
 
 
 def _objects_page(path: str) -> bool:
