@@ -44,6 +44,9 @@ OBJECT_COLUMNS = ", ".join(OBJECT_COLUMN_NAMES)
 HEAD_COLUMNS = ", ".join("substr(body, 1, 0)" if c == "body" else c for c in OBJECT_COLUMN_NAMES)
 
 
+_nothing = contextlib.nullcontext
+
+
 def now_us() -> int:
     return time.time_ns() // 1000
 
@@ -83,6 +86,12 @@ class StoreCore(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    @contextlib.contextmanager
+    def _unflushed(self, conn: Any) -> Iterator[None]:
+        """Around one write transaction (``_write(flush=False)``): its commit need not
+        wait for the disk. By default it waits (a backend without the notion)."""
+        yield
 
     def derived_writer(self) -> None:
         """Say that the calling thread writes only derived data (full-text index,
@@ -144,15 +153,20 @@ class StoreCore(abc.ABC):
                 cur.close()
 
     @contextlib.contextmanager
-    def _write(self, *, ordered: bool = True) -> Iterator[Any]:
+    def _write(self, *, ordered: bool = True, flush: bool = True) -> Iterator[Any]:
         """A write transaction, committed when the block ends.
+
+        ``flush=False``: the commit does not wait for the disk (a record that a later
+        durable commit flushes with it, and that the caller can afford to lose to a
+        power cut or an operating-system crash -- never to a killed process, nor in
+        part: a status resource, whose content the client already holds).
 
         ``ordered``: it holds the lock that keeps ``seq`` order = commit order (every
         write of object rows or audit entries). ``False`` for a write that touches
         neither (a status resource, the full-text index): a backend whose writers
         otherwise queue on that lock (PostgreSQL) runs it alongside them.
         """
-        with self._checkout() as conn:
+        with self._checkout() as conn, self._unflushed(conn) if not flush else _nothing():
             cur = None
             try:
                 if ordered:

@@ -224,9 +224,9 @@ class PostgresStore(Store):
                 raise
 
     @contextlib.contextmanager
-    def _write(self, *, ordered: bool = True) -> Iterator[Any]:
+    def _write(self, *, ordered: bool = True, flush: bool = True) -> Iterator[Any]:
         try:
-            with super()._write(ordered=ordered) as cur:
+            with super()._write(ordered=ordered, flush=flush) as cur:
                 yield cur
         finally:
             self._held.locked = False  # committed or rolled back: the lock is gone
@@ -466,15 +466,27 @@ class PostgresStore(Store):
         # them flushes them with it.
         self._held.derived = True
 
+    @contextlib.contextmanager
+    def _unflushed(self, conn: Any) -> Iterator[None]:
+        self._held.unflushed = True  # said by the transaction's first statement
+        try:
+            yield
+        finally:
+            self._held.unflushed = False
+
+    def _no_flush_wait(self) -> bool:
+        held = self._held
+        return getattr(held, "derived", False) or getattr(held, "unflushed", False)
+
     def _begin_write(self, conn: Any) -> None:
-        if getattr(self._held, "derived", False):
+        if self._no_flush_wait():
             conn.execute(f"SELECT pg_advisory_xact_lock(%s), {_NO_FLUSH_WAIT}", (_WRITE_LOCK,))
         else:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
         self._held.locked = True
 
     def _begin_unordered(self, conn: Any) -> None:
-        if getattr(self._held, "derived", False):
+        if self._no_flush_wait():
             conn.execute(f"SELECT {_NO_FLUSH_WAIT}")
         # else: the first statement begins the transaction; no lock
 

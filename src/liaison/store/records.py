@@ -21,7 +21,10 @@ class RecordStore(StoreCore):
 
     # --- status resources -------------------------------------------------------------
     def put_status(self, s: StatusRecord) -> None:
-        with self._write(ordered=False) as cur:  # no object row: not behind the writers
+        # No object row: not behind the writers. Not flushed either: the client holds
+        # the resource already (the POST's answer), and the next durable commit -- the
+        # next store -- flushes it; only a power cut in between can lose it.
+        with self._write(ordered=False, flush=False) as cur:
             cur.execute(
                 self._sql("INSERT INTO statuses (id, collection_id, party, body) VALUES (?,?,?,?)"),
                 (s.id, s.collection_id, s.party, orjson.dumps(s.body).decode()),

@@ -220,6 +220,23 @@ class SqliteStore(Store):
         )
         return sql, [match, *collection_ids, upto]
 
+    @contextlib.contextmanager
+    def _unflushed(self, conn: Any) -> Iterator[None]:
+        # WAL with synchronous=NORMAL for this one transaction: its commit appends to
+        # the WAL without an fsync; a killed process loses nothing, and the next FULL
+        # commit syncs the WAL with these frames in it (a connection of a derived
+        # writer is at NORMAL already and stays so).
+        (level,) = conn.execute("PRAGMA synchronous").fetchone()
+        if int(level) <= 1:
+            yield
+            return
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA synchronous={int(level)}")
+
     def derived_writer(self) -> None:
         # WAL with synchronous=NORMAL: a commit is not fsynced, but stays atomic; a
         # later FULL commit of another connection syncs the WAL with it.

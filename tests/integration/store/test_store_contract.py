@@ -9,6 +9,7 @@ import uuid
 import orjson
 import pytest
 
+from liaison.db import Db
 from liaison.errors import ConflictError, NotFoundError
 from liaison.store import (
     Collection,
@@ -214,6 +215,35 @@ def test_status_and_records(store: Store, coll: str) -> None:
     assert store.generation(("agreement",)) > g0
     assert store.delete_record("agreement", "a@1")
     assert store.record("agreement", "a@1") is None
+
+
+def _commit_waits(store: Store, db: Db) -> bool:
+    """Whether a commit on this connection now would wait for the disk."""
+    if store.placeholder == "?":
+        return int(db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
+    return db.execute("SELECT current_setting('synchronous_commit')").fetchone()[0] != "off"
+
+
+def test_a_status_commits_without_waiting_for_the_disk_and_the_objects_still_do(
+    store: Store, coll: str
+) -> None:
+    """A status resource is written without an fsync (the client holds it already;
+    issue #15: one fsync a POST less) -- in that transaction only: the connection's
+    next write, an object's, waits for the disk again, and so flushes the status."""
+    seen: list[bool] = []
+    with store._write(ordered=False, flush=False) as cur, store.connection() as db:
+        cur.execute(store._sql("SELECT 1"))
+        seen.append(_commit_waits(store, db))
+    store.put_status(StatusRecord("s1", coll, "MR", {"a": 1}))
+    assert store.status("s1").body == {"a": 1}
+
+    def inside(results: list[tuple[str, bool]]) -> None:
+        with store.connection() as db:
+            seen.append(_commit_waits(store, db))
+
+    store.add_objects(coll, [_obj(_ind(6), 1)], within=inside)
+    assert seen == [False, True]
+    assert store.count_objects(coll) == 1
 
 
 def test_migrations_are_idempotent(store: Store) -> None:
