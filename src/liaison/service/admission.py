@@ -112,6 +112,16 @@ class _Facts:
     accepted: dict[tuple[str, Handling, tuple[str, ...], tuple[str, ...]], Decision] = field(
         default_factory=dict
     )
+    #: ``Handling.to_json`` of each handling met in this batch, by identity (with the
+    #: handling itself, so that the identity stays its own): the objects of a batch
+    #: share a few handlings (``handlings``), each read once.
+    json: dict[int, tuple[Handling, dict[str, Any]]] = field(default_factory=dict)
+    #: The stored handling of the objects of this batch that link to nothing and are
+    #: not marking-definitions: one value per handling, topics and regions, shared
+    #: (read only, as every stored handling: it is serialised, never changed).
+    plain: dict[tuple[int, tuple[str, ...], tuple[str, ...]], dict[str, Any]] = field(
+        default_factory=dict
+    )
 
 
 class Admission:
@@ -247,14 +257,25 @@ class Admission:
                 src.append(source)
                 origins.update(row.origins)
             check_derivation(h, src, scale=ctx.scale)
-        handling: dict[str, Any] = {"h": h.to_json(), "topics": topics, "regions": regions}
+        got = facts.json.get(id(h))
+        if got is None or got[0] is not h:
+            got = facts.json[id(h)] = (h, h.to_json())
         linked = links(o, body)
-        if linked:  # read paths drop links to what a reader does not receive
-            handling["links"] = linked
-        if o["type"] == "marking-definition":
-            listed = _releasability_list(o)
-            if listed is not None:
-                handling["names"] = sorted(listed)
+        handling: dict[str, Any]
+        if linked or o["type"] == "marking-definition":
+            handling = {"h": got[1], "topics": topics, "regions": regions}
+            if linked:  # read paths drop links to what a reader does not receive
+                handling["links"] = linked
+            if o["type"] == "marking-definition":
+                listed = _releasability_list(o)
+                if listed is not None:
+                    handling["names"] = sorted(listed)
+        else:
+            same = (id(h), tuple(topics), tuple(regions))
+            shared = facts.plain.get(same)
+            if shared is None:
+                shared = facts.plain[same] = {"h": got[1], "topics": topics, "regions": regions}
+            handling = shared
         origins.discard(me)
         return Admitted.of(
             handling,
