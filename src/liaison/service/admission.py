@@ -131,7 +131,11 @@ class Admission:
         self.node = node
         self._handling = handling
 
-    def _facts(self, objs: list[dict[str, Any]], ctx: PolicyContext) -> _Facts:
+    def _facts(self, objs: list[dict[str, Any]], ctx: PolicyContext, held_ids: list[str]) -> _Facts:
+        """What the rules need about this batch. ``held_ids``: the ids whose held
+        versions the rules read -- those of objects a partner sends that were signed
+        by this node (``authorize`` takes one of them only as a copy of a version held
+        here); nothing else reads them."""
         store = self.node.store
         markings = {o["id"]: o for o in objs if o.get("type") == "marking-definition"}
         wanted: set[str] = set()
@@ -155,7 +159,7 @@ class Admission:
             markings=markings,
             sources={r.id: r for r in store.latest_by_ids(sorted(sources))},
             owners={k: v or me for k, v in store.owners(ids).items()},
-            held=store.held_versions(ids),
+            held=store.held_versions(held_ids) if held_ids else {},
             definitions=definitions,
             known=frozenset(known),
             handlings=Handlings(markings),
@@ -175,7 +179,13 @@ class Admission:
         ``orjson.dumps``, if the caller has them: ``links`` reads them)."""
         if not objs:
             return []
-        facts = self._facts(objs, ctx)
+        me = self.node.identity_id
+        held_ids = (
+            []
+            if party.internal
+            else sorted({o["id"] for o, info in zip(objs, infos, strict=True) if info.origin == me})
+        )
+        facts = self._facts(objs, ctx, held_ids)
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
         batch = {o["id"] for o in objs}
         out: list[Admitted | str] = []
