@@ -112,6 +112,16 @@ class _Facts:
     accepted: dict[tuple[str, Handling, tuple[str, ...], tuple[str, ...]], Decision] = field(
         default_factory=dict
     )
+    #: ``Handling.to_json`` of each handling met in this batch, by identity (with the
+    #: handling itself, so that the identity stays its own): the objects of a batch
+    #: share a few handlings (``handlings``), each read once.
+    json: dict[int, tuple[Handling, dict[str, Any]]] = field(default_factory=dict)
+    #: The stored handling of the objects of this batch that link to nothing and are
+    #: not marking-definitions: one value per handling, topics and regions, shared
+    #: (read only, as every stored handling: it is serialised, never changed).
+    plain: dict[tuple[int, tuple[str, ...], tuple[str, ...]], dict[str, Any]] = field(
+        default_factory=dict
+    )
 
 
 class Admission:
@@ -121,7 +131,11 @@ class Admission:
         self.node = node
         self._handling = handling
 
-    def _facts(self, objs: list[dict[str, Any]], ctx: PolicyContext) -> _Facts:
+    def _facts(self, objs: list[dict[str, Any]], ctx: PolicyContext, held_ids: list[str]) -> _Facts:
+        """What the rules need about this batch. ``held_ids``: the ids whose held
+        versions the rules read -- those of objects a partner sends that were signed
+        by this node (``authorize`` takes one of them only as a copy of a version held
+        here); nothing else reads them."""
         store = self.node.store
         markings = {o["id"]: o for o in objs if o.get("type") == "marking-definition"}
         wanted: set[str] = set()
@@ -145,7 +159,7 @@ class Admission:
             markings=markings,
             sources={r.id: r for r in store.latest_by_ids(sorted(sources))},
             owners={k: v or me for k, v in store.owners(ids).items()},
-            held=store.held_versions(ids),
+            held=store.held_versions(held_ids) if held_ids else {},
             definitions=definitions,
             known=frozenset(known),
             handlings=Handlings(markings),
@@ -165,7 +179,13 @@ class Admission:
         ``orjson.dumps``, if the caller has them: ``links`` reads them)."""
         if not objs:
             return []
-        facts = self._facts(objs, ctx)
+        me = self.node.identity_id
+        held_ids = (
+            []
+            if party.internal
+            else sorted({o["id"] for o, info in zip(objs, infos, strict=True) if info.origin == me})
+        )
+        facts = self._facts(objs, ctx, held_ids)
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
         batch = {o["id"] for o in objs}
         out: list[Admitted | str] = []
@@ -247,14 +267,25 @@ class Admission:
                 src.append(source)
                 origins.update(row.origins)
             check_derivation(h, src, scale=ctx.scale)
-        handling: dict[str, Any] = {"h": h.to_json(), "topics": topics, "regions": regions}
+        got = facts.json.get(id(h))
+        if got is None or got[0] is not h:
+            got = facts.json[id(h)] = (h, h.to_json())
         linked = links(o, body)
-        if linked:  # read paths drop links to what a reader does not receive
-            handling["links"] = linked
-        if o["type"] == "marking-definition":
-            listed = _releasability_list(o)
-            if listed is not None:
-                handling["names"] = sorted(listed)
+        handling: dict[str, Any]
+        if linked or o["type"] == "marking-definition":
+            handling = {"h": got[1], "topics": topics, "regions": regions}
+            if linked:  # read paths drop links to what a reader does not receive
+                handling["links"] = linked
+            if o["type"] == "marking-definition":
+                listed = _releasability_list(o)
+                if listed is not None:
+                    handling["names"] = sorted(listed)
+        else:
+            same = (id(h), tuple(topics), tuple(regions))
+            shared = facts.plain.get(same)
+            if shared is None:
+                shared = facts.plain[same] = {"h": got[1], "topics": topics, "regions": regions}
+            handling = shared
         origins.discard(me)
         return Admitted.of(
             handling,

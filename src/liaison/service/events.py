@@ -175,24 +175,32 @@ class AuditEvents:
             if fresh
         ]
         sender = party.identity_id
-        entries = AuditEntry.build_each(
-            action,
-            party.name,
-            [
+        # The binding of each distinct (handling, provenance): the versions of a batch
+        # mostly share their stored handling (the same value, ``Admission``), so the
+        # digest is made once for them. Keyed by the handling's identity: ``objs``
+        # holds every one of them for the whole call.
+        bound: dict[tuple[int, tuple[str, ...], str, str], str] = {}
+        items = []
+        for o, ref in new:
+            origins = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
+            key = (id(o.handling), origins, o.received_from, o.originator)
+            digest = bound.get(key)
+            if digest is None:
+                digest = bound[key] = binding(
+                    collection_id, o.handling, o.origins, o.received_from, o.originator
+                )
+            items.append(
                 (
                     ref,
                     {
                         "collection": collection_id,
                         "from": sender,
                         "originator": o.originator,
-                        "binding": binding(
-                            collection_id, o.handling, o.origins, o.received_from, o.originator
-                        ),
+                        "binding": digest,
                     },
                 )
-                for o, ref in new
-            ],
-        )
+            )
+        entries = AuditEntry.build_each(action, party.name, items)
         self._append(
             entries, None if party.internal else _for_ledger(party, "exchange.received", new)
         )

@@ -81,6 +81,10 @@ class ObjectStore(StoreCore):
             rows: list[tuple[Any, ...]] = []
             date_added = format_us(stamp)  # one for the whole batch
             dumps = orjson.dumps
+            # Each distinct handling and provenance serialised once: the versions of a
+            # batch mostly share them (keyed by identity: ``objs`` holds them all).
+            texts: dict[int, str] = {}
+            origins: dict[tuple[str, ...], str] = {(): "[]"}
             for o in objs:
                 vkey = "" if o.version_us is None else str(o.version_us)
                 found = known.get((o.id, vkey))
@@ -113,6 +117,13 @@ class ObjectStore(StoreCore):
                     version_us if hi is None else max(hi, version_us),
                 )
                 known[(o.id, vkey)] = date_added
+                handling = texts.get(id(o.handling))
+                if handling is None:
+                    handling = texts[id(o.handling)] = dumps(o.handling).decode()
+                listed = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
+                provenance = origins.get(listed)
+                if provenance is None:
+                    provenance = origins[listed] = dumps(listed).decode()
                 rows.append(
                     (
                         collection_id,
@@ -128,8 +139,8 @@ class ObjectStore(StoreCore):
                         int(is_last),
                         o.body,
                         o.sha256,
-                        dumps(o.handling).decode(),
-                        dumps(list(o.origins)).decode(),
+                        handling,
+                        provenance,
                         o.received_from,
                         o.search_text,
                     )

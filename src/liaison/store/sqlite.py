@@ -31,11 +31,20 @@ __all__ = ["SqliteStore", "create_tables", "open_db", "open_existing"]
 #: large store. Pages not cached come from the operating system's file cache.
 CACHE_KIB = 16384
 #: The write-ahead log is copied back into the database (a checkpoint, with its fsync)
-#: once it holds this many pages (64 MiB of 4 KiB pages; SQLite's default is 1,000).
+#: once it holds this many bytes of pages (64 MiB; SQLite's default is 1,000 pages).
 #: A batch of 500 objects writes a few MiB, so the default checkpointed every batch or
 #: two, rewriting the same index pages each time: 20-30 % of an ingest's wall time
 #: (py-spy, 100k objects). Durability is the WAL's own fsync at each commit, unchanged.
-WAL_CHECKPOINT_PAGES = 16384
+WAL_CHECKPOINT_BYTES = 64 << 20
+#: Page size of a database this store creates (SQLite's default is 4 KiB; a database
+#: keeps the size it was created with). An object row -- its signed body, handling and
+#: search text -- is 2-3 KiB: one fitted on a 4 KiB page, with the rest of the page
+#: left empty, so a batch of 500 wrote ~500 pages of rows to the WAL, one frame (two
+#: ``pwrite`` calls) each, plus the index pages it dirtied. On 16 KiB pages rows pack
+#: five or six to a page and a commit writes a quarter of the frames: the commit's CPU
+#: (the kernel's, for the ``pwrite`` calls) fell from 17-18 to 11 µs an object
+#: (``bench/bench_ingest_cpu.py``, 20,000 objects; issue #15).
+PAGE_BYTES = 16384
 
 #: Full-text search: FTS5, kept in step with objects by triggers.
 _V2: tuple[str, ...] = (
@@ -176,11 +185,16 @@ class SqliteStore(Store):
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
+            conn.execute("PRAGMA busy_timeout=30000")
+            if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # A new, empty database: its page size is set before its first page
+                # (journal_mode=WAL writes the header; afterwards the size is fixed).
+                conn.execute(f"PRAGMA page_size={PAGE_BYTES}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
             conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA wal_autocheckpoint={max(1, WAL_CHECKPOINT_BYTES // page)}")
             self._settings(conn)
         except sqlite3.Error as exc:
             raise StorageError(

@@ -113,3 +113,30 @@ def test_stored_makes_the_entries_it_made() -> None:
             ]
             assert [vars(e) for e in led] == [vars(e) for e in made]
     assert digest.hexdigest() == RECORDED
+
+
+def test_stored_binds_shared_handlings_as_each_of_its_own() -> None:
+    """Versions of a batch share their stored handling (one value, ``Admission``): each
+    entry still binds its own version's handling, provenance, sender and originator --
+    the entries are those made one by one, whether values are shared, equal or not."""
+    objs, results = objects(30)
+    shared = {"h": {"tlp": "amber", "granular": []}, "topics": [], "regions": []}
+    other = {"h": {"tlp": "amber", "granular": []}, "topics": ["t"], "regions": []}
+    mixed = []
+    for i, o in enumerate(objs):
+        handling = (shared, other, dict(shared), o.handling)[i % 4]
+        origins: Any = list(o.origins) if i % 5 == 0 else o.origins  # a list, now and then
+        mixed.append(
+            NewObject.of(
+                o.id, o.type, o.spec_version, o.version, o.version_us, o.body, o.sha256,
+                handling, origins, o.received_from, o.search_text, o.originator,
+            )
+        )  # fmt: skip
+    for internal in (True, False):
+        p = party(internal)
+        events = Captured()
+        events.stored(p, CID, mixed, results)
+        ((entries, _),) = events.appended
+        want = before(p, mixed, results)
+        assert [vars(e) for e in entries] == [vars(e) for e in want]
+        assert [a.encode(7, NOW) for a in entries] == [b.encode(7, NOW) for b in want]

@@ -3,7 +3,9 @@ insertion order, first/last flags, and driver errors wrapped as ``StorageError``
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -76,6 +78,29 @@ def test_wal_mode_and_full_sync(store: SqliteStore) -> None:
     conn = store._connection()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_a_new_database_has_16_kib_pages_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """Rows of 2-3 KiB pack on 16 KiB pages (a commit writes fewer WAL frames); a database
+    made before keeps its page size, and the checkpoint threshold stays 64 MiB."""
+    new = SqliteStore(tmp_path / "new.db", create=True)
+    conn = new._connection()
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4096
+    new.close()
+    old_path = tmp_path / "old.db"
+    old = sqlite3.connect(old_path)
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    reopened = SqliteStore(old_path)
+    conn = reopened._connection()
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
+    reopened.close()
+    again = SqliteStore(tmp_path / "new.db")
+    assert again._connection().execute("PRAGMA page_size").fetchone()[0] == 16384
+    again.close()
 
 
 def test_not_durable_means_normal_sync(tmp_path: Path) -> None:
@@ -330,3 +355,27 @@ def test_database_files_are_owner_only(tmp_path: Path) -> None:
         s.close()
     finally:
         os.umask(old)
+
+
+def test_shared_handling_and_provenance_are_stored_as_each_version_its_own(
+    store: SqliteStore,
+) -> None:
+    """The versions of a batch may share one handling value (and provenance): each row
+    holds the very text serialising its own gives, shared, equal or distinct."""
+    shared = {"h": {"tlp": "green", "granular": []}, "topics": ["t"], "regions": []}
+    handlings = [shared, dict(shared), {"h": {"tlp": "red"}, "topics": [], "regions": ["ML"]}]
+    origins: list[object] = [(), ("identity--a",), ["identity--a"], ("identity--b", "x")]
+    batch = [
+        dataclasses.replace(
+            obj(ident(i), i),
+            handling=handlings[i % 3],
+            origins=origins[i % 4],  # type: ignore[arg-type]
+        )
+        for i in range(24)
+    ]
+    store.add_objects(COL, batch)
+    conn = store._connection()
+    rows = dict(conn.execute("SELECT id, handling || '|' || origins FROM objects").fetchall())
+    for o in batch:
+        want = orjson.dumps(o.handling).decode() + "|" + orjson.dumps(list(o.origins)).decode()
+        assert rows[o.id] == want
