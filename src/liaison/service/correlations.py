@@ -156,8 +156,10 @@ def _index(node: Node) -> Iterator[CorrelationIndex]:
 
 
 def _apply(node: Node, planned: list[Planned]) -> None:
+    # Run by ``mark_correlated`` once it has checked that the rows are still pending:
+    # no other batch was applied since they were planned.
     with _index(node) as index:
-        index.apply(planned)
+        index.apply(planned, as_planned=True)
 
 
 def _turn(node: Node) -> threading.Lock:
