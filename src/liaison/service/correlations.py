@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,11 @@ import orjson
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
 from liaison.correlate.aliases import load_aliases
 from liaison.correlate.index import Planned
+from liaison.correlate.model import lean_object
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
 from liaison.service.worker import Worker
+from liaison.store import PendingRow
 
 __all__ = [
     "BATCH",
@@ -162,6 +164,12 @@ def _apply(node: Node, planned: list[Planned]) -> None:
         index.apply(planned, as_planned=True)
 
 
+def _read(row: PendingRow) -> Mapping[str, Any]:
+    """What correlating a pending row reads of its object: its id, type and version
+    alone when it holds nothing else to correlate (``lean_object``), else the object."""
+    return lean_object(row.id, row.type, row.version, row.body) or orjson.loads(row.body)
+
+
 def _turn(node: Node) -> threading.Lock:
     """The lock correlators of one store take turns with, in this process."""
     with _TURNS_LOCK:
@@ -213,7 +221,7 @@ def correlate_batch(
         if not rows:
             return 0
         t0 = time.perf_counter()
-        items = [(orjson.loads(r.body), r.received_from or LOCAL) for r in rows]
+        items = [(_read(r), r.received_from or LOCAL) for r in rows]
         with _index(node) as index:
             planned = index.plan(items, seconds=seconds)
         rows = rows[: len(planned)]
