@@ -317,13 +317,13 @@ def _raw(
         yield from ((kind, None, s) for s in _strings(obj[key]))
 
 
-@lru_cache(maxsize=1024)
 def custom_kind(key: str) -> str | None:
     """The observable kind a custom property holds, by its name (``x_`` and phone,
     e-mail or wallet in it), or None: ``observables_of`` reads no other."""
     return _key_kind(key) if key.startswith("x_") else None
 
 
+@lru_cache(maxsize=1024)
 def _custom_keys(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The custom ``x_`` properties among ``keys`` that hold observables, in order, and
     the kind each holds. Remembered per set of keys: objects of one kind and producer
