@@ -25,6 +25,7 @@ from liaison.correlate.model import (
     Correlation,
     CorrelationConfig,
     default_block_list,
+    lean_object,
     names_of,
 )
 from liaison.correlate.names import (
@@ -58,6 +59,7 @@ __all__ = [
     "blocking_keys",
     "cannot_match",
     "default_block_list",
+    "lean_object",
     "load_aliases",
     "lookup_keys",
     "match_names",

@@ -68,8 +68,8 @@ class Overlay:
     #: the first ``max_scored_per_name`` of them, oldest first, when it is no larger
     #: than ``max_candidates_per_key``).
     stored_keys: dict[str, tuple[int, list[Spelling]]] = field(default_factory=dict)
-    #: Of the spellings ``prefetch`` asked about, those stored.
-    stored_names: set[tuple[str, str]] = field(default_factory=set)
+    #: Of the spellings ``prefetch`` asked about, those stored, and the id of each.
+    stored_names: dict[tuple[str, str], int] = field(default_factory=dict)
     asked_names: set[tuple[str, str]] = field(default_factory=set)
 
     def prefetch(self, conn: Db, spellings: Iterable[tuple[str, str]]) -> None:

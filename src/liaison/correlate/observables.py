@@ -28,7 +28,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 
-__all__ = ["OBSERVABLE_KINDS", "normalise_observable", "observables_of"]
+__all__ = [
+    "OBSERVABLE_KINDS",
+    "OBSERVABLE_TYPES",
+    "custom_kind",
+    "normalise_observable",
+    "observables_of",
+]
 
 OBSERVABLE_KINDS: Final = (
     "ipv4-addr",
@@ -246,6 +252,11 @@ _EMAIL_IN_TEXT_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_IN_TEXT_RE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{6,18}\d(?!\w)")
 
 
+#: The types whose own properties ``observables_of`` reads (of any other type, only
+#: custom ``x_`` properties: ``custom_kind``).
+OBSERVABLE_TYPES: Final = frozenset((*_SCO_KIND, "file", "indicator", "identity"))
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -304,6 +315,12 @@ def _raw(
             yield "phone-number", None, pm.group(0)
     for key, kind in _custom_keys(tuple(obj)):
         yield from ((kind, None, s) for s in _strings(obj[key]))
+
+
+def custom_kind(key: str) -> str | None:
+    """The observable kind a custom property holds, by its name (``x_`` and phone,
+    e-mail or wallet in it), or None: ``observables_of`` reads no other."""
+    return _key_kind(key) if key.startswith("x_") else None
 
 
 @lru_cache(maxsize=1024)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,11 @@ import orjson
 from liaison.correlate import LOCAL, CorrelationConfig, CorrelationIndex
 from liaison.correlate.aliases import load_aliases
 from liaison.correlate.index import Planned
+from liaison.correlate.model import lean_object
 from liaison.node import Node
 from liaison.service._bound import on_store_connection
 from liaison.service.worker import Worker
+from liaison.store import PendingRow
 
 __all__ = [
     "BATCH",
@@ -156,8 +158,16 @@ def _index(node: Node) -> Iterator[CorrelationIndex]:
 
 
 def _apply(node: Node, planned: list[Planned]) -> None:
+    # Run by ``mark_correlated`` once it has checked that the rows are still pending:
+    # no other batch was applied since they were planned.
     with _index(node) as index:
-        index.apply(planned)
+        index.apply(planned, as_planned=True)
+
+
+def _read(row: PendingRow) -> Mapping[str, Any]:
+    """What correlating a pending row reads of its object: its id, type and version
+    alone when it holds nothing else to correlate (``lean_object``), else the object."""
+    return lean_object(row.id, row.type, row.version, row.body) or orjson.loads(row.body)
 
 
 def _turn(node: Node) -> threading.Lock:
@@ -211,7 +221,7 @@ def correlate_batch(
         if not rows:
             return 0
         t0 = time.perf_counter()
-        items = [(orjson.loads(r.body), r.received_from or LOCAL) for r in rows]
+        items = [(_read(r), r.received_from or LOCAL) for r in rows]
         with _index(node) as index:
             planned = index.plan(items, seconds=seconds)
         rows = rows[: len(planned)]

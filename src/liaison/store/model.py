@@ -187,11 +187,16 @@ _setattr = object.__setattr__
 
 class PendingRow(NamedTuple):
     """A stored version the correlation index does not hold yet: what correlating it
-    reads (its sender: '' for this node's own parties)."""
+    reads (its sender: '' for this node's own parties) -- and its id, type and TAXII
+    version ('' for a version-less object), all that is read of an object that holds
+    no name nor observable (``liaison.correlate.lean_object``: its body is not parsed)."""
 
     seq: int
     body: bytes
     received_from: str
+    id: str = ""
+    type: str = ""
+    version: str = ""
 
 
 @dataclass(frozen=True)

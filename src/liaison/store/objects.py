@@ -458,10 +458,11 @@ class ObjectStore(StoreCore):
         what correlating them reads, no more."""
         with self._read() as cur:
             cur.execute(
-                f"SELECT seq, body, received_from FROM objects WHERE {self._PENDING}"
-                f" ORDER BY seq LIMIT {int(limit)}"
+                "SELECT seq, body, received_from, id, type,"
+                " CASE WHEN vkey = '' THEN '' ELSE version END"
+                f" FROM objects WHERE {self._PENDING} ORDER BY seq LIMIT {int(limit)}"
             )
-            return [PendingRow(int(r[0]), bytes(r[1]), r[2]) for r in cur.fetchall()]
+            return [PendingRow(int(r[0]), bytes(r[1]), *r[2:]) for r in cur.fetchall()]
 
     def mark_correlated(self, seqs: Sequence[int], work: Callable[[], None]) -> bool:
         """Run ``work`` and mark these rows correlated, in one transaction -- if every

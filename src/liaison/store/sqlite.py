@@ -258,19 +258,26 @@ class SqliteStore(Store):
             self._connection().execute("PRAGMA synchronous=NORMAL")
 
     def index_search(self, limit: int = 2000) -> int:
+        # The rows go from one table to the other inside SQLite: their texts are not
+        # read into Python and bound again (issue #15).
         with self._write() as cur:
-            cur.execute("SELECT seq FROM search_indexed WHERE id = 1")
-            mark = int(cur.fetchone()[0])
             cur.execute(
-                "SELECT seq, search_text FROM objects WHERE seq > ? ORDER BY seq LIMIT ?",
-                (mark, int(limit)),
+                "SELECT COUNT(*), MAX(seq) FROM (SELECT seq FROM objects"
+                " WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
+                " ORDER BY seq LIMIT ?)",
+                (int(limit),),
             )
-            rows = cur.fetchall()
-            if not rows:
+            count, top = cur.fetchone()
+            if not count:
                 return 0
-            cur.executemany("INSERT INTO objects_fts (rowid, search_text) VALUES (?, ?)", rows)
-            cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (rows[-1][0],))
-        return len(rows)
+            cur.execute(
+                "INSERT INTO objects_fts (rowid, search_text) SELECT seq, search_text"
+                " FROM objects WHERE seq > (SELECT seq FROM search_indexed WHERE id = 1)"
+                " AND seq <= ? ORDER BY seq",
+                (top,),
+            )
+            cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (top,))
+        return int(count)
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")

@@ -98,13 +98,14 @@ SMALL = CorrelationConfig(max_objects_per_value=3, max_candidates_per_key=3, max
 
 
 @settings(max_examples=60, deadline=None)
-@given(events=EVENTS, size=st.integers(1, 6), small=st.booleans())
+@given(events=EVENTS, size=st.integers(1, 6), small=st.booleans(), as_planned=st.booleans())
 def test_a_planned_batch_finds_what_adding_one_by_one_finds(
-    events: list[tuple[int, int, int, bool, int]], size: int, small: bool
+    events: list[tuple[int, int, int, bool, int]], size: int, small: bool, as_planned: bool
 ) -> None:
     """The plan of a batch reads only the index: the batch's own names live in an
     overlay. Applied, it leaves the index exactly as ``add`` one object after another
-    (with the bounds too: the overlay counts as stored, after the stored spellings)."""
+    (with the bounds too: the overlay counts as stored, after the stored spellings) --
+    also when applied with what its plan read (``as_planned``), not read again."""
     config = SMALL if small else CorrelationConfig(max_objects_per_value=3)
     objs = [obj(n, name, stamp, revoked, extra) for n, name, stamp, revoked, extra in events]
     one_by_one, batched = open_db(":memory:"), open_db(":memory:")
@@ -115,7 +116,7 @@ def test_a_planned_batch_finds_what_adding_one_by_one_finds(
         b = CorrelationIndex(batched, config)
         for start in range(0, len(objs), size):
             planned = b.plan([(o, PARTY) for o in objs[start : start + size]])
-            b.apply(planned)
+            b.apply(planned, as_planned=as_planned)
         assert dump(batched) == dump(one_by_one)
         assert b.scored == a.scored
         ordered = "SELECT id, object_a, object_b, kind, value_a, value_b FROM corr_correlation"
