@@ -621,7 +621,8 @@ def check_signed(
     ``encoded``: what storing needs of each valid object is made instead of keeping it
     -- its bytes as stored (``orjson.dumps``) and its searchable text (``Checked.bodies``
     and ``Checked.texts``; ``valid`` is then empty): what the sync's checking process
-    sends (``liaison.sync.checker``).
+    sends (``liaison.sync.checker``). ``objects`` is then consumed: each item is
+    replaced by None once taken (only the refused ones are kept, in the answer).
 
     Each object goes through all its checks in turn, while it is in the processor's
     caches (a page of objects is several megabytes). The failures are listed as when
@@ -640,7 +641,9 @@ def check_signed(
     bodies: list[bytes] = []
     texts: list[str] = []
     dumps = orjson.dumps
-    for obj in objects:
+    for i, obj in enumerate(objects):
+        if encoded:
+            objects[i] = None  # freed once checked: its memory serves the next, still cached
         if not check_one(obj, result, us, notes):
             continue
         if not encoded:

@@ -226,7 +226,9 @@ def check_page(
     """The checks of one fetched page (``check_signed`` with the keyring ``keys``), and
     what storing needs of each valid object and costs CPU to make: made here, on this
     core. The objects travel as their bytes alone (the parent parses them again: cheaper
-    than pickling the dicts -- bench_receive_cpu.py --split), with their searchable text."""
+    than pickling the dicts -- bench_receive_cpu.py --split), with their searchable text.
+
+    ``objs`` is consumed (``check_signed(..., encoded=True)``): each item is None after."""
     from liaison.service.exchange import check_signed
     from liaison.signing.objects import verify_object
 

@@ -99,7 +99,10 @@ def test_the_checks_of_each_object_in_turn_answer_as_the_checks_of_the_batch() -
 def test_a_page_checked_for_the_parent_carries_bytes_and_texts_not_objects() -> None:
     objs, ring = _batch()
     plain, refused = check_signed("MR", "c", objs, lambda o: verify_object(o, ring))
+    n = len(objs)
     got, got_refused = check_page("MR", "c", objs, (ring, frozenset()))
+    assert objs == [None] * n  # the page is consumed: each object freed once checked
+    assert got.received == n
     assert got_refused == refused
     assert got.valid == [] and got.batch.objects == []
     assert got.bodies == [orjson.dumps(o) for o in plain.valid]
