@@ -344,15 +344,17 @@ class Exchange:
         # unmarked objects get the collection's default handling
         default = self.node.collection_default(collection_id)
         batch = with_default(valid, default, self.node.identity_id)
-        valid = batch.objects
-        signable = []
-        for obj in valid:
-            try:
-                stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
-            except (ValueError, OverflowError) as exc:
-                result.fail(obj, f"cannot be stored: {exc}")
-                continue
-            signable.append(obj)
+        if batch.objects is valid:  # as checked: each version was parsed (``checked``)
+            signable = valid
+        else:  # with the definitions and copies the default added
+            signable = []
+            for obj in batch.objects:
+                try:
+                    stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
+                except (ValueError, OverflowError) as exc:
+                    result.fail(obj, f"cannot be stored: {exc}")
+                    continue
+                signable.append(obj)
         valid = []
         # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
         for obj, signed in zip(signable, self.signer.sign_new(signable), strict=True):
