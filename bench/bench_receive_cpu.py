@@ -189,28 +189,16 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     """Receive the pages as a sync with a checking process does (``liaison.sync.
     checker``): checks, bodies and texts in the child; unpickling, audit of refused
     signatures, admission and storage in the parent (profiled with ``--profile``)."""
-    from dataclasses import replace
+    from liaison.sync.checker import CheckedPage, _parsed, check_page
 
-    from liaison.service.exchange import check_signed
-    from liaison.service.ingest import Defaulted
-    from liaison.service.search import searchable_text
-    from liaison.signing.objects import verify_object
-    from liaison.sync.checker import CheckedPage, _parsed
-
-    ring, revoked = ex.signer.keys()
+    keys = ex.signer.keys()
     c0 = time.process_time()
     wire = []
     for bodies in pages:
-        checked, refused = check_signed(
-            party.name,
-            ex.node.default_collection_id,
-            [orjson.loads(b) for b in bodies],
-            lambda o: verify_object(o, ring, revoked.__contains__),
+        checked, refused = check_page(
+            party.name, ex.node.default_collection_id, [orjson.loads(b) for b in bodies], keys
         )
-        texts = [searchable_text(o) for o in checked.valid]
-        bodies = [orjson.dumps(o) for o in checked.valid]
-        bare = replace(checked, valid=[], batch=Defaulted([]), bodies=bodies, texts=texts)
-        wire.append(pickle.dumps(CheckedPage(bare, refused, True, None, None)))
+        wire.append(pickle.dumps(CheckedPage(checked, refused, True, None, None)))
     c1 = time.process_time()
     prof = cProfile.Profile() if profile else None
     if prof:

@@ -74,3 +74,27 @@ def test_the_validation_fast_path_remembers_only_valid_names_and_few() -> None:
         validate_object({**base, **{f"x_p{i + j}": j for j in range(1000)}})
     assert len(fastpath._CUSTOM) <= fastpath._CACHE_MAX
     assert len(timestamps._MINUTES) <= timestamps._KNOWN_MAX
+
+
+def test_extension_shapes_are_remembered_only_when_short_and_few() -> None:
+    ident = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    ext_id = "extension-definition--3c1f7a52-8d0e-4b7a-9f5e-2a6b1c9d4e70"
+    base = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": ident,
+        "created": "2026-11-29T12:00:00.123Z",
+        "modified": "2026-11-29T12:00:00.123Z",
+        "name": "x",
+    }
+    long_name = "x" * 5000
+    ext = {"extension_type": "property-extension", long_name: 1}
+    validate_object({**base, "extensions": {ext_id: ext}})
+    assert tuple(ext) not in fastpath._PLAIN_SHAPES
+    many = {"extension_type": "property-extension", **{f"p{i}": i for i in range(100)}}
+    validate_object({**base, "extensions": {ext_id: many}})
+    assert tuple(many) not in fastpath._PLAIN_SHAPES
+    for i in range(3000):  # a hostile partner's thousands of shapes
+        shape = {"extension_type": "property-extension", f"prop{i}": 1}
+        assert not validate_object({**base, "extensions": {ext_id: shape}})
+    assert len(fastpath._PLAIN_SHAPES) <= fastpath._SHAPE_MAX

@@ -23,6 +23,7 @@ from liaison.service.ingest import (
     Defaulted,
     Notes,
     Received,
+    check_one,
     checked,
     message,
     waiting,
@@ -343,15 +344,17 @@ class Exchange:
         # unmarked objects get the collection's default handling
         default = self.node.collection_default(collection_id)
         batch = with_default(valid, default, self.node.identity_id)
-        valid = batch.objects
-        signable = []
-        for obj in valid:
-            try:
-                stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
-            except (ValueError, OverflowError) as exc:
-                result.fail(obj, f"cannot be stored: {exc}")
-                continue
-            signable.append(obj)
+        if batch.objects is valid:  # as checked: each version was parsed (``checked``)
+            signable = valid
+        else:  # with the definitions and copies the default added
+            signable = []
+            for obj in batch.objects:
+                try:
+                    stamps.us(object_version(obj) or "1970-01-01T00:00:00Z")
+                except (ValueError, OverflowError) as exc:
+                    result.fail(obj, f"cannot be stored: {exc}")
+                    continue
+                signable.append(obj)
         valid = []
         # RFC 8785 refuses e.g. integers beyond 2^53: that object alone fails
         for obj, signed in zip(signable, self.signer.sign_new(signable), strict=True):
@@ -607,6 +610,8 @@ def check_signed(
     collection_id: str,
     objects: list[Any],
     verify: Callable[[dict[str, Any]], SignatureInfo],
+    *,
+    encoded: bool = False,
 ) -> tuple[Checked, list[tuple[dict[str, Any], str]]]:
     """``Exchange.check`` of a partner's objects, needing nothing but ``verify`` (the
     origin signature check with the pinned keys): STIX validation, then signatures.
@@ -614,23 +619,63 @@ def check_signed(
     Returns what passed, and the objects whose signature ``verify`` refused with the
     reason -- failed in the result; the caller puts each in the audit log
     (``Events.rejected``). Pure: a sync runs it in a process of its own.
+
+    ``encoded``: what storing needs of each valid object is made instead of keeping it
+    -- its bytes as stored (``orjson.dumps``) and its searchable text (``Checked.bodies``
+    and ``Checked.texts``; ``valid`` is then empty): what the sync's checking process
+    sends (``liaison.sync.checker``). ``objects`` is then consumed: each item is
+    replaced by None once taken (only the refused ones are kept, in the answer).
+
+    Each object goes through all its checks in turn, while it is in the processor's
+    caches (a page of objects is several megabytes). The failures are listed as when
+    the checks ran one after the other: every validation failure, then every refused
+    signature.
     """
     result = Received()
+    late = Received()  # the refused signatures, listed after the validation failures
     stamps = _Stamps()  # each version parsed once (a signed copy has the same one)
-    valid, notes = checked(objects, result, stamps.us)
-    batch = Defaulted(valid)
+    us = stamps.us
+    notes: Notes = {}
+    valid: list[dict[str, Any]] = []  # valid STIX (``Checked.batch``, as before)
     kept: list[dict[str, Any]] = []
     infos: list[SignatureInfo] = []
     refused: list[tuple[dict[str, Any], str]] = []
-    for obj in valid:
+    bodies: list[bytes] = []
+    texts: list[str] = []
+    dumps = orjson.dumps
+    for i, obj in enumerate(objects):
+        if encoded:
+            objects[i] = None  # freed once checked: its memory serves the next, still cached
+        if not check_one(obj, result, us, notes):
+            continue
+        if not encoded:
+            valid.append(obj)
         try:
-            infos.append(verify(obj))
+            info = verify(obj)
         except SignatureError as exc:
-            result.fail(obj, str(exc))
+            late.fail(obj, str(exc))
             refused.append((obj, str(exc)))
             continue
-        kept.append(obj)
-    got = Checked(party, collection_id, len(objects), result, stamps, kept, notes, infos, batch)
+        infos.append(info)
+        if encoded:
+            bodies.append(dumps(obj))
+            texts.append(searchable_text(obj))
+        else:
+            kept.append(obj)
+    result.failures.extend(late.failures)
+    got = Checked(
+        party,
+        collection_id,
+        len(objects),
+        result,
+        stamps,
+        kept,
+        notes,
+        infos,
+        Defaulted(valid),
+        bodies if encoded else None,
+        texts if encoded else None,
+    )
     return got, refused
 
 

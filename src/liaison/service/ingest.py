@@ -22,7 +22,16 @@ from liaison.markings.defaults import DefaultHandling
 from liaison.signing.objects import signature_of
 from liaison.stix import object_version, timestamp_us, validate_object
 
-__all__ = ["Defaulted", "Notes", "Received", "checked", "message", "waiting", "with_default"]
+__all__ = [
+    "Defaulted",
+    "Notes",
+    "Received",
+    "check_one",
+    "checked",
+    "message",
+    "waiting",
+    "with_default",
+]
 
 #: (id, version) -> what the node noticed about that object (warnings).
 Notes = dict[tuple[str, str | None], list[str]]
@@ -54,23 +63,31 @@ def checked(
     valid: list[dict[str, Any]] = []
     notes: Notes = {}
     for obj in objects:
-        warned: list[str] = []
-        reasons = validate_object(obj, warned)
-        if reasons:
-            result.fail(obj, "; ".join(reasons))
-            continue
-        version = object_version(obj)
-        if version is not None:  # on an SCO, a custom 'modified' the rules do not check
-            try:
-                us(version)
-            except (InvalidInputError, ValueError, OverflowError) as exc:
-                result.fail(obj, f"its version {version[:40]!r} is not a timestamp: {exc}")
-                continue
-        valid.append(obj)
-        if warned:
-            found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]
-            notes.setdefault((obj["id"], version), []).extend(found)
+        if check_one(obj, result, us, notes):
+            valid.append(obj)
     return valid, notes
+
+
+def check_one(obj: Any, result: Received, us: Callable[[str], int], notes: Notes) -> bool:
+    """``checked`` of one object: True if it is valid (its warnings, if any, added to
+    ``notes``), else False and it failed in ``result``. For callers that take each object
+    through all its checks in turn while it is in the processor's caches."""
+    warned: list[str] = []
+    reasons = validate_object(obj, warned)
+    if reasons:
+        result.fail(obj, "; ".join(reasons))
+        return False
+    version = object_version(obj)
+    if version is not None:  # on an SCO, a custom 'modified' the rules do not check
+        try:
+            us(version)
+        except (InvalidInputError, ValueError, OverflowError) as exc:
+            result.fail(obj, f"its version {version[:40]!r} is not a timestamp: {exc}")
+            return False
+    if warned:
+        found = [f"warning: {w.removeprefix(obj['id'] + ': ')}" for w in warned]
+        notes.setdefault((obj["id"], version), []).extend(found)
+    return True
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,14 @@ def fold(text: str) -> str:
 
 
 def searchable_text(obj: dict[str, Any]) -> str:
+    """``fold`` of the object's texts joined by spaces, at most ``_MAX_TEXT`` characters
+    (the index holds exactly that).
+
+    Folded part by part: ``fold`` changes each character alone, or a base character
+    with the combining marks after it -- never across a space -- so the folded parts
+    joined by spaces are the folded whole. An ASCII part is only case-folded; the
+    slower steps run over the parts that need them.
+    """
     parts: list[str] = []
     for f in _FIELDS:
         v = obj.get(f)
@@ -44,7 +52,18 @@ def searchable_text(obj: dict[str, Any]) -> str:
         v = obj.get(f)
         if isinstance(v, list):
             parts.extend(x for x in v if isinstance(x, str))
-    return fold(" ".join(parts))[:_MAX_TEXT]
+    text = " ".join(parts)
+    if text.isascii():
+        return text.casefold()[:_MAX_TEXT]
+    folded: list[str] = []
+    size = -1
+    for part in parts:
+        part = part.casefold() if part.isascii() else fold(part)
+        folded.append(part)
+        size += len(part) + 1
+        if size >= _MAX_TEXT:
+            break  # what follows would be cut off
+    return " ".join(folded)[:_MAX_TEXT]
 
 
 def _matches(released: bytes, terms: list[str]) -> bool:

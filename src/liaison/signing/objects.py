@@ -11,7 +11,8 @@ distinct root (cached) and a few hashes per object.
 
 from __future__ import annotations
 
-import base64
+import binascii
+import hashlib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ class SignatureInfo:
 
 
 def _b64(b: bytes) -> str:
-    return base64.b64encode(b).decode("ascii")
+    return binascii.b2a_base64(b, newline=False).decode("ascii")
 
 
 #: Base64 strings already decoded (a batch's proofs share their upper nodes, and every
@@ -97,7 +98,8 @@ def _unb64(s: Any) -> bytes:
     if not isinstance(s, str):
         raise SignatureError("signature field is not a base64 string")
     try:
-        raw = base64.b64decode(s.encode("ascii"), validate=True)
+        # base64.b64decode(..., validate=True), without its wrapper
+        raw = binascii.a2b_base64(s.encode("ascii"), strict_mode=True)
     except ValueError as exc:
         raise SignatureError("signature field is not valid base64") from exc
     if s.__class__ is str and len(s) <= _DECODED_LEN:  # a hostile string need not be short
@@ -179,25 +181,11 @@ def sign_objects(
     bare = [strip_signature(o) for o in objs]
     if canonicals is None:
         canonicals = [canonical(o) for o in bare]
-    leaves = [leaf_hash(c) for c in canonicals]
-    memo: dict[tuple[int, int], bytes] = {}
-
-    def subtree(start: int, end: int) -> bytes:
-        got = memo.get((start, end))
-        if got is None:
-            if end - start == 1:
-                got = leaves[start]
-            else:
-                k = 1 << ((end - start - 1).bit_length() - 1)
-                got = node_hash(subtree(start, start + k), subtree(start + k, end))
-            memo[(start, end)] = got
-        return got
-
-    size = len(leaves)
-    batch_root = subtree(0, size)
+    levels = _levels(canonicals)
+    size = len(canonicals)
     head = {
         "alg": SIGNATURE_ALG,
-        "batch_root": _b64(batch_root),
+        "batch_root": _b64(levels[-1][0]),
         "batch_size": size,
         "key": key.fingerprint,
         "signed": signed,
@@ -208,7 +196,7 @@ def sign_objects(
     head["signature"] = key.sign(_statement(head))
     out = []
     base: dict[str, Any] = {"extension_type": "property-extension", **head}
-    for i, (o, proof) in enumerate(zip(bare, _proofs(size, subtree), strict=True)):
+    for i, (o, proof) in enumerate(zip(bare, _proofs(levels), strict=True)):
         ext = dict(o.get("extensions") or {})
         body = base.copy()
         body["index"] = i
@@ -220,20 +208,34 @@ def sign_objects(
     return out
 
 
-def _proofs(size: int, subtree: Callable[[int, int], bytes]) -> list[list[str]]:
-    """The inclusion proof of every leaf of a batch (``merkle.inclusion_proof``, nearest
-    sibling first), base64: walked once from the root -- the proof of a subtree is its
-    sibling then its parent's proof -- and each hash encoded once."""
-    paths: list[list[str]] = [[]] * size  # each replaced by the leaf's own list
-    todo: list[tuple[int, int, list[str]]] = [(0, size, [])]
-    while todo:
-        start, end, above = todo.pop()
-        if end - start < 2:
-            paths[start] = above  # made for this leaf alone
-            continue
-        mid = start + (1 << ((end - start - 1).bit_length() - 1))  # merkle.split_point
-        todo.append((start, mid, [_b64(subtree(mid, end)), *above]))
-        todo.append((mid, end, [_b64(subtree(start, mid)), *above]))
+def _levels(canonicals: Sequence[bytes]) -> list[list[bytes]]:
+    """The Merkle tree of a batch (RFC 9162), level by level: the leaf hashes, then each
+    level's nodes paired left to right, the last one of an odd level carried up
+    unpaired, up to the root alone. (The largest power of two below ``n`` leaves is the
+    left subtree of ``MTH`` at every level: this is the same tree, built bottom up.)"""
+    sha256 = hashlib.sha256
+    level = [sha256(b"\x00" + c).digest() for c in canonicals]
+    levels = [level]
+    while len(level) > 1:
+        up = [node_hash(level[j], level[j + 1]) for j in range(0, len(level) - 1, 2)]
+        if len(level) & 1:
+            up.append(level[-1])
+        level = up
+        levels.append(level)
+    return levels
+
+
+def _proofs(levels: list[list[bytes]]) -> list[list[str]]:
+    """The inclusion proof of every leaf (``merkle.inclusion_proof``, nearest sibling
+    first), base64: built from the root down -- the proof of a node is its sibling's
+    hash, then its parent's proof (a node carried up unpaired has its parent's) -- with
+    each hash encoded once."""
+    paths: list[list[str]] = [[]]  # the root's
+    for level in reversed(levels[:-1]):
+        encoded = [_b64(h) for h in level]
+        m = len(level)
+        above = paths
+        paths = [[encoded[j ^ 1], *above[j >> 1]] if j ^ 1 < m else above[j >> 1] for j in range(m)]
     return paths
 
 

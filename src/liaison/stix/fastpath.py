@@ -147,12 +147,55 @@ def _simple_extensions(exts: Any) -> bool:
             extension_type = ext.get("extension_type")
             if extension_type.__class__ is not str or extension_type not in EXTENSION_TYPES:
                 return False
+        if _scalars_only(ext):
+            continue  # (a partner's signature: every name plain, every value a scalar)
         for name, value in ext.items():
             check = _EXT_PROPERTIES.get(name)
             if check is None:
                 check = _extension_property(name)
             if not check(value):
                 return False
+    return True
+
+
+#: Exact types of the values ``_scalars`` admits without a look inside.
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+_SCALAR_OR_LIST_TYPES: Final = _SCALAR_TYPES | {list}
+#: The names of an extension, in order -> whether each takes ``_scalars`` (a plain name,
+#: no reference, nothing encoded). Bounded in count, and only short names remembered.
+_PLAIN_SHAPES: dict[tuple[Any, ...], bool] = {}
+_SHAPE_MAX = 1024
+_SHAPE_NAMES = 32
+_SHAPE_NAME_LEN = 64
+
+
+def _scalars_only(ext: dict[Any, Any]) -> bool:
+    """True only when every property of ``ext`` would pass its own check in
+    ``_simple_extensions``: each name takes ``_scalars``, and each value is a scalar or a
+    non-empty list of scalars -- told by the exact types of the values, in C. False when
+    unsure: the per-name checks then decide."""
+    names = tuple(ext)
+    plain = _PLAIN_SHAPES.get(names)
+    if plain is None:
+        plain = all(
+            (_EXT_PROPERTIES.get(name) or _extension_property(name)) is _scalars for name in names
+        )
+        if (
+            len(_PLAIN_SHAPES) < _SHAPE_MAX
+            and len(names) <= _SHAPE_NAMES
+            and all(n.__class__ is str and len(n) <= _SHAPE_NAME_LEN for n in names)
+        ):
+            _PLAIN_SHAPES[names] = plain
+    if not plain:
+        return False
+    kinds = set(map(type, ext.values()))
+    if kinds <= _SCALAR_TYPES:
+        return True
+    if not kinds <= _SCALAR_OR_LIST_TYPES:
+        return False
+    for value in ext.values():
+        if value.__class__ is list and not (value and set(map(type, value)) <= _SCALAR_TYPES):
+            return False
     return True
 
 

@@ -46,7 +46,7 @@ from liaison.service.peers import Peer
 from liaison.signing.objects import Keyring
 from liaison.sync.client import PeerError
 
-__all__ = ["CheckedPage", "Checker", "Job", "available"]
+__all__ = ["CheckedPage", "Checker", "Job", "available", "check_page"]
 
 
 Keys = tuple[Keyring, frozenset[str]]
@@ -220,30 +220,37 @@ def _parsed(page: CheckedPage) -> CheckedPage:
 
 
 # --- the child ----------------------------------------------------------------------------
-def _page(client: Any, job: Job, keys: Keys) -> CheckedPage:
+def check_page(
+    party: str, collection_id: str, objs: list[Any], keys: Keys
+) -> tuple[Checked, list[tuple[dict[str, Any], str]]]:
+    """The checks of one fetched page (``check_signed`` with the keyring ``keys``), and
+    what storing needs of each valid object and costs CPU to make: made here, on this
+    core. The objects travel as their bytes alone (the parent parses them again: cheaper
+    than pickling the dicts -- bench_receive_cpu.py --split), with their searchable text.
+
+    ``objs`` is consumed (``check_signed(..., encoded=True)``): each item is None after."""
     from liaison.service.exchange import check_signed
-    from liaison.service.search import searchable_text
     from liaison.signing.objects import verify_object
 
+    ring, revoked = keys
+    is_revoked = revoked.__contains__
+    return check_signed(
+        party,
+        collection_id,
+        objs,
+        lambda obj: verify_object(obj, ring, is_revoked),
+        encoded=True,
+    )
+
+
+def _page(client: Any, job: Job, keys: Keys) -> CheckedPage:
     objs, more, next_token, last_added = client.objects_page(
         job.collection_id, added_after=job.since, limit=job.page_size, next_token=job.token
     )
     if not objs:
         return CheckedPage(None, [], more, next_token, last_added)
-    ring, revoked = keys
-    checked, refused = check_signed(
-        job.party,
-        job.peer.into,
-        objs,
-        lambda obj: verify_object(obj, ring, revoked.__contains__),
-    )
-    # What storing needs of each object and costs CPU to make: made here, on this core.
-    # The objects travel as these bytes alone (the parent parses them again: cheaper
-    # than pickling the dicts -- bench_receive_cpu.py --split).
-    bodies = [orjson.dumps(o) for o in checked.valid]
-    texts = [searchable_text(o) for o in checked.valid]
-    bare = replace(checked, valid=[], batch=Defaulted([]), bodies=bodies, texts=texts)
-    return CheckedPage(bare, refused, more, next_token, last_added)
+    checked, refused = check_page(job.party, job.peer.into, objs, keys)
+    return CheckedPage(checked, refused, more, next_token, last_added)
 
 
 def _portable(exc: BaseException) -> BaseException:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import unicodedata
 
 from liaison.text.script import has_arabic
@@ -87,6 +88,32 @@ def _combining() -> tuple[re.Pattern[str], dict[int, None]]:
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+def _wide_overhead() -> int | None:
+    """What ``sys.getsizeof`` gives for a ``str`` of 4 bytes per character beyond those
+    bytes -- or None if this Python does not size strings that way.
+
+    CPython keeps a string in 1, 2 or 4 bytes per character, 4 only when it holds a
+    character beyond the Basic Multilingual Plane (PEP 393): a string whose size is
+    below ``overhead + 4 * len`` holds none (``_ASTRAL`` would find nothing in it).
+    Measured here, and used only if every sample agrees."""
+    wide = {sys.getsizeof("\U00010000" * n) - 4 * n for n in (1, 2, 7, 100)}
+    if len(wide) != 1:
+        return None
+    overhead = wide.pop()
+    narrow = [c * n for c in ("a", "é", "\uffff") for n in (0, 1, 2, 7, 100)]
+    if any(sys.getsizeof(t) - 4 * len(t) >= overhead for t in narrow):
+        return None
+    return overhead
+
+
+_WIDE = _wide_overhead()
+
+
+def _may_be_astral(text: str) -> bool:
+    """False only if ``text`` holds no character beyond U+FFFF (found in constant time)."""
+    return _WIDE is None or sys.getsizeof(text) - 4 * len(text) >= _WIDE
+
+
 def warm() -> None:
     """Build now what the first text with an accent would build (``_combining``: ~10 ms
     on this machine): a serving node calls it at start, not in its first request."""
@@ -104,7 +131,7 @@ def normalize_latin(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
     bmp, astral = _combining()
     stripped = bmp.sub("", decomposed)
-    if _ASTRAL.search(stripped):
+    if _may_be_astral(stripped) and _ASTRAL.search(stripped):
         stripped = stripped.translate(astral)
     return stripped.casefold()
 

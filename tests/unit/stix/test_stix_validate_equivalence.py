@@ -549,6 +549,55 @@ def test_same_reasons_for_arbitrary_objects(type_: str, props: dict[Any, Any]) -
     _compare([{"type": type_, "id": f"{type_}--{UUID}", **props}, props])
 
 
+#: The names of a Liaison origin signature (``liaison.signing.objects``), and others.
+_SIGNATURE_NAMES = [
+    "extension_type",
+    "alg",
+    "batch_root",
+    "batch_size",
+    "key",
+    "signed",
+    "signer",
+    "origin",
+    "signature",
+    "index",
+    "proof",
+    "signer_ref",
+    "ids_refs",
+    "blob_hex",
+    "blob_bin",
+    "Bad-Name",
+    "id",
+    3,
+]
+_signature_values = st.one_of(
+    _scalars,
+    st.lists(st.one_of(st.text(max_size=8), st.integers(), st.none(), st.booleans())),
+    _json,
+)
+
+
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(ALL)),
+    st.sampled_from(
+        ["extension-definition--3c1f7a52-8d0e-4b7a-9f5e-2a6b1c9d4e70", EXT_ID, "x-ext", "bad"]
+    ),
+    st.dictionaries(st.sampled_from(_SIGNATURE_NAMES), _signature_values, max_size=12),
+    st.booleans(),
+)
+def test_same_reasons_for_signature_like_extensions(
+    type_: str, ext_id: str, props: dict[Any, Any], typed: bool
+) -> None:
+    """Extensions shaped like an origin signature (scalars and lists of scalars under
+    plain names), and every variation of them, as a partner's objects carry them."""
+    if typed:
+        props = {"extension_type": "property-extension", **props}
+    obj = copy.deepcopy(ALL[type_])
+    obj["extensions"] = {ext_id: props}
+    _compare([obj, {**obj, "extensions": {ext_id: props, EXT_ID: dict(props)}}])
+
+
 PATTERNS = [
     "[ipv4-addr:value = '198.51.100.7']",
     "[ipv4-addr:value = 'a\\'b']",

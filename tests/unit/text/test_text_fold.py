@@ -167,3 +167,20 @@ def test_warm_builds_the_combining_table_before_any_text_needs_it() -> None:
     assert normal._combining.cache_info().currsize == 1
     assert normal.normalize_latin("Ségou") == "segou"
     assert normal._combining.cache_info().hits >= 1  # the first accent found it built
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(MIXED, st.text(max_size=5))
+def test_a_text_told_narrow_holds_no_character_beyond_the_bmp(text: str, more: str) -> None:
+    """``normalize_latin`` skips its search for astral characters in a string that
+    CPython stores with fewer than 4 bytes a character: there are none to find."""
+    import platform
+
+    from liaison.text import normal
+
+    if platform.python_implementation() == "CPython":
+        assert normal._WIDE is not None  # the constant-time answer is in use
+    for t in (text, more + text, unicodedata.normalize("NFKD", text), text[1:], text * 3):
+        if normal._ASTRAL.search(t):
+            assert normal._may_be_astral(t)
+    assert normal._may_be_astral("a\U0001e944") and not normal._may_be_astral("aé\uffff")
