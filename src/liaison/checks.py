@@ -27,10 +27,10 @@ __all__ = [
 
 #: The STIX 2.1 object types (custom ``x-`` types are accepted beside them).
 STIX_TYPES = SDO_TYPES | SRO_TYPES | META_TYPES | SCO_TYPES
-_CUSTOM_TYPE = re.compile(r"^x-[a-z0-9][a-z0-9-]{0,247}[a-z0-9]$")
+_CUSTOM_TYPE = re.compile(r"^x-[a-z0-9][a-z0-9-]{0,247}[a-z0-9]\Z")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_IDENTITY = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+_IDENTITY = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: ISO 3166-1 codes that are not countries: user-assigned (AA, QM-QZ, XA-XZ, ZZ) and
 #: exceptionally reserved ones (EU, UN, …) that the CLDR territory list also holds.
 _NOT_COUNTRIES = frozenset(

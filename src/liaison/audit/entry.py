@@ -45,10 +45,12 @@ __all__ = [
 Scalar = str | int | bool | None
 
 _MAX_SAFE_INT = 2**53 - 1
-_ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_STIX_ID_RE = re.compile(r"^[a-z][a-z0-9-]*--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
+_STIX_ID_RE = re.compile(
+    r"^[a-z][a-z0-9-]*--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z"
+)
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 _MAX_NAME = 256
 _MAX_REASON = 512
 _MAX_REASONS = 64

@@ -27,13 +27,13 @@ __all__ = [
 ]
 
 #: Property names: 3-250 characters, a-z, 0-9 and _.
-PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
+PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}\Z", re.ASCII)
 _NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
 #: Extension names that are not extension-definition ids: ``acme-ext``.
-EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
-_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
+EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext\Z", re.ASCII)
+_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*\Z", re.ASCII)
 _BASE64_RE = re.compile(
-    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
+    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z", re.ASCII
 )
 #: Lists whose emptiness a check of their own reports (or allows): not an empty list as a
 #: custom property is.

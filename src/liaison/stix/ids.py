@@ -21,14 +21,14 @@ __all__ = [
 
 #: Type names: lowercase ASCII letters, digits and single hyphens, 3-250 characters,
 #: beginning with a letter (STIX 2.1; the OASIS ``stix2`` library says the same).
-TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", re.ASCII)
+TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z", re.ASCII)
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 #: ``<type>--<UUID>`` with an RFC 4122 UUID (versions 1-5, variant 10xx).
-ID_RE = re.compile(rf"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--{_UUID}$", re.ASCII)
+ID_RE = re.compile(rf"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--{_UUID}\Z", re.ASCII)
 
 #: RFC 5646 language tags, syntax only: a 2-8 letter primary subtag (or the ``x-``/``i-``
 #: prefixes) followed by 1-8 character subtags, e.g. ``fr``, ``ar-Latn``, ``en-GB``.
-_LANG_RE = re.compile(r"^(?:[a-zA-Z]{2,8}|[xXiI](?=-))(?:-[a-zA-Z0-9]{1,8})*$", re.ASCII)
+_LANG_RE = re.compile(r"^(?:[a-zA-Z]{2,8}|[xXiI](?=-))(?:-[a-zA-Z0-9]{1,8})*\Z", re.ASCII)
 
 
 def is_language_tag(value: object) -> bool:

@@ -76,7 +76,7 @@ CHECKED_REFS: dict[str, frozenset[str]] = {
 #: Types whose ``kill_chain_phases`` STIX 2.1 defines (and checks).
 WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
 _NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
-_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$", re.ASCII)
+_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+\Z", re.ASCII)
 
 
 def _is_strs(value: object) -> bool:

@@ -27,9 +27,9 @@ _DATE_TIME = (
     r"^[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])"
     r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
 )
-TIMESTAMP_RE = re.compile(_DATE_TIME + r"(\.[0-9]+)?Z$", re.ASCII)
+TIMESTAMP_RE = re.compile(_DATE_TIME + r"(\.[0-9]+)?Z\Z", re.ASCII)
 #: ``TIMESTAMP_RE`` with at least three fractional digits (``created``, ``modified``).
-_MILLIS_TIMESTAMP_RE = re.compile(_DATE_TIME + r"\.[0-9]{3,}Z$", re.ASCII)
+_MILLIS_TIMESTAMP_RE = re.compile(_DATE_TIME + r"\.[0-9]{3,}Z\Z", re.ASCII)
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

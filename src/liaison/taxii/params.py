@@ -22,10 +22,10 @@ _KNOWN = {
     "match[version]",
     "match[spec_version]",
 }
-_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_TYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 _ID = re.compile(
     r"^[a-z0-9]+(-[a-z0-9]+)*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-    r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_VALUES = 1000

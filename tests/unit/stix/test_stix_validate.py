@@ -561,3 +561,21 @@ def test_timestamps_remembered_as_precise_say_the_same() -> None:
         reasons = validate_object(bad)
         assert len(reasons) == 2
         assert all("must be precise to at least the millisecond" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("id", None),  # the example's own id, with a newline after it
+        ("created", "2026-01-01T00:00:00.000Z\n"),
+        ("valid_from", "2026-01-01T00:00:00Z\n"),
+        ("lang", "en\n"),
+        ("x_note\n", "a custom property whose name ends in a newline"),
+    ],
+)
+def test_a_trailing_newline_is_not_a_valid_end(prop: str, value: str | None) -> None:
+    """A regular expression's ``$`` also matches before a final newline: an id
+    ``indicator--<uuid>\\n`` was a valid id, another string than the id it shows."""
+    obj = example("indicator")
+    obj[prop] = f"{obj['id']}\n" if value is None else value
+    assert validate_object(obj), obj[prop]

@@ -71,7 +71,7 @@ CHECKED_REFS: dict[str, frozenset[str]] = {
 
 _WITH_KILL_CHAIN = frozenset({"attack-pattern", "indicator", "infrastructure", "malware", "tool"})
 _NOT_SIGHTABLE = NOT_REL_ENDPOINT | SCO_TYPES
-_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+$", re.ASCII)
+_RELATIONSHIP_TYPE_RE = re.compile(r"^[a-z0-9-]+\Z", re.ASCII)
 
 
 def _is_strs(value: object) -> bool:

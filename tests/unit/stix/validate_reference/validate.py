@@ -50,14 +50,14 @@ __all__ = ["MAX_REASONS", "object_version", "validate_object"]
 #: At most this many reasons are returned; the last one then counts the others.
 MAX_REASONS = 50
 
-_PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}$", re.ASCII)
+_PROPERTY_RE = re.compile(r"^[a-z0-9_]{3,250}\Z", re.ASCII)
 _NAME_START_RE = re.compile(r"[a-z][a-z0-9_]{2}", re.ASCII)
-_EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext$", re.ASCII)
-_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*$", re.ASCII)
+_EXT_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-ext\Z", re.ASCII)
+_HEX_RE = re.compile(r"^(?:[a-fA-F0-9]{2})*\Z", re.ASCII)
 _BASE64_RE = re.compile(
-    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", re.ASCII
+    r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z", re.ASCII
 )
-_MILLIS_RE = re.compile(r"\.[0-9]{3,}Z$")
+_MILLIS_RE = re.compile(r"\.[0-9]{3,}Z\Z")
 _NO_TARGETS: dict[str, frozenset[str]] = {}
 _NO_KINDS: dict[str, str] = {}
 _EXTREF_KEYS = frozenset({"source_name", "description", "url", "hashes", "external_id"})
