@@ -33,7 +33,8 @@ from liaison.service.events import audit_log, partner_ledger
 from liaison.service.integrity import retired_keys, stored_versions
 from liaison.signing import SigningKey, load_or_create_key
 from liaison.store import PartyRecord, Store
-from liaison.store.sqlite import open_existing
+from liaison.store.db import SqliteDb
+from liaison.store.sqlite import open_existing, read_snapshot
 
 __all__ = [
     "AuditedHome",
@@ -80,18 +81,27 @@ def recent(node: Node, limit: int = 200) -> list[AuditRecord]:
 
 def verify(node: Node) -> tuple[VerifyReport, int]:
     """Verify the whole log, the stored objects against it and every ledger; also the
-    log's size (for a page that shows it when verification could not run)."""
-    with audit_log(node) as log:
-        try:
-            keys = [node.key.public_key_b64, *retired_keys(node)]
-            report = log.verify(keys, lambda: stored_versions(node.store))
-        except LiaisonError as exc:
-            report = VerifyReport()
-            report.add("unreadable", str(exc))
+    log's size (for a page that shows it when verification could not run).
+
+    Everything compared is read in one snapshot of the store (``Store.snapshot``): on a
+    live node, entries, objects and ledger rows written meanwhile are not half seen."""
+    failed: LiaisonError | None = None
+    with node.store.snapshot():
+        with audit_log(node) as log:
+            try:
+                keys = [node.key.public_key_b64, *retired_keys(node)]
+                report = log.verify(keys, lambda: stored_versions(node.store))
+            except LiaisonError as exc:
+                failed = exc
+        if failed is None:
+            with partner_ledger(node) as led:
+                for problem in led.verify(keys):
+                    report.add("ledger", str(problem))
+    if failed is not None:
+        report = VerifyReport()
+        report.add("unreadable", str(failed))
+        with audit_log(node) as log:
             return report, log.size()
-    with partner_ledger(node) as led:
-        for problem in led.verify(keys):
-            report.add("ledger", str(problem))
     return report, report.size
 
 
@@ -128,41 +138,67 @@ class AuditedHome:
     the stored objects and the ledgers are then not checked).
     """
 
-    db: Db
     key: SigningKey
     names: dict[str, str] = field(default_factory=dict)
     retired: list[str] = field(default_factory=list)
     store: Store | None = None
+    bare: SqliteDb | None = None
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[Db]:
+        if self.store is not None:
+            with self.store.connection() as db:
+                yield db
+        elif self.bare is not None:
+            yield self.bare
+        else:
+            raise ConfigError("no database open")
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Db]:
+        if self.store is not None:
+            with self.store.snapshot() as db:
+                yield db
+        elif self.bare is not None:
+            with read_snapshot(self.bare) as db:
+                yield db
+        else:
+            raise ConfigError("no database open")
 
     def verify(self, trusted: Sequence[str] = ()) -> VerifyReport:
+        """Everything compared is read in one snapshot (a live node writes meanwhile)."""
         keys = [self.key.public_key_b64, *trusted]
-        stored = None if self.store is None else (lambda s=self.store: stored_versions(s))
-        report = AuditLog(self.db).verify(keys, stored)
-        if self.store is not None:
-            for problem in Ledger(self.db).verify([*keys, *self.retired]):
-                report.add("ledger", str(problem))
+        with self._snapshot() as db:
+            stored = None if self.store is None else (lambda s=self.store: stored_versions(s))
+            report = AuditLog(db).verify(keys, stored)
+            if self.store is not None:
+                for problem in Ledger(db).verify([*keys, *self.retired]):
+                    report.add("ledger", str(problem))
         return report
 
     def query(self, **filters: Any) -> list[AuditRecord]:
-        return AuditLog(self.db).query(**filters)
+        with self._db() as db:
+            return AuditLog(db).query(**filters)
 
     def alarms(self, *, include_acknowledged: bool = False) -> list[Alarm]:
-        return Gossip(self.db).alarms(include_acknowledged=include_acknowledged)
+        with self._db() as db:
+            return Gossip(db).alarms(include_acknowledged=include_acknowledged)
 
     def acknowledge(self, alarm_id: int, operator: str, *, accept_head: bool) -> tuple[Alarm, bool]:
         """Close an alarm (logged); also whether its peer is still blocked."""
-        log = AuditLog(self.db, signing_key=self.key)
-        gossip = Gossip(self.db, audit=log)
-        alarm = gossip.acknowledge(alarm_id, operator, accept_head=accept_head)
-        return alarm, gossip.peer_blocked(alarm.peer)
+        with self._db() as db:
+            log = AuditLog(db, signing_key=self.key)
+            gossip = Gossip(db, audit=log)
+            alarm = gossip.acknowledge(alarm_id, operator, accept_head=accept_head)
+            return alarm, gossip.peer_blocked(alarm.peer)
 
 
 @contextlib.contextmanager
 def open_home(home: Path) -> Iterator[AuditedHome]:
     """See ``AuditedHome``."""
     if (home / SETTINGS_FILE).exists():
-        with Node.open(home) as node, node.store.connection() as db:
-            yield AuditedHome(db, node.key, node.names(), retired_keys(node), node.store)
+        with Node.open(home) as node:
+            yield AuditedHome(node.key, node.names(), retired_keys(node), node.store)
         return
     db_file, key_path = home / "liaison.db", home / KEY_FILE
     if not db_file.exists():
@@ -174,6 +210,6 @@ def open_home(home: Path) -> Iterator[AuditedHome]:
     key = load_or_create_key(key_path)
     bare = open_existing(db_file)
     try:
-        yield AuditedHome(bare, key)
+        yield AuditedHome(key, bare=bare)
     finally:
         bare.close()

@@ -129,6 +129,17 @@ class StoreCore(abc.ABC):
         connection -- and transaction -- of that write.
         """
 
+    @abc.abstractmethod
+    def snapshot(self) -> AbstractContextManager[Db]:
+        """One consistent, read-only view of the whole store for the block (``liaison
+        audit verify`` on a live node): the ``Db`` of this thread's connection in a
+        snapshot read transaction, which every read of this store on this thread inside
+        the block shares (``connection()``, ``iter_versions``, ``records``…). Writers
+        of other connections go on meanwhile, unseen; a write inside the block fails.
+        The transaction ends with the block, however it ends. Not inside a write or a
+        ``connection()`` block of this thread (``StorageError``).
+        """
+
     # --- plumbing ---------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)

@@ -224,6 +224,32 @@ class PostgresStore(Store):
                 raise
 
     @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Db]:
+        """A transaction of its own, REPEATABLE READ and READ ONLY: every statement in
+        it sees the snapshot taken by its first. The store's reads of this thread
+        inside the block run in it (a nested checkout); it ends with the block."""
+        if getattr(self._held, "conn", None) is not None:
+            raise StorageError("a snapshot cannot start inside a transaction of this thread")
+        with self._checkout() as conn:
+            try:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield PgDb(conn, _WRITE_LOCK)
+                # It wrote nothing: COMMIT ends it as ROLLBACK would, and keeps what
+                # psycopg prepared on the connection (``_read``). A failed one rolls back.
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    conn.rollback()
+                else:
+                    conn.commit()
+            except psycopg.Error as exc:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise StorageError(f"storage read failed: {exc}") from exc
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise
+
+    @contextlib.contextmanager
     def _write(self, *, ordered: bool = True, flush: bool = True) -> Iterator[Any]:
         try:
             with super()._write(ordered=ordered, flush=flush) as cur:

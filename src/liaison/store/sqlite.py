@@ -15,7 +15,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from liaison.db import Db
 from liaison.errors import StorageError
@@ -23,7 +23,7 @@ from liaison.store.base import O_COLUMNS, Store
 from liaison.store.db import SqliteDb
 from liaison.store.schema import Dialect, migrations
 
-__all__ = ["SqliteStore", "create_tables", "open_db", "open_existing"]
+__all__ = ["SqliteStore", "create_tables", "open_db", "open_existing", "read_snapshot"]
 
 #: Page cache of each connection, KiB. A serving node has one connection per thread
 #: that used the store (up to AnyIO's 40 request threads) and its indexing child has
@@ -107,6 +107,39 @@ def open_existing(path: Path) -> SqliteDb:
     except sqlite3.Error as exc:
         raise StorageError(f"{path}: cannot open database: {exc}") from exc
     return SqliteDb(conn)
+
+
+@contextlib.contextmanager
+def read_snapshot(db: SqliteDb) -> Iterator[SqliteDb]:
+    """``db`` in one read transaction for the block: in WAL mode every read in it sees
+    the database as it was at its first read, while writers of other connections go on
+    (a reader blocks no writer). The connection is read-only meanwhile (``query_only``),
+    and the transaction ends with the block however it ends, so that it never holds
+    back the WAL's checkpoint for longer than the block."""
+    conn = db.raw
+    if conn.in_transaction:
+        raise StorageError("a snapshot cannot start inside a transaction")
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("BEGIN DEFERRED")
+        # The snapshot is taken by the transaction's first read: here, not at whichever
+        # statement of the caller's comes first.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        _end_snapshot(conn)
+        raise StorageError(f"storage read failed: {exc}") from exc
+    try:
+        yield db
+    finally:
+        _end_snapshot(conn)
+
+
+def _end_snapshot(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA query_only=OFF")
 
 
 def _no_room(path: Path) -> str:
@@ -221,6 +254,30 @@ class SqliteStore(Store):
         if db is None or db.raw is not conn:
             db = self._local.db = SqliteDb(conn)
         yield db
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Db]:
+        with self.connection() as db, read_snapshot(cast(SqliteDb, db)):
+            self._local.snapshot = True
+            try:
+                yield db
+            finally:
+                self._local.snapshot = False
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        if not getattr(self._local, "snapshot", False):
+            with super()._read() as cur:
+                yield cur
+            return
+        # Inside ``snapshot``: a read of its transaction, which the block ends.
+        cur = self._connection().cursor()
+        try:
+            yield cur
+        except sqlite3.Error as exc:
+            raise StorageError(f"storage read failed: {exc}") from exc
+        finally:
+            cur.close()
 
     def _search_sql(
         self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int
