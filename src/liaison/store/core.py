@@ -149,16 +149,25 @@ class StoreCore(abc.ABC):
         """The connection for one read or write (a pool checkout where there is a pool)."""
         yield self._connection()
 
+    def _in_snapshot(self) -> bool:
+        """Whether this thread reads inside ``snapshot``: its reads then leave the
+        transaction to the snapshot, which ends it (a backend whose snapshot is its own
+        checkout, as PostgreSQL's, says False)."""
+        return False
+
     @contextlib.contextmanager
     def _read(self) -> Iterator[Any]:
         with self._checkout() as conn:
+            ends = not self._in_snapshot()
             cur = conn.cursor()
             try:
                 yield cur
-                conn.rollback()
-            except self.driver_errors as exc:
-                with contextlib.suppress(Exception):
+                if ends:
                     conn.rollback()
+            except self.driver_errors as exc:
+                if ends:
+                    with contextlib.suppress(Exception):
+                        conn.rollback()
                 raise StorageError(f"storage read failed: {exc}") from exc
             finally:
                 cur.close()

@@ -264,20 +264,8 @@ class SqliteStore(Store):
             finally:
                 self._local.snapshot = False
 
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[Any]:
-        if not getattr(self._local, "snapshot", False):
-            with super()._read() as cur:
-                yield cur
-            return
-        # Inside ``snapshot``: a read of its transaction, which the block ends.
-        cur = self._connection().cursor()
-        try:
-            yield cur
-        except sqlite3.Error as exc:
-            raise StorageError(f"storage read failed: {exc}") from exc
-        finally:
-            cur.close()
+    def _in_snapshot(self) -> bool:
+        return bool(getattr(self._local, "snapshot", False))
 
     def _search_sql(
         self, collection_ids: Sequence[str], terms: Sequence[str], recent: bool, upto: int
