@@ -81,3 +81,21 @@ def bare_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
 def store(bare_store: Store) -> Store:
     bare_store.migrate()
     return bare_store
+
+
+@pytest.fixture
+def pg_store(pg_database: str) -> Iterator[Store]:
+    """A migrated PostgreSQL store on an empty schema (each test starts clean)."""
+    import psycopg
+
+    from liaison.store.postgres import PostgresStore
+
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    s = PostgresStore(pg_database)
+    s.migrate()
+    try:
+        yield s
+    finally:
+        s.close()

@@ -9,10 +9,8 @@ same correlations found in the same order -- whatever PostgreSQL's row order.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 
 from liaison.correlate import CorrelationConfig, CorrelationIndex
@@ -80,14 +78,8 @@ def _dump(db: Db) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def pg(pg_database: str) -> Iterator[PostgresStore]:
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    s = PostgresStore(pg_database)
-    s.migrate()
-    yield s
-    s.close()
+def pg(pg_store: PostgresStore) -> PostgresStore:
+    return pg_store
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterator
 
 import orjson
 import psycopg
@@ -28,15 +27,9 @@ C = "c0ffee00-0000-4000-8000-0000000000cc"
 
 
 @pytest.fixture
-def pg(pg_database: str) -> Iterator[PostgresStore]:
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    s = PostgresStore(pg_database)
-    s.migrate()
-    s.add_collection(Collection(C, "c"))
-    yield s
-    s.close()
+def pg(pg_store: PostgresStore) -> PostgresStore:
+    pg_store.add_collection(Collection(C, "c"))
+    return pg_store
 
 
 def _obj(i: int) -> NewObject:
