@@ -88,6 +88,7 @@ class Admitted:
 
 _new = object.__new__
 _setattr = object.__setattr__
+_STR = frozenset({str})
 
 
 def _strings(v: Any) -> list[str]:
@@ -144,8 +145,15 @@ class Admission:
         wanted: set[str] = set()
         sources: set[str] = set()
         for o in objs:
-            wanted.update(_marking_refs(o))
-            sources.update(_derived(o))
+            refs = o.get("object_marking_refs")
+            if refs.__class__ is list and set(map(type, refs)) <= _STR:
+                wanted.update(refs)  # (strings only: ``_marking_refs``, read in C)
+                if o.get("granular_markings") is not None:
+                    wanted.update(_marking_refs(o))
+            else:
+                wanted.update(_marking_refs(o))
+            if DERIVED_FROM in o:
+                sources.update(_derived(o))
         ids = sorted({o["id"] for o in objs})
         defs = sorted({o["id"] for o in objs if o.get("type") in DEFINITIONS})
         definitions: dict[str, bytes] = {}

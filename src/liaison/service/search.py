@@ -53,7 +53,7 @@ def searchable_text(obj: dict[str, Any]) -> str:
     for f in _LISTS:
         v = obj.get(f)
         if isinstance(v, list):
-            parts.extend(x for x in v if isinstance(x, str))
+            parts += [x for x in v if isinstance(x, str)]
     text = " ".join(parts)
     if text.isascii():
         return text.casefold()[:_MAX_TEXT]
