@@ -39,6 +39,7 @@ from liaison.signing.objects import SIGNATURE_EXT_ID, strip_signature
 
 __all__ = [
     "RESERVED_EXTENSIONS",
+    "Authorities",
     "Authority",
     "Write",
     "authorize",
@@ -212,3 +213,66 @@ def authorize(w: Write, ctx: PolicyContext, *, known: frozenset[str] = frozenset
     if problem is None and w.obj_type in _DEFINITIONS:
         problem = _definition(w, ctx)
     return got if problem is None else _deny(problem)
+
+
+class Authorities:
+    """``authorize`` for the versions one sender hands this node in one batch, under one
+    context and one ``known``: the same answers, the common ones decided once.
+
+    For an object that is not a definition, sent by a local client or by a partner as
+    its own (signed by it, its originator, not this node), ``authorize`` reads nothing
+    of the version but who signed it, whose it is, the owner of its id here and its
+    ``created_by_ref`` (``_origin``, the owner rule, ``_authorship``: no version key,
+    held versions, handling, consent or body). An allowed answer for those four facts
+    is remembered and shared by the objects that have the same (an ``Authority`` is
+    read only); a refusal, whose reason names the object, never is. Everything else
+    -- definitions, relays, this node's own objects back from a partner -- is decided
+    by ``authorize`` each time.
+    """
+
+    __slots__ = ("_common", "_ctx", "_known", "_node", "_sender")
+
+    def __init__(self, sender: Party, ctx: PolicyContext, known: frozenset[str]) -> None:
+        self._sender = sender
+        self._ctx = ctx
+        self._known = known
+        self._node = ctx.node_identity_id
+        self._common: dict[tuple[str, str, str | None, str | None], Authority] = {}
+
+    def _key(
+        self, obj_type: object, signer: object, origin: object, owner: object, created_by: object
+    ) -> tuple[str, str, str | None, str | None] | None:
+        """The four facts, when ``authorize`` reads nothing else (exactly ``str`` values:
+        equal keys, equal facts); else None."""
+        if (
+            obj_type in _DEFINITIONS
+            or signer.__class__ is not str
+            or origin.__class__ is not str
+            or not (owner is None or owner.__class__ is str)
+            or not (created_by is None or created_by.__class__ is str)
+        ):
+            return None
+        sender = self._sender
+        if not sender.internal and (origin != sender.identity_id or origin == self._node):
+            return None  # a relay, or this node's own object: the version decides
+        return (signer, origin, owner, created_by)  # type: ignore[return-value]
+
+    def remembered(
+        self, obj_type: str, signer: str, origin: str, owner: str | None, created_by: str | None
+    ) -> Authority | None:
+        """``authorize``'s answer for a version with these facts, if already decided
+        (allowed) for another of this batch; else None: ask with the whole ``Write``."""
+        key = self._key(obj_type, signer, origin, owner, created_by)
+        return None if key is None else self._common.get(key)
+
+    def __call__(self, w: Write) -> Authority:
+        """``authorize(w, ctx, known=known)``, the allowed answers for the common facts
+        remembered (``remembered``)."""
+        if w.sender is not self._sender:
+            raise ValueError("a write of another sender than this batch's")
+        got = authorize(w, self._ctx, known=self._known)
+        if got.allow:
+            key = self._key(w.obj_type, w.signer, w.origin, w.owner, w.created_by)
+            if key is not None:
+                self._common[key] = got
+        return got

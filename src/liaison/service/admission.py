@@ -30,7 +30,7 @@ from liaison.markings.tlp import TLP_MARKINGS
 from liaison.node import Node
 from liaison.policy import Decision, Party, PolicyContext, check_derivation
 from liaison.policy.acceptance import accept
-from liaison.policy.authority import Write, authorize, definition_body
+from liaison.policy.authority import Authorities, Write, definition_body
 from liaison.signing.objects import SignatureInfo
 from liaison.stix.refs import links
 from liaison.store import ObjectRow, PartyRecord, Rehandled
@@ -88,6 +88,7 @@ class Admitted:
 
 _new = object.__new__
 _setattr = object.__setattr__
+_STR = frozenset({str})
 
 
 def _strings(v: Any) -> list[str]:
@@ -108,6 +109,7 @@ class _Facts:
     known: frozenset[str]
     handlings: Handlings  # handling_of against ``markings``, read once per list of refs
     me: str  # this node's identity
+    authorities: Authorities  # ``authorize`` for this sender, ``known`` and context
     #: ``accept``'s answers in this batch (it is pure): type, handling, topics, regions.
     accepted: dict[tuple[str, Handling, tuple[str, ...], tuple[str, ...]], Decision] = field(
         default_factory=dict
@@ -131,7 +133,9 @@ class Admission:
         self.node = node
         self._handling = handling
 
-    def _facts(self, objs: list[dict[str, Any]], ctx: PolicyContext, held_ids: list[str]) -> _Facts:
+    def _facts(
+        self, objs: list[dict[str, Any]], ctx: PolicyContext, held_ids: list[str], who: Party
+    ) -> _Facts:
         """What the rules need about this batch. ``held_ids``: the ids whose held
         versions the rules read -- those of objects a partner sends that were signed
         by this node (``authorize`` takes one of them only as a copy of a version held
@@ -141,8 +145,15 @@ class Admission:
         wanted: set[str] = set()
         sources: set[str] = set()
         for o in objs:
-            wanted.update(_marking_refs(o))
-            sources.update(_derived(o))
+            refs = o.get("object_marking_refs")
+            if refs.__class__ is list and set(map(type, refs)) <= _STR:
+                wanted.update(refs)  # (strings only: ``_marking_refs``, read in C)
+                if o.get("granular_markings") is not None:
+                    wanted.update(_marking_refs(o))
+            else:
+                wanted.update(_marking_refs(o))
+            if DERIVED_FROM in o:
+                sources.update(_derived(o))
         ids = sorted({o["id"] for o in objs})
         defs = sorted({o["id"] for o in objs if o.get("type") in DEFINITIONS})
         definitions: dict[str, bytes] = {}
@@ -155,15 +166,17 @@ class Admission:
         me = self.node.identity_id
         known = {p.identity_id for p in store.parties() if not p.internal} | set(ctx.names)
         known.discard(me)
+        frozen = frozenset(known)
         return _Facts(
             markings=markings,
             sources={r.id: r for r in store.latest_by_ids(sorted(sources))},
             owners={k: v or me for k, v in store.owners(ids).items()},
             held=store.held_versions(held_ids) if held_ids else {},
             definitions=definitions,
-            known=frozenset(known),
+            known=frozen,
             handlings=Handlings(markings),
             me=me,
+            authorities=Authorities(who, ctx, frozen),
         )
 
     def admit(
@@ -185,8 +198,8 @@ class Admission:
             if party.internal
             else sorted({o["id"] for o, info in zip(objs, infos, strict=True) if info.origin == me})
         )
-        facts = self._facts(objs, ctx, held_ids)
         who = Party(identity_id=party.identity_id, name=party.name, internal=party.internal)
+        facts = self._facts(objs, ctx, held_ids, who)
         batch = {o["id"] for o in objs}
         out: list[Admitted | str] = []
         given: Sequence[bytes | None] = [None] * len(objs) if bodies is None else bodies
@@ -214,24 +227,29 @@ class Admission:
         # it, withheld from partners; a partner's object is refused (fail closed).
         h = facts.handlings(o, scheme_owner=info.origin, pending=who.internal)
         created_by = o.get("created_by_ref")
-        verdict = authorize(
-            Write(
-                object_id=o["id"],
-                obj_type=o["type"],
-                version_key=version_key(o),
-                sender=who,
-                signer=info.signer,
-                origin=info.origin,
-                created_by=created_by if isinstance(created_by, str) else None,
-                handling=h,
-                owner=facts.owners.get(o["id"]),
-                held=frozenset(facts.held.get(o["id"], ())),
-                body=o,
-                held_definition=facts.definitions.get(o["id"]),
-            ),
-            ctx,
-            known=facts.known,
-        )
+        if not isinstance(created_by, str):
+            created_by = None
+        owner = facts.owners.get(o["id"])
+        authorities = facts.authorities
+        # the answer for the same signer, origin, owner and author, if it reads no more
+        verdict = authorities.remembered(o["type"], info.signer, info.origin, owner, created_by)
+        if verdict is None:
+            verdict = authorities(
+                Write(
+                    object_id=o["id"],
+                    obj_type=o["type"],
+                    version_key=version_key(o),
+                    sender=who,
+                    signer=info.signer,
+                    origin=info.origin,
+                    created_by=created_by,
+                    handling=h,
+                    owner=owner,
+                    held=frozenset(facts.held.get(o["id"], ())),
+                    body=o,
+                    held_definition=facts.definitions.get(o["id"]),
+                )
+            )
         if not verdict.allow:
             raise PolicyError("; ".join(verdict.reasons))
         topics, regions = topics_regions(o)

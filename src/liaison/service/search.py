@@ -20,6 +20,7 @@ import orjson
 from liaison.errors import InvalidInputError
 from liaison.store import ObjectRow, PartyRecord
 from liaison.text import normalize_arabic, normalize_latin
+from liaison.text.normal import fold_words
 
 __all__ = ["fold", "search", "searchable_text"]
 
@@ -41,7 +42,8 @@ def searchable_text(obj: dict[str, Any]) -> str:
     Folded part by part: ``fold`` changes each character alone, or a base character
     with the combining marks after it -- never across a space -- so the folded parts
     joined by spaces are the folded whole. An ASCII part is only case-folded; the
-    slower steps run over the parts that need them.
+    slower steps run over the parts that need them, word by word with the words
+    already met remembered (``fold_words``: the same string).
     """
     parts: list[str] = []
     for f in _FIELDS:
@@ -51,14 +53,14 @@ def searchable_text(obj: dict[str, Any]) -> str:
     for f in _LISTS:
         v = obj.get(f)
         if isinstance(v, list):
-            parts.extend(x for x in v if isinstance(x, str))
+            parts += [x for x in v if isinstance(x, str)]
     text = " ".join(parts)
     if text.isascii():
         return text.casefold()[:_MAX_TEXT]
     folded: list[str] = []
     size = -1
     for part in parts:
-        part = part.casefold() if part.isascii() else fold(part)
+        part = part.casefold() if part.isascii() else fold_words(part)
         folded.append(part)
         size += len(part) + 1
         if size >= _MAX_TEXT:

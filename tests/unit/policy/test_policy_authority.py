@@ -13,6 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from policy_world import DZ, FR, FR_LEVELS, KEYS, MR, NE, NOW, agreement
 
 from liaison.agreements import grant, request
@@ -28,6 +30,7 @@ from liaison.markings.tlp import official_tlp, tlp_id
 from liaison.policy import Party, PolicyContext
 from liaison.policy.authority import (
     RESERVED_EXTENSIONS,
+    Authorities,
     Authority,
     Write,
     authorize,
@@ -35,6 +38,7 @@ from liaison.policy.authority import (
 )
 from liaison.signing import canonical
 from liaison.signing.objects import SIGNATURE_EXT_ID
+from suite_support import examples
 
 OID = "indicator--00000000-0000-4000-8000-000000000001"
 P_DZ = Party(DZ, "DZ")
@@ -353,3 +357,81 @@ def test_liaisons_own_extension_definitions_come_only_from_here() -> None:
     theirs = write(object_id="extension-definition--00000000-0000-4000-8000-000000000005",
                    obj_type="extension-definition", body={"name": "dz-ext"})  # fmt: skip
     assert authorize(theirs, CTX).allow
+
+
+# --- one batch: the common answers decided once (issue #15) -----------------------------
+_WHO = [None, DZ, MR, FR, NE]
+_IDS = [OID, "indicator--00000000-0000-4000-8000-000000000002", next(iter(RESERVED_EXTENSIONS))]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.sampled_from([P_DZ, Party(MR, "MR"), LOCAL, Party(FR, "FR")]),
+    st.sampled_from([CTX, CONSENTED]),
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "object_id": st.sampled_from(_IDS),
+                "obj_type": st.sampled_from(
+                    ["indicator", "report", "marking-definition", "extension-definition"]
+                ),
+                "version_key": st.sampled_from(["v0", "v1"]),
+                "signer": st.sampled_from(_WHO[1:]),
+                "origin": st.sampled_from(_WHO[1:]),
+                "created_by": st.sampled_from(_WHO),
+                "handling": st.sampled_from([Handling(), REL_FR]),
+                "owner": st.sampled_from(_WHO),
+                "held": st.sampled_from([frozenset(), frozenset({"v1"})]),
+            }
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([frozenset(), frozenset({MR, NE})]),
+)
+def test_authorities_of_a_batch_answer_as_authorize(
+    sender: Party, context: PolicyContext, writes: list[dict[str, Any]], known: frozenset[str]
+) -> None:
+    """Each version of a batch, in turn: ``Authorities`` answers what ``authorize``
+    answers (a remembered answer included), for every sender, rule and fact."""
+    batch = Authorities(sender, context, known)
+    for fields in writes:
+        first = replace(write(), sender=sender, **fields)
+        # then versions with the same four facts and all else different
+        others = [
+            replace(first, object_id=i, handling=h, held=held, version_key=v, obj_type=t)
+            for i in _IDS
+            for h in (Handling(), REL_FR)
+            for held in (frozenset(), frozenset({"v1"}))
+            for v in ("v0", "v1")
+            for t in ("indicator", "marking-definition")
+        ]
+        for w in (first, *others):
+            expected = authorize(w, context, known=known)
+            early = batch.remembered(w.obj_type, w.signer, w.origin, w.owner, w.created_by)
+            if early is not None:
+                assert early == expected
+            assert batch(w) == expected
+
+
+def test_authorities_remember_only_allowed_answers_that_read_no_more() -> None:
+    local = Authorities(LOCAL, CTX, frozenset())
+    mine = write(sender=LOCAL, signer=FR, origin=FR)
+    assert local.remembered("indicator", FR, FR, None, None) is None
+    assert local(mine).allow
+    assert local.remembered("report", FR, FR, None, None) == authorize(mine, CTX)
+    assert local.remembered("indicator", FR, FR, DZ, None) is None  # another owner
+    assert local.remembered("marking-definition", FR, FR, None, None) is None
+    # a refusal is never remembered: its reason names the object
+    owned = replace(mine, owner=DZ)
+    assert not local(owned).allow
+    assert local.remembered("indicator", FR, FR, DZ, None) is None
+    # from a partner: a relay, or this node's own object, depends on the version
+    partner = Authorities(P_DZ, CONSENTED, frozenset())
+    relay = write(signer=MR, origin=MR, handling=REL_FR)
+    assert partner(relay).allow
+    assert partner.remembered("indicator", MR, MR, None, None) is None
+    back = write(signer=FR, origin=FR, held=frozenset({"v1"}))
+    assert partner(back).allow
+    assert partner.remembered("indicator", FR, FR, None, None) is None
+    with pytest.raises(ValueError, match="another sender"):
+        partner(mine)

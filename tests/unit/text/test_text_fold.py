@@ -109,6 +109,58 @@ def test_fold_examples_written_by_hand() -> None:
     assert fold("Gao غاو") == "gao غاو"
 
 
+# --- fold word by word (issue #15) ----------------------------------------------------------
+SPACED = st.lists(
+    st.one_of(MIXED, st.sampled_from(["", " ", "\u0301", "\u0308e", "Ménaka", "تمبكتو", "ـ"])),
+    max_size=8,
+).map(" ".join)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(SPACED)
+@example(" \u0301é  \u064bا ")
+@example("e \u0301 \u0301e\u0301 ﬁ İ Σ ς ’")
+def test_fold_word_by_word_is_fold(text: str) -> None:
+    from liaison.text.normal import fold_words
+
+    assert fold_words(text) == fold(text)
+    assert fold_words(text) == fold(text)  # again, its words now remembered
+
+
+def test_fold_word_by_word_is_fold_for_every_character_that_fold_changes() -> None:
+    """Each character that NFKD decomposes, that is a mark, or that folding changes,
+    alone, before and after a mark, and split from its mark by a space."""
+    from liaison.text import normal
+
+    chars = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c <= 0xDFFF
+        and (
+            unicodedata.decomposition(chr(c)) or unicodedata.combining(chr(c)) or 0x600 <= c < 0x700
+        )
+    ]
+    assert len(chars) > 5000
+    text = " ".join(f"{c} {c}\u0301 \u0301{c} x{c}Y" for c in chars)
+    assert normal.fold_words(text) == fold(text)
+    normal._FOLDED.clear()
+    for i in range(0, len(chars), 500):  # each word new, then remembered
+        text = " ".join(chars[i : i + 500])
+        assert normal.fold_words(text) == fold(text) == normal.fold_words(text)
+
+
+def test_fold_word_by_word_remembers_short_words_only_and_boundedly() -> None:
+    from liaison.text import normal
+
+    normal._FOLDED.clear()
+    long = "é" * (normal._FOLDED_LEN + 1)
+    assert normal.fold_words(f"Été {long}") == f"ete {'e' * len(long)}"
+    assert "Été" in normal._FOLDED and long not in normal._FOLDED
+    words = [f"é{i}" for i in range(normal._FOLDED_MAX + 10)]
+    assert normal.fold_words(" ".join(words)) == " ".join(f"e{i}" for i in range(len(words)))
+    assert len(normal._FOLDED) <= normal._FOLDED_MAX
+
+
 # --- tokens ------------------------------------------------------------------------------
 def test_a_lone_combining_mark_is_no_word() -> None:
     # "Le JNIM, \u0301" once gave a token with an empty key that crashed the lexicon.
