@@ -63,6 +63,9 @@ def main() -> None:
             ex = Exchange(node, gate, signer, AuditEvents(node))  # no background workers
             cid = node.default_collection_id
             party, _ = node.add_party("bench", internal=True, read=[cid], write=[cid])
+            # As `liaison serve` does before its first request (no workers here): the text
+            # tables warmed, what start-up loaded left out of garbage collection.
+            ex.start_background()
             envs = [
                 {"objects": bodies[i : i + args.envelope]}
                 for i in range(0, len(bodies), args.envelope)
