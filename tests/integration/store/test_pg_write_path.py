@@ -309,6 +309,49 @@ def test_storing_leaves_the_index_to_the_indexer(pg: PostgresStore) -> None:
     assert _count(pg, "objects_fts") == 1
 
 
+def test_rows_without_text_get_no_document_and_searches_find_the_same(
+    pg: PostgresStore,
+) -> None:
+    """The indexer writes no document for a row without text (issue #15): an empty
+    ``tsvector`` matches no query. Proof on a mixed store: every query -- words, a
+    stem, a stop word, an underscore (no lexeme at all), several words -- answers the
+    same rows in the same order, by relevance and newest first, as once the empty
+    documents the indexer used to write are added."""
+    texts = [
+        "Katiba Macina attaque un convoi",
+        "",
+        "the convoys were attacked near Gao",
+        "",
+        "le réseau de Macina",
+        "",
+        "attacks attaque attacked",
+        "",
+    ]
+    pg.add_objects(C, [_obj(i + 1, text=t) for i, t in enumerate(texts)])
+    assert pg.index_search(limit=3) == 3  # the rows passed, with text or not
+    pg.catch_up_search()
+    assert pg.search_backlog() == 0 and _count(pg, "objects_fts") == 4
+    queries = ["macina", "attaque", "attack", "convoi", "the", "le", "_", "macina réseau", "gao"]
+
+    def answers() -> list[list[str]]:
+        return [
+            [r.id for r in pg.search([C], query_terms(q), limit=50, recent=recent)]
+            for q in queries
+            for recent in (False, True)
+        ]
+
+    found = answers()
+    assert any(found) and not all(found)
+    with pg.connection() as db:  # what the indexer used to write for them
+        db.execute(
+            "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
+            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
+            " FROM objects WHERE search_text = ''"
+        )
+    assert _count(pg, "objects_fts") == 8
+    assert answers() == found
+
+
 def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_database: str) -> None:
     from liaison.store import postgres
 
