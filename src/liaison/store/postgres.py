@@ -98,6 +98,21 @@ _INDEX_STEP = (
     " SELECT COUNT(*), MAX(seq) FROM step"  # the rows' count and the new mark, not the rows
 )
 
+#: The indexer's watermark, taken (``FOR UPDATE``) at the start of its step, and the
+#: step's plans: each document checks its row's foreign key, a query PostgreSQL keeps
+#: prepared -- which ``plan_cache_mode = force_custom_plan`` (``_configure``) planned
+#: again for every row, 31 µs each, a fifth of the step's CPU (issue #15). For this
+#: transaction only, plans may be kept (``auto``), and made with sequential scans
+#: discouraged: a plan kept is the index probe of ``objects`` by ``seq`` whatever the
+#: table's size when it was made (a scan chosen on a table of a few rows would stay a
+#: scan as it grows -- the trap ``force_custom_plan`` avoids elsewhere). The step
+#: itself reads ``objects`` by ``seq`` in order, by that same index.
+_INDEX_MARK = (
+    "SELECT seq, set_config('plan_cache_mode', 'auto', true),"
+    " set_config('enable_seqscan', 'off', true)"
+    " FROM search_indexed WHERE id = 1 FOR UPDATE"
+)
+
 #: New object rows go in by binary COPY (issue #15: 3 µs of client CPU a row against
 #: 11 for a pipelined INSERT each): the columns of ``ObjectStore._INSERT_OBJECT``.
 _OBJECT_COLUMNS = (
@@ -434,7 +449,7 @@ class PostgresStore(Store):
     def _index_step(self, limit: int) -> int:
         # Not behind the writers' lock: indexers (any process) queue on the watermark row.
         with self._write(ordered=False) as cur:
-            cur.execute("SELECT seq FROM search_indexed WHERE id = 1 FOR UPDATE")
+            cur.execute(_INDEX_MARK)
             mark = int(cur.fetchone()[0])
             cur.execute(_INDEX_STEP, (mark, int(limit)))
             count, top = cur.fetchone()

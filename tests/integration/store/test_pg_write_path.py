@@ -352,6 +352,39 @@ def test_rows_without_text_get_no_document_and_searches_find_the_same(
     assert answers() == found
 
 
+def test_the_index_step_keeps_its_plans_with_sequential_scans_discouraged(
+    pg: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document checks its row's foreign key, a query PostgreSQL keeps prepared:
+    the pool's ``force_custom_plan`` planned it again for every row (issue #15). The
+    step's transaction lets plans be kept, made with sequential scans discouraged (a
+    kept plan is an index probe whatever the table's size when it was made); the
+    setting ends with the step, and the documents are those of the rows."""
+    seen: list[tuple[str, str]] = []
+    execute = psycopg.Cursor.execute
+
+    def traced(self: psycopg.Cursor[Any], query: Any, params: Any = None, **kw: Any) -> Any:
+        if str(query).startswith("WITH step AS"):
+            row = execute(
+                self,
+                "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')",
+            ).fetchone()
+            seen.append((str(row[0]), str(row[1])))
+        return execute(self, query, params, **kw)
+
+    pg.add_objects(C, [_obj(i, text=f"convoi {i}") for i in range(1, 41)])
+    monkeypatch.setattr(psycopg.Cursor, "execute", traced)
+    while pg.index_search(limit=7):
+        pass
+    monkeypatch.undo()
+    assert seen and set(seen) == {("auto", "off")}
+    with pg._read() as cur:  # a later transaction on the pool: the pool's own settings
+        cur.execute("SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')")
+        assert cur.fetchone() == ("force_custom_plan", "on")
+    assert _count(pg, "objects_fts") == 40
+    assert len(pg.search([C], query_terms("convoi"), limit=100)) == 40
+
+
 def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_database: str) -> None:
     from liaison.store import postgres
 
