@@ -85,11 +85,32 @@ _TERM = "(to_tsquery('simple', ?) || to_tsquery('french', ?) || to_tsquery('engl
 #: One step of the indexer: the next rows after the watermark, in seq order. Rows a
 #: reader's snapshot does not hold yet are not skipped: object writers commit in seq
 #: order (the writers' lock), so the rows visible form a prefix of seq.
+#:
+#: A row without text (a relationship, a sighting: a third of a TAXII workload) gets no
+#: document: an empty ``tsvector`` matches no query, so a search finds the same rows
+#: with or without it, and it cost a row, a key, a foreign-key check and a GIN entry
+#: (issue #15). The watermark still moves past it (the count is of the rows passed).
 _INDEX_STEP = (
-    "WITH indexed AS (INSERT INTO objects_fts (seq, search)"
-    f" SELECT seq, {_TSVECTOR.format('search_text')} FROM objects"
-    " WHERE seq > %s ORDER BY seq LIMIT %s RETURNING seq)"
-    " SELECT COUNT(*), MAX(seq) FROM indexed"  # the rows' count and the new mark, not the rows
+    "WITH step AS (SELECT seq, search_text FROM objects"
+    " WHERE seq > %s ORDER BY seq LIMIT %s),"
+    " indexed AS (INSERT INTO objects_fts (seq, search)"
+    f" SELECT seq, {_TSVECTOR.format('search_text')} FROM step WHERE search_text <> '')"
+    " SELECT COUNT(*), MAX(seq) FROM step"  # the rows' count and the new mark, not the rows
+)
+
+#: The indexer's watermark, taken (``FOR UPDATE``) at the start of its step, and the
+#: step's plans: each document checks its row's foreign key, a query PostgreSQL keeps
+#: prepared -- which ``plan_cache_mode = force_custom_plan`` (``_configure``) planned
+#: again for every row, 31 µs each, a fifth of the step's CPU (issue #15). For this
+#: transaction only, plans may be kept (``auto``), and made with sequential scans
+#: discouraged: a plan kept is the index probe of ``objects`` by ``seq`` whatever the
+#: table's size when it was made (a scan chosen on a table of a few rows would stay a
+#: scan as it grows -- the trap ``force_custom_plan`` avoids elsewhere). The step
+#: itself reads ``objects`` by ``seq`` in order, by that same index.
+_INDEX_MARK = (
+    "SELECT seq, set_config('plan_cache_mode', 'auto', true),"
+    " set_config('enable_seqscan', 'off', true)"
+    " FROM search_indexed WHERE id = 1 FOR UPDATE"
 )
 
 #: New object rows go in by binary COPY (issue #15: 3 µs of client CPU a row against
@@ -428,7 +449,7 @@ class PostgresStore(Store):
     def _index_step(self, limit: int) -> int:
         # Not behind the writers' lock: indexers (any process) queue on the watermark row.
         with self._write(ordered=False) as cur:
-            cur.execute("SELECT seq FROM search_indexed WHERE id = 1 FOR UPDATE")
+            cur.execute(_INDEX_MARK)
             mark = int(cur.fetchone()[0])
             cur.execute(_INDEX_STEP, (mark, int(limit)))
             count, top = cur.fetchone()

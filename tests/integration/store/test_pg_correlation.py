@@ -175,3 +175,35 @@ def test_execute_each_probes_the_index_once_a_row(pg: PostgresStore) -> None:
             ((query, params),) = recorder.sent
             plan = "\n".join(r[0] for r in db.raw.execute("EXPLAIN " + query, params))
             assert "Seq Scan" not in plan and "Index" in plan, plan
+
+
+def test_counting_a_keys_spellings_probes_the_index_on_a_table_not_analysed(
+    pg: PostgresStore,
+) -> None:
+    """``Lookup._sizes`` counts up to a bound written in the statement: passed as a
+    parameter, PostgreSQL took the ``LIMIT`` for one row and, on a table filling up
+    and not analysed yet, scanned all of ``corr_spelling_key`` for each key -- the
+    count reads up to the bound, so the whole table (issue #15: 55 µs of the
+    database's CPU an object at ingest)."""
+    from liaison.correlate.lookup import Lookup
+
+    with pg.connection() as db:
+        db.execute(
+            "INSERT INTO corr_spelling_key (key, spelling_id)"
+            " SELECT 'c|' || substr(md5(g::text), 1, 3), g FROM generate_series(1, 1500) g"
+        )
+    keys = sorted({f"c|{k:03x}" for k in range(0, 4096, 37)})
+    with pg.connection() as db:
+        recorder = _Recorder(db.raw)
+        sizes = Lookup._sizes(PgDb(recorder, 0, locked=True), keys, 65)
+        ((query, params),) = recorder.sent
+        plan = "\n".join(r[0] for r in db.raw.execute("EXPLAIN " + query, params))
+        expected = dict(
+            db.raw.execute(
+                "SELECT key, LEAST(COUNT(*), 65) FROM corr_spelling_key"
+                " WHERE key = ANY(%s) GROUP BY key",
+                (keys,),
+            ).fetchall()
+        )
+    assert "Seq Scan" not in plan and "corr_spelling_key_pkey" in plan, plan
+    assert sizes == [expected.get(k, 0) for k in keys] and any(sizes)

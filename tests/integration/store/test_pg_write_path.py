@@ -309,6 +309,82 @@ def test_storing_leaves_the_index_to_the_indexer(pg: PostgresStore) -> None:
     assert _count(pg, "objects_fts") == 1
 
 
+def test_rows_without_text_get_no_document_and_searches_find_the_same(
+    pg: PostgresStore,
+) -> None:
+    """The indexer writes no document for a row without text (issue #15): an empty
+    ``tsvector`` matches no query. Proof on a mixed store: every query -- words, a
+    stem, a stop word, an underscore (no lexeme at all), several words -- answers the
+    same rows in the same order, by relevance and newest first, as once the empty
+    documents the indexer used to write are added."""
+    texts = [
+        "Katiba Macina attaque un convoi",
+        "",
+        "the convoys were attacked near Gao",
+        "",
+        "le réseau de Macina",
+        "",
+        "attacks attaque attacked",
+        "",
+    ]
+    pg.add_objects(C, [_obj(i + 1, text=t) for i, t in enumerate(texts)])
+    assert pg.index_search(limit=3) == 3  # the rows passed, with text or not
+    pg.catch_up_search()
+    assert pg.search_backlog() == 0 and _count(pg, "objects_fts") == 4
+    queries = ["macina", "attaque", "attack", "convoi", "the", "le", "_", "macina réseau", "gao"]
+
+    def answers() -> list[list[str]]:
+        return [
+            [r.id for r in pg.search([C], query_terms(q), limit=50, recent=recent)]
+            for q in queries
+            for recent in (False, True)
+        ]
+
+    found = answers()
+    assert any(found) and not all(found)
+    with pg.connection() as db:  # what the indexer used to write for them
+        db.execute(
+            "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
+            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
+            " FROM objects WHERE search_text = ''"
+        )
+    assert _count(pg, "objects_fts") == 8
+    assert answers() == found
+
+
+def test_the_index_step_keeps_its_plans_with_sequential_scans_discouraged(
+    pg: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document checks its row's foreign key, a query PostgreSQL keeps prepared:
+    the pool's ``force_custom_plan`` planned it again for every row (issue #15). The
+    step's transaction lets plans be kept, made with sequential scans discouraged (a
+    kept plan is an index probe whatever the table's size when it was made); the
+    setting ends with the step, and the documents are those of the rows."""
+    seen: list[tuple[str, str]] = []
+    execute = psycopg.Cursor.execute
+
+    def traced(self: psycopg.Cursor[Any], query: Any, params: Any = None, **kw: Any) -> Any:
+        if str(query).startswith("WITH step AS"):
+            row = execute(
+                self,
+                "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')",
+            ).fetchone()
+            seen.append((str(row[0]), str(row[1])))
+        return execute(self, query, params, **kw)
+
+    pg.add_objects(C, [_obj(i, text=f"convoi {i}") for i in range(1, 41)])
+    monkeypatch.setattr(psycopg.Cursor, "execute", traced)
+    while pg.index_search(limit=7):
+        pass
+    monkeypatch.undo()
+    assert seen and set(seen) == {("auto", "off")}
+    with pg._read() as cur:  # a later transaction on the pool: the pool's own settings
+        cur.execute("SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')")
+        assert cur.fetchone() == ("force_custom_plan", "on")
+    assert _count(pg, "objects_fts") == 40
+    assert len(pg.search([C], query_terms("convoi"), limit=100)) == 40
+
+
 def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_database: str) -> None:
     from liaison.store import postgres
 
