@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import time
 
-from liaison.service.correlations import BATCH, FIRST, WRITE_SECONDS, _Sizing
+from liaison.service.correlations import BATCH, FIRST, WRITE_SECONDS, _Sizing, _write_clock
 
 
 def _settle(fixed: float, per_row: float, batches: int = 60, noise: float = 0.0) -> int:
@@ -47,3 +48,15 @@ def test_sizes_stay_within_bounds() -> None:
     assert sizing.size == FIRST
     sizing.update(FIRST, FIRST, 10.0)  # one very slow write: halved, no more
     assert sizing.size == FIRST // 2
+
+
+def test_an_in_process_write_is_timed_by_its_cpu() -> None:
+    """SQLite (the correlator holds the writers' lock, the engine runs in the process):
+    a write is sized on its CPU time -- waiting for a core or the interpreter lock
+    makes no batch shorter. Elsewhere (PostgreSQL) on the wall time: the write waits
+    for the server."""
+    cpu, wall = _write_clock(True), _write_clock(False)
+    c0, w0 = cpu(), wall()
+    time.sleep(0.05)
+    assert cpu() - c0 < 0.02
+    assert wall() - w0 >= 0.05
