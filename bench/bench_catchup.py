@@ -35,6 +35,7 @@ from liaison.correlate.aliases import load_aliases
 from liaison.node import Node
 from liaison.service import build_exchange
 from liaison.service.correlations import BATCH, catch_up, correlations
+from liaison.service.runtime import tune_gc
 from liaison.taxii.status import ingest as taxii_ingest
 
 
@@ -111,6 +112,7 @@ def run(n: int, home: Path, names: int = 0, batch: int | None = None) -> dict[st
     node = Node.open(home)
     load_aliases()  # what the worker loads when it starts (``warm``), not per object
     node.store.derived_writer()  # as on the worker thread: derived data only
+    tune_gc()  # as the indexing child does once its tables are loaded
     held = time_writes(node)
     backlog = node.store.correlation_backlog()
     c0, t0 = time.process_time(), time.perf_counter()
