@@ -169,37 +169,38 @@ class AuditEvents:
         """Inside the storing transaction: one entry per new version, binding its bytes,
         handling, provenance and originator; a partner's ledger gets the batch."""
         action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
-        new = [
-            (o, ObjectRef.build(o.id, o.version or date_added, o.sha256))  # sha256 of o.body
-            for o, (date_added, fresh) in zip(objs, results, strict=True)
-            if fresh
+        fresh = [
+            (o, o.version or date_added)
+            for o, (date_added, is_new) in zip(objs, results, strict=True)
+            if is_new
         ]
+        # Checked as ``ObjectRef.build`` checks each, over the batch at once.
+        refs = ObjectRef.build_all(
+            [o.id for o, _ in fresh], [v for _, v in fresh], [o.sha256 for o, _ in fresh]
+        )  # sha256 of o.body
+        new = list(zip([o for o, _ in fresh], refs, strict=True))
         sender = party.identity_id
-        # The binding of each distinct (handling, provenance): the versions of a batch
-        # mostly share their stored handling (the same value, ``Admission``), so the
-        # digest is made once for them. Keyed by the handling's identity: ``objs``
+        # The details of each distinct (handling, provenance, sender, originator): the
+        # versions of a batch mostly share their stored handling (the same value,
+        # ``Admission``), so the binding is made -- and the details checked and encoded
+        # (``build_each``) -- once for them. Keyed by the handling's identity: ``objs``
         # holds every one of them for the whole call.
-        bound: dict[tuple[int, tuple[str, ...], str, str], str] = {}
+        bound: dict[tuple[int, tuple[str, ...], str, str], dict[str, str]] = {}
         items = []
         for o, ref in new:
             origins = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
             key = (id(o.handling), origins, o.received_from, o.originator)
-            digest = bound.get(key)
-            if digest is None:
-                digest = bound[key] = binding(
-                    collection_id, o.handling, o.origins, o.received_from, o.originator
-                )
-            items.append(
-                (
-                    ref,
-                    {
-                        "collection": collection_id,
-                        "from": sender,
-                        "originator": o.originator,
-                        "binding": digest,
-                    },
-                )
-            )
+            details = bound.get(key)
+            if details is None:
+                details = bound[key] = {
+                    "collection": collection_id,
+                    "from": sender,
+                    "originator": o.originator,
+                    "binding": binding(
+                        collection_id, o.handling, o.origins, o.received_from, o.originator
+                    ),
+                }
+            items.append((ref, details))
         entries = AuditEntry.build_each(action, party.name, items)
         self._append(
             entries, None if party.internal else _for_ledger(party, "exchange.received", new)
