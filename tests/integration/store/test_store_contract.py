@@ -293,7 +293,8 @@ def test_a_batch_of_new_ids_stores_what_the_general_path_stores(store: Store, co
     (here made to run by the same batch with one version posted twice)."""
     other = "c0ffee00-0000-4000-8000-000000000002"
     store.add_collection(Collection(other, "other", ""))
-    batch = [_obj(_ind(i), None if i % 4 == 0 else 1_000 + i, n=i) for i in range(1, 40)]
+    ids = [f"indicator--{uuid.uuid4()}" for _ in range(39)]  # new to the owners too
+    batch = [_obj(oid, None if i % 4 == 0 else 1_000 + i, n=i) for i, oid in enumerate(ids)]
     batch[5] = NewObject(**{**vars(batch[5]), "origins": ["identity--y"], "originator": "z"})
     fast = store.add_objects(coll, batch)
     general = store.add_objects(other, [*batch, batch[3]])
