@@ -324,25 +324,6 @@ class SqliteStore(Store):
             cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (top,))
         return int(count)
 
-    #: Owners recorded in one statement (``_add_owners``).
-    _OWNERS_PER_STATEMENT = 32
-    _ADD_OWNERS = (
-        "INSERT INTO owners (id, originator) VALUES "
-        + ", ".join(["(?, ?)"] * _OWNERS_PER_STATEMENT)
-        + " ON CONFLICT (id) DO NOTHING"
-    )
-
-    def _add_owners(self, cur: Any, owners: list[tuple[str, str]]) -> None:
-        # Rows of two values each: a statement run, reset and bound again per row cost
-        # more than the row (``SqliteDb.executemany``); each row of a multi-row insert
-        # is still inserted, or left for an owner already there, in turn.
-        k = self._OWNERS_PER_STATEMENT
-        full = len(owners) - len(owners) % k
-        for start in range(0, full, k):
-            cur.execute(self._ADD_OWNERS, [v for pair in owners[start : start + k] for v in pair])
-        if full < len(owners):
-            super()._add_owners(cur, owners[full:])
-
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 

@@ -1,17 +1,14 @@
 """``SqliteDb.executemany`` sends a plain insert's rows in multi-row statements: the
-same rows in their order, the same refusals, all or nothing in a transaction; and the
-SQLite store records owners the same way (``_add_owners``)."""
+same rows in their order, the same refusals, all or nothing in a transaction."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from liaison.errors import StorageError
-from liaison.store import NewObject, SqliteStore
 from liaison.store.db import SqliteDb
 
 
@@ -67,20 +64,3 @@ def test_other_statements_run_once_per_row(db: SqliteDb) -> None:
         db.executemany("INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING", rows)
         db.executemany("UPDATE t SET auto = ? WHERE k = ?", [(i * 2, i) for i in range(40)])
     assert db.execute("SELECT SUM(auto), COUNT(*) FROM t").fetchone() == (1560, 40)
-
-
-def test_the_sqlite_store_records_owners_many_a_statement(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db", create=True)
-    store.migrate()
-    cid = "c0ffee00-0000-4000-8000-000000000001"
-    ids = [f"indicator--00000000-0000-4000-8000-{i:012d}" for i in range(70)]
-    with store._write() as cur:
-        store._add_owners(cur, [(ids[5], "first")])
-    with store._write() as cur:  # ids[5] is taken: it keeps its owner, in a full statement
-        store._add_owners(cur, [(i, f"o{n}") for n, i in enumerate(ids)])
-    want = {i: f"o{n}" for n, i in enumerate(ids)} | {ids[5]: "first"}
-    assert store.owners(ids) == want
-    objs = [NewObject(i, "indicator", "2.1", None, None, b"{}", "0" * 64) for i in ids[:40]]
-    store.add_objects(cid, objs)
-    assert store.owners(ids) == want
-    store.close()
