@@ -20,7 +20,7 @@ import copy
 import hashlib
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -151,6 +151,30 @@ class ObjectRef:
         return ref
 
     @classmethod
+    def build_all(
+        cls,
+        ids: Sequence[str],
+        versions: Sequence[str | None],
+        sha256s: Sequence[str | None],
+    ) -> list[ObjectRef]:
+        """``[ObjectRef.build(i, v, s) for i, v, s in zip(ids, versions, sha256s)]`` --
+        equal references, the same first refusal -- with the checks made over the
+        whole batch in a few passes in C (``_all_well_formed``) instead of a few calls
+        a reference: the write path makes one per version stored. Should any value
+        fail them, each reference is made (and refused) as ``build`` makes it."""
+        if len(ids) != len(versions) or len(ids) != len(sha256s):
+            raise ValueError("ids, versions and sha256s must have the same length")
+        if not _all_well_formed(ids, versions, sha256s):
+            return [cls.build(i, v, s) for i, v, s in zip(ids, versions, sha256s, strict=True)]
+        out: list[ObjectRef] = []
+        append = out.append
+        for object_id, version, sha256 in zip(ids, versions, sha256s, strict=True):
+            ref = _new(cls)
+            _setattr(ref, "__dict__", {"id": object_id, "version": version, "sha256": sha256})
+            append(ref)
+        return out
+
+    @classmethod
     def for_stored(cls, object_id: str, version: str | None, stored: bytes) -> ObjectRef:
         """Reference carrying the SHA-256 of exactly the bytes the store keeps."""
         _check_ref(object_id, version, None)  # a hex digest is well-formed: not checked
@@ -197,6 +221,63 @@ def _check_ref(object_id: object, version: object, sha256: object) -> None:
         _text(version, "object version")  # refuses it -- or lets a subclass through
     if sha256 is not None and (not isinstance(sha256, str) or not _SHA256_RE.match(sha256)):
         raise InvalidInputError(f"{object_id}: sha256 must be 64 lowercase hex digits")
+
+
+#: ``_STIX_ID_RE`` cut in two at a fixed distance from the end (``--`` and a UUID: 38
+#: characters): the type before it, the rest after it, each matched without the
+#: backtracking the whole pattern needs (its ``[a-z0-9-]*`` runs over the UUID's hex
+#: digits first, then gives them back one by one).
+_ID_TAIL = 38
+_ID_TYPES = re.compile(r"(?:[a-z][a-z0-9-]*\n)*[a-z][a-z0-9-]*")
+_ID_TAILS = re.compile(r"(?:--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})*")
+_STR = {str}
+_STR_OR_NONE = {str, type(None)}
+
+
+def _all_well_formed(
+    ids: Sequence[object], versions: Sequence[object], sha256s: Sequence[object]
+) -> bool:
+    """True only if ``_check_ref`` passes every (id, version, sha256) of the batch -- of
+    exact ``str`` values (anything else: False, and each is checked on its own).
+
+    * each id matches ``_STIX_ID_RE``: it is a ``str`` of more than 38 characters whose
+      last 38 match ``--<UUID>`` -- all of them, joined, hold 38 * n characters (none is
+      shorter: a tail is at most 38) matching ``(--<UUID>)*`` (fixed width, so each
+      tail matches) -- and whose type, before them, matches ``[a-z][a-z0-9-]*``: the
+      types joined by newlines (which they do not hold: the joined text has n - 1)
+      match that pattern between the newlines;
+    * each version is None or a ``str`` of 1 to ``_MAX_NAME`` characters;
+    * each sha256 is None or 64 lowercase hex digits: the ``str`` ones all have 64
+      characters, and joined they are hex digits (``bytes.fromhex`` reads two a byte,
+      skipping only whitespace) with no uppercase letter (``islower``: and at least
+      one lowercase one -- digests of digits only are checked one by one).
+    """
+    n = len(ids)
+    if not n:
+        return True
+    if set(map(type, ids)) != _STR or not set(map(type, versions)) <= _STR_OR_NONE:
+        return False
+    if not set(map(type, sha256s)) <= _STR_OR_NONE:
+        return False
+    tails = "".join([i[-_ID_TAIL:] for i in ids])  # type: ignore[index]
+    if len(tails) != _ID_TAIL * n or _ID_TAILS.fullmatch(tails) is None:
+        return False
+    types = "\n".join([i[:-_ID_TAIL] for i in ids])  # type: ignore[index]
+    if types.count("\n") != n - 1 or _ID_TYPES.fullmatch(types) is None:
+        return False
+    texts = [v for v in versions if v is not None]
+    if "" in texts or max(map(len, texts), default=0) > _MAX_NAME:  # type: ignore[arg-type]
+        return False
+    digests = [s for s in sha256s if s is not None]
+    if not digests:
+        return True
+    if set(map(len, digests)) != {64}:  # type: ignore[arg-type]
+        return False
+    joined = "".join(digests)  # type: ignore[arg-type]
+    try:  # hex digits only (whitespace it would skip: fewer bytes), none uppercase
+        return len(bytes.fromhex(joined)) * 2 == len(joined) and joined.islower()
+    except ValueError:
+        return False
 
 
 #: Action names and detail names already found well-formed (a bounded memo: the check
@@ -392,6 +473,11 @@ class AuditEntry:
         out: list[AuditEntry] = []
         head = b""
         hashed = released = False
+        # The details a write-path batch shares (one mapping per distinct binding):
+        # checked and encoded once each, by identity -- the mapping itself is kept, so
+        # its id is not reused, and found still equal to what was checked before its
+        # encoding is reused (a mapping changed meanwhile is checked again).
+        seen: dict[int, tuple[Mapping[str, Any], dict[str, Scalar], bytes]] = {}
         for ref, details in items:
             if not head:
                 action = _action(action)
@@ -402,7 +488,14 @@ class AuditEntry:
                 )[:-1]
             if not (ref.__class__ is ObjectRef or isinstance(ref, ObjectRef)):
                 raise InvalidInputError(f"objects must be at most {_MAX_OBJECTS} ObjectRef values")
-            checked = _details({} if details is None else details)
+            known = seen.get(id(details))
+            if known is not None and known[0] is details and details == known[1]:
+                checked, encoded = known[1], known[2]
+            else:
+                checked = _details({} if details is None else details)
+                encoded = _dumps(checked, option=_SORTED)
+                if details is not None:
+                    seen[id(details)] = (details, checked, encoded)
             if hashed and ref.sha256 is None:
                 raise InvalidInputError(f"{action} needs the sha256 of every stored object")
             if released:
@@ -427,7 +520,7 @@ class AuditEntry:
                     "_static": b'%s,"details":%s,"objects":[%s],"reasons":[],"recipient":null'
                     % (
                         head,
-                        _dumps(checked, option=_SORTED),
+                        encoded,
                         _dumps(
                             {"id": oid, "sha256": ref.sha256, "version": ref.version},
                             option=_SORTED,

@@ -52,10 +52,9 @@ _LEDGER_BATCH = 1000  # object references per ledger entry
 
 
 def _for_ledger(
-    party: PartyRecord, action: str, items: list[tuple[Any, ObjectRef]]
+    party: PartyRecord, action: str, refs: list[ObjectRef]
 ) -> tuple[str, list[AuditEntry]] | None:
     """The ledger entries (one per batch of references) for ``party``'s ledger."""
-    refs = [ref for _, ref in items]
     if not refs:
         return None
     entries = [
@@ -169,40 +168,49 @@ class AuditEvents:
         """Inside the storing transaction: one entry per new version, binding its bytes,
         handling, provenance and originator; a partner's ledger gets the batch."""
         action = Action.OBJECT_CREATED if party.internal else Action.OBJECT_RECEIVED
-        new = [
-            (o, ObjectRef.build(o.id, o.version or date_added, o.sha256))  # sha256 of o.body
-            for o, (date_added, fresh) in zip(objs, results, strict=True)
-            if fresh
-        ]
+        fresh = [o for o, (_, is_new) in zip(objs, results, strict=True) if is_new]
+        # Checked as ``ObjectRef.build`` checks each, over the batch at once.
+        refs = ObjectRef.build_all(
+            [o.id for o in fresh],
+            [o.version or d for o, (d, is_new) in zip(objs, results, strict=True) if is_new],
+            [o.sha256 for o in fresh],  # sha256 of o.body
+        )
         sender = party.identity_id
-        # The binding of each distinct (handling, provenance): the versions of a batch
-        # mostly share their stored handling (the same value, ``Admission``), so the
-        # digest is made once for them. Keyed by the handling's identity: ``objs``
-        # holds every one of them for the whole call.
-        bound: dict[tuple[int, tuple[str, ...], str, str], str] = {}
+        # The details of each distinct (handling, provenance, sender, originator): the
+        # versions of a batch mostly share their stored handling (the same value,
+        # ``Admission``), so the binding is made -- and the details checked and encoded
+        # (``build_each``) -- once for them. Keyed by the handling's identity: ``objs``
+        # holds every one of them for the whole call. A version with the very values
+        # of the one before it takes its details without a key made and looked up.
+        bound: dict[tuple[int, tuple[str, ...], str, str], dict[str, str]] = {}
         items = []
-        for o, ref in new:
-            origins = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
-            key = (id(o.handling), origins, o.received_from, o.originator)
-            digest = bound.get(key)
-            if digest is None:
-                digest = bound[key] = binding(
-                    collection_id, o.handling, o.origins, o.received_from, o.originator
-                )
-            items.append(
-                (
-                    ref,
-                    {
+        last: NewObject | None = None
+        details: dict[str, str] = {}
+        for o, ref in zip(fresh, refs, strict=True):
+            if (
+                last is None
+                or o.handling is not last.handling
+                or o.origins is not last.origins
+                or o.received_from != last.received_from
+                or o.originator != last.originator
+            ):
+                origins = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
+                key = (id(o.handling), origins, o.received_from, o.originator)
+                found = bound.get(key)
+                if found is None:
+                    found = bound[key] = {
                         "collection": collection_id,
                         "from": sender,
                         "originator": o.originator,
-                        "binding": digest,
-                    },
-                )
-            )
+                        "binding": binding(
+                            collection_id, o.handling, o.origins, o.received_from, o.originator
+                        ),
+                    }
+                details, last = found, o
+            items.append((ref, details))
         entries = AuditEntry.build_each(action, party.name, items)
         self._append(
-            entries, None if party.internal else _for_ledger(party, "exchange.received", new)
+            entries, None if party.internal else _for_ledger(party, "exchange.received", refs)
         )
 
     def rehandled(self, party: PartyRecord, items: list[Rehandled]) -> None:
@@ -281,9 +289,7 @@ class AuditEvents:
             for i in range(0, len(grouped), _LEDGER_BATCH)
         ]
         # the partner's ledger: the hash of the bytes sent (a redacted copy's, if one)
-        sent = [
-            (row, ref.hashing(v.body or b"")) for ref, (row, v) in zip(refs, items, strict=True)
-        ]
+        sent = [ref.hashing(v.body or b"") for ref, (_, v) in zip(refs, items, strict=True)]
         self._append(entries, _for_ledger(party, "exchange.released", sent))
 
     def withheld(

@@ -5,6 +5,7 @@ they refuse, with the same message."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -224,3 +225,91 @@ def test_build_each_on_the_write_paths_shapes(action: str) -> None:
         _outcome(_each, {"action": action, "actor": "MR", "items": items})
     )
     assert AuditEntry.build_each("bad action", None, []) == []  # nothing to check: no entry
+
+
+TRICKY_IDS = st.sampled_from(
+    [
+        stix_id("indicator", 4),
+        "a" + stix_id("b", 5)[1:],  # a one-letter type
+        "x---" + stix_id("y", 6).split("--")[1],  # a type ending in '-'
+        "--" + stix_id("z", 7).split("--")[1],  # no type
+        stix_id("note", 8).upper(),
+        stix_id("note", 9)[:-1],
+        stix_id("note", 10) + "\n",
+        "in\ndicator--" + stix_id("x", 11).split("--")[1],
+        "indicator--" + "0" * 38,
+        "é--" + stix_id("x", 12).split("--")[1],
+    ]
+)
+TRICKY_SHA = st.sampled_from(
+    ["0" * 64, "a" * 64, "ab" * 31 + " a", " " + "a" * 63, "A" + "a" * 63, "g" * 64, "a" * 65]
+)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            GOOD_IDS | BAD_IDS | TRICKY_IDS,
+            GOOD_VERSIONS | BAD_VERSIONS,
+            GOOD_SHA | BAD_SHA | TRICKY_SHA,
+        ),
+        max_size=6,
+    )
+)
+def test_objectref_build_all_equals_one_build_each(triples: list[Any]) -> None:
+    """The batch's checks in C refuse what ``build`` refuses, first refusal first."""
+
+    def each(ids: Any, versions: Any, sha256s: Any) -> list[ObjectRef]:
+        return [ObjectRef.build(*t) for t in zip(ids, versions, sha256s, strict=True)]
+
+    args = {k: [t[i] for t in triples] for i, k in enumerate(("ids", "versions", "sha256s"))}
+    slow = _outcome(each, args)
+    fast = _outcome(ObjectRef.build_all, args)
+    assert fast[0] == slow[0]
+    if slow[0] == "ok":
+        assert fast[1] == slow[1]
+        assert [vars(r) for r in fast[1]] == [vars(r) for r in slow[1]]
+    else:
+        assert fast[1] == slow[1]
+
+
+def test_objectref_build_all_on_a_batch_of_good_references() -> None:
+    ids = [stix_id("indicator", i) for i in range(300)] + ["x-a-b--" + stix_id("n", 1)[3:]]
+    versions = [None if i % 7 == 0 else f"v{i}" for i in range(len(ids))]
+    shas = [None if i % 5 == 0 else hashlib.sha256(b"%d" % i).hexdigest() for i in range(len(ids))]
+    got = ObjectRef.build_all(ids, versions, shas)
+    assert got == [ObjectRef(*t) for t in zip(ids, versions, shas, strict=True)]
+    bad = [*shas[:-1], "F" * 64]
+    with pytest.raises(InvalidInputError, match="sha256 must be 64 lowercase"):
+        ObjectRef.build_all(ids, versions, bad)
+
+
+def test_build_each_shares_the_details_of_one_mapping_and_rechecks_a_changed_one() -> None:
+    """A mapping given for many items is checked and encoded once -- but one changed
+    between items (here by the iterator itself) is checked again, as it now is."""
+    details: dict[str, Any] = {"collection": "c", "binding": "ab"}
+    refs = [ObjectRef(stix_id("indicator", i), "v", "0f" * 32) for i in range(4)]
+
+    def items() -> Any:
+        for i, ref in enumerate(refs):
+            if i == 2:
+                details["binding"] = "cd"
+            if i == 3:
+                details["Bad Key"] = 1
+            yield ref, details
+
+    with pytest.raises(InvalidInputError, match="Bad Key"):
+        AuditEntry.build_each(Action.OBJECT_CREATED, "MR", items())
+    del details["Bad Key"]
+    details["binding"] = "ab"
+    got = AuditEntry.build_each(Action.OBJECT_CREATED, "MR", itertools.islice(items(), 3))
+    assert [e.details["binding"] for e in got] == ["ab", "ab", "cd"]
+    want = [
+        AuditEntry.build(
+            Action.OBJECT_CREATED, "MR", (r,), details={"collection": "c", "binding": b}
+        )
+        for r, b in zip(refs, ["ab", "ab", "cd"], strict=False)
+    ]
+    assert [vars(e) for e in got] == [vars(e) for e in want]
+    assert [e.encode(1, "t") for e in got] == [e.encode(1, "t") for e in want]
