@@ -142,15 +142,12 @@ _SEQUENCES = {tuple, list}
 def _multi_row_of(sql: str, rows: int) -> tuple[str, int] | None:
     """A plain ``INSERT INTO t (cols) VALUES (?, …)`` for ``rows`` rows at once, and the
     width of a row; None for any other statement."""
-    m = _PLAIN_INSERT.fullmatch(sql)
-    if m is None:
+    plain = _plain_insert(sql)
+    if plain is None:
         return None
-    columns = [c.strip() for c in m.group(2).split(",")]
-    marks = [p.strip() for p in m.group(3).split(",")]
-    if len(marks) != len(columns) or any(p != "?" for p in marks) or not all(columns):
-        return None
-    row = "(" + ", ".join(marks) + ")"
-    head = f"INSERT INTO {m.group(1)} ({', '.join(columns)}) VALUES "
+    table, columns = plain
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     return head + ", ".join([row] * rows), len(columns)
 
 
@@ -187,8 +184,9 @@ _PLAIN_INSERT = re.compile(
 )
 
 
-def _copy_of(sql: str) -> str | None:
-    """The ``COPY … FROM STDIN`` equivalent of a plain multi-row insert, else None."""
+def _plain_insert(sql: str) -> tuple[str, list[str]] | None:
+    """The table and columns of a plain ``INSERT INTO t (cols) VALUES (?, …)`` -- one
+    ``?`` a column, nothing else -- else None."""
     m = _PLAIN_INSERT.fullmatch(sql)
     if m is None:
         return None
@@ -196,7 +194,16 @@ def _copy_of(sql: str) -> str | None:
     marks = [p.strip() for p in m.group(3).split(",")]
     if len(marks) != len(columns) or any(p != "?" for p in marks) or not all(columns):
         return None
-    return f"COPY {m.group(1)} ({', '.join(columns)}) FROM STDIN"
+    return m.group(1), columns
+
+
+def _copy_of(sql: str) -> str | None:
+    """The ``COPY … FROM STDIN`` equivalent of a plain multi-row insert, else None."""
+    plain = _plain_insert(sql)
+    if plain is None:
+        return None
+    table, columns = plain
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
 
 class PgDb:

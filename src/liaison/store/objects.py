@@ -86,38 +86,52 @@ class ObjectStore(StoreCore):
             # batch mostly share them (keyed by identity: ``objs`` holds them all).
             texts: dict[int, str] = {}
             origins: dict[tuple[str, ...], str] = {(): "[]"}
+
+            def row(
+                o: NewObject, version: str, version_us: int, vkey: str, first: int, last: int
+            ) -> tuple[Any, ...]:
+                """The ``objects`` row of ``o`` (``_INSERT_OBJECT``'s columns)."""
+                handling = texts.get(id(o.handling))
+                if handling is None:
+                    handling = texts[id(o.handling)] = dumps(o.handling).decode()
+                listed = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
+                provenance = origins.get(listed)
+                if provenance is None:
+                    provenance = origins[listed] = dumps(listed).decode()
+                return (
+                    collection_id,
+                    o.id,
+                    o.type,
+                    o.spec_version,
+                    version,
+                    version_us,
+                    vkey,
+                    date_added,
+                    stamp,
+                    first,
+                    last,
+                    o.body,
+                    o.sha256,
+                    handling,
+                    provenance,
+                    o.received_from,
+                    o.search_text,
+                )
+
             if not span and len(ids) == len(objs):
                 # None of these ids is stored in this collection and none comes twice:
                 # every version is new, the first and the last of its id (what the
                 # loop below finds for each, without its look-ups).
                 for o in objs:
-                    handling = texts.get(id(o.handling))
-                    if handling is None:
-                        handling = texts[id(o.handling)] = dumps(o.handling).decode()
-                    listed = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
-                    provenance = origins.get(listed)
-                    if provenance is None:
-                        provenance = origins[listed] = dumps(listed).decode()
                     us = o.version_us
                     rows.append(
-                        (
-                            collection_id,
-                            o.id,
-                            o.type,
-                            o.spec_version,
+                        row(
+                            o,
                             date_added if o.version is None else o.version,
                             stamp if us is None else us,
                             "" if us is None else str(us),
-                            date_added,
-                            stamp,
                             1,
                             1,
-                            o.body,
-                            o.sha256,
-                            handling,
-                            provenance,
-                            o.received_from,
-                            o.search_text,
                         )
                     )
                 self._flush(cur, rows)
@@ -158,34 +172,7 @@ class ObjectStore(StoreCore):
                     version_us if hi is None else max(hi, version_us),
                 )
                 known[(o.id, vkey)] = date_added
-                handling = texts.get(id(o.handling))
-                if handling is None:
-                    handling = texts[id(o.handling)] = dumps(o.handling).decode()
-                listed = o.origins if o.origins.__class__ is tuple else tuple(o.origins)
-                provenance = origins.get(listed)
-                if provenance is None:
-                    provenance = origins[listed] = dumps(listed).decode()
-                rows.append(
-                    (
-                        collection_id,
-                        o.id,
-                        o.type,
-                        o.spec_version,
-                        version,
-                        version_us,
-                        vkey,
-                        date_added,
-                        stamp,
-                        int(is_first),
-                        int(is_last),
-                        o.body,
-                        o.sha256,
-                        handling,
-                        provenance,
-                        o.received_from,
-                        o.search_text,
-                    )
-                )
+                rows.append(row(o, version, version_us, vkey, int(is_first), int(is_last)))
                 out.append((date_added, True))
             self._flush(cur, rows)
             owners = {o.id: o.originator for o, (_, new) in zip(objs, out, strict=True) if new}
