@@ -200,6 +200,11 @@ def authorize(w: Write, ctx: PolicyContext, *, known: frozenset[str] = frozenset
     """May this version be stored, and as whose? Default deny, one reason when refused.
 
     ``known``: identity ids of the parties this node knows (partners, agreement parties).
+
+    A rule added here that reads more of a non-definition version than its signer,
+    origin, owner and ``created_by_ref`` must be added to ``Authorities._key`` too (or
+    make ``_key`` decline such versions): ``Authorities`` shares an allowed answer among
+    the versions of a batch that have the same four facts.
     """
     got = _origin(w, ctx)
     if not got.allow:
