@@ -5,7 +5,16 @@ from __future__ import annotations
 import random
 import time
 
-from liaison.service.correlations import BATCH, FIRST, WRITE_SECONDS, _Sizing, _write_clock
+import pytest
+
+from liaison.service.correlations import (
+    BATCH,
+    FIRST,
+    WALL_SLACK,
+    WRITE_SECONDS,
+    _Sizing,
+    _write_cost,
+)
 
 
 def _settle(fixed: float, per_row: float, batches: int = 60, noise: float = 0.0) -> int:
@@ -50,13 +59,18 @@ def test_sizes_stay_within_bounds() -> None:
     assert sizing.size == FIRST // 2
 
 
-def test_an_in_process_write_is_timed_by_its_cpu() -> None:
+def test_an_in_process_write_is_timed_by_its_cpu_within_a_bound_on_its_wall_time() -> None:
     """SQLite (the correlator holds the writers' lock, the engine runs in the process):
     a write is sized on its CPU time -- waiting for a core or the interpreter lock
-    makes no batch shorter. Elsewhere (PostgreSQL) on the wall time: the write waits
-    for the server."""
-    cpu, wall = _write_clock(True), _write_clock(False)
-    c0, w0 = cpu(), wall()
+    makes no batch shorter -- unless it lasted more than ``WALL_SLACK`` times that on
+    the wall clock, which the storing requests wait for. Elsewhere (PostgreSQL) on the
+    wall time: the write waits for the server."""
+    assert _write_cost(True, 0.010, 0.012) == 0.010
+    assert _write_cost(True, 0.010, 0.010 * WALL_SLACK) == 0.010
+    assert _write_cost(True, 0.010, 0.090) == pytest.approx(0.090 / WALL_SLACK)
+    assert _write_cost(False, 0.001, 0.050) == 0.050
+    # and the clocks it is given: a sleep is wall time, not the thread's CPU time
+    c0, w0 = time.thread_time(), time.perf_counter()
     time.sleep(0.05)
-    assert cpu() - c0 < 0.02
-    assert wall() - w0 >= 0.05
+    assert time.thread_time() - c0 < 0.02
+    assert time.perf_counter() - w0 >= 0.05
