@@ -53,24 +53,11 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Node,
         node.close()
 
 
-def _indicator() -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": "2026-01-01T00:00:00.000Z",
-        "modified": "2026-01-01T00:00:00.000Z",
-        "pattern": "[ipv4-addr:value = '10.1.1.1']",
-        "pattern_type": "stix",
-        "valid_from": "2026-01-01T00:00:00Z",
-    }
-
-
-def _write(node: Node, ex: Exchange, party: PartyRecord, n: int = 2) -> None:
+def _write(node: Node, ex: Exchange, party: PartyRecord, stix: Any, n: int = 2) -> None:
     """Objects stored (with their entries, atomically), the last released to the
     partner (an entry and the partner's ledger, atomically) and a refused read queued
     for the background writer; returns once all are committed."""
-    objs = [_indicator() for _ in range(n)]
+    objs = stix.many(n)
     status = taxii_ingest(ex, party, node.default_collection_id, {"objects": objs})
     assert status["success_count"] == n
     row = next(r for r, _ in node.store.iter_versions() if r.id == objs[-1]["id"])
@@ -95,18 +82,18 @@ def _problems(report: VerifyReport) -> list[str]:
 
 
 def test_writes_between_verifys_reads_are_not_half_seen(
-    live: tuple[Node, Exchange], monkeypatch: pytest.MonkeyPatch
+    live: tuple[Node, Exchange], monkeypatch: pytest.MonkeyPatch, stix_factory: Any
 ) -> None:
     node, ex = live
     party = node.store.party("analyst")
-    _write(node, ex, party)
+    _write(node, ex, party, stix_factory)
     judge, entries = verify_module.judge_heads, Ledger.entries
     during = {"on": True}
 
     def elsewhere() -> None:
         # Another thread (another connection) writes now, and commits.
         if during["on"]:
-            t = threading.Thread(target=_write, args=(node, ex, party))
+            t = threading.Thread(target=_write, args=(node, ex, party, stix_factory))
             t.start()
             t.join()
 
@@ -132,17 +119,19 @@ def test_writes_between_verifys_reads_are_not_half_seen(
     assert after.objects_checked == report.objects_checked + 4
 
 
-def test_verify_on_a_live_node_reports_no_problem(live: tuple[Node, Exchange]) -> None:
+def test_verify_on_a_live_node_reports_no_problem(
+    live: tuple[Node, Exchange], stix_factory: Any
+) -> None:
     node, ex = live
     party = node.store.party("analyst")
-    _write(node, ex, party)
+    _write(node, ex, party, stix_factory)
     stop = threading.Event()
     failures: list[BaseException] = []
 
     def writer() -> None:
         try:
             while not stop.is_set():
-                _write(node, ex, party, n=1)
+                _write(node, ex, party, stix_factory, n=1)
         except BaseException as exc:
             failures.append(exc)
 
@@ -160,13 +149,13 @@ def test_verify_on_a_live_node_reports_no_problem(live: tuple[Node, Exchange]) -
 
 
 def test_a_verify_that_fails_leaves_no_transaction_open(
-    live: tuple[Node, Exchange], monkeypatch: pytest.MonkeyPatch
+    live: tuple[Node, Exchange], monkeypatch: pytest.MonkeyPatch, stix_factory: Any
 ) -> None:
     """However verify ends, its snapshot ends with it (SQLite: a read transaction left
     open would keep the WAL from being checkpointed): the node writes on."""
     node, ex = live
     party = node.store.party("analyst")
-    _write(node, ex, party)
+    _write(node, ex, party, stix_factory)
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise StorageError("the disk went away")
@@ -183,5 +172,5 @@ def test_a_verify_that_fails_leaves_no_transaction_open(
         conn = store._connection()
         assert not conn.in_transaction
         assert conn.execute("PRAGMA query_only").fetchone()[0] == 0
-    _write(node, ex, party)  # on this thread's connection too
+    _write(node, ex, party, stix_factory)  # on this thread's connection too
     assert _problems(auditing.verify(node)[0]) == []
