@@ -14,6 +14,16 @@ from liaison import merkle
 from liaison.signing import objects as signing_objects
 from liaison.stix import fastpath, refs, timestamps, validate_object
 
+#: A valid identity the validation tests add properties to (copied: ``{**_IDENTITY, …}``).
+_IDENTITY: dict[str, object] = {
+    "type": "identity",
+    "spec_version": "2.1",
+    "id": "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+    "created": "2026-11-29T12:00:00.123Z",
+    "modified": "2026-11-29T12:00:00.123Z",
+    "name": "x",
+}
+
 
 def test_long_base64_strings_are_decoded_not_remembered() -> None:
     short = base64.b64encode(b"\x01" * 32).decode()
@@ -58,15 +68,7 @@ def test_link_plans_and_key_kinds_of_huge_objects_are_not_remembered() -> None:
 
 
 def test_the_validation_fast_path_remembers_only_valid_names_and_few() -> None:
-    ident = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
-    base = {
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": ident,
-        "created": "2026-11-29T12:00:00.123Z",
-        "modified": "2026-11-29T12:00:00.123Z",
-        "name": "x",
-    }
+    base = _IDENTITY
     long_key = "x_" + "k" * 5000
     assert validate_object({**base, long_key: 1})  # not a property name: a reason ...
     assert long_key not in fastpath._CUSTOM  # ... and not remembered
@@ -77,16 +79,8 @@ def test_the_validation_fast_path_remembers_only_valid_names_and_few() -> None:
 
 
 def test_extension_shapes_are_remembered_only_when_short_and_few() -> None:
-    ident = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
     ext_id = "extension-definition--3c1f7a52-8d0e-4b7a-9f5e-2a6b1c9d4e70"
-    base = {
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": ident,
-        "created": "2026-11-29T12:00:00.123Z",
-        "modified": "2026-11-29T12:00:00.123Z",
-        "name": "x",
-    }
+    base = _IDENTITY
     long_name = "x" * 5000
     ext = {"extension_type": "property-extension", long_name: 1}
     validate_object({**base, "extensions": {ext_id: ext}})
