@@ -92,3 +92,19 @@ def test_extension_shapes_are_remembered_only_when_short_and_few() -> None:
         shape = {"extension_type": "property-extension", f"prop{i}": 1}
         assert not validate_object({**base, "extensions": {ext_id: shape}})
     assert len(fastpath._PLAIN_SHAPES) <= fastpath._SHAPE_MAX
+
+
+def test_object_shapes_are_remembered_only_when_short_and_few() -> None:
+    plan = fastpath._plan("identity")
+    assert plan is not None
+    long_key = "x_" + "k" * 100
+    assert not validate_object({**_IDENTITY, long_key: 1})  # valid: answered ...
+    assert not any(long_key in keys for keys in plan.shapes)  # ... and not remembered
+    wide = {**_IDENTITY, **{f"x_w{i}": i for i in range(100)}}
+    assert not validate_object(wide)
+    assert tuple(wide) not in plan.shapes
+    for i in range(1000):  # a hostile partner's thousands of shapes
+        assert not validate_object({**_IDENTITY, f"x_s{i}": i})
+        assert len(plan.shapes) <= fastpath._OBJECT_SHAPES_MAX
+    assert validate_object(_IDENTITY) == []
+    assert tuple(_IDENTITY) in plan.shapes  # a common shape: remembered

@@ -27,6 +27,10 @@ __all__ = ["fold", "search", "searchable_text"]
 _FIELDS = ("name", "description", "content", "abstract", "explanation", "x_mitre_aliases")
 _LISTS = ("aliases", "labels", "x_liaison_topics", "x_liaison_regions")
 _MAX_TEXT = 20_000
+_NAMES = frozenset((*_FIELDS, *_LISTS))
+#: The names of ``_FIELDS`` and of ``_LISTS`` an object has -> those, in their order
+#: (at most 2^10 sets).
+_ORDERS: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -45,12 +49,22 @@ def searchable_text(obj: dict[str, Any]) -> str:
     slower steps run over the parts that need them, word by word with the words
     already met remembered (``fold_words``: the same string).
     """
+    present = _NAMES.intersection(obj)  # in C: the few of those names the object has
+    if not present:
+        return ""
+    order = _ORDERS.get(present)
+    if order is None:
+        order = _ORDERS[present] = (
+            tuple(f for f in _FIELDS if f in present),
+            tuple(f for f in _LISTS if f in present),
+        )
+    fields, lists = order
     parts: list[str] = []
-    for f in _FIELDS:
+    for f in fields:
         v = obj.get(f)
         if isinstance(v, str):
             parts.append(v)
-    for f in _LISTS:
+    for f in lists:
         v = obj.get(f)
         if isinstance(v, list):
             parts += [x for x in v if isinstance(x, str)]

@@ -19,6 +19,7 @@ test_stix_validate_equivalence.py compares both with the original implementation
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, Final
 
 from liaison.stix.commons import (
@@ -30,7 +31,7 @@ from liaison.stix.commons import (
     check_external_references,
     check_granular_markings,
 )
-from liaison.stix.ids import identifier_type, identifiers_of, is_language_tag
+from liaison.stix.ids import identifier_of, identifier_type, identifiers_of, is_language_tag
 from liaison.stix.refcheck import ENCODED, PLAIN, REF, REFS, check_nested, kind_of
 from liaison.stix.rules import KIND_CHECKS, SPECIAL, WITH_KILL_CHAIN, check_kill_chain_phases
 from liaison.stix.timestamps import compare_timestamps, is_millis_timestamp, is_timestamp
@@ -54,6 +55,12 @@ from liaison.stix.vocab import (
 __all__ = ["plainly_valid"]
 
 Check = Callable[[Any], bool]
+
+#: Checks that pass every ``str`` (exactly) without looking at it: a property whose
+#: check is one of these is only asked, for the common case, to hold a ``str``
+#: (``_Shape``; the checks here are pure: whether and in which order they run changes
+#: nothing but the time).
+_ANY_STR: set[Check] = set()
 
 _CONTAINERS = (dict, list)
 _SDO, _SCO, _MARKING = "sdo", "sco", "marking"
@@ -92,12 +99,13 @@ def _plain(key: str, *, empty_ok: bool, walk: bool) -> Check:
         check_nested(key, value, 1, scratch, False)
         return not scratch
 
+    _ANY_STR.add(check)
     return check
 
 
 def _ref(allowed: frozenset[str] | None) -> Check:
     def check(value: Any) -> bool:
-        return identifiers_of([value], allowed)
+        return identifier_of(value, allowed)
 
     return check
 
@@ -267,11 +275,16 @@ def _is_strs(value: Any) -> bool:
 def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
+    both: Check
     if len(checks) == 2:  # the usual case: no generator
         first, second = checks
-        return lambda v: first(v) and second(v)
-    head, *rest = checks
-    return lambda v: head(v) and all(check(v) for check in rest)
+        both = lambda v: first(v) and second(v)  # noqa: E731
+    else:
+        head, *rest = checks
+        both = lambda v: head(v) and all(check(v) for check in rest)  # noqa: E731
+    if all(check in _ANY_STR for check in checks):
+        _ANY_STR.add(both)
+    return both
 
 
 class _Plan:
@@ -283,6 +296,7 @@ class _Plan:
         "checks",
         "order",
         "required",
+        "shapes",
         "special",
         "type_",
     )
@@ -304,6 +318,7 @@ class _Plan:
         assert all(a in stamps and b in stamps for a, b, _ in self.order), type_
         self.special = SPECIAL.get(type_)
         self.checks = _checks(type_, category)
+        self.shapes: dict[tuple[str, ...], _Shape | None] = {}
 
 
 def _checks(type_: str, category: str) -> dict[str, Check]:
@@ -378,9 +393,15 @@ def _checks(type_: str, category: str) -> dict[str, Check]:
     return out
 
 
+def _is_str(value: Any) -> bool:
+    """``rules.KIND_CHECKS["str"]``."""
+    return isinstance(value, str)
+
+
+_ANY_STR.add(_is_str)
 #: ``rules.KIND_CHECKS`` as fast or stricter (``_is_strs``: a ``list`` of ``str`` exactly).
 _KIND_CHECKS: Final[dict[str, Check]] = {
-    "str": KIND_CHECKS["str"],
+    "str": _is_str,
     "strs": _is_strs,
     "bool": _is_bool,
 }
@@ -461,6 +482,87 @@ def plainly_valid(obj: object) -> bool:
             not is_millis_timestamp(modified) or compare_timestamps(modified, created) < 0
         ):
             return False  # (a value not a str is never compared: its == could be anything)
+    keys = tuple(obj)
+    shape = plan.shapes.get(keys, _UNKNOWN)
+    if shape is _UNKNOWN:
+        shape = _shape(plan, keys)
+    if shape is None:  # a property that always draws a reason, or one missing
+        return False
+    if shape.__class__ is not _Shape:  # keys that are not all ``str`` exactly
+        return _by_item(obj, plan, id_)
+    assert isinstance(shape, _Shape)
+    if shape.strings is not None and not set(map(type, shape.strings(obj))) <= _STR:
+        for key, check in shape.string_checks:
+            if not check(obj[key]):
+                return False
+    for key, check in shape.checks:
+        if not check(obj[key]):
+            return False
+    return _related(obj, plan, id_)
+
+
+class _Shape:
+    """The checks of an object of one type with these property names, in advance:
+    those that pass any ``str`` (``_ANY_STR``), whose values are first looked at
+    together (``strings``: all of them ``str``, nothing more to check), and the
+    others, each run on its value."""
+
+    __slots__ = ("checks", "string_checks", "strings")
+
+    def __init__(self, strings: list[tuple[str, Check]], others: list[tuple[str, Check]]) -> None:
+        self.string_checks = tuple(strings)
+        self.checks = tuple(others)
+        self.strings: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        if len(strings) > 1:  # (itemgetter of one name gives the value, not a tuple)
+            self.strings = itemgetter(*(key for key, _ in strings))
+        elif strings:
+            self.checks = (*self.checks, *self.string_checks)
+
+
+_UNKNOWN: Any = object()
+_STR: Final = frozenset({str})
+#: Shapes remembered per type (names come from the sender: bounded, emptied when full).
+_OBJECT_SHAPES_MAX = 256
+_OBJECT_SHAPE_KEYS = 64
+_OBJECT_SHAPE_KEY_LEN = 64
+#: Not a shape: the names are not all ``str`` exactly (``_by_item`` decides).
+_ODD: Any = object()
+
+
+def _shape(plan: _Plan, keys: tuple[Any, ...]) -> Any:
+    """The ``_Shape`` of ``keys`` for ``plan`` (None: such an object is never plainly
+    valid), remembered when the names are few and short; ``_ODD`` for names that are
+    not all ``str`` exactly."""
+    if set(map(type, keys)) != _STR:
+        return _ODD
+    shape: _Shape | None = None
+    present = set(keys)
+    if all(key in present for key in plan.required) and (
+        plan.any_of is None or any(key in present for key in plan.any_of)
+    ):
+        checks = plan.checks
+        strings: list[tuple[str, Check]] = []
+        others: list[tuple[str, Check]] = []
+        for key in keys:
+            check = checks.get(key)
+            if check is None:
+                check = _custom(key)
+            elif check is _nothing:
+                continue
+            if check is _never:
+                break
+            (strings if check in _ANY_STR else others).append((key, check))
+        else:
+            shape = _Shape(strings, others)
+    if len(keys) <= _OBJECT_SHAPE_KEYS and all(len(key) <= _OBJECT_SHAPE_KEY_LEN for key in keys):
+        if len(plan.shapes) >= _OBJECT_SHAPES_MAX:
+            plan.shapes.clear()
+        plan.shapes[keys] = shape
+    return shape
+
+
+def _by_item(obj: dict[Any, Any], plan: _Plan, id_: str) -> bool:
+    """The properties checked one by one (names not all ``str`` exactly)."""
     checks = plan.checks
     for key, value in obj.items():
         check = checks.get(key)
@@ -480,6 +582,11 @@ def _whole(obj: dict[str, Any], plan: _Plan, id_: str) -> bool:
             return False
     if plan.any_of is not None and not any(key in obj for key in plan.any_of):
         return False
+    return _related(obj, plan, id_)
+
+
+def _related(obj: dict[str, Any], plan: _Plan, id_: str) -> bool:
+    """``_whole`` once the properties required are there: the rules relating them."""
     for later, earlier, strict in plan.order:
         if later in obj and earlier in obj:
             order = compare_timestamps(obj[later], obj[earlier])

@@ -11,6 +11,7 @@ __all__ = [
     "ID_RE",
     "TYPE_RE",
     "id_type",
+    "identifier_of",
     "identifier_type",
     "identifiers_of",
     "is_identifier",
@@ -85,6 +86,18 @@ def identifiers_of(values: list[object], allowed: frozenset[str] | None) -> bool
         if allowed and kind not in allowed:
             return False
     return True
+
+
+def identifier_of(value: object, allowed: frozenset[str] | None) -> bool:
+    """``identifiers_of([value], allowed)``, without the list: one reference."""
+    if value.__class__ is not str:
+        return False
+    kind = _KNOWN_IDS.get(value)  # type: ignore[call-overload]
+    if kind is None:
+        kind = identifier_type(value)
+        if kind is None:
+            return False
+    return not allowed or kind in allowed
 
 
 def id_type(identifier: str) -> str:
