@@ -73,6 +73,10 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ftp": 21}
 
 
 def _refang(value: str) -> str:
+    # Each pattern needs a bracket, or ``hxxp``/``fxp`` at the start: most values have
+    # neither, and five substitutions found nothing in them (issue #15).
+    if "[" not in value and "(" not in value and "{" not in value and value[:1] not in "hHfF":
+        return value
     for pattern, repl in _REFANG:
         value = pattern.sub(repl, value)  # type: ignore[arg-type]
     return value

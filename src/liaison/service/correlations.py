@@ -159,9 +159,10 @@ def _index(node: Node) -> Iterator[CorrelationIndex]:
 
 def _apply(node: Node, planned: list[Planned]) -> None:
     # Run by ``mark_correlated`` once it has checked that the rows are still pending:
-    # no other batch was applied since they were planned.
+    # no other batch was applied since they were planned. Its transaction is the
+    # batch's: a failure rolls the whole of it back (no savepoint needed).
     with _index(node) as index:
-        index.apply(planned, as_planned=True)
+        index.apply(planned, as_planned=True, savepoint=False)
 
 
 def _read(row: PendingRow) -> Mapping[str, Any]:

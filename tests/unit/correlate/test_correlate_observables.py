@@ -147,3 +147,20 @@ def test_ipv4_edge_values() -> None:
     for value in ("01.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4.5", "١.٢.٣.٤"):
         assert normalise_observable("ipv4-addr", value) is None
     assert normalise_observable("ipv6-addr", "1.2.3.4") is None
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"hHxXpPfFtTaAdDoO.:/@[](){}sS ſ0", "\u212a", "é"]),
+        max_size=16,
+    )
+)
+def test_refang_skips_only_values_no_pattern_touches(value: str) -> None:
+    """``_refang`` returns at once the values without a bracket or a leading h/f: the
+    same as applying every substitution."""
+    from liaison.correlate.observables import _REFANG, _refang
+
+    full = value
+    for pattern, repl in _REFANG:
+        full = pattern.sub(repl, full)  # type: ignore[arg-type]
+    assert _refang(value) == full

@@ -1,5 +1,6 @@
 """``SqliteDb.executemany`` sends a plain insert's rows in multi-row statements: the
-same rows in their order, the same refusals, all or nothing in a transaction."""
+same rows in their order, the same refusals, all or nothing in a transaction. And
+``SqliteDb.insert_new`` skips the rows whose key is taken, and refuses a NULL."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def db() -> SqliteDb:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL, auto INTEGER)")
     conn.execute("CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)")
+    conn.execute("CREATE TABLE c (k INTEGER PRIMARY KEY, v INTEGER NOT NULL CHECK (v > 0))")
     return SqliteDb(conn)
 
 
@@ -40,6 +42,21 @@ def test_a_refused_row_refuses_the_batch_in_a_transaction(db: SqliteDb) -> None:
         with pytest.raises(StorageError, match="NOT NULL"), db.transaction():
             db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", bad)
     assert db.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    broken = [(i, 0 if i == 40 else 1) for i in range(64)]  # a CHECK broken
+    with pytest.raises(StorageError, match="CHECK"), db.transaction():
+        db.executemany("INSERT INTO c (k, v) VALUES (?, ?)", broken)
+    assert db.execute("SELECT COUNT(*) FROM c").fetchone() == (0,)
+
+
+def test_insert_new_skips_taken_keys_and_refuses_a_null(db: SqliteDb) -> None:
+    with db.transaction():
+        db.insert_new("t", ("k", "v"), [(i, b"x") for i in range(0, 400, 2)])
+        db.insert_new("t", ("k", "v"), [(i, b"y") for i in range(400)])  # half taken
+    rows = db.execute("SELECT k, v FROM t ORDER BY k").fetchall()
+    assert rows == [(i, b"x" if i % 2 == 0 else b"y") for i in range(400)]
+    with pytest.raises(StorageError, match="NOT NULL"), db.transaction():
+        db.insert_new("t", ("k", "v"), [(1000, b"x"), (1001, None)])
+    assert db.execute("SELECT COUNT(*) FROM t").fetchone() == (400,)
 
 
 @pytest.mark.parametrize("odd", [(5, "x", 1), (5,), {"p": 5, "q": "x"}])
