@@ -184,8 +184,9 @@ def _pull_collection(
     checked in its process instead (``liaison.sync.checker``): checking no longer
     takes the interpreter lock from storing. The first page is fetched here, so that a
     pull with one page (the usual incremental one) starts no process; the child starts
-    when the first page is taken, and the thread goes on with the next pages until the
-    child says it is ready. Signatures it refused are audited here, when the page is
+    as soon as the first page's answer says more follow (it imports while that page is
+    checked), and the thread goes on with the next pages until the child says it is
+    ready. Signatures it refused are audited here, when the page is
     taken, before it is stored -- as ``Exchange.check`` does.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
@@ -204,6 +205,8 @@ def _pull_collection(
         objs, more, next_token, last_added = c.objects_page(
             cid, added_after=since, limit=page_size, next_token=token
         )
+        if checker is not None and token is None and more and next_token:
+            checker.start()  # more pages to come: the child imports while this one is checked
         checked = exchange.check(party, peer.into, objs) if objs else None
         return checked, more, next_token, last_added
 
