@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -50,10 +50,11 @@ from liaison.service.peers import Peer
 from liaison.signing.objects import Keyring
 from liaison.sync.client import PeerClient, PeerError
 
-__all__ = ["CheckedPage", "Checker", "Job", "available", "check_page"]
+__all__ = ["CheckedPage", "Checker", "Job", "Later", "available", "check_page"]
 
 
 Keys = tuple[Keyring, frozenset[str]]
+T = TypeVar("T")
 
 _CHILD = "import sys; from liaison.sync.checker import main; main(sys.argv[1:])"
 
@@ -266,34 +267,42 @@ def _checked(job: Job, raw: Raw, keys: Keys) -> CheckedPage:
     return CheckedPage(checked, refused, more, next_token, last_added)
 
 
-class _Ahead:
-    """A page being read in a thread of its own (the HTTP request and the JSON parse)
-    while the page before it is checked: its answer, or what reading it raised."""
+class Later(Generic[T]):
+    """``work()`` run in a daemon thread of its own: its answer, or what it raised, when
+    asked (``result``). A daemon: a process told to stop does not wait for it."""
 
-    def __init__(self, key: tuple[Any, ...], read: Callable[[], Raw]) -> None:
-        self.key = key
+    def __init__(self, work: Callable[[], T], name: str = "liaison-later") -> None:
         self._done = threading.Event()
-        self._raw: Raw | None = None
+        self._value: T | None = None
         self._exc: BaseException | None = None
-        # a daemon: a child told to stop does not wait for a partner that is slow to answer
-        threading.Thread(
-            target=self._run, args=(read,), name="liaison-read-ahead", daemon=True
-        ).start()
+        threading.Thread(target=self._run, args=(work,), name=name, daemon=True).start()
 
-    def _run(self, read: Callable[[], Raw]) -> None:
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            self._raw = read()
-        except BaseException as exc:  # raised when the page is asked for (``result``)
+            self._value = work()
+        except BaseException as exc:  # raised by ``result``
             self._exc = exc
         finally:
             self._done.set()
 
-    def result(self) -> Raw:
+    def wait(self) -> None:
+        """Until the work ended (its answer or error kept)."""
+        self._done.wait()
+
+    def result(self) -> T:
         self._done.wait()
         if self._exc is not None:
             raise self._exc
-        assert self._raw is not None
-        return self._raw
+        return self._value  # type: ignore[return-value]
+
+
+class _Ahead(Later[Raw]):
+    """A page being read (the HTTP request and the JSON parse) while the page before it
+    is checked."""
+
+    def __init__(self, key: tuple[Any, ...], read: Callable[[], Raw]) -> None:
+        self.key = key
+        super().__init__(read, "liaison-read-ahead")
 
 
 class _Reader:
@@ -324,7 +333,7 @@ class _Reader:
         """The read ahead, taken; ended first (its answer or error kept in it)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            ahead._done.wait()
+            ahead.wait()
         return ahead
 
     def page(self, job: Job) -> Raw:
