@@ -33,7 +33,7 @@ from liaison.node import Node
 from liaison.service import Checked, Exchange, Received, auditing, documents, keys
 from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
 from liaison.store import PartyRecord, format_us, now_us
-from liaison.sync.checker import Checker, Job, Later, available
+from liaison.sync.checker import Checker, Job, available
 from liaison.sync.client import PeerClient, PeerError
 
 __all__ = ["SyncReport", "pull"]
@@ -213,16 +213,13 @@ def _pull_collection(
         return checked, more, next_token, last_added
 
     def checked_by(job: Job) -> Callable[[], Fetched]:
-        """Ask ``checker`` for the page of ``job``; the page is received at once, and
-        taken (its refused signatures audited) when the pipeline needs it."""
+        """Ask ``checker`` for the page of ``job``; the page is taken (and its refused
+        signatures audited) when the pipeline needs it."""
         assert checker is not None
         checker.request(job)
-        # received (unpickled, its objects parsed) in a thread while this one stores
-        # the page before: the store's SQLite and disk work leave the interpreter free
-        got = Later(checker.take, "liaison-take")
 
         def take() -> Fetched:
-            page = got.result()
+            page = checker.take()
             for obj, reason in page.refused:
                 exchange.events.rejected(party, obj, reason)
             return page.checked, page.more, page.next_token, page.last_added
