@@ -378,7 +378,7 @@ class Exchange:
         bodies = checked.bodies  # the bytes stored, made once
         if bodies is None:
             bodies = [orjson.dumps(obj) for obj in valid]
-        texts = checked.texts
+        texts, digests = checked.texts, checked.digests
         admitted = self.gate.admit(party, valid, infos, stamps.version_key, bodies)
         news: list[NewObject] = []
         awaits: list[tuple[str, ...]] = []
@@ -406,7 +406,7 @@ class Exchange:
                     ver,
                     None if ver is None else stamps.us(ver),
                     body,
-                    sha256(body).hexdigest(),
+                    sha256(body).hexdigest() if digests is None else digests[i],
                     handling,
                     verdict.origins,
                     received_from,
@@ -600,9 +600,11 @@ class Checked:
     infos: list[SignatureInfo]
     batch: Defaulted
     # made beside the checks when they run in another process (``liaison.sync.checker``):
-    # each valid object's bytes as orjson writes them, and its searchable text
+    # each valid object's bytes as orjson writes them, their SHA-256 (hex) and the
+    # object's searchable text
     bodies: list[bytes] | None = None
     texts: list[str] | None = None
+    digests: list[str] | None = None
 
 
 def check_signed(
@@ -621,10 +623,11 @@ def check_signed(
     (``Events.rejected``). Pure: a sync runs it in a process of its own.
 
     ``encoded``: what storing needs of each valid object is made instead of keeping it
-    -- its bytes as stored (``orjson.dumps``) and its searchable text (``Checked.bodies``
-    and ``Checked.texts``; ``valid`` is then empty): what the sync's checking process
-    sends (``liaison.sync.checker``). ``objects`` is then consumed: each item is
-    replaced by None once taken (only the refused ones are kept, in the answer).
+    -- its bytes as stored (``orjson.dumps``), their SHA-256 and its searchable text
+    (``Checked.bodies``, ``Checked.digests``, ``Checked.texts``; ``valid`` is then
+    empty): what the sync's checking process sends (``liaison.sync.checker``).
+    ``objects`` is then consumed: each item is replaced by None once taken (only the
+    refused ones are kept, in the answer).
 
     Each object goes through all its checks in turn, while it is in the processor's
     caches (a page of objects is several megabytes). The failures are listed as when
@@ -642,7 +645,9 @@ def check_signed(
     refused: list[tuple[dict[str, Any], str]] = []
     bodies: list[bytes] = []
     texts: list[str] = []
+    digests: list[str] = []
     dumps = orjson.dumps
+    sha256 = hashlib.sha256
     for i, obj in enumerate(objects):
         if encoded:
             objects[i] = None  # freed once checked: its memory serves the next, still cached
@@ -658,7 +663,9 @@ def check_signed(
             continue
         infos.append(info)
         if encoded:
-            bodies.append(dumps(obj))
+            body = dumps(obj)
+            bodies.append(body)
+            digests.append(sha256(body).hexdigest())
             texts.append(searchable_text(obj))
         else:
             kept.append(obj)
@@ -675,6 +682,7 @@ def check_signed(
         Defaulted(valid),
         bodies if encoded else None,
         texts if encoded else None,
+        digests if encoded else None,
     )
     return got, refused
 

@@ -10,10 +10,12 @@ every valid object as they will be stored and its searchable text. The parent ke
 everything that touches the store, in the order it had: the audit entries of refused
 signatures, admission under the agreement, storage, receipts, checkpoints.
 
-Flow: the parent asks for a page (``request``), the child fetches and checks it, sends
-it, and waits for the next request -- so it is never more than one page ahead, as the
-prefetching thread was. The parent sends the keyring again when it changed (a key
-revoked or rotated during a long pull).
+Flow: the parent asks for a page (``request``), the child checks it, sends it, and
+waits for the next request -- so it never checks more than one page ahead, as the
+prefetching thread did. Only the reading runs one page further: while a page is
+checked, the next one is read (the partner serves it meanwhile; ``_Reader``). The
+parent sends the keyring again when it changed (a key revoked or rotated during a
+long pull): a page is checked with the keyring of the request that asked for it.
 
 Failures: an error in the child (the partner unreachable, an answer that is not JSON)
 is sent back and raised in the parent as the same exception; a child that dies
@@ -31,11 +33,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -44,12 +48,13 @@ from liaison.service import Checked
 from liaison.service.ingest import Defaulted
 from liaison.service.peers import Peer
 from liaison.signing.objects import Keyring
-from liaison.sync.client import PeerError
+from liaison.sync.client import PeerClient, PeerError
 
-__all__ = ["CheckedPage", "Checker", "Job", "available", "check_page"]
+__all__ = ["CheckedPage", "Checker", "Job", "Later", "available", "check_page"]
 
 
 Keys = tuple[Keyring, frozenset[str]]
+T = TypeVar("T")
 
 _CHILD = "import sys; from liaison.sync.checker import main; main(sys.argv[1:])"
 
@@ -243,14 +248,114 @@ def check_page(
     )
 
 
-def _page(client: Any, job: Job, keys: Keys) -> CheckedPage:
+#: one page as the partner sent it: (objects, more, next token, X-TAXII-Date-Added-Last)
+Raw = tuple[list[Any], bool, str | None, str | None]
+
+
+def _read(client: Any, job: Job) -> Raw:
     objs, more, next_token, last_added = client.objects_page(
         job.collection_id, added_after=job.since, limit=job.page_size, next_token=job.token
     )
+    return objs, more, next_token, last_added
+
+
+def _checked(job: Job, raw: Raw, keys: Keys) -> CheckedPage:
+    objs, more, next_token, last_added = raw
     if not objs:
         return CheckedPage(None, [], more, next_token, last_added)
     checked, refused = check_page(job.party, job.peer.into, objs, keys)
     return CheckedPage(checked, refused, more, next_token, last_added)
+
+
+class Later(Generic[T]):
+    """``work()`` run in a daemon thread of its own: its answer, or what it raised, when
+    asked (``result``). A daemon: a process told to stop does not wait for it."""
+
+    def __init__(self, work: Callable[[], T], name: str = "liaison-later") -> None:
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._exc: BaseException | None = None
+        threading.Thread(target=self._run, args=(work,), name=name, daemon=True).start()
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except BaseException as exc:  # raised by ``result``
+            self._exc = exc
+        finally:
+            self._done.set()
+
+    def wait(self) -> None:
+        """Until the work ended (its answer or error kept)."""
+        self._done.wait()
+
+    def result(self) -> T:
+        self._done.wait()
+        if self._exc is not None:
+            raise self._exc
+        return self._value  # type: ignore[return-value]
+
+
+class _Ahead(Later[Raw]):
+    """A page being read (the HTTP request and the JSON parse) while the page before it
+    is checked."""
+
+    def __init__(self, key: tuple[Any, ...], read: Callable[[], Raw]) -> None:
+        self.key = key
+        super().__init__(read, "liaison-read-ahead")
+
+
+class _Reader:
+    """The child's reads of a partner's pages: the page asked for is checked while the
+    next one is read, so the partner's serving and the network overlap the checks.
+
+    Only the reading runs ahead, by one page: a page is checked when the parent asks
+    for it, with the keyring it sends then (as before). One read at a time on the
+    client: a page is read here only once the read ahead, if any, has ended."""
+
+    def __init__(self) -> None:
+        self.client: PeerClient | None = None
+        self._ahead: _Ahead | None = None
+
+    @staticmethod
+    def _key(job: Job) -> tuple[Any, ...]:
+        return (job.peer, job.collection_id, job.since, job.token, job.page_size)
+
+    def use(self, peer: Peer) -> None:
+        """Read from ``peer`` from now on (a new client if it is another partner)."""
+        if self.client is None or self.client.peer != peer:
+            self._settle()
+            if self.client is not None:
+                self.client.close()
+            self.client = PeerClient(peer)
+
+    def _settle(self) -> _Ahead | None:
+        """The read ahead, taken; ended first (its answer or error kept in it)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.wait()
+        return ahead
+
+    def page(self, job: Job) -> Raw:
+        """The page ``job`` points to (read ahead already, or read now); the next one
+        is then read ahead if there is one. Raises what reading the page raised."""
+        client = self.client
+        assert client is not None
+        ahead = self._settle()
+        if ahead is not None and ahead.key == self._key(job):
+            raw = ahead.result()
+        else:
+            raw = _read(client, job)
+        _, more, next_token, _ = raw
+        if more and next_token:
+            nxt = replace(job, token=next_token)
+            self._ahead = _Ahead(self._key(nxt), lambda: _read(client, nxt))
+        return raw
+
+    def close(self) -> None:
+        self._ahead = None  # a daemon thread: left to end on its own
+        if self.client is not None:
+            self.client.close()
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -269,14 +374,13 @@ def serve(conn: Connection) -> None:
     """The child's loop: jobs and requests from the parent, pages back, until it leaves."""
     from liaison.service import exchange, search  # noqa: F401  (loaded before "ready")
     from liaison.service.runtime import tune_gc
-    from liaison.sync.client import PeerClient
 
     tune_gc()
     try:
         conn.send(("ready", None))
     except OSError:
         return
-    client: PeerClient | None = None
+    reader = _Reader()
     job: Job | None = None
     keys: Keys = ({}, frozenset())
     try:
@@ -288,19 +392,15 @@ def serve(conn: Connection) -> None:
             if msg[0] == "job":
                 job = msg[1]
                 keys = job.keys
-                if client is None or client.peer != job.peer:
-                    if client is not None:
-                        client.close()
-                    client = PeerClient(job.peer)
+                reader.use(job.peer)
             elif msg[0] == "next" and job is not None:
                 job = replace(job, token=msg[1])
                 if msg[2] is not None:
                     keys = msg[2]
             else:
                 return
-            assert client is not None
             try:
-                reply: tuple[str, Any] = ("page", _page(client, job, keys))
+                reply: tuple[str, Any] = ("page", _checked(job, reader.page(job), keys))
             except Exception as exc:
                 reply, job = ("error", _portable(exc)), None
             try:
@@ -308,8 +408,7 @@ def serve(conn: Connection) -> None:
             except OSError:
                 return
     finally:
-        if client is not None:
-            client.close()
+        reader.close()
 
 
 def main(argv: list[str]) -> None:

@@ -17,7 +17,9 @@ child process (``liaison.sync.checker``, docs/adr/0010) while this one stores.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -184,8 +186,9 @@ def _pull_collection(
     checked in its process instead (``liaison.sync.checker``): checking no longer
     takes the interpreter lock from storing. The first page is fetched here, so that a
     pull with one page (the usual incremental one) starts no process; the child starts
-    when the first page is taken, and the thread goes on with the next pages until the
-    child says it is ready. Signatures it refused are audited here, when the page is
+    as soon as the first page's answer says more follow (it imports while that page is
+    checked), and the thread goes on with the next pages until the child says it is
+    ready. Signatures it refused are audited here, when the page is
     taken, before it is stored -- as ``Exchange.check`` does.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
@@ -204,6 +207,8 @@ def _pull_collection(
         objs, more, next_token, last_added = c.objects_page(
             cid, added_after=since, limit=page_size, next_token=token
         )
+        if checker is not None and token is None and more and next_token:
+            checker.start()  # more pages to come: the child imports while this one is checked
         checked = exchange.check(party, peer.into, objs) if objs else None
         return checked, more, next_token, last_added
 
@@ -230,11 +235,18 @@ def _pull_collection(
                 return checked_by(Job(peer, party.name, cid, since, token, page_size, keys))
         return fetcher.submit(fetch, token).result
 
+    # This process's writes take turns: the acknowledging thread's (the receipt kept,
+    # the checkpoint) wait here for the page being stored, and are woken as soon as it
+    # commits -- not by SQLite's busy handler, whose waits grow to 100 ms, while the
+    # storing thread, done, waits for the acknowledgement (and the other way round).
+    turn = threading.Lock()
+
     def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
         if receipt is not None:
-            _send_receipt(node, c, receipt)
+            _send_receipt(node, c, receipt, turn)
         if last_added:
-            set_checkpoint(node, peer.party, cid, last_added, complete=last)
+            with turn:
+                set_checkpoint(node, peer.party, cid, last_added, complete=last)
 
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-prefetch") as fetcher,
@@ -249,13 +261,16 @@ def _pull_collection(
             receipt = None
             if checked is not None:
                 report.received += checked.received
-                result = _count(exchange.store_checked(party, checked), report)
+                with turn:
+                    stored = exchange.store_checked(party, checked)
+                result = _count(stored, report)
                 receipt = _receipt(node, party, cid, result)
                 refused = {f["id"] for f in result.failures if f.get("id")}
                 if refused:
                     for oid in refused:
                         retry.setdefault(oid, 0)
-                    save_retry(node, peer.party, cid, retry)
+                    with turn:
+                        save_retry(node, peer.party, cid, retry)
             if acked is not None:
                 acked.result()  # the previous page's: a failure stops here
             # the last page: every batch read whole
@@ -289,9 +304,13 @@ def _receipt(node: Node, party: PartyRecord, cid: str, result: Received) -> dict
     )
 
 
-def _send_receipt(node: Node, c: PeerClient, receipt: dict[str, Any]) -> None:
+def _send_receipt(
+    node: Node, c: PeerClient, receipt: dict[str, Any], turn: threading.Lock | None = None
+) -> None:
+    """Send a signed receipt, then keep our copy (its write after taking ``turn``)."""
     c.post_json("liaison/receipts/", receipt)
-    documents.keep_sent_receipt(node, receipt)
+    with turn or contextlib.nullcontext():
+        documents.keep_sent_receipt(node, receipt)
 
 
 def _store(

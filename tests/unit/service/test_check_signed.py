@@ -4,6 +4,7 @@ signature), with the answer the checks gave when each ran over the whole batch i
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 import orjson
@@ -90,7 +91,7 @@ def test_the_checks_of_each_object_in_turn_answer_as_the_checks_of_the_batch() -
     assert got.notes == notes and notes  # the warning of the last one
     assert got.valid == kept and got.infos == infos and got_refused == refused
     assert got.batch.objects == valid
-    assert got.bodies is None and got.texts is None
+    assert got.bodies is None and got.texts is None and got.digests is None
     assert got.received == len(objs)
     # validation failures first, then the refused signatures, each in the batch's order
     assert [f["id"] for f in got.result.failures] == ["bad", "", objs[1]["id"], objs[4]["id"]]
@@ -107,5 +108,6 @@ def test_a_page_checked_for_the_parent_carries_bytes_and_texts_not_objects() -> 
     assert got.valid == [] and got.batch.objects == []
     assert got.bodies == [orjson.dumps(o) for o in plain.valid]
     assert got.texts == [searchable_text(o) for o in plain.valid]
+    assert got.digests == [hashlib.sha256(b).hexdigest() for b in got.bodies]
     assert (got.result, got.notes, got.infos) == (plain.result, plain.notes, plain.infos)
     assert got.stamps._us == plain.stamps._us

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pickle
 import socket
 import threading
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from liaison.errors import InvalidInputError
 from liaison.sync import Peer, PeerError
-from liaison.sync.checker import Checker, Job, _portable, available
+from liaison.sync.checker import Checker, Job, _portable, _Reader, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs 2 cores")
 
@@ -92,3 +94,52 @@ def test_errors_cross_the_process_boundary() -> None:
 
     odd = _portable(Local("x"))
     assert type(odd) is RuntimeError and "Local: x" in str(odd)
+
+
+class _Pages:
+    """A partner's pages of three, read by token (None the first); ``fail``'s fails."""
+
+    def __init__(self) -> None:
+        self.reads: list[str | None] = []
+        self.peer = None
+        self.fail = "none"
+
+    def objects_page(
+        self, cid: str, *, added_after: str | None, limit: int, next_token: str | None
+    ) -> tuple[list[Any], bool, str | None, str | None]:
+        self.reads.append(next_token)
+        if next_token == self.fail:
+            raise PeerError("MR: cannot reach it")
+        n = int(next_token or 0)
+        more = n < 2
+        return [{"n": n}], more, (str(n + 1) if more else None), f"t{n}"
+
+
+def test_the_child_reads_the_next_page_while_this_one_is_checked() -> None:
+    pages = _Pages()
+    reader = _Reader()
+    reader.client = pages  # type: ignore[assignment]
+    first = job(closed_port(), None)
+    assert reader.page(first)[0] == [{"n": 0}]
+    # the next page was asked of the partner already, before the parent asked for it
+    second = replace(first, token="1")
+    assert reader.page(second)[:3] == ([{"n": 1}], True, "2")
+    assert reader.page(replace(first, token="2"))[:2] == ([{"n": 2}], False)
+    assert pages.reads == [None, "1", "2"]  # each page read once, none past the last
+    # a request for another page than the one read ahead reads it (the other dropped)
+    assert reader.page(first)[0] == [{"n": 0}]
+    assert reader.page(replace(first, token="2"))[0] == [{"n": 2}]
+    assert pages.reads == [None, "1", "2", None, "1", "2"]
+
+
+def test_an_error_reading_ahead_is_raised_when_that_page_is_asked_for() -> None:
+    pages = _Pages()
+    reader = _Reader()
+    reader.client = pages  # type: ignore[assignment]
+    first = job(closed_port(), None)
+    pages.fail = "1"
+    reader.page(first)  # page "1" is read ahead, and fails: nothing said yet
+    with pytest.raises(PeerError, match="cannot reach"):
+        reader.page(replace(first, token="1"))
+    pages.fail = "none"
+    assert reader.page(replace(first, token="1"))[0] == [{"n": 1}]  # read again
