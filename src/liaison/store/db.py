@@ -284,10 +284,15 @@ class PgDb:
                         for row in listed:
                             out.write_row(row)
                     return
-                with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as out:
-                    out.set_types(types)
-                    for row in listed:
-                        out.write_row(row)
+                try:
+                    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as out:
+                        out.set_types(types)
+                        for row in listed:
+                            out.write_row(row)
+                except psycopg.Error:
+                    # The columns are looked up again next time (a table changed since?).
+                    _COLUMN_TYPES.get(self.raw, {}).pop((table, tuple(columns)), None)
+                    raise
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
 

@@ -603,3 +603,23 @@ def test_plain_inserts_copy_binary_when_every_value_fits_its_column(pg: Postgres
     ]
     with pg.connection() as db, pytest.raises(StorageError):
         db.executemany("INSERT INTO copy_t (k, t) VALUES (?, ?)", [(30, "a"), (31,)])
+
+
+def test_a_copy_that_failed_looks_its_columns_up_again(pg: PostgresStore) -> None:
+    """The columns' types are kept per connection; a binary COPY that fails (a column's
+    type changed since) forgets them, and the next one is right again."""
+    one = PostgresStore(pg.url, min_size=1, max_size=1)  # the same connection each time
+    try:
+        with one.connection() as db:
+            db.execute("CREATE TABLE copy_u (k BIGINT PRIMARY KEY, t TEXT)")
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(1, "a")])
+        with one.connection() as db:
+            db.execute("ALTER TABLE copy_u ALTER COLUMN k TYPE INTEGER")
+        with pytest.raises(StorageError), one.connection() as db:
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(2, "b")])
+        with one.connection() as db:
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(3, "c")])
+            got = db.execute("SELECT k, t FROM copy_u ORDER BY k").fetchall()
+        assert [tuple(r) for r in got] == [(1, "a"), (3, "c")]
+    finally:
+        one.close()
