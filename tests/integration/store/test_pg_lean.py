@@ -19,6 +19,7 @@ import orjson
 import psycopg
 import pytest
 
+from liaison.errors import StorageError
 from liaison.store import VERSION_ALL, Collection, NewObject, ObjectQuery
 from liaison.store.postgres import PostgresStore
 from liaison.store.sqlite import open_db
@@ -260,3 +261,32 @@ def test_prepared_statements_are_planned_for_the_tables_as_they_are(pg: Postgres
     """A generic plan, made once while a table was small, was kept as it grew."""
     with pg.connection() as db:
         assert db.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
+def test_reads_run_without_a_transaction_and_leave_none_behind(pg_database: str) -> None:
+    """A read runs its statements in autocommit (no BEGIN, no COMMIT); the connection
+    goes back to the pool as the writers expect it -- a failed write after a read, a
+    failed read, still roll back whole."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    pg = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection: the same
+    try:
+        pg.migrate()
+        pg.add_collection(Collection(C, "c"))
+        with pg._read() as cur:
+            cur.execute("SELECT txid_current_if_assigned(), now() = statement_timestamp()")
+            assert cur.fetchone() == (None, True)  # no transaction opened before it
+        with pytest.raises(StorageError), pg._read() as cur:
+            cur.execute("SELECT no_such_column FROM objects")
+        with pg._checkout() as conn:
+            assert conn.autocommit is False
+        with pytest.raises(RuntimeError), pg._write() as cur:
+            cur.execute("INSERT INTO corr_saturated (kind, value) VALUES ('k', 'v')")
+            assert pg.owners(["x"]) == {}  # a read inside: the transaction stays open
+            raise RuntimeError("the write fails")
+        assert _count(pg, "corr_saturated") == 0
+        pg.add_objects(C, [_obj(1)])
+        assert pg.count_objects(C) == 1
+    finally:
+        pg.close()
