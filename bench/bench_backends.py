@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -90,40 +91,81 @@ def _pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+def _client_pids() -> dict[int, int]:
+    """Local TCP port -> pid of the process that holds it, for connections to port 5432
+    (``ss``; empty where it is missing)."""
+    try:
+        listed = subprocess.run(
+            ["ss", "-tnpH"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    out: dict[int, int] = {}
+    for line in listed.splitlines():
+        parts = line.split()
+        m = re.search(r"pid=(\d+)", line)
+        if len(parts) >= 5 and m and parts[4].endswith(":5432"):
+            with contextlib.suppress(ValueError):
+                out[int(parts[3].rsplit(":", 1)[1])] = int(m.group(1))
+    return out
+
+
+def _role(pid: int) -> str:
+    """``index`` for a ``liaison index`` process (a server's indexing child), ``serve``
+    for a ``liaison serve`` one, else ``other``."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "other"
+    words = [a.decode(errors="replace") for a in argv]
+    return "index" if "index" in words else "serve" if "serve" in words else "other"
+
+
 class PgBackends:
     """CPU seconds the database's server processes spent (PostgreSQL on this machine):
-    every backend connected to the database at the start or the end of a span."""
+    every backend connected to the database at the start or the end of a span; and
+    the same by the role of the client each served (``by_role``: ``serve``, the
+    storing requests and reads; ``index``, the indexing children's full-text index and
+    correlations; ``other``), where the client is known at the end of the span."""
 
     def __init__(self, database: str | None) -> None:
         self.database = database
         self.cpu = 0.0
+        self.by_role: dict[str, float] = {}
         self._start: dict[int, float] = {}
 
-    def _sample(self) -> dict[int, float]:
+    def _sample(self) -> tuple[dict[int, float], dict[int, str]]:
         if self.database is None:
-            return {}
+            return {}, {}
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            pids = [
-                int(r[0])
-                for r in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
-                )
-            ]
+            rows = conn.execute(
+                "SELECT pid, client_port FROM pg_stat_activity WHERE datname = %s",
+                (self.database,),
+            ).fetchall()
+        clients = _client_pids()
         out: dict[int, float] = {}
-        for pid in pids:
+        roles: dict[int, str] = {}
+        for pid, port in rows:
             with contextlib.suppress(OSError):
-                out[pid] = cpu_seconds(pid)
-        return out
+                out[int(pid)] = cpu_seconds(int(pid))
+                client = clients.get(int(port)) if port is not None else None
+                roles[int(pid)] = "other" if client is None else _role(client)
+        return out, roles
 
     def __enter__(self) -> PgBackends:
-        self._start = self._sample()
+        self._start = self._sample()[0]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        end = self._sample()
-        self.cpu = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in end.items())
+        end, roles = self._sample()
+        self.by_role = {}
+        for pid, cpu in end.items():
+            spent = cpu - self._start.get(pid, 0.0)
+            role = roles.get(pid, "other")
+            self.by_role[role] = self.by_role.get(role, 0.0) + spent
+        self.cpu = sum(self.by_role.values())
 
 
 @dataclass
@@ -207,6 +249,7 @@ class Pair:
     wall: float = 0.0
     cpu: float = 0.0  # every serve process
     db_cpu: float = 0.0  # the database's backends
+    db_by_role: dict[str, float] = field(default_factory=dict)  # theirs, by client
     batch_ms: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -218,6 +261,9 @@ class Pair:
             "ingest_per_s": round(n / self.wall, 1) if self.wall else 0.0,
             "cpu_us_per_object": round(1e6 * self.cpu / n, 1),
             "db_cpu_us_per_object": round(1e6 * self.db_cpu / n, 1),
+            "db_cpu_us_by_role": {
+                k: round(1e6 * v / n, 1) for k, v in sorted(self.db_by_role.items())
+            },
             "batch_p99_ms": round(percentile(self.batch_ms, 99), 1) if self.batch_ms else 0.0,
         }
 
@@ -269,6 +315,7 @@ def pair_ingest(home: Home, targets: list[Target], bodies: list[bytes]) -> Pair:
     out.wall = clocks[0].wall
     out.cpu = sum(c.cpu for c in clocks)
     out.db_cpu = db.cpu
+    out.db_by_role = dict(db.by_role)
     return out
 
 
@@ -290,13 +337,19 @@ def run_backend(
             if not spans:
                 db.__exit__()
                 spans.append(db.cpu)
+                roles.update(db.by_role)
 
         spans: list[float] = []
+        roles: dict[str, float] = {}
         with db:
             t = dataclasses.replace(t, settle=settled)
             f: Figures = run_steps(t, bodies, ids, log, rss_every=max(1, len(bodies) // 10))
         out = f.as_dict()
         out["db_cpu_us_per_object"] = round(1e6 * spans[0] / len(bodies), 1)
+        if home.database is not None:
+            out["db_cpu_us_by_role"] = {
+                k: round(1e6 * v / len(bodies), 1) for k, v in sorted(roles.items())
+            }
         out["memory"] = memory_verdict(f.rss_kib)
         out["rss_max_mib"] = round(max(kib for _, kib in f.rss_kib) / 1024, 1)
         return out
@@ -375,7 +428,12 @@ def print_report(results: dict[str, Any]) -> None:
             f"   {rss[0] / 1024:.0f} → {rss[-1] / 1024:.0f} (max {r['rss_max_mib']:.0f})"
         )
     if results.get("postgresql"):
-        print("  (postgresql CPU: the serve process + the database's backends)")
+        split = results["postgresql"].get("db_cpu_us_by_role") or {}
+        said = ", ".join(f"{k} {v:.0f}" for k, v in split.items())
+        print(
+            "  (postgresql CPU: the serve process + the database's backends"
+            + (f"; theirs by client, µs/object: {said})" if said else ")")
+        )
     pairs = results.get("pairs")
     if pairs:
         print(f"\nPostgreSQL, {pairs['1']['objects']:,} objects, two clients at once")
@@ -384,7 +442,9 @@ def print_report(results: dict[str, Any]) -> None:
             print(
                 f"  {k} serve process{'es' if k == '2' else '  '} {p['ingest_per_s']:>8,.0f} obj/s"
                 f"  CPU {p['cpu_us_per_object']:.0f}+{p['db_cpu_us_per_object']:.0f} µs/object"
-                f"  batch p99 {p['batch_p99_ms']:.0f} ms"
+                f"  batch p99 {p['batch_p99_ms']:.0f} ms  (database: "
+                + ", ".join(f"{r} {v:.0f}" for r, v in p.get("db_cpu_us_by_role", {}).items())
+                + ")"
             )
     print("\nTargets (issue #15)")
     for v in results["targets"]:

@@ -79,6 +79,13 @@ class StoreCore(abc.ABC):
     def _begin_write(self, conn: Any) -> None:
         """Start a transaction that holds the write lock."""
 
+    def _removing(self, cur: Any) -> None:
+        """Inside an ordered write, before it deletes or re-dates object rows (a seq
+        leaves the store): a backend whose correlators do not take the writers' lock
+        (PostgreSQL) makes them wait for this transaction. By default nothing: the
+        writers' lock, held already, keeps them apart."""
+        return None
+
     def _begin_unordered(self, conn: Any) -> None:
         """Start a transaction for a write that adds or removes no object row and no
         audit entry (``_write(ordered=False)``); by default it holds the write lock too."""

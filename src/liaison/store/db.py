@@ -13,6 +13,7 @@ import contextlib
 import functools
 import re
 import sqlite3
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -253,6 +254,24 @@ def _copy_of(sql: str) -> str | None:
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
 
+#: The Python type of the values a binary COPY sends for a column, by the column's type
+#: oid: bigint, integer, smallint, text, varchar, bytea, double precision, boolean.
+_BINARY_KINDS: dict[int, type] = {
+    20: int,
+    23: int,
+    21: int,
+    25: str,
+    1043: str,
+    17: bytes,
+    701: float,
+    16: bool,
+}
+
+#: Per connection: (table, columns) -> the columns' type oids (``PgDb._binary_types``).
+_COLUMN_TYPES: weakref.WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], tuple[int, ...]]]
+_COLUMN_TYPES = weakref.WeakKeyDictionary()
+
+
 class PgDb:
     """A ``Db`` on a psycopg 3 connection (autocommit off), ``?`` placeholders.
 
@@ -289,20 +308,71 @@ class PgDb:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run ``sql`` once per row; a plain ``INSERT INTO t (cols) VALUES (?, …)`` goes
         in as one ``COPY`` (the same rows, constraints and all-or-nothing, a fraction of
-        the round trips and client CPU)."""
+        the round trips and client CPU) -- binary where every value is of the Python
+        type of its column's (``_binary_types``): the audit log's entries cost the
+        backend 12 µs each in text (their bodies and hashes in hex) against 5, and the
+        client 6 against 3 (issue #15, ninth round)."""
         import psycopg
 
         try:
             with self.raw.cursor() as cur:
-                copy = _copy_of(sql)
-                if copy is None:
+                plain = _plain_insert(sql)
+                if plain is None:
                     cur.executemany(self._sql(sql), [_no_nul(r) for r in rows])
                     return
-                with cur.copy(copy) as out:
-                    for row in rows:
-                        out.write_row(_no_nul(row))
+                table, columns = plain
+                listed = [_no_nul(r) for r in rows]
+                if not listed:
+                    return
+                names = ", ".join(columns)
+                types = self._binary_types(table, tuple(columns), listed)
+                if types is None:
+                    with cur.copy(_copy_of(sql) or "") as out:
+                        for row in listed:
+                            out.write_row(row)
+                    return
+                try:
+                    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as out:
+                        out.set_types(types)
+                        for row in listed:
+                            out.write_row(row)
+                except psycopg.Error:
+                    # The columns are looked up again next time (a table changed since?).
+                    _COLUMN_TYPES.get(self.raw, {}).pop((table, tuple(columns)), None)
+                    raise
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
+
+    def _binary_types(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> list[int] | None:
+        """The type oids of these columns, if each row has one value a column and every
+        value is None or of the Python type a binary COPY sends for its column's type
+        (an ``int`` for an integer column, ``str`` for text…); else None (text COPY,
+        which takes a value of any type in its text form, as before). The columns'
+        types are looked up once per connection and table."""
+        known = _COLUMN_TYPES.setdefault(self.raw, {})
+        oids = known.get((table, columns))
+        if oids is None:
+            found = self.raw.execute(
+                "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, i)"
+                " LEFT JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name"
+                " AND NOT a.attisdropped ORDER BY c.i",
+                (list(columns), table),
+            ).fetchall()
+            oids = known[(table, columns)] = tuple(int(r[0] or 0) for r in found)
+        width = len(columns)
+        for k, oid in enumerate(oids):
+            kind = _BINARY_KINDS.get(oid)
+            if kind is None:
+                return None
+            seen = {type(r[k]) for r in rows if len(r) == width}
+            seen.discard(type(None))
+            if not seen <= {kind}:
+                return None
+        if any(len(r) != width for r in rows):
+            return None  # the driver refuses them, as before
+        return list(oids)
 
     def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
         row = self.execute(sql, params).fetchone()

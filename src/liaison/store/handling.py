@@ -168,6 +168,7 @@ class HandlingStore(StoreCore):
         known may now be released, and incremental readers (``added_after``) must see it."""
         if not seqs:
             return
+        self._removing(cur)
         cols = ObjectStore._REDATE_COLUMNS
         cur.execute("SELECT date_added_us FROM objects ORDER BY seq DESC LIMIT 1")
         stamp = int(cur.fetchone()[0])  # this transaction's batch: later than any before

@@ -289,6 +289,7 @@ class ObjectStore(StoreCore):
             rows = [tuple(r) for r in cur.fetchall()]
             if not rows:
                 return 0
+            self._removing(cur)
             cur.execute(self._sql("DELETE FROM objects WHERE id = ?"), (object_id,))
             insert = self._sql(
                 f"INSERT INTO objects ({cols}, date_added, date_added_us)"
@@ -654,6 +655,7 @@ class ObjectStore(StoreCore):
                 (collection_id, object_id, *seqs),
             )
             gone = [self._row(r) for r in cur.fetchall()]
+            self._removing(cur)
             cur.execute(
                 self._sql(
                     f"DELETE FROM objects WHERE collection_id=? AND id=? AND seq IN ({marks})"

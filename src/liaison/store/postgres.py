@@ -27,6 +27,9 @@ from liaison.store.schema import Dialect, migrations
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
+#: The lock of the writers that remove object rows (delete, re-date), taken after the
+#: writers' lock, and of a correlator's check and watermark move (``mark_correlated``).
+_REMOVE_LOCK = 0x4C49_4152  # "LIAR"
 #: For this transaction only: its commit does not wait for the WAL to reach the disk.
 _NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
 #: The correlators' turn across processes (``correlator_turn``): a session lock.
@@ -280,34 +283,33 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Any]:
-        """A read ends its transaction with COMMIT, not ROLLBACK (issue #15): psycopg
-        forgets every statement it prepared on a connection at each rollback, so that
-        with reads ending in one nothing stayed prepared -- each statement was parsed
-        and planned again, a quarter of the database's CPU at ingest. A transaction
-        that wrote nothing commits as it rolls back (no transaction id, no WAL); the
-        store's reads write nothing. A read inside a transaction of this thread's
-        (a nested checkout) leaves that transaction to its owner."""
+        """A read runs each of its statements in a transaction of its own (autocommit,
+        for the block): no BEGIN and no COMMIT, two round trips and ~90 µs of the
+        database's CPU a read, of which an ingest makes several per batch -- a
+        correlator's look at its backlog, a request's party, a policy's owners
+        (issue #15, ninth round). It sees what it saw before: at READ COMMITTED each
+        statement took a snapshot of its own already. The store's reads write nothing.
+        Nothing is rolled back either, so psycopg keeps what it prepared on the
+        connection (a ROLLBACK made it forget every statement, issue #15). A read inside
+        a transaction of this thread's (a nested checkout, a ``snapshot``) leaves that
+        transaction to its owner."""
         nested = getattr(self._held, "conn", None) is not None
         with self._checkout() as conn:
+            if not nested:
+                conn.autocommit = True  # idle, as the pool hands connections out
             cur = conn.cursor()
             try:
                 yield cur
-                if not nested:
-                    conn.commit()
             except self.driver_errors as exc:
-                if not nested:
-                    with contextlib.suppress(Exception):
-                        conn.rollback()
                 raise StorageError(f"storage read failed: {exc}") from exc
-            except BaseException:
-                if not nested:
-                    with contextlib.suppress(Exception):
-                        conn.rollback()
-                raise
             finally:
                 cur.close()
                 if not nested:
-                    self._held.locked = False  # the transaction ended: so did any lock
+                    self._held.locked = False  # no transaction: no lock
+                    try:
+                        conn.autocommit = False  # as the pool's other users expect it
+                    except psycopg.Error:
+                        conn.close()  # not idle (interrupted): the pool drops it
 
     @contextlib.contextmanager
     def _checkout(self) -> Iterator[Any]:
@@ -460,17 +462,24 @@ class PostgresStore(Store):
     # --- the correlator's batch: written beside the object writers -------------------
     def mark_correlated(self, seqs: Sequence[int], work: Callable[[], None]) -> bool:
         """As ``ObjectStore.mark_correlated``, but ``work`` -- the correlation index's
-        rows, most of the batch's time -- runs before the writers' lock is taken: only
-        the check that the rows are still stored and pending and the watermark's move
-        hold it, to the commit. The storing requests no longer queue behind a batch
-        (issue #15: 4-7 ms a transaction under load, which also kept the batches
-        small). Nothing else changes: a batch commits, with its watermark, only if no
-        writer removed or re-dated one of its rows -- checked under the lock, as before
-        -- and correlators never run two at a time (``correlator_turn``); object
-        writers touch no table of the correlation index, and take no lock a batch
-        holds, so neither waits for the other in a cycle. The rows are checked first
-        as well, without the lock: a batch stale already is not written at all; one
-        that goes stale while it writes rolls back whole."""
+        rows, most of the batch's time -- runs before any lock is taken, and the check
+        that the rows are still stored and pending and the watermark's move hold the
+        removers' lock (``_REMOVE_LOCK``), to the commit, not the writers' lock. The
+        storing requests no longer queue behind a batch (issue #15: 4-7 ms a
+        transaction under load, which also kept the batches small), nor a batch behind
+        them (ninth round: with two ``serve`` processes a correlator spent a quarter of
+        its time waiting for the writers' lock, the turn held). A batch commits, with
+        its watermark, only if no writer removed or re-dated one of its rows: every
+        such writer takes the removers' lock before it does (``_removing``) and holds it
+        to its commit, so the check sees its change or it waits for this commit. A
+        writer that only adds rows cannot break a batch: rows committed after the batch
+        was read have higher seqs than its rows (seqs are given under the writers'
+        lock, and writers commit in seq order), so the watermark never passes one.
+        Correlators never run two at a time (``correlator_turn``); a correlator takes
+        no other lock while it holds the removers' one, and removers take it after the
+        writers' lock, so nobody waits in a cycle. The rows are checked first as well,
+        without the lock: a batch stale already is not written at all; one that goes
+        stale while it writes rolls back whole."""
         if not seqs:
             return True
         unique = sorted(set(seqs))
@@ -483,7 +492,8 @@ class PostgresStore(Store):
                     work()
                 finally:
                     self._held.unlocked_derived = False
-                self._begin_write(self._connection())
+                # The transaction began with its commit's setting (``_begin_unordered``).
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_REMOVE_LOCK,))
                 ahead = self._still_pending(cur, unique)
                 if ahead is None:
                     raise _Taken
@@ -531,6 +541,9 @@ class PostgresStore(Store):
         else:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
         self._held.locked = True
+
+    def _removing(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_REMOVE_LOCK,))
 
     def _begin_unordered(self, conn: Any) -> None:
         if self._no_flush_wait():

@@ -3,20 +3,23 @@ reads, a correlator's batch writes beside the object writers, statistics follow 
 load, and one statement of one text writes a batch's index rows.
 
 Each guarantee the change could break is held here: a correlator's batch commits only
-if its rows are still stored and pending -- checked under the writers' lock, as before
--- and rolls back whole otherwise; a read inside a transaction does not end it.
+if its rows are still stored and pending -- checked under the removers' lock, which
+every writer that deletes or re-dates rows takes (ninth round: no longer the writers'
+lock) -- and rolls back whole otherwise; a read inside a transaction does not end it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 
 import orjson
 import psycopg
 import pytest
 
+from liaison.errors import StorageError
 from liaison.store import VERSION_ALL, Collection, NewObject, ObjectQuery
 from liaison.store.postgres import PostgresStore
 from liaison.store.sqlite import open_db
@@ -144,6 +147,77 @@ def test_a_batch_done_by_another_meanwhile_leaves_nothing(pg: PostgresStore) -> 
     assert pg.correlation_progress() == (seqs[1], True)
 
 
+def _waiting_on_advisory(pg: PostgresStore, deadline: float = 20.0) -> None:
+    """Until some other session of the database waits for an advisory lock."""
+    end = time.monotonic() + deadline
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        while time.monotonic() < end:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            ).fetchone()
+            if row and int(row[0]):
+                return
+            time.sleep(0.01)
+    raise AssertionError("nobody waited for an advisory lock")
+
+
+def test_a_batch_commits_while_objects_are_being_stored(pg: PostgresStore) -> None:
+    """A storing transaction left open (the writers' lock held) does not hold up a
+    correlator's check and watermark: the batch commits before the store does."""
+    pg.add_objects(C, [_obj(i) for i in range(4)])
+    seqs = _seqs(pg)
+    marked: list[bool] = []
+
+    def within(_: list[tuple[str, bool]]) -> None:
+        other = threading.Thread(target=lambda: marked.append(pg.mark_correlated(seqs, noop)))
+        other.start()
+        other.join(timeout=20)
+        assert marked == [True]  # done while the writers' lock is held
+
+    def noop() -> None:
+        return None
+
+    pg.add_objects(C, [_obj(100)], within=within)
+    assert pg.correlation_progress() == (seqs[-1], True)
+
+
+@pytest.mark.parametrize("how", ["delete", "redate"])
+def test_a_batch_waits_for_a_removal_under_way(pg: PostgresStore, how: str) -> None:
+    """A deletion or a re-dating open (rows gone, not committed yet) when the batch
+    checks its rows: the batch waits for it, sees the rows gone, and leaves nothing."""
+    pg.add_objects(C, [_obj(i) for i in range(4)])
+    seqs = _seqs(pg)
+    result: list[bool] = []
+
+    def mark() -> None:
+        def work() -> None:
+            with pg.connection() as db:
+                db.execute("INSERT INTO corr_saturated (kind, value) VALUES ('k', 'v')")
+
+        result.append(pg.mark_correlated(seqs, work))
+
+    def within(_: object) -> None:  # the rows are gone in this open transaction
+        batch = threading.Thread(target=mark)
+        batch.start()
+        _waiting_on_advisory(pg)  # the batch waits for this transaction's commit
+        assert batch.is_alive()
+        threads.append(batch)
+
+    threads: list[threading.Thread] = []
+    if how == "delete":
+        pg.delete_versions(C, _obj(2).id, [seqs[2]], within=within)
+    else:
+        with pg._write() as cur:  # a re-dating, as ``redate`` makes it, left open
+            pg._removing(cur)
+            cur.execute("DELETE FROM objects WHERE seq = %s", (seqs[2],))
+            within(None)
+    threads[0].join(timeout=20)
+    assert result == [False]
+    assert _count(pg, "corr_saturated") == 0
+    assert pg.correlation_progress() == (0, True)
+
+
 def test_statistics_follow_a_bulk_load(pg: PostgresStore) -> None:
     """The background indexer analyses the tables that changed by more than a tenth
     (autovacuum may be off, or not have come by): reads are then planned on them."""
@@ -187,3 +261,32 @@ def test_prepared_statements_are_planned_for_the_tables_as_they_are(pg: Postgres
     """A generic plan, made once while a table was small, was kept as it grew."""
     with pg.connection() as db:
         assert db.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
+def test_reads_run_without_a_transaction_and_leave_none_behind(pg_database: str) -> None:
+    """A read runs its statements in autocommit (no BEGIN, no COMMIT); the connection
+    goes back to the pool as the writers expect it -- a failed write after a read, a
+    failed read, still roll back whole."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    pg = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection: the same
+    try:
+        pg.migrate()
+        pg.add_collection(Collection(C, "c"))
+        with pg._read() as cur:
+            cur.execute("SELECT txid_current_if_assigned(), now() = statement_timestamp()")
+            assert cur.fetchone() == (None, True)  # no transaction opened before it
+        with pytest.raises(StorageError), pg._read() as cur:
+            cur.execute("SELECT no_such_column FROM objects")
+        with pg._checkout() as conn:
+            assert conn.autocommit is False
+        with pytest.raises(RuntimeError), pg._write() as cur:
+            cur.execute("INSERT INTO corr_saturated (kind, value) VALUES ('k', 'v')")
+            assert pg.owners(["x"]) == {}  # a read inside: the transaction stays open
+            raise RuntimeError("the write fails")
+        assert _count(pg, "corr_saturated") == 0
+        pg.add_objects(C, [_obj(1)])
+        assert pg.count_objects(C) == 1
+    finally:
+        pg.close()

@@ -581,3 +581,45 @@ def test_lookups_by_id_probe_indexes_before_any_analyze(
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, params))
             assert "Seq Scan on objects" not in plan and "Seq Scan on owners" not in plan, plan
             assert "objects_seq" not in plan and "Index" in plan, plan
+
+
+def test_plain_inserts_copy_binary_when_every_value_fits_its_column(pg: PostgresStore) -> None:
+    """Binary COPY where each value is of its column's Python type; text COPY, as
+    before, where one is not (an int into a text column, a float column given ints):
+    the same rows either way, NUL in text replaced as before, bytes untouched."""
+    rows = [(i, f"t\x00{i}", bytes([0, i, 255])) for i in range(5)]
+    odd = [(10, 11, b"z")]  # an int for the text column: text COPY writes "11"
+    with pg.connection() as db:
+        db.execute("CREATE TABLE copy_t (k BIGINT PRIMARY KEY, t TEXT, b BYTEA, n INTEGER)")
+        db.executemany("INSERT INTO copy_t (k, t, b) VALUES (?, ?, ?)", rows)
+        db.executemany("INSERT INTO copy_t (k, t, b) VALUES (?, ?, ?)", odd)
+        db.executemany("INSERT INTO copy_t (k, n, t) VALUES (?, ?, ?)", [(20, 7, None)])
+        db.executemany("INSERT INTO copy_t (k, t, b) VALUES (?, ?, ?)", [])
+        got = db.execute("SELECT k, t, b, n FROM copy_t ORDER BY k").fetchall()
+    assert [tuple(r) for r in got] == [
+        *[(i, f"t\ufffd{i}", bytes([0, i, 255]), None) for i in range(5)],
+        (10, "11", b"z", None),
+        (20, None, None, 7),
+    ]
+    with pg.connection() as db, pytest.raises(StorageError):
+        db.executemany("INSERT INTO copy_t (k, t) VALUES (?, ?)", [(30, "a"), (31,)])
+
+
+def test_a_copy_that_failed_looks_its_columns_up_again(pg: PostgresStore) -> None:
+    """The columns' types are kept per connection; a binary COPY that fails (a column's
+    type changed since) forgets them, and the next one is right again."""
+    one = PostgresStore(pg.url, min_size=1, max_size=1)  # the same connection each time
+    try:
+        with one.connection() as db:
+            db.execute("CREATE TABLE copy_u (k BIGINT PRIMARY KEY, t TEXT)")
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(1, "a")])
+        with one.connection() as db:
+            db.execute("ALTER TABLE copy_u ALTER COLUMN k TYPE INTEGER")
+        with pytest.raises(StorageError), one.connection() as db:
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(2, "b")])
+        with one.connection() as db:
+            db.executemany("INSERT INTO copy_u (k, t) VALUES (?, ?)", [(3, "c")])
+            got = db.execute("SELECT k, t FROM copy_u ORDER BY k").fetchall()
+        assert [tuple(r) for r in got] == [(1, "a"), (3, "c")]
+    finally:
+        one.close()
