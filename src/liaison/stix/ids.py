@@ -74,30 +74,25 @@ def identifiers_of(values: list[object], allowed: frozenset[str] | None) -> bool
     """True if every item of ``values`` is a ``str`` (not a subclass) that
     ``identifier_type`` finds an identifier of an ``allowed`` type (any type when
     ``allowed`` is None or empty). A list of references, checked in one call."""
-    known = _KNOWN_IDS
     for value in values:
-        if value.__class__ is not str:
-            return False
-        kind = known.get(value)  # type: ignore[call-overload]
-        if kind is None:
-            kind = identifier_type(value)
-            if kind is None:
-                return False
-        if allowed and kind not in allowed:
+        kind = _kind_of(value)
+        if kind is None or (allowed and kind not in allowed):
             return False
     return True
 
 
 def identifier_of(value: object, allowed: frozenset[str] | None) -> bool:
     """``identifiers_of([value], allowed)``, without the list: one reference."""
+    kind = _kind_of(value)
+    return kind is not None and (not allowed or kind in allowed)
+
+
+def _kind_of(value: object) -> str | None:
+    """The type of the identifier ``value`` is (a ``str`` exactly), remembered; None."""
     if value.__class__ is not str:
-        return False
+        return None
     kind = _KNOWN_IDS.get(value)  # type: ignore[call-overload]
-    if kind is None:
-        kind = identifier_type(value)
-        if kind is None:
-            return False
-    return not allowed or kind in allowed
+    return kind if kind is not None else identifier_type(value)
 
 
 def id_type(identifier: str) -> str:
