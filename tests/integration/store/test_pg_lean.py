@@ -14,6 +14,7 @@ import hashlib
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import orjson
 import psycopg
@@ -33,6 +34,22 @@ C = "c0ffee00-0000-4000-8000-0000000000cc"
 def pg(pg_store: PostgresStore) -> PostgresStore:
     pg_store.add_collection(Collection(C, "c"))
     return pg_store
+
+
+@pytest.fixture
+def single(pg_database: str) -> Iterator[PostgresStore]:
+    """A store on a fresh schema with one connection (each checkout gets the same),
+    migrated, holding collection ``C``."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    pg = PostgresStore(pg_database, min_size=1, max_size=1)
+    try:
+        pg.migrate()
+        pg.add_collection(Collection(C, "c"))
+        yield pg
+    finally:
+        pg.close()
 
 
 def _obj(i: int) -> NewObject:
@@ -60,25 +77,18 @@ def _count(pg: PostgresStore, table: str) -> int:
         return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-def test_reads_keep_what_the_connection_prepared(pg_database: str) -> None:
-    """A read ends with COMMIT: a ROLLBACK made psycopg forget (DEALLOCATE ALL) every
-    statement it had prepared, so that nothing read or written stayed prepared."""
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    pg = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection: the same
-    try:
-        pg.migrate()
-        pg.add_collection(Collection(C, "c"))
-        pg.add_objects(C, [_obj(i) for i in range(3)])
-        ids = [_obj(i).id for i in range(3)]
-        for _ in range(8):  # psycopg prepares a statement at its fifth run
-            assert set(pg.held_versions(ids)) == set(ids)
-        with pg.connection() as db:
-            prepared = db.execute("SELECT statement FROM pg_prepared_statements").fetchall()
-        assert any("vkey" in str(r[0]) for r in prepared), prepared
-    finally:
-        pg.close()
+def test_reads_keep_what_the_connection_prepared(single: PostgresStore) -> None:
+    """Reads end with neither a ROLLBACK nor a transaction of their own: a ROLLBACK made
+    psycopg forget (DEALLOCATE ALL) every statement it had prepared, so that nothing
+    read or written stayed prepared."""
+    pg = single
+    pg.add_objects(C, [_obj(i) for i in range(3)])
+    ids = [_obj(i).id for i in range(3)]
+    for _ in range(8):  # psycopg prepares a statement at its fifth run
+        assert set(pg.held_versions(ids)) == set(ids)
+    with pg.connection() as db:
+        prepared = db.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+    assert any("vkey" in str(r[0]) for r in prepared), prepared
 
 
 def test_a_read_inside_a_transaction_leaves_it_open(pg: PostgresStore) -> None:
@@ -263,30 +273,22 @@ def test_prepared_statements_are_planned_for_the_tables_as_they_are(pg: Postgres
         assert db.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
 
 
-def test_reads_run_without_a_transaction_and_leave_none_behind(pg_database: str) -> None:
+def test_reads_run_without_a_transaction_and_leave_none_behind(single: PostgresStore) -> None:
     """A read runs its statements in autocommit (no BEGIN, no COMMIT); the connection
     goes back to the pool as the writers expect it -- a failed write after a read, a
     failed read, still roll back whole."""
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    pg = PostgresStore(pg_database, min_size=1, max_size=1)  # one connection: the same
-    try:
-        pg.migrate()
-        pg.add_collection(Collection(C, "c"))
-        with pg._read() as cur:
-            cur.execute("SELECT txid_current_if_assigned(), now() = statement_timestamp()")
-            assert cur.fetchone() == (None, True)  # no transaction opened before it
-        with pytest.raises(StorageError), pg._read() as cur:
-            cur.execute("SELECT no_such_column FROM objects")
-        with pg._checkout() as conn:
-            assert conn.autocommit is False
-        with pytest.raises(RuntimeError), pg._write() as cur:
-            cur.execute("INSERT INTO corr_saturated (kind, value) VALUES ('k', 'v')")
-            assert pg.owners(["x"]) == {}  # a read inside: the transaction stays open
-            raise RuntimeError("the write fails")
-        assert _count(pg, "corr_saturated") == 0
-        pg.add_objects(C, [_obj(1)])
-        assert pg.count_objects(C) == 1
-    finally:
-        pg.close()
+    pg = single
+    with pg._read() as cur:
+        cur.execute("SELECT txid_current_if_assigned(), now() = statement_timestamp()")
+        assert cur.fetchone() == (None, True)  # no transaction opened before it
+    with pytest.raises(StorageError), pg._read() as cur:
+        cur.execute("SELECT no_such_column FROM objects")
+    with pg._checkout() as conn:
+        assert conn.autocommit is False
+    with pytest.raises(RuntimeError), pg._write() as cur:
+        cur.execute("INSERT INTO corr_saturated (kind, value) VALUES ('k', 'v')")
+        assert pg.owners(["x"]) == {}  # a read inside: the transaction stays open
+        raise RuntimeError("the write fails")
+    assert _count(pg, "corr_saturated") == 0
+    pg.add_objects(C, [_obj(1)])
+    assert pg.count_objects(C) == 1
