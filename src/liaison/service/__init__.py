@@ -8,14 +8,41 @@ Usage::
     page = ex.objects(party, collection_id, Filters(), limit=100, next_token=None)
 
 Every read goes through ``Exchange.gate`` -- the policy decision -- row by row.
+
+The names below are imported when first used (PEP 562): a process that needs one
+module of the package -- the sync's checking process, ``liaison.service.checking`` --
+does not import the whole service (the exchange, the store, the policy) to start.
 """
 
-from typing import Literal
+from __future__ import annotations
 
-from liaison.node import Node
-from liaison.service.exchange import Checked, Exchange, Filters, Page, Received
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from liaison.node import Node
+    from liaison.service.checking import Checked
+    from liaison.service.exchange import Exchange, Filters, Page, Received
 
 __all__ = ["Checked", "Exchange", "Filters", "Page", "Received", "build_exchange"]
+
+_LAZY = {
+    "Checked": "liaison.service.checking",
+    "Exchange": "liaison.service.exchange",
+    "Filters": "liaison.service.exchange",
+    "Page": "liaison.service.exchange",
+    "Received": "liaison.service.ingest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # looked up once
+    return value
 
 
 def build_exchange(node: Node, *, indexing: Literal["threads", "process"] = "threads") -> Exchange:
@@ -27,6 +54,7 @@ def build_exchange(node: Node, *, indexing: Literal["threads", "process"] = "thr
     """
     from liaison.service.correlations import correlator
     from liaison.service.events import AuditEvents
+    from liaison.service.exchange import Exchange
     from liaison.service.gate import PolicyGate
     from liaison.service.signer import NodeSigner
     from liaison.service.worker import search_indexer

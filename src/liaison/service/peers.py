@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liaison.errors import InvalidInputError, NotFoundError
-from liaison.node import Node
 from liaison.stix import parse_timestamp
+
+if TYPE_CHECKING:  # not imported at run time: the sync's checking process unpickles a
+    from liaison.node import Node  # ``Peer`` and has no use for a node (docs/adr/0010)
 
 __all__ = [
     "Peer",

@@ -13,14 +13,16 @@ they occur in everything stored -- withheld objects included).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from liaison.errors import InvalidInputError
-from liaison.store import ObjectRow, PartyRecord
 from liaison.text import normalize_arabic, normalize_latin
 from liaison.text.normal import fold_words
+
+if TYPE_CHECKING:  # types only: the sync's checking process uses ``searchable_text`` and
+    from liaison.store import ObjectRow, PartyRecord  # no store (docs/adr/0010)
 
 __all__ = ["fold", "search", "searchable_text"]
 

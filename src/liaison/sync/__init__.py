@@ -6,12 +6,20 @@ Usage::
     from liaison.sync import get_peer, pull
     report = pull(build_exchange(node), get_peer(node, "MR"))
     print(report.line())
+
+The names below are imported when first used (PEP 562): the sync's checking process
+(``liaison.sync.checker``) imports this package and needs none of the pull's modules.
 """
 
-from liaison.service.peers import Peer, get_peer, peers, put_peer
-from liaison.sync.client import PeerClient, PeerError
-from liaison.sync.loop import SyncLoop
-from liaison.sync.pull import SyncReport, pull
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liaison.service.peers import Peer, get_peer, peers, put_peer
+    from liaison.sync.client import PeerClient, PeerError
+    from liaison.sync.loop import SyncLoop
+    from liaison.sync.pulling import SyncReport, pull
 
 __all__ = [
     "Peer",
@@ -24,3 +32,26 @@ __all__ = [
     "pull",
     "put_peer",
 ]
+
+_LAZY = {
+    "Peer": "liaison.service.peers",
+    "get_peer": "liaison.service.peers",
+    "peers": "liaison.service.peers",
+    "put_peer": "liaison.service.peers",
+    "PeerClient": "liaison.sync.client",
+    "PeerError": "liaison.sync.client",
+    "SyncLoop": "liaison.sync.loop",
+    "SyncReport": "liaison.sync.pulling",
+    "pull": "liaison.sync.pulling",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # looked up once
+    return value

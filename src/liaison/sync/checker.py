@@ -44,7 +44,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from liaison.errors import LiaisonError
-from liaison.service import Checked
+from liaison.service.checking import Checked
 from liaison.service.ingest import Defaulted
 from liaison.service.peers import Peer
 from liaison.signing.objects import Keyring
@@ -56,7 +56,14 @@ __all__ = ["CheckedPage", "Checker", "Job", "Later", "available", "check_page"]
 Keys = tuple[Keyring, frozenset[str]]
 T = TypeVar("T")
 
-_CHILD = "import sys; from liaison.sync.checker import main; main(sys.argv[1:])"
+# The child imports only what the checks need (``liaison.service.checking``, the HTTP
+# client): its start is CPU taken from the pull. httpx imports its command line (click,
+# rich, pygments: 45-130 ms) when it can; a None in ``sys.modules`` makes that import
+# fail, which httpx expects (it then has no ``httpx.main``, unused here).
+_CHILD = (
+    "import sys; sys.modules['httpx._main'] = None; "
+    "from liaison.sync.checker import main; main(sys.argv[1:])"
+)
 
 
 @dataclass(frozen=True)
@@ -234,7 +241,7 @@ def check_page(
     than pickling the dicts -- bench_receive_cpu.py --split), with their searchable text.
 
     ``objs`` is consumed (``check_signed(..., encoded=True)``): each item is None after."""
-    from liaison.service.exchange import check_signed
+    from liaison.service.checking import check_signed
     from liaison.signing.objects import verify_object
 
     ring, revoked = keys
@@ -372,7 +379,7 @@ def _portable(exc: BaseException) -> BaseException:
 
 def serve(conn: Connection) -> None:
     """The child's loop: jobs and requests from the parent, pages back, until it leaves."""
-    from liaison.service import exchange, search  # noqa: F401  (loaded before "ready")
+    from liaison.service import checking  # noqa: F401  (loaded before "ready")
     from liaison.service.runtime import tune_gc
 
     tune_gc()

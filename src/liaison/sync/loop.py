@@ -8,7 +8,7 @@ import threading
 from liaison.errors import LiaisonError
 from liaison.service import Exchange
 from liaison.service.peers import peers
-from liaison.sync.pull import pull
+from liaison.sync.pulling import pull
 
 __all__ = ["SyncLoop"]
 

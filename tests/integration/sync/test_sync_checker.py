@@ -28,7 +28,7 @@ from liaison.signing.objects import verify_object
 from liaison.sync import PeerError
 from liaison.sync import checker as checker_mod
 
-pull_mod = importlib.import_module("liaison.sync.pull")  # the module, not the function
+pull_mod = importlib.import_module("liaison.sync.pulling")
 
 PAGE = 10
 N = 40  # + 2 markings: pages of 10, 10, 10, 10, 2

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from liaison.errors import SignatureError
-from liaison.service.exchange import check_signed
+from liaison.service.checking import check_signed
 from liaison.service.ingest import checked
 from liaison.service.search import searchable_text
 from liaison.signing.keys import SigningKey
@@ -62,10 +62,10 @@ def _batch() -> tuple[list[dict[str, Any]], Any]:
 
 def _before(objs: list[Any], verify: Any) -> tuple[Any, ...]:
     """What ``check_signed`` answered when it validated every object, then verified."""
-    from liaison.service.exchange import Received, _Stamps
+    from liaison.service.checking import Received, Stamps
 
     result = Received()
-    stamps = _Stamps()
+    stamps = Stamps()
     valid, notes = checked(objs, result, stamps.us)
     kept, infos, refused = [], [], []
     for obj in valid:

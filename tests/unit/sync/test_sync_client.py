@@ -138,3 +138,17 @@ def test_missing_tls_files_are_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("not a certificate")
     with pytest.raises(ConfigError, match="--ca"):
         PeerClient(replace(peer, ca=str(tmp_path / "ca.pem")))
+
+
+def test_a_plain_http_client_loads_no_ca_bundle_and_would_trust_no_certificate() -> None:
+    """(The CA bundle costs 30-55 ms a client; an http:// peer never speaks TLS.)"""
+    import ssl
+
+    c = PeerClient(Peer(party="MR", url="http://node.test/taxii2/", user="DZ", token="t", into="c"))
+    try:
+        assert c.http.follow_redirects is False  # never taken to an https:// address
+        ctx = c.http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+        assert ctx.cert_store_stats()["x509_ca"] == 0
+    finally:
+        c.close()
