@@ -22,6 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {
             "errors",
             "merkle",
+            "lazy",
             "db",
             "text",
             "tomlfile",

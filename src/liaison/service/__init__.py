@@ -16,7 +16,9 @@ does not import the whole service (the exchange, the store, the policy) to start
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+from liaison.lazy import lazy_names
 
 if TYPE_CHECKING:
     from liaison.node import Node
@@ -25,24 +27,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Checked", "Exchange", "Filters", "Page", "Received", "build_exchange"]
 
-_LAZY = {
-    "Checked": "liaison.service.checking",
-    "Exchange": "liaison.service.exchange",
-    "Filters": "liaison.service.exchange",
-    "Page": "liaison.service.exchange",
-    "Received": "liaison.service.ingest",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "Checked": "liaison.service.checking",
+        "Exchange": "liaison.service.exchange",
+        "Filters": "liaison.service.exchange",
+        "Page": "liaison.service.exchange",
+        "Received": "liaison.service.ingest",
+    },
+)
 
 
 def build_exchange(node: Node, *, indexing: Literal["threads", "process"] = "threads") -> Exchange:

@@ -13,7 +13,9 @@ The names below are imported when first used (PEP 562): the sync's checking proc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from liaison.lazy import lazy_names
 
 if TYPE_CHECKING:
     from liaison.service.peers import Peer, get_peer, peers, put_peer
@@ -33,25 +35,17 @@ __all__ = [
     "put_peer",
 ]
 
-_LAZY = {
-    "Peer": "liaison.service.peers",
-    "get_peer": "liaison.service.peers",
-    "peers": "liaison.service.peers",
-    "put_peer": "liaison.service.peers",
-    "PeerClient": "liaison.sync.client",
-    "PeerError": "liaison.sync.client",
-    "SyncLoop": "liaison.sync.loop",
-    "SyncReport": "liaison.sync.pulling",
-    "pull": "liaison.sync.pulling",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "Peer": "liaison.service.peers",
+        "get_peer": "liaison.service.peers",
+        "peers": "liaison.service.peers",
+        "put_peer": "liaison.service.peers",
+        "PeerClient": "liaison.sync.client",
+        "PeerError": "liaison.sync.client",
+        "SyncLoop": "liaison.sync.loop",
+        "SyncReport": "liaison.sync.pulling",
+        "pull": "liaison.sync.pulling",
+    },
+)
