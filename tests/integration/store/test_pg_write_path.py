@@ -345,7 +345,6 @@ def test_rows_without_text_get_no_document_and_searches_find_the_same(
     with pg.connection() as db:  # what the indexer used to write for them
         db.execute(
             "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
-            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
             " FROM objects WHERE search_text = ''"
         )
     assert _count(pg, "objects_fts") == 8
@@ -396,7 +395,7 @@ def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_databas
     old.add_collection(Collection(C, "c"))
     old.add_objects(C, [_obj(1, text="Jama'at Nusrat al-Islam"), _obj(2, text="Ségou")])
     mp.undo()
-    assert old.migrate() == [10, 11, 12]
+    assert old.migrate() == [10, 11, 12, 13]
     assert old.search_backlog() == 0 and _count(old, "objects_fts") == 2
     old.add_objects(C, [_obj(3, text="Nusrat wa al-Muslimin")])
     assert {r.id for r in old.search([C], query_terms("nusrat"), limit=5)} == {
@@ -409,6 +408,42 @@ def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_databas
             " WHERE table_name = 'objects' AND column_name = 'search'"
         )
         assert cur.fetchone()[0] == 0
+    old.close()
+
+
+def test_migration_13_rewrites_the_stemmed_documents(pg_database: str) -> None:
+    """Documents indexed before migration 13 held French and English stems too: the
+    migration writes each again of its words alone, so that a row indexed before it
+    and one indexed after answer the same queries (and SQLite's answers)."""
+    from liaison.store import postgres
+
+    _clean(pg_database)
+    old = PostgresStore(pg_database)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(old, "_migrations", lambda: [m for m in postgres.MIGRATIONS if m[0] < 13])
+    old.migrate()
+    old.add_collection(Collection(C, "c"))
+    old.add_objects(C, [_obj(1, text="the convoys were attacked"), _obj(2, text="")])
+    with old.connection() as db:  # what the indexer wrote before migration 13
+        db.execute(
+            "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
+            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
+            " FROM objects WHERE search_text <> ''"
+        )
+        db.execute("UPDATE search_indexed SET seq = (SELECT MAX(seq) FROM objects)")
+    stems = len(old.search([C], ["attack"], limit=5))
+    mp.undo()
+    assert stems == 1  # found by its English stem, before
+    assert old.migrate() == [13]
+    assert old.search_backlog() == 0 and _count(old, "objects_fts") == 1
+    old.add_objects(C, [_obj(3, text="an attack on the convoy")])
+    old.catch_up_search()
+    assert {r.id for r in old.search([C], ["attack"], limit=5)} == {_obj(3).id}
+    assert {r.id for r in old.search([C], ["attacked"], limit=5)} == {_obj(1).id}
+    assert {r.id for r in old.search([C], ["the"], limit=5)} == {_obj(1).id, _obj(3).id}
+    with old._read() as cur:  # the GIN index is back
+        cur.execute("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'objects_fts_search'")
+        assert cur.fetchone()[0] == 1
     old.close()
 
 
