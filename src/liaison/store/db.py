@@ -220,6 +220,10 @@ _ARRAY_TYPES: dict[type, str] = {
 }
 
 
+#: The arrays of ``execute_each`` and ``insert_new`` go in binary (``%b``): psycopg dumps a
+#: list to the text form in Python, quoting each element -- 1.4 µs of client CPU an
+#: element against 0.14 in binary, and the server parses it faster too (issue #15,
+#: tenth round; the values read back are the same, NULLs and empty arrays included).
 def _array_type(values: Sequence[Any]) -> str:
     kinds = {type(v) for v in values if v is not None} or {str}
     if len(kinds) != 1 or (kind := kinds.pop()) not in _ARRAY_TYPES:
@@ -396,7 +400,7 @@ class PgDb:
         columns = [[r[k] for r in rows] for k in range(width)]
         marks = iter(f"each_.p{k}" for k in range(width))
         inner = re.sub(r"\?", lambda _: next(marks), sql.replace("%", "%%"))
-        arrays = ", ".join(f"%s::{_array_type(c)}" for c in columns)
+        arrays = ", ".join(f"%b::{_array_type(c)}" for c in columns)
         names = ", ".join(f"p{k}" for k in range(width))
         # OFFSET 0: the statement runs once a row, as written (an index probe each).
         # Flattened into a join, it made the planner hash the parameters and scan the
@@ -424,7 +428,7 @@ class PgDb:
         if any(len(r) != width for r in rows):
             raise StorageError("insert_new: every row needs one value a column")
         values = [list(_no_nul([r[k] for r in rows])) for k in range(width)]
-        arrays = ", ".join(f"%s::{_array_type(c)}" for c in values)
+        arrays = ", ".join(f"%b::{_array_type(c)}" for c in values)
         try:
             self.raw.execute(
                 f"INSERT INTO {table} ({', '.join(columns)})"
