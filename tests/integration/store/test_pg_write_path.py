@@ -448,6 +448,44 @@ def test_migration_13_rewrites_the_stemmed_documents(pg_database: str) -> None:
 
 
 # --- NUL: PostgreSQL text holds none ---------------------------------------------------------
+def test_insert_ids_answers_as_one_insert_a_row_on_both_backends(
+    pg: PostgresStore, tmp_path: Path
+) -> None:
+    """``Db.insert_ids`` (the correlator's new spellings, one statement on PostgreSQL):
+    the id of each row in order, numbered in that order, None for a row that conflicts
+    with a stored one or an earlier one -- a NUL made U+FFFD included -- as SQLite's
+    one ``INSERT … RETURNING`` a row answers."""
+    lite = SqliteStore(tmp_path / "s.db", create=True)
+    lite.migrate()
+    answers = []
+    for store in (pg, lite):
+        with store.connection() as db:
+            first = db.insert_ids("corr_spelling", ("kind", "name"), [("name", "Macina")])
+            rows = [
+                ("name", "Gao"),
+                ("name", "Macina"),
+                ("org", "Macina"),
+                ("name", "Gao"),
+                ("name", "Ka\x00tiba"),
+                ("name", "Ka\ufffdtiba"),
+                ("place", "Ménaka"),
+            ]
+            ids = db.insert_ids("corr_spelling", ("kind", "name"), rows)
+            assert db.insert_ids("corr_spelling", ("kind", "name"), []) == []
+            stored = db.execute("SELECT id, kind, name FROM corr_spelling ORDER BY id").fetchall()
+        assert first[0] is not None
+        answers.append(([None if i is None else i - first[0] for i in ids], len(stored)))
+    lite.close()
+    pg_ids, lite_ids = answers[0][0], answers[1][0]
+    assert lite_ids == [1, None, 2, None, 3, 4, 5]
+    # The same spelling once PostgreSQL holds the NUL as U+FFFD; and a row that
+    # conflicts uses up a value of the identity there (as one INSERT a row did).
+    assert [i is None for i in pg_ids] == [False, True, False, True, False, True, False]
+    new = [i for i in pg_ids if i is not None]
+    assert new == sorted(new) and len(set(new)) == 4
+    assert answers[0][1] == 5 and answers[1][1] == 6
+
+
 def test_a_nul_in_a_parameter_is_written_and_looked_up_alike(pg: PostgresStore) -> None:
     with pg.connection() as db:
         db.execute("INSERT INTO corr_spelling (kind, name) VALUES (?, ?)", ("name", "Ka\x00tiba"))
