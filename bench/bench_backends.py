@@ -44,6 +44,7 @@ from _util import (
     Server,
     Stopwatch,
     cpu_seconds,
+    descendants,
     envelopes,
     free_port,
     liaison_command,
@@ -168,6 +169,29 @@ class PgBackends:
         self.cpu = sum(self.by_role.values())
 
 
+class IndexChildren:
+    """CPU seconds the indexing children (``liaison index --follow``, the full-text
+    index and the correlator) of these ``serve`` processes spent in a span: the part of
+    the servers' CPU that is not the requests'."""
+
+    def __init__(self, servers: list[int]) -> None:
+        self.servers = servers
+        self.cpu = 0.0
+        self._start = 0.0
+
+    def _sample(self) -> float:
+        return sum(
+            cpu_seconds(c) for pid in self.servers for c in descendants(pid) if _role(c) == "index"
+        )
+
+    def __enter__(self) -> IndexChildren:
+        self._start = self._sample()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cpu = self._sample() - self._start
+
+
 @dataclass
 class Home:
     """A fresh node home (its store on ``backend``) and the servers started on it."""
@@ -248,6 +272,7 @@ class Pair:
     objects: int
     wall: float = 0.0
     cpu: float = 0.0  # every serve process
+    index_cpu: float = 0.0  # of which their indexing children
     db_cpu: float = 0.0  # the database's backends
     db_by_role: dict[str, float] = field(default_factory=dict)  # theirs, by client
     batch_ms: list[float] = field(default_factory=list)
@@ -260,6 +285,7 @@ class Pair:
             "ingest_s": round(self.wall, 3),
             "ingest_per_s": round(n / self.wall, 1) if self.wall else 0.0,
             "cpu_us_per_object": round(1e6 * self.cpu / n, 1),
+            "index_cpu_us_per_object": round(1e6 * self.index_cpu / n, 1),
             "db_cpu_us_per_object": round(1e6 * self.db_cpu / n, 1),
             "db_cpu_us_by_role": {
                 k: round(1e6 * v / n, 1) for k, v in sorted(self.db_by_role.items())
@@ -296,7 +322,9 @@ def pair_ingest(home: Home, targets: list[Target], bodies: list[bytes]) -> Pair:
             errors.append(exc)
 
     clocks = [CpuClock(pid) for pid in servers]
+    children = IndexChildren(list(servers))
     with contextlib.ExitStack() as stack, PgBackends(home.database) as db:
+        stack.enter_context(children)
         for c in clocks:
             stack.enter_context(c)
         threads = [
@@ -314,6 +342,7 @@ def pair_ingest(home: Home, targets: list[Target], bodies: list[bytes]) -> Pair:
         settle()
     out.wall = clocks[0].wall
     out.cpu = sum(c.cpu for c in clocks)
+    out.index_cpu = children.cpu
     out.db_cpu = db.cpu
     out.db_by_role = dict(db.by_role)
     return out
@@ -329,22 +358,25 @@ def run_backend(
     with _home(work, backend, backend) as home, contextlib.ExitStack() as stack:
         t = home.serve(stack)
         db = PgBackends(home.database)
+        children = IndexChildren([t.server.pid])
         settle = t.settle
         assert settle is not None
 
-        def settled() -> None:  # the ingest's clock stops here: so does the database's
-            settle()
+        def settled() -> None:  # the ingest's clock stops here: so do the database's
+            settle()  # and the indexing child's
             if not spans:
                 db.__exit__()
+                children.__exit__()
                 spans.append(db.cpu)
                 roles.update(db.by_role)
 
         spans: list[float] = []
         roles: dict[str, float] = {}
-        with db:
+        with db, children:
             t = dataclasses.replace(t, settle=settled)
             f: Figures = run_steps(t, bodies, ids, log, rss_every=max(1, len(bodies) // 10))
         out = f.as_dict()
+        out["ingest_index_cpu_us_per_object"] = round(1e6 * children.cpu / len(bodies), 1)
         out["db_cpu_us_per_object"] = round(1e6 * spans[0] / len(bodies), 1)
         if home.database is not None:
             out["db_cpu_us_by_role"] = {
@@ -427,6 +459,13 @@ def print_report(results: dict[str, Any]) -> None:
             f" {r.get('id_p99_ms', 0):<6.2f}"
             f"   {rss[0] / 1024:.0f} → {rss[-1] / 1024:.0f} (max {r['rss_max_mib']:.0f})"
         )
+    kids = ", ".join(
+        f"{name} {results[name]['ingest_index_cpu_us_per_object']:.0f}"
+        for name in BACKENDS
+        if "ingest_index_cpu_us_per_object" in (results.get(name) or {})
+    )
+    if kids:
+        print(f"  (of the serve CPU, its indexing child's, µs/object: {kids})")
     if results.get("postgresql"):
         split = results["postgresql"].get("db_cpu_us_by_role") or {}
         said = ", ".join(f"{k} {v:.0f}" for k, v in split.items())
@@ -442,6 +481,7 @@ def print_report(results: dict[str, Any]) -> None:
             print(
                 f"  {k} serve process{'es' if k == '2' else '  '} {p['ingest_per_s']:>8,.0f} obj/s"
                 f"  CPU {p['cpu_us_per_object']:.0f}+{p['db_cpu_us_per_object']:.0f} µs/object"
+                f" (children {p.get('index_cpu_us_per_object', 0):.0f})"
                 f"  batch p99 {p['batch_p99_ms']:.0f} ms  (database: "
                 + ", ".join(f"{r} {v:.0f}" for r, v in p.get("db_cpu_us_by_role", {}).items())
                 + ")"

@@ -62,6 +62,14 @@ class Db(Protocol):
         few statements for them all, in their order."""
         ...
 
+    def insert_ids(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int | None]:
+        """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of each of these rows, in
+        their order, in a few statements for them all: the new ``id`` of each row, None
+        for one that conflicted (with a stored row or an earlier one of ``rows``)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a write transaction, or a savepoint inside the caller's."""
         ...

@@ -85,6 +85,11 @@ def _version_key(timestamp: str) -> str:
     return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}Z"
 
 
+def _modified_of(obj: Mapping[str, Any]) -> str:
+    """The version of an object as the index keeps it (``corr_object.modified``)."""
+    return _version_key(str(obj.get("modified") or obj.get("created") or ""))
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -154,6 +159,9 @@ class _Batch:
     #: spellings its plan found), kept up to date as the batch stores spellings.
     spellings: dict[tuple[str, str], int] = field(default_factory=dict)
     asked: set[tuple[str, str]] = field(default_factory=set)
+    #: Spellings of the batch's names stored ahead, in one statement (``_store_ahead``),
+    #: each taken by the first of its names indexed: until then, as if not stored.
+    ahead: dict[tuple[str, str], int] = field(default_factory=dict)
     #: Stored ``corr_observable`` objects of a value (at most ``max_objects_per_value``)
     #: and ``corr_name`` objects of a spelling (at most ``max_objects_per_name + 1``).
     stored_observers: dict[tuple[str, str], builtins.list[str]] = field(default_factory=dict)
@@ -378,9 +386,37 @@ class CorrelationIndex:
                 batch.spellings = {kn: known[kn] for kn in asked if kn in known}
             else:
                 batch.spellings = stored_spellings(conn, sorted(asked))
+            self._store_ahead(conn, planned, batch)
             new_ids = [self._apply(conn, p, batch) for p in planned]
+            if batch.ahead:  # not taken (cannot happen): gone, as if never stored
+                conn.executemany(
+                    "DELETE FROM corr_spelling WHERE id = ?", [(i,) for i in batch.ahead.values()]
+                )
             batch.flush(conn)
             return new_ids
+
+    @staticmethod
+    def _store_ahead(conn: Db, planned: Sequence[Planned], batch: _Batch) -> None:
+        """Store at once the spellings the batch's versions will index that are not
+        stored yet -- the names of the versions ``_apply`` indexes (newer than the one
+        held, not revoked), in the order it reaches them, so that they get the ids one
+        ``INSERT`` each gave them (issue #15: 1,305 round trips for 20,000 objects on
+        PostgreSQL). A name whose row conflicts is left to ``_spelling_id``."""
+        held = dict(batch.held)
+        names: dict[tuple[str, str], None] = {}
+        for p in planned:
+            object_id, modified = str(p.obj["id"]), _modified_of(p.obj)
+            previous = held.pop(object_id, None)
+            if previous is not None and previous >= modified:
+                held[object_id] = previous
+                continue
+            if p.obj.get("revoked") is True:
+                continue
+            held[object_id] = modified
+            names.update((kn, None) for kn in p.names or () if kn not in batch.spellings)
+        wanted = list(names)
+        ids = conn.insert_ids("corr_spelling", ("kind", "name"), wanted)
+        batch.ahead = {kn: i for kn, i in zip(wanted, ids, strict=True) if i is not None}
 
     @staticmethod
     def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -402,7 +438,7 @@ class CorrelationIndex:
         obj = p.obj
         held = batch.held
         object_id = str(obj["id"])
-        modified = _version_key(str(obj.get("modified") or obj.get("created") or ""))
+        modified = _modified_of(obj)
         previous = held.get(object_id)
         if previous is not None:
             if previous >= modified:
@@ -529,6 +565,8 @@ class CorrelationIndex:
         """The id of a stored spelling, or None (``batch`` remembers those it knows of)."""
         if batch is not None and (kind, name) in batch.spellings:
             return batch.spellings[(kind, name)]
+        if batch is not None and (kind, name) in batch.ahead:
+            return None  # stored ahead of its name: not yet for what comes before it
         row = conn.execute(
             "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
@@ -549,11 +587,16 @@ class CorrelationIndex:
             # Not stored when the batch began. The store may still hold it in another
             # form (PostgreSQL keeps a NUL as U+FFFD: two names of the batch can be one
             # spelling there); then the row is there, and it is read.
-            row = conn.execute(
-                "INSERT INTO corr_spelling (kind, name) VALUES (?, ?)"
-                " ON CONFLICT DO NOTHING RETURNING id",
-                (kind, name),
-            ).fetchone()
+            ahead = batch.ahead.pop((kind, name), None)
+            row = (
+                (ahead,)
+                if ahead is not None
+                else conn.execute(
+                    "INSERT INTO corr_spelling (kind, name) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING RETURNING id",
+                    (kind, name),
+                ).fetchone()
+            )
             if row is None:
                 stored = self._stored_spelling(conn, kind, name, None)
                 if stored is None:

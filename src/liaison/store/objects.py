@@ -358,9 +358,9 @@ class ObjectStore(StoreCore):
 
         Whatever was stored before the call is found, and nothing is written: rows the
         full-text index does not hold yet (past its watermark, ADR 0009) are matched
-        word by word as the index would match them (PostgreSQL's French and English
-        stemming applies once a row is indexed, a moment later). ``recent``: newest first (they
-        lead); otherwise by relevance, then those not indexed yet, oldest first.
+        word by word as the index would match them (whole words, unstemmed, on either
+        backend). ``recent``: newest first (they lead); otherwise by relevance, then those
+        not indexed yet, oldest first.
         """
         if not collection_ids or not terms:
             return []

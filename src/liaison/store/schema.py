@@ -213,11 +213,13 @@ def migrations(
     search: Sequence[str],
     search_v9: Sequence[str] = (),
     search_v10: Sequence[str] = (),
+    search_v13: Sequence[str] = (),
 ) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``.
 
-    ``search`` (2), ``search_v9`` (9) and ``search_v10`` (10) are the backend's own
-    full-text statements (10: PostgreSQL's index leaves the storing transaction too).
+    ``search`` (2), ``search_v9`` (9), ``search_v10`` (10) and ``search_v13`` (13) are
+    the backend's own full-text statements (10: PostgreSQL's index leaves the storing
+    transaction too; 13: its documents hold the words alone, as SQLite's).
     """
 
     def typed(stmts: Sequence[str]) -> tuple[str, ...]:
@@ -247,6 +249,7 @@ def migrations(
         (10, tuple(search_v10)),
         (11, typed(_V11)),
         (12, _V12),
+        (13, tuple(search_v13)),
     )
 
 

@@ -345,7 +345,6 @@ def test_rows_without_text_get_no_document_and_searches_find_the_same(
     with pg.connection() as db:  # what the indexer used to write for them
         db.execute(
             "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
-            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
             " FROM objects WHERE search_text = ''"
         )
     assert _count(pg, "objects_fts") == 8
@@ -396,7 +395,7 @@ def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_databas
     old.add_collection(Collection(C, "c"))
     old.add_objects(C, [_obj(1, text="Jama'at Nusrat al-Islam"), _obj(2, text="Ségou")])
     mp.undo()
-    assert old.migrate() == [10, 11, 12]
+    assert old.migrate() == [10, 11, 12, 13]
     assert old.search_backlog() == 0 and _count(old, "objects_fts") == 2
     old.add_objects(C, [_obj(3, text="Nusrat wa al-Muslimin")])
     assert {r.id for r in old.search([C], query_terms("nusrat"), limit=5)} == {
@@ -412,7 +411,81 @@ def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_databas
     old.close()
 
 
+def test_migration_13_rewrites_the_stemmed_documents(pg_database: str) -> None:
+    """Documents indexed before migration 13 held French and English stems too: the
+    migration writes each again of its words alone, so that a row indexed before it
+    and one indexed after answer the same queries (and SQLite's answers)."""
+    from liaison.store import postgres
+
+    _clean(pg_database)
+    old = PostgresStore(pg_database)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(old, "_migrations", lambda: [m for m in postgres.MIGRATIONS if m[0] < 13])
+    old.migrate()
+    old.add_collection(Collection(C, "c"))
+    old.add_objects(C, [_obj(1, text="the convoys were attacked"), _obj(2, text="")])
+    with old.connection() as db:  # what the indexer wrote before migration 13
+        db.execute(
+            "INSERT INTO objects_fts (seq, search) SELECT seq, to_tsvector('simple', search_text)"
+            " || to_tsvector('french', search_text) || to_tsvector('english', search_text)"
+            " FROM objects WHERE search_text <> ''"
+        )
+        db.execute("UPDATE search_indexed SET seq = (SELECT MAX(seq) FROM objects)")
+    stems = len(old.search([C], ["attack"], limit=5))
+    mp.undo()
+    assert stems == 1  # found by its English stem, before
+    assert old.migrate() == [13]
+    assert old.search_backlog() == 0 and _count(old, "objects_fts") == 1
+    old.add_objects(C, [_obj(3, text="an attack on the convoy")])
+    old.catch_up_search()
+    assert {r.id for r in old.search([C], ["attack"], limit=5)} == {_obj(3).id}
+    assert {r.id for r in old.search([C], ["attacked"], limit=5)} == {_obj(1).id}
+    assert {r.id for r in old.search([C], ["the"], limit=5)} == {_obj(1).id, _obj(3).id}
+    with old._read() as cur:  # the GIN index is back
+        cur.execute("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'objects_fts_search'")
+        assert cur.fetchone()[0] == 1
+    old.close()
+
+
 # --- NUL: PostgreSQL text holds none ---------------------------------------------------------
+def test_insert_ids_answers_as_one_insert_a_row_on_both_backends(
+    pg: PostgresStore, tmp_path: Path
+) -> None:
+    """``Db.insert_ids`` (the correlator's new spellings, one statement on PostgreSQL):
+    the id of each row in order, numbered in that order, None for a row that conflicts
+    with a stored one or an earlier one -- a NUL made U+FFFD included -- as SQLite's
+    one ``INSERT … RETURNING`` a row answers."""
+    lite = SqliteStore(tmp_path / "s.db", create=True)
+    lite.migrate()
+    answers = []
+    for store in (pg, lite):
+        with store.connection() as db:
+            first = db.insert_ids("corr_spelling", ("kind", "name"), [("name", "Macina")])
+            rows = [
+                ("name", "Gao"),
+                ("name", "Macina"),
+                ("org", "Macina"),
+                ("name", "Gao"),
+                ("name", "Ka\x00tiba"),
+                ("name", "Ka\ufffdtiba"),
+                ("place", "Ménaka"),
+            ]
+            ids = db.insert_ids("corr_spelling", ("kind", "name"), rows)
+            assert db.insert_ids("corr_spelling", ("kind", "name"), []) == []
+            stored = db.execute("SELECT id, kind, name FROM corr_spelling ORDER BY id").fetchall()
+        assert first[0] is not None
+        answers.append(([None if i is None else i - first[0] for i in ids], len(stored)))
+    lite.close()
+    pg_ids, lite_ids = answers[0][0], answers[1][0]
+    assert lite_ids == [1, None, 2, None, 3, 4, 5]
+    # The same spelling once PostgreSQL holds the NUL as U+FFFD; and a row that
+    # conflicts uses up a value of the identity there (as one INSERT a row did).
+    assert [i is None for i in pg_ids] == [False, True, False, True, False, True, False]
+    new = [i for i in pg_ids if i is not None]
+    assert new == sorted(new) and len(set(new)) == 4
+    assert answers[0][1] == 5 and answers[1][1] == 6
+
+
 def test_a_nul_in_a_parameter_is_written_and_looked_up_alike(pg: PostgresStore) -> None:
     with pg.connection() as db:
         db.execute("INSERT INTO corr_spelling (kind, name) VALUES (?, ?)", ("name", "Ka\x00tiba"))
