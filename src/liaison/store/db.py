@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import re
 import sqlite3
 import weakref
@@ -79,8 +80,10 @@ class SqliteDb:
             # would pass for two good ones.
             if full and set(map(type, listed)) <= _SEQUENCES and set(map(len, listed)) == {width}:
                 run = self.raw.execute
+                flat = itertools.chain.from_iterable
                 for start in range(0, full, k):
-                    values = [v for row in listed[start : start + k] for v in row]
+                    # flattened in C, not a Python loop a value (an object row has 17)
+                    values = list(flat(listed[start : start + k]))
                     if run(statement, values).rowcount != k:
                         raise StorageError(f"storage failed: {_refusal(values)} ({sql.strip()})")
                 listed = listed[full:]
@@ -136,7 +139,7 @@ class SqliteDb:
         names = ", ".join(columns)
         for start in range(0, len(rows), self.ROWS_PER_INSERT):
             chunk = rows[start : start + self.ROWS_PER_INSERT]
-            values = [x for row in chunk for x in row]
+            values = list(itertools.chain.from_iterable(chunk))
             many = ", ".join([marks] * len(chunk))
             if None in values:
                 self.execute(
