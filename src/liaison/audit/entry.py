@@ -224,12 +224,15 @@ def _check_ref(object_id: object, version: object, sha256: object) -> None:
 
 
 #: ``_STIX_ID_RE`` cut in two at a fixed distance from the end (``--`` and a UUID: 38
-#: characters): the type before it, the rest after it, each matched without the
-#: backtracking the whole pattern needs (its ``[a-z0-9-]*`` runs over the UUID's hex
-#: digits first, then gives them back one by one).
+#: characters): the type before it, matched without the backtracking the whole pattern
+#: needs (its ``[a-z0-9-]*`` runs over the UUID's hex digits first, then gives them
+#: back one by one), and the tail after it, checked by position: dashes where a tail
+#: has them (``_TAIL_DASHES``), ASCII hex digits everywhere else.
 _ID_TAIL = 38
 _ID_TYPES = re.compile(r"(?:[a-z][a-z0-9-]*\n)*[a-z][a-z0-9-]*")
-_ID_TAILS = re.compile(r"(?:--[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})*")
+_TAIL_DASHES = (0, 1, 10, 15, 20, 25)
+_TAIL_BYTES = b"-0123456789abcdefABCDEF"
+_LOWER_HEX = b"0123456789abcdef"
 _STR = {str}
 _STR_OR_NONE = {str, type(None)}
 
@@ -241,16 +244,20 @@ def _all_well_formed(
     exact ``str`` values (anything else: False, and each is checked on its own).
 
     * each id matches ``_STIX_ID_RE``: it is a ``str`` of more than 38 characters whose
-      last 38 match ``--<UUID>`` -- all of them, joined, hold 38 * n characters (none is
-      shorter: a tail is at most 38) matching ``(--<UUID>)*`` (fixed width, so each
-      tail matches) -- and whose type, before them, matches ``[a-z][a-z0-9-]*``: the
-      types joined by newlines (which they do not hold: the joined text has n - 1)
-      match that pattern between the newlines;
+      last 38 are ``--<UUID>`` -- all of them, joined, hold 38 * n characters (none is
+      shorter: a tail is at most 38), ASCII, with a dash at each of the six places a
+      tail has one (every 38th character from each) and nowhere else (6 * n dashes),
+      the rest hex digits (nothing left once dashes and hex digits are taken out) --
+      and whose type, before them, matches ``[a-z][a-z0-9-]*``: the types joined by
+      newlines (which they do not hold: the joined text has n - 1) match that pattern
+      between the newlines;
     * each version is None or a ``str`` of 1 to ``_MAX_NAME`` characters;
     * each sha256 is None or 64 lowercase hex digits: the ``str`` ones all have 64
-      characters, and joined they are hex digits (``bytes.fromhex`` reads two a byte,
-      skipping only whitespace) with no uppercase letter (``islower``: and at least
-      one lowercase one -- digests of digits only are checked one by one).
+      characters, and joined they are ASCII with nothing left once the lowercase hex
+      digits are taken out.
+
+    (Byte checks in C over the batch: the regular expressions and ``bytes.fromhex``
+    they replace were 6,600 of the 16,000 instructions a reference cost -- callgrind.)
     """
     n = len(ids)
     if not n:
@@ -260,7 +267,13 @@ def _all_well_formed(
     if not set(map(type, sha256s)) <= _STR_OR_NONE:
         return False
     tails = "".join([i[-_ID_TAIL:] for i in ids])  # type: ignore[index]
-    if len(tails) != _ID_TAIL * n or _ID_TAILS.fullmatch(tails) is None:
+    if len(tails) != _ID_TAIL * n or not tails.isascii():
+        return False
+    raw = tails.encode("ascii")
+    dashes = b"-" * n
+    if raw.count(b"-") != 6 * n or any(raw[d::_ID_TAIL] != dashes for d in _TAIL_DASHES):
+        return False
+    if raw.translate(None, _TAIL_BYTES):
         return False
     types = "\n".join([i[:-_ID_TAIL] for i in ids])  # type: ignore[index]
     if types.count("\n") != n - 1 or _ID_TYPES.fullmatch(types) is None:
@@ -274,10 +287,7 @@ def _all_well_formed(
     if set(map(len, digests)) != {64}:  # type: ignore[arg-type]
         return False
     joined = "".join(digests)  # type: ignore[arg-type]
-    try:  # hex digits only (whitespace it would skip: fewer bytes), none uppercase
-        return len(bytes.fromhex(joined)) * 2 == len(joined) and joined.islower()
-    except ValueError:
-        return False
+    return joined.isascii() and not joined.encode("ascii").translate(None, _LOWER_HEX)
 
 
 #: Action names and detail names already found well-formed (a bounded memo: the check

@@ -424,22 +424,29 @@ class Exchange:
                 news,
                 within=lambda res: self._stored(party, collection_id, news, awaits, res),
             )
+            # (the appends bound once, a note looked up only if there are notes: this
+            # runs once per object posted)
+            successes, listed = result.successes.append, result.stored.append
+            added, internal = batch.added, party.internal
+            fresh = 0
             for o, waits, (date_added, new) in zip(news, awaits, stored, strict=True):
-                result.new += new
-                if o.id in batch.added:  # a definition of the default, not posted
+                fresh += new
+                if added and o.id in added:  # a definition of the default, not posted
                     continue
                 result.duplicates += not new
                 version = o.version or date_added
                 # To a partner, "already stored" would say that this node holds the
                 # version -- perhaps from someone else. Only local clients are told.
-                said = "stored" if new or not party.internal else "already stored"
-                extra = list(notes.get((o.id, o.version), ()))
-                if waits and new:
-                    extra.insert(0, waiting(waits))
-                result.successes.append(
-                    {"id": o.id, "version": version, "message": message(said, extra)}
-                )
-                result.stored.append({"id": o.id, "version": version, "digest": o.sha256})
+                said = "stored" if new or not internal else "already stored"
+                noted = notes.get((o.id, o.version)) if notes else None
+                if noted or (waits and new):
+                    extra = list(noted or ())
+                    if waits and new:
+                        extra.insert(0, waiting(waits))
+                    said = message(said, extra)
+                successes({"id": o.id, "version": version, "message": said})
+                listed({"id": o.id, "version": version, "digest": o.sha256})
+            result.new += fresh
             if result.new:  # derived indexes follow after the commit, off this request
                 if self.correlator is not None:
                     self.correlator.kick()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import re
 import sqlite3
 import weakref
@@ -21,6 +22,16 @@ from liaison.db import Rows
 from liaison.errors import StorageError
 
 __all__ = ["PgDb", "SqliteDb"]
+
+
+#: ``bytes`` bind as themselves. The driver adapts every parameter that is not exactly an
+#: int, float, str or bytearray: with no adapter registered for ``bytes`` it first asks
+#: the protocol type for ``__adapt__``, whose AttributeError message is formatted and
+#: thrown away -- 2,000 instructions a BLOB bound, four a stored object (its body, its
+#: audit entry's body and leaf, a tree node): 1.5 % of an ingest (callgrind). Found in
+#: the registry, ``bytes(b)`` is ``b`` itself. (Process-wide: the same value bound, for
+#: any ``sqlite3`` user in the process.)
+sqlite3.register_adapter(bytes, bytes)
 
 
 class SqliteDb:
@@ -79,8 +90,10 @@ class SqliteDb:
             # would pass for two good ones.
             if full and set(map(type, listed)) <= _SEQUENCES and set(map(len, listed)) == {width}:
                 run = self.raw.execute
+                flat = itertools.chain.from_iterable
                 for start in range(0, full, k):
-                    values = [v for row in listed[start : start + k] for v in row]
+                    # flattened in C, not a Python loop a value (an object row has 17)
+                    values = list(flat(listed[start : start + k]))
                     if run(statement, values).rowcount != k:
                         raise StorageError(f"storage failed: {_refusal(values)} ({sql.strip()})")
                 listed = listed[full:]
@@ -136,7 +149,7 @@ class SqliteDb:
         names = ", ".join(columns)
         for start in range(0, len(rows), self.ROWS_PER_INSERT):
             chunk = rows[start : start + self.ROWS_PER_INSERT]
-            values = [x for row in chunk for x in row]
+            values = list(itertools.chain.from_iterable(chunk))
             many = ", ".join([marks] * len(chunk))
             if None in values:
                 self.execute(

@@ -324,6 +324,20 @@ class SqliteStore(Store):
             cur.execute("UPDATE search_indexed SET seq = ? WHERE id = 1", (top,))
         return int(count)
 
+    # --- object and owner rows: multi-row statements ----------------------------------
+    # ``ROWS_PER_STATEMENT`` rows an ``INSERT OR IGNORE`` whose rows written are counted
+    # (``SqliteDb.executemany``, ``insert_new``: no statement journal, a refused row
+    # still fails the write), not a statement stepped, reset and bound again a row:
+    # 2.4 % fewer instructions for the whole ingest (callgrind, 4,000 objects:
+    # 2,184 M -> 2,132 M; issue #15).
+    def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            SqliteDb(cur.connection).executemany(self._INSERT_OBJECT, rows)
+            rows.clear()
+
+    def _add_owners(self, cur: Any, owners: list[tuple[str, str]]) -> None:
+        SqliteDb(cur.connection).insert_new("owners", ("id", "originator"), owners)
+
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 

@@ -379,3 +379,48 @@ def test_shared_handling_and_provenance_are_stored_as_each_version_its_own(
     for o in batch:
         want = orjson.dumps(o.handling).decode() + "|" + orjson.dumps(list(o.origins)).decode()
         assert rows[o.id] == want
+
+
+# --- object and owner rows in multi-row statements ------------------------------------
+def test_a_large_batch_stores_every_row_in_order_with_its_owner(store: SqliteStore) -> None:
+    """Rows go 32 a statement, the rest one by one: all of them, in seq order."""
+    objs = [
+        dataclasses.replace(obj(ident(i), i % 7), originator="" if i % 3 else "identity--p")
+        for i in range(75)
+    ]
+    assert all(new for _, new in store.add_objects(COL, objs))
+    rows = store.query_objects(q(limit=1000))
+    assert [r.id for r in rows] == [o.id for o in objs]
+    assert [r.body for r in rows] == [o.body for o in objs]
+    assert [r.sha256 for r in rows] == [o.sha256 for o in objs]
+    owners = store.owners([o.id for o in objs])
+    assert owners == {o.id: o.originator for o in objs}
+
+
+def test_a_row_the_unique_key_refuses_fails_the_whole_write(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a version already stored get past the look-up, the multi-row insert skips
+    it, counts one row short and fails: nothing of the batch -- nor of ``within`` --
+    stays."""
+    objs = [obj(ident(i), 0) for i in range(40)]
+    store.add_objects(COL, objs[5:6])
+    monkeypatch.setattr(store, "_known_versions", lambda cur, cid, ids: ({}, {}))
+    seen: list[object] = []
+    with pytest.raises(StorageError, match="UNIQUE"):
+        store.add_objects(COL, objs, within=seen.append)
+    assert seen == []
+    assert store.count_objects(COL) == 1
+
+
+def test_bytes_bind_as_themselves() -> None:
+    """``liaison.store.db`` registers ``bytes`` as its own adapter: a BLOB parameter is
+    not sent through the protocol look-up (and its discarded AttributeError)."""
+    import liaison.store.db  # noqa: F401  (the registration)
+
+    assert sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)] is bytes
+    conn = sqlite3.connect(":memory:")
+    assert conn.execute("SELECT typeof(?), ?", (b"\x00ab", b"\x00ab")).fetchone() == (
+        "blob",
+        b"\x00ab",
+    )
