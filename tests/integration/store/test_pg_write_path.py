@@ -384,17 +384,23 @@ def test_the_index_step_keeps_its_plans_with_sequential_scans_discouraged(
     assert len(pg.search([C], query_terms("convoi"), limit=100)) == 40
 
 
-def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_database: str) -> None:
+def _store_before(pg_database: str, version: int) -> PostgresStore:
+    """A fresh store on ``pg_database`` holding the migrations before ``version`` only
+    (the rest pending, as on a database of an older release), with collection C."""
     from liaison.store import postgres
 
     _clean(pg_database)
-    old = PostgresStore(pg_database)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(old, "_migrations", lambda: [m for m in postgres.MIGRATIONS if m[0] < 10])
-    old.migrate()
-    old.add_collection(Collection(C, "c"))
+    store = PostgresStore(pg_database)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store, "_migrations", lambda: [m for m in postgres.MIGRATIONS if m[0] < version])
+        store.migrate()
+    store.add_collection(Collection(C, "c"))
+    return store
+
+
+def test_an_upgraded_database_keeps_what_its_generated_column_indexed(pg_database: str) -> None:
+    old = _store_before(pg_database, 10)
     old.add_objects(C, [_obj(1, text="Jama'at Nusrat al-Islam"), _obj(2, text="Ségou")])
-    mp.undo()
     assert old.migrate() == [10, 11, 12, 13]
     assert old.search_backlog() == 0 and _count(old, "objects_fts") == 2
     old.add_objects(C, [_obj(3, text="Nusrat wa al-Muslimin")])
@@ -415,14 +421,7 @@ def test_migration_13_rewrites_the_stemmed_documents(pg_database: str) -> None:
     """Documents indexed before migration 13 held French and English stems too: the
     migration writes each again of its words alone, so that a row indexed before it
     and one indexed after answer the same queries (and SQLite's answers)."""
-    from liaison.store import postgres
-
-    _clean(pg_database)
-    old = PostgresStore(pg_database)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(old, "_migrations", lambda: [m for m in postgres.MIGRATIONS if m[0] < 13])
-    old.migrate()
-    old.add_collection(Collection(C, "c"))
+    old = _store_before(pg_database, 13)
     old.add_objects(C, [_obj(1, text="the convoys were attacked"), _obj(2, text="")])
     with old.connection() as db:  # what the indexer wrote before migration 13
         db.execute(
@@ -432,7 +431,6 @@ def test_migration_13_rewrites_the_stemmed_documents(pg_database: str) -> None:
         )
         db.execute("UPDATE search_indexed SET seq = (SELECT MAX(seq) FROM objects)")
     stems = len(old.search([C], ["attack"], limit=5))
-    mp.undo()
     assert stems == 1  # found by its English stem, before
     assert old.migrate() == [13]
     assert old.search_backlog() == 0 and _count(old, "objects_fts") == 1
