@@ -172,11 +172,14 @@ class _Batch:
     def read_observers(self, conn: Db, values: Sequence[tuple[str, str]], cap: int) -> None:
         """Read the stored objects of these values (up to ``cap`` each), a query a chunk."""
         todo = [v for v in values if v not in self.stored_observers]
-        sql = "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?"
         found: builtins.list[builtins.list[str]] = [[] for _ in todo]
-        for i, object_id in conn.execute_each(sql, [(k, v, cap) for k, v in todo]):
+        # Every row of a value: a value held by more than ``cap`` objects saturates
+        # and loses its rows, so there are no more than ``cap`` -- the first ``cap`` in
+        # ``object_id`` order, as ``LIMIT cap`` on the primary key finds them.
+        rows = conn.select_each("corr_observable", ("kind", "value"), ("object_id",), todo)
+        for i, object_id in rows:
             found[int(i)].append(str(object_id))
-        self.stored_observers.update(zip(todo, found, strict=True))
+        self.stored_observers.update((v, sorted(f)[:cap]) for v, f in zip(todo, found, strict=True))
 
     def observers_of(self, conn: Db, value: tuple[str, str], cap: int) -> builtins.list[str]:
         """The objects holding ``value``, as ``SELECT … LIMIT cap`` would find them once the
@@ -384,17 +387,17 @@ class CorrelationIndex:
 
     @staticmethod
     def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these observables are saturated (``Db.execute_each``; matched by
+        """Which of these observables are saturated (``Db.select_each``; matched by
         position, as ``stored_spellings`` is: PostgreSQL keeps a NUL as U+FFFD)."""
-        sql = "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?"
-        return {values[int(r[0])] for r in conn.execute_each(sql, values)}
+        found = conn.select_each("corr_saturated", ("kind", "value"), ("kind",), values)
+        return {values[int(r[0])] for r in found}
 
     @staticmethod
     def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
-        """The indexed version of each of these ids that has one (``Db.execute_each``:
+        """The indexed version of each of these ids that has one (``Db.select_each``:
         one ``IN`` list instead cost PostgreSQL a millisecond more a batch of 500)."""
-        sql = "SELECT modified FROM corr_object WHERE object_id = ?"
-        return {ids[int(i)]: str(m) for i, m in conn.execute_each(sql, [(x,) for x in ids])}
+        found = conn.select_each("corr_object", ("object_id",), ("modified",), [(x,) for x in ids])
+        return {ids[int(i)]: str(m) for i, m in found}
 
     def _apply(self, conn: Db, p: Planned, batch: _Batch) -> builtins.list[int]:
         """Index one planned version; ``batch`` (the indexed version of each id, the
