@@ -50,6 +50,7 @@ from liaison.correlate.model import (
     Candidate,
     Correlation,
     CorrelationConfig,
+    LeanObject,
     default_block_list,
     names_of,
 )
@@ -172,6 +173,8 @@ class _Batch:
     def read_observers(self, conn: Db, values: Sequence[tuple[str, str]], cap: int) -> None:
         """Read the stored objects of these values (up to ``cap`` each), a query a chunk."""
         todo = [v for v in values if v not in self.stored_observers]
+        if not todo:  # read already (``observers_of`` asks for each value it checks)
+            return
         found: builtins.list[builtins.list[str]] = [[] for _ in todo]
         # Every row of a value: a value held by more than ``cap`` objects saturates
         # and loses its rows, so there are no more than ``cap`` -- the first ``cap`` in
@@ -296,7 +299,7 @@ class CorrelationIndex:
         versions = self._held(conn, sorted({str(obj["id"]) for obj, _ in items}))
         overlay = Overlay()
         # What the store holds of the batch's names and their lookup keys, read at once.
-        named = [names_of(obj) for obj, _ in items]
+        named = [[] if obj.__class__ is LeanObject else names_of(obj) for obj, _ in items]
         every = [kn for names in named for kn in names]
         overlay.prefetch(conn, every)
         state = PlanState(dict(versions), overlay.stored_names, overlay.asked_names)
@@ -321,7 +324,8 @@ class CorrelationIndex:
                 keys = lookup_keys(name, kind)
                 found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
                 overlay.add(conn, kind, name)
-            out.append(Planned(obj, source, found, self._observables(obj), names, state))
+            observables = () if obj.__class__ is LeanObject else self._observables(obj)
+            out.append(Planned(obj, source, found, observables, names, state))
         return out
 
     def _observables(self, obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

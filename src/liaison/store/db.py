@@ -138,7 +138,9 @@ class SqliteDb:
         (20,000 rows behind; the correlator asks one to five a stored object, issue
         #15). A NUL in a value goes the way of ``execute_each``: SQLite's JSON ends a
         string at it."""
-        if len(rows) < 2:
+        if not rows:
+            return []
+        if len(rows) == 1:
             return self.execute_each(_equal_sql(table, keys, columns), rows)
         width = len(keys)
         if any(len(r) != width for r in rows):
