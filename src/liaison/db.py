@@ -57,6 +57,15 @@ class Db(Protocol):
         (no order across them; ``sql``'s own order within one)."""
         ...
 
+    def select_each(
+        self, table: str, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """``execute_each`` of ``SELECT columns FROM table WHERE key1 = ? AND …``: the
+        rows of ``table`` whose ``keys`` equal each row of ``rows``, each led by the
+        index of its row (no order). ``table``, ``keys`` and ``columns`` are the
+        caller's own names, never input."""
+        ...
+
     def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """``INSERT … ON CONFLICT DO NOTHING`` of these rows (all of one width), in a
         few statements for them all, in their order."""

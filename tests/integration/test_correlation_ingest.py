@@ -16,7 +16,15 @@ from stix_actors import actor
 from liaison.correlate import LOCAL
 from liaison.node import Node
 from liaison.service import build_exchange
-from liaison.service.correlations import BATCH, FIRST, Batch, _index, catch_up, correlations
+from liaison.service.correlations import (
+    BATCH,
+    FIRST,
+    Batch,
+    _apply,
+    _index,
+    catch_up,
+    correlations,
+)
 from liaison.taxii import TAXII, create_app
 from liaison.taxii.status import ingest as taxii_ingest
 
@@ -326,3 +334,24 @@ def test_two_correlators_racing_correlate_each_object_once(
     assert row[0] == row[1] == len(expected)
     for n in nodes:
         n.close()
+
+
+def test_a_batch_stretches_over_a_short_rest(home: Path) -> None:
+    """``stretch``: the oldest pending rows -- all of them when they are at most that
+    many above the limit, else the limit."""
+    objs = [_similar(i) for i in range(30)]
+    _store_pending(home, objs)
+    node = Node.open(home)
+    seqs = [r.seq for r in node.store.pending_correlation(1000)]
+    assert len(seqs) == 30
+    assert [r.seq for r in node.store.pending_correlation(20, 10)] == seqs
+    assert [r.seq for r in node.store.pending_correlation(20, 9)] == seqs[:20]
+    assert [r.seq for r in node.store.pending_correlation(20)] == seqs[:20]
+    # Rows correlated already are neither read nor counted.
+    first = node.store.pending_correlation(5)
+    with _index(node) as index:
+        planned = index.plan([(orjson.loads(r.body), LOCAL) for r in first])
+    assert node.store.mark_correlated(seqs[:5], lambda: _apply(node, planned))
+    assert [r.seq for r in node.store.pending_correlation(20, 5)] == seqs[5:]
+    assert [r.seq for r in node.store.pending_correlation(20, 4)] == seqs[5:25]
+    node.close()

@@ -50,6 +50,7 @@ from liaison.correlate.model import (
     Candidate,
     Correlation,
     CorrelationConfig,
+    LeanObject,
     default_block_list,
     names_of,
 )
@@ -180,11 +181,16 @@ class _Batch:
     def read_observers(self, conn: Db, values: Sequence[tuple[str, str]], cap: int) -> None:
         """Read the stored objects of these values (up to ``cap`` each), a query a chunk."""
         todo = [v for v in values if v not in self.stored_observers]
-        sql = "SELECT object_id FROM corr_observable WHERE kind = ? AND value = ? LIMIT ?"
+        if not todo:  # read already (``observers_of`` asks for each value it checks)
+            return
         found: builtins.list[builtins.list[str]] = [[] for _ in todo]
-        for i, object_id in conn.execute_each(sql, [(k, v, cap) for k, v in todo]):
+        # Every row of a value: a value held by more than ``cap`` objects saturates
+        # and loses its rows, so there are no more than ``cap`` -- the first ``cap`` in
+        # ``object_id`` order, as ``LIMIT cap`` on the primary key finds them.
+        rows = conn.select_each("corr_observable", ("kind", "value"), ("object_id",), todo)
+        for i, object_id in rows:
             found[int(i)].append(str(object_id))
-        self.stored_observers.update(zip(todo, found, strict=True))
+        self.stored_observers.update((v, sorted(f)[:cap]) for v, f in zip(todo, found, strict=True))
 
     def observers_of(self, conn: Db, value: tuple[str, str], cap: int) -> builtins.list[str]:
         """The objects holding ``value``, as ``SELECT … LIMIT cap`` would find them once the
@@ -301,7 +307,7 @@ class CorrelationIndex:
         versions = self._held(conn, sorted({str(obj["id"]) for obj, _ in items}))
         overlay = Overlay()
         # What the store holds of the batch's names and their lookup keys, read at once.
-        named = [names_of(obj) for obj, _ in items]
+        named = [[] if obj.__class__ is LeanObject else names_of(obj) for obj, _ in items]
         every = [kn for names in named for kn in names]
         overlay.prefetch(conn, every)
         state = PlanState(dict(versions), overlay.stored_names, overlay.asked_names)
@@ -326,7 +332,8 @@ class CorrelationIndex:
                 keys = lookup_keys(name, kind)
                 found[(kind, name)] = self._lookup.matches(conn, name, kind, keys, overlay=overlay)
                 overlay.add(conn, kind, name)
-            out.append(Planned(obj, source, found, self._observables(obj), names, state))
+            observables = () if obj.__class__ is LeanObject else self._observables(obj)
+            out.append(Planned(obj, source, found, observables, names, state))
         return out
 
     def _observables(self, obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -420,17 +427,17 @@ class CorrelationIndex:
 
     @staticmethod
     def _saturated(conn: Db, values: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these observables are saturated (``Db.execute_each``; matched by
+        """Which of these observables are saturated (``Db.select_each``; matched by
         position, as ``stored_spellings`` is: PostgreSQL keeps a NUL as U+FFFD)."""
-        sql = "SELECT 1 FROM corr_saturated WHERE kind = ? AND value = ?"
-        return {values[int(r[0])] for r in conn.execute_each(sql, values)}
+        found = conn.select_each("corr_saturated", ("kind", "value"), ("kind",), values)
+        return {values[int(r[0])] for r in found}
 
     @staticmethod
     def _held(conn: Db, ids: builtins.list[str]) -> dict[str, str]:
-        """The indexed version of each of these ids that has one (``Db.execute_each``:
+        """The indexed version of each of these ids that has one (``Db.select_each``:
         one ``IN`` list instead cost PostgreSQL a millisecond more a batch of 500)."""
-        sql = "SELECT modified FROM corr_object WHERE object_id = ?"
-        return {ids[int(i)]: str(m) for i, m in conn.execute_each(sql, [(x,) for x in ids])}
+        found = conn.select_each("corr_object", ("object_id",), ("modified",), [(x,) for x in ids])
+        return {ids[int(i)]: str(m) for i, m in found}
 
     def _apply(self, conn: Db, p: Planned, batch: _Batch) -> builtins.list[int]:
         """Index one planned version; ``batch`` (the indexed version of each id, the

@@ -92,14 +92,14 @@ class Overlay:
 
 
 def stored_spellings(conn: Db, spellings: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The id of each of these ``(kind, name)`` that is stored (``Db.execute_each``).
+    """The id of each of these ``(kind, name)`` that is stored (``Db.select_each``).
 
     Answers are matched to the questions by position, not by the text read back: the
     store may keep a name in another form (PostgreSQL text holds no NUL; ``PgDb``
     stores U+FFFD instead), as a lookup by the name itself finds it.
     """
-    sql = "SELECT id FROM corr_spelling WHERE kind = ? AND name = ?"
-    return {spellings[int(i)]: int(sid) for i, sid in conn.execute_each(sql, spellings)}
+    found = conn.select_each("corr_spelling", ("kind", "name"), ("id",), spellings)
+    return {spellings[int(i)]: int(sid) for i, sid in found}
 
 
 class Lookup:

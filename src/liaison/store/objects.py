@@ -482,14 +482,25 @@ class ObjectStore(StoreCore):
             mark, pending = cur.fetchone()
             return int(mark), bool(pending)
 
-    def pending_correlation(self, limit: int) -> list[PendingRow]:
+    def pending_correlation(self, limit: int, stretch: int = 0) -> list[PendingRow]:
         """Up to ``limit`` rows not yet correlated, oldest first (a read: no write lock):
-        what correlating them reads, no more."""
+        what correlating them reads, no more. ``stretch``: every pending row instead,
+        if there are no more than ``limit + stretch`` (the rest would make a short batch
+        of its own)."""
+        limit = int(limit)
+        if stretch > 0:  # decided in the statement: one round trip
+            most = limit + int(stretch)
+            bound = (
+                f"CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM objects WHERE {self._PENDING}"
+                f" ORDER BY seq LIMIT {most + 1}) AS p) > {most} THEN {limit} ELSE {most} END"
+            )
+        else:
+            bound = str(limit)
         with self._read() as cur:
             cur.execute(
                 "SELECT seq, body, received_from, id, type,"
                 " CASE WHEN vkey = '' THEN '' ELSE version END"
-                f" FROM objects WHERE {self._PENDING} ORDER BY seq LIMIT {int(limit)}"
+                f" FROM objects WHERE {self._PENDING} ORDER BY seq LIMIT {bound}"
             )
             return [PendingRow(int(r[0]), bytes(r[1]), *r[2:]) for r in cur.fetchall()]
 

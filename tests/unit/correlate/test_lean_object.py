@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaison.correlate import lean_object, names_of, observables_of
+from liaison.correlate import CorrelationIndex, lean_object, names_of, observables_of
+from liaison.correlate.model import LeanObject
 from liaison.stix import object_version
+from liaison.store.sqlite import open_db
 
 TS = "2026-02-01T00:00:00.000Z"
 
@@ -99,3 +101,18 @@ def test_lean_only_when_correlating_the_parsed_object_reads_nothing(
         assert not names_of(obj) and not observables_of(obj)
         assert obj.get("revoked") is not True
         assert found["modified"] == (obj.get("modified") or obj.get("created"))
+
+
+def test_a_lean_object_is_planned_as_its_parsed_body() -> None:
+    """``plan`` asks neither ``names_of`` nor ``observables_of`` about a ``LeanObject``:
+    it plans it as the parsed object -- nothing found, no names, no observables."""
+    obj = rel(x_mitre_version="1.0", revoked=False)
+    found = lean(obj)
+    assert isinstance(found, LeanObject)
+    assert not names_of(found) and not observables_of(found)
+    conn = open_db(":memory:")
+    index = CorrelationIndex(conn)
+    (lean_plan,), (parsed_plan,) = (index.plan([(o, "local")]) for o in (found, obj))
+    conn.close()
+    assert (lean_plan.found, lean_plan.observables, lean_plan.names) == ({}, (), [])
+    assert (parsed_plan.found, parsed_plan.observables, parsed_plan.names) == ({}, (), [])
