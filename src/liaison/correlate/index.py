@@ -91,6 +91,13 @@ def _modified_of(obj: Mapping[str, Any]) -> str:
     return _version_key(str(obj.get("modified") or obj.get("created") or ""))
 
 
+def _supersedes(held: Mapping[str, str], object_id: str, modified: str) -> bool:
+    """Whether version ``modified`` of ``object_id`` is indexed in place of what
+    ``held`` (the indexed version of each id) has: none, or an older one."""
+    previous = held.get(object_id)
+    return previous is None or previous < modified
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -413,10 +420,9 @@ class CorrelationIndex:
         names: dict[tuple[str, str], None] = {}
         for p in planned:
             object_id, modified = str(p.obj["id"]), _modified_of(p.obj)
-            previous = held.pop(object_id, None)
-            if previous is not None and previous >= modified:
-                held[object_id] = previous
+            if not _supersedes(held, object_id, modified):
                 continue
+            held.pop(object_id, None)
             if p.obj.get("revoked") is True:
                 continue
             held[object_id] = modified
@@ -446,10 +452,9 @@ class CorrelationIndex:
         held = batch.held
         object_id = str(obj["id"])
         modified = _modified_of(obj)
-        previous = held.get(object_id)
-        if previous is not None:
-            if previous >= modified:
-                return []
+        if not _supersedes(held, object_id, modified):
+            return []
+        if object_id in held:
             self._forget(conn, object_id, batch)
             del held[object_id]
         if obj.get("revoked") is True:
