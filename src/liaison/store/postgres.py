@@ -34,6 +34,16 @@ _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
 _REMOVE_LOCK = 0x4C49_4152  # "LIAR"
 #: For this transaction only: its commit does not wait for the WAL to reach the disk.
 _NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
+#: For this transaction only, plans may be kept, made with sequential scans discouraged
+#: (as the indexer's step, ``_INDEX_MARK``): a derived writer's transaction -- a
+#: correlator's batch -- runs the same few statements again and again, each an index
+#: probe or an insert, and ``force_custom_plan`` (``_configure``) planned every one of
+#: them afresh: 1 ms for the check of a batch's rows (``_still_pending``, twice a batch),
+#: 0.2-0.5 for each insert (issue #15, eleventh round). Said by the statement that
+#: begins the transaction: no round trip of its own.
+_KEPT_PLANS = (
+    "set_config('plan_cache_mode', 'auto', true), set_config('enable_seqscan', 'off', true)"
+)
 #: The correlators' turn across processes (``correlator_turn``): a session lock.
 _CORRELATOR_TURN = 0x4C49_4143  # "LIAC"
 
@@ -618,7 +628,9 @@ class PostgresStore(Store):
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_REMOVE_LOCK,))
 
     def _begin_unordered(self, conn: Any) -> None:
-        if self._no_flush_wait():
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT {_NO_FLUSH_WAIT}, {_KEPT_PLANS}")
+        elif self._no_flush_wait():
             conn.execute(f"SELECT {_NO_FLUSH_WAIT}")
         # else: the first statement begins the transaction; no lock
 
