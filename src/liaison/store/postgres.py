@@ -22,16 +22,28 @@ from liaison.db import Db
 from liaison.errors import StorageError
 from liaison.store.base import O_COLUMNS, Store
 from liaison.store.db import PgDb
+from liaison.store.model import PendingRow
 from liaison.store.schema import Dialect, migrations
 
 __all__ = ["PostgresStore"]
 
 _WRITE_LOCK = 0x4C49_4149  # "LIAI": the advisory lock of object writers
 #: The lock of the writers that remove object rows (delete, re-date), taken after the
-#: writers' lock, and of a correlator's check and watermark move (``mark_correlated``).
+#: writers' lock, and of a correlator's check and watermark move (``mark_correlated``);
+#: the full-text indexer's step holds it shared (``_INDEX_MARK``).
 _REMOVE_LOCK = 0x4C49_4152  # "LIAR"
 #: For this transaction only: its commit does not wait for the WAL to reach the disk.
 _NO_FLUSH_WAIT = "set_config('synchronous_commit', 'off', true)"
+#: For this transaction only, plans may be kept, made with sequential scans discouraged
+#: (as the indexer's step, ``_INDEX_MARK``): a derived writer's transaction -- a
+#: correlator's batch -- runs the same few statements again and again, each an index
+#: probe or an insert, and ``force_custom_plan`` (``_configure``) planned every one of
+#: them afresh: 1 ms for the check of a batch's rows (``_still_pending``, twice a batch),
+#: 0.2-0.5 for each insert (issue #15, eleventh round). Said by the statement that
+#: begins the transaction: no round trip of its own.
+_KEPT_PLANS = (
+    "set_config('plan_cache_mode', 'auto', true), set_config('enable_seqscan', 'off', true)"
+)
 #: The correlators' turn across processes (``correlator_turn``): a session lock.
 _CORRELATOR_TURN = 0x4C49_4143  # "LIAC"
 
@@ -58,8 +70,9 @@ _TSVECTOR = "to_tsvector('simple', {0})"
 #: the writers' lock. ``objects_fts`` holds the document of every row up to the
 #: watermark ``search_indexed.seq``; ``index_search`` adds the rest in batches (a
 #: background worker, and every search first) without taking the writers' lock. A
-#: deleted row leaves the index with it (the foreign key cascades). What the generated
-#: column held is kept: nothing is indexed twice.
+#: deleted row leaves the index with it (the foreign key cascades; a trigger since
+#: migration 15, ``_FORGET``). What the generated column held is kept: nothing is
+#: indexed twice.
 _V10: tuple[str, ...] = (
     """CREATE TABLE objects_fts (
         seq BIGINT PRIMARY KEY REFERENCES objects (seq) ON DELETE CASCADE,
@@ -83,6 +96,53 @@ _V13: tuple[str, ...] = (
     "CREATE INDEX objects_fts_search ON objects_fts USING GIN (search)",
 )
 
+#: Columns no statement filters, joins or sorts on get no planner statistics (issue
+#: #15, eleventh round): ANALYZE -- the background indexer's, every 30 s while a store
+#: grows (``_analyze_if_due``) -- sampled and sorted every column of up to 30,000 rows,
+#: most of its cost in the bodies, texts and digests (``objects``: 350 ms of the
+#: database's CPU at 20,000 rows, 120 without them). Only the statistics of these
+#: columns go: what is stored, and every plan that filters on the others, stays.
+_UNSAMPLED = {
+    "objects": (
+        "version",
+        "date_added",
+        "body",
+        "sha256",
+        "handling",
+        "origins",
+        "search_text",
+        "correlated",
+    ),
+    "audit_entries": ("body", "leaf"),
+    "audit_nodes": ("hash",),
+}
+#: A document leaves the full-text index with its row by a trigger, no longer by a
+#: foreign key (issue #15, eleventh round): the key's check locked every indexed row of
+#: ``objects`` (``FOR KEY SHARE``: a write of its heap page, and a WAL record, a row) --
+#: 8-9 µs of the database's CPU an object, a sixth of the indexer's step. A step can
+#: no longer index a row a writer is removing: it holds the removers' lock, shared
+#: (``_INDEX_MARK``), and every writer that deletes object rows takes it first
+#: (``_removing``), so the rows a step reads stay until it commits, and its documents
+#: are there for the trigger of any later delete.
+_FORGET = (
+    "ALTER TABLE objects_fts DROP CONSTRAINT IF EXISTS objects_fts_seq_fkey",
+    """CREATE OR REPLACE FUNCTION objects_fts_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM objects_fts f USING gone g WHERE f.seq = g.seq;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER objects_fts_forget AFTER DELETE ON objects
+        REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION objects_fts_forget()""",
+)
+_V15: tuple[str, ...] = (
+    *(
+        f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS 0"
+        for table, columns in _UNSAMPLED.items()
+        for column in columns
+    ),
+    *_FORGET,
+)
+
 MIGRATIONS = migrations(
     Dialect(
         seq="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
@@ -96,6 +156,7 @@ MIGRATIONS = migrations(
     _V2,
     search_v10=_V10,
     search_v13=_V13,
+    own_v15=_V15,
 )
 
 _TERM = "to_tsquery('simple', ?)"
@@ -116,19 +177,22 @@ _INDEX_STEP = (
     " SELECT COUNT(*), MAX(seq) FROM step"  # the rows' count and the new mark, not the rows
 )
 
-#: The indexer's watermark, taken (``FOR UPDATE``) at the start of its step, and the
-#: step's plans: each document checks its row's foreign key, a query PostgreSQL keeps
-#: prepared -- which ``plan_cache_mode = force_custom_plan`` (``_configure``) planned
-#: again for every row, 31 µs each, a fifth of the step's CPU (issue #15). For this
-#: transaction only, plans may be kept (``auto``), and made with sequential scans
-#: discouraged: a plan kept is the index probe of ``objects`` by ``seq`` whatever the
+#: The indexer's watermark, taken (``FOR UPDATE``) at the start of its step, then the
+#: removers' lock, shared (migration 15: no writer deletes a row the step reads until
+#: it commits), and the step's plans: for this transaction only, plans may be kept
+#: (``auto``: ``plan_cache_mode = force_custom_plan``, ``_configure``, planned the
+#: foreign key's check again for every row until migration 15, 31 µs each), and made
+#: with sequential scans discouraged: a plan kept is an index probe whatever the
 #: table's size when it was made (a scan chosen on a table of a few rows would stay a
 #: scan as it grows -- the trap ``force_custom_plan`` avoids elsewhere). The step
-#: itself reads ``objects`` by ``seq`` in order, by that same index.
+#: itself reads ``objects`` by ``seq`` in order, by its primary key. The lock comes
+#: second, always (the row is locked in the subquery, which PostgreSQL does not
+#: flatten): a step waits for a remover holding the lock only while it holds the row,
+#: never the other way round.
 _INDEX_MARK = (
     "SELECT seq, set_config('plan_cache_mode', 'auto', true),"
-    " set_config('enable_seqscan', 'off', true)"
-    " FROM search_indexed WHERE id = 1 FOR UPDATE"
+    " set_config('enable_seqscan', 'off', true), pg_advisory_xact_lock_shared(%s)"
+    " FROM (SELECT seq FROM search_indexed WHERE id = 1 FOR UPDATE) AS mark"
 )
 
 #: New object rows go in by binary COPY (issue #15: 3 µs of client CPU a row against
@@ -312,7 +376,7 @@ class PostgresStore(Store):
         with self._checkout() as conn:
             if not nested:
                 conn.autocommit = True  # idle, as the pool hands connections out
-            cur = conn.cursor()
+            cur = conn.cursor(binary=getattr(self._held, "binary", False))
             try:
                 yield cur
             except self.driver_errors as exc:
@@ -357,6 +421,17 @@ class PostgresStore(Store):
             return sql + " ORDER BY o.seq DESC", [*targs, *collection_ids, upto]
         sql += f" ORDER BY ts_rank(f.search, ({query})) DESC, o.seq"
         return sql, [*targs, *collection_ids, upto, *targs]
+
+    def pending_correlation(self, limit: int, stretch: int = 0) -> list[PendingRow]:
+        """As ``ObjectStore.pending_correlation``, its rows read in binary: in text, each
+        body came as hex -- twice its size, encoded by the database and decoded by the
+        correlator (issue #15, eleventh round: 6-11 µs of the database's CPU a row
+        against 3-4; the correlator reads every stored row once)."""
+        self._held.binary = True
+        try:
+            return super().pending_correlation(limit, stretch)
+        finally:
+            self._held.binary = False
 
     # --- the write path: one statement per batch, not one per row ---------------------
     def _flush(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -433,17 +508,7 @@ class PostgresStore(Store):
 
     def index_search(self, limit: int = 2000) -> int:
         self._analyze_if_due()
-        for attempt in range(3):
-            try:
-                return self._index_step(limit)
-            except StorageError as exc:
-                # A row deleted (and committed) between the step's read and its foreign
-                # key check: the next step no longer sees it.
-                if attempt == 2 or not isinstance(
-                    exc.__cause__, psycopg.errors.ForeignKeyViolation
-                ):
-                    raise
-        return 0  # unreachable
+        return self._index_step(limit)
 
     def _analyze_if_due(self) -> None:
         """Refresh the planner's statistics of the tables that changed by more than a
@@ -468,7 +533,7 @@ class PostgresStore(Store):
     def _index_step(self, limit: int) -> int:
         # Not behind the writers' lock: indexers (any process) queue on the watermark row.
         with self._write(ordered=False) as cur:
-            cur.execute(_INDEX_MARK)
+            cur.execute(_INDEX_MARK, (_REMOVE_LOCK,))
             mark = int(cur.fetchone()[0])
             cur.execute(_INDEX_STEP, (mark, int(limit)))
             count, top = cur.fetchone()
@@ -563,7 +628,9 @@ class PostgresStore(Store):
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_REMOVE_LOCK,))
 
     def _begin_unordered(self, conn: Any) -> None:
-        if self._no_flush_wait():
+        if getattr(self._held, "derived", False):
+            conn.execute(f"SELECT {_NO_FLUSH_WAIT}, {_KEPT_PLANS}")
+        elif self._no_flush_wait():
             conn.execute(f"SELECT {_NO_FLUSH_WAIT}")
         # else: the first statement begins the transaction; no lock
 
