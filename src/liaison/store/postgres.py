@@ -71,7 +71,7 @@ _TSVECTOR = "to_tsvector('simple', {0})"
 #: watermark ``search_indexed.seq``; ``index_search`` adds the rest in batches (a
 #: background worker, and every search first) without taking the writers' lock. A
 #: deleted row leaves the index with it (the foreign key cascades; a trigger since
-#: migration 15, ``_FORGET``). What the generated column held is kept: nothing is
+#: migration 14, ``_FORGET``). What the generated column held is kept: nothing is
 #: indexed twice.
 _V10: tuple[str, ...] = (
     """CREATE TABLE objects_fts (
@@ -134,7 +134,7 @@ _FORGET = (
     """CREATE TRIGGER objects_fts_forget AFTER DELETE ON objects
         REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION objects_fts_forget()""",
 )
-_V15: tuple[str, ...] = (
+_V14: tuple[str, ...] = (
     *(
         f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS 0"
         for table, columns in _UNSAMPLED.items()
@@ -156,7 +156,7 @@ MIGRATIONS = migrations(
     _V2,
     search_v10=_V10,
     search_v13=_V13,
-    own_v15=_V15,
+    own_v14=_V14,
 )
 
 _TERM = "to_tsquery('simple', ?)"
@@ -178,10 +178,10 @@ _INDEX_STEP = (
 )
 
 #: The indexer's watermark, taken (``FOR UPDATE``) at the start of its step, then the
-#: removers' lock, shared (migration 15: no writer deletes a row the step reads until
+#: removers' lock, shared (migration 14: no writer deletes a row the step reads until
 #: it commits), and the step's plans: for this transaction only, plans may be kept
 #: (``auto``: ``plan_cache_mode = force_custom_plan``, ``_configure``, planned the
-#: foreign key's check again for every row until migration 15, 31 µs each), and made
+#: foreign key's check again for every row until migration 14, 31 µs each), and made
 #: with sequential scans discouraged: a plan kept is an index probe whatever the
 #: table's size when it was made (a scan chosen on a table of a few rows would stay a
 #: scan as it grows -- the trap ``force_custom_plan`` avoids elsewhere). The step

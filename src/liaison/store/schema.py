@@ -214,14 +214,14 @@ def migrations(
     search_v9: Sequence[str] = (),
     search_v10: Sequence[str] = (),
     search_v13: Sequence[str] = (),
-    own_v15: Sequence[str] = (),
+    own_v14: Sequence[str] = (),
 ) -> tuple[tuple[int, Sequence[str]], ...]:
     """Versioned schema changes, applied in order by ``liaison migrate``.
 
     ``search`` (2), ``search_v9`` (9), ``search_v10`` (10) and ``search_v13`` (13) are
     the backend's own full-text statements (10: PostgreSQL's index leaves the storing
-    transaction too; 13: its documents hold the words alone, as SQLite's); ``own_v15``
-    (15) the backend's own tuning (PostgreSQL: which columns ANALYZE samples).
+    transaction too; 13: its documents hold the words alone, as SQLite's); ``own_v14``
+    (14) the backend's own tuning (PostgreSQL: which columns ANALYZE samples).
     """
 
     def typed(stmts: Sequence[str]) -> tuple[str, ...]:
@@ -252,7 +252,7 @@ def migrations(
         (11, typed(_V11)),
         (12, _V12),
         (13, tuple(search_v13)),
-        (15, tuple(own_v15)),
+        (14, tuple(own_v14)),
     )
 
 
