@@ -21,6 +21,7 @@ from liaison.errors import InvalidInputError
 from liaison.markings.defaults import DefaultHandling
 from liaison.signing.objects import signature_of
 from liaison.stix import object_version, timestamp_us, validate_object
+from liaison.stix.fastpath import plainly_valid
 
 __all__ = [
     "Defaulted",
@@ -73,10 +74,13 @@ def check_one(obj: Any, result: Received, us: Callable[[str], int], notes: Notes
     ``notes``), else False and it failed in ``result``. For callers that take each object
     through all its checks in turn while it is in the processor's caches."""
     warned: list[str] = []
-    reasons = validate_object(obj, warned)
-    if reasons:
-        result.fail(obj, "; ".join(reasons))
-        return False
+    # ``validate_object`` begins with ``plainly_valid`` (no reason, no warning): asked
+    # here first, one call fewer an object in the common case
+    if not plainly_valid(obj):
+        reasons = validate_object(obj, warned)
+        if reasons:
+            result.fail(obj, "; ".join(reasons))
+            return False
     version = object_version(obj)
     if version is not None:  # on an SCO, a custom 'modified' the rules do not check
         try:
