@@ -304,12 +304,14 @@ class Exchange:
         """Inside the storing transaction: the audit entries; the new versions that await
         a marking-definition; and the handling of those that awaited one now stored."""
         self.events.stored(party, collection_id, news, results)
-        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if new]
-        self.store.add_awaiting(collection_id, [(o, a) for o, a in fresh if a])
+        # the new versions that await a definition (one pass: most await none)
+        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if a and new]
+        self.store.add_awaiting(collection_id, fresh)
         # Definitions stored now -- and, in case one was stored since this batch was
         # admitted, those the new versions await.
         ids = {o.id for o in news if o.type == "marking-definition"}
-        ids.update(m for _, a in fresh for m in a)
+        for _, a in fresh:
+            ids.update(a)
         if ids:
             changed = self.store.resolve_awaiting(sorted(ids), self.gate.rehandle)
             if changed:
