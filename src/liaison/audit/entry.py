@@ -210,6 +210,7 @@ class ObjectRef:
 
 _new = object.__new__
 _setattr = object.__setattr__
+_crc32 = zlib.crc32
 _dumps = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -536,7 +537,7 @@ class AuditEntry:
                             option=_SORTED,
                         ),
                     ),
-                    "ref_keys": (ref_key(oid),),
+                    "ref_keys": (_crc32(oid.encode("utf-8")),),  # ``ref_key(oid)``, inline
                 },
             )
             out.append(entry)

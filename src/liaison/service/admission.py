@@ -252,7 +252,9 @@ class Admission:
             )
         if not verdict.allow:
             raise PolicyError("; ".join(verdict.reasons))
-        topics, regions = topics_regions(o)
+        # ``topics_regions(o)``, inline: most objects have neither (a call each saved)
+        topics = _strings(o[TOPICS]) if TOPICS in o else []
+        regions = _strings(o[REGIONS]) if REGIONS in o else []
         origins = set(verdict.origins)
         if not who.internal and not verdict.copy_only:
             key = (o["type"], h, tuple(topics), tuple(regions))
@@ -263,7 +265,7 @@ class Admission:
                 )
             if not d.allow:
                 raise PolicyError("not accepted: " + "; ".join(d.reasons))
-        derived = _derived(o)
+        derived = _derived(o) if DERIVED_FROM in o else None
         if derived and who.internal:
             if h.unresolved_markings:  # its high-water mark could not be checked
                 raise PolicyError(
@@ -305,13 +307,20 @@ class Admission:
                 shared = facts.plain[same] = {"h": got[1], "topics": topics, "regions": regions}
             handling = shared
         origins.discard(me)
-        return Admitted.of(
-            handling,
-            tuple(sorted(origins)),
-            "" if verdict.originator == me else verdict.originator,
-            verdict.copy_only,
-            tuple(sorted(h.unresolved_markings)) if h.unresolved_markings else (),
+        # ``Admitted.of(...)``, inline (one per object admitted)
+        out = _new(Admitted)
+        _setattr(
+            out,
+            "__dict__",
+            {
+                "handling": handling,
+                "origins": tuple(sorted(origins)) if origins else (),
+                "originator": "" if verdict.originator == me else verdict.originator,
+                "copy_only": verdict.copy_only,
+                "awaits": tuple(sorted(h.unresolved_markings)) if h.unresolved_markings else (),
+            },
         )
+        return out
 
     def rehandle(self, waiting: list[tuple[ObjectRow, str]], lookup: Lookup) -> list[Rehandled]:
         """The handling of stored versions that awaited marking-definitions, read again.

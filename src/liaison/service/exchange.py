@@ -304,12 +304,14 @@ class Exchange:
         """Inside the storing transaction: the audit entries; the new versions that await
         a marking-definition; and the handling of those that awaited one now stored."""
         self.events.stored(party, collection_id, news, results)
-        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if new]
-        self.store.add_awaiting(collection_id, [(o, a) for o, a in fresh if a])
+        # the new versions that await a definition (one pass: most await none)
+        fresh = [(o, a) for o, a, (_, new) in zip(news, awaits, results, strict=True) if a and new]
+        self.store.add_awaiting(collection_id, fresh)
         # Definitions stored now -- and, in case one was stored since this batch was
         # admitted, those the new versions await.
         ids = {o.id for o in news if o.type == "marking-definition"}
-        ids.update(m for _, a in fresh for m in a)
+        for _, a in fresh:
+            ids.update(a)
         if ids:
             changed = self.store.resolve_awaiting(sorted(ids), self.gate.rehandle)
             if changed:
@@ -383,8 +385,9 @@ class Exchange:
         copies: list[dict[str, Any]] = []
         received_from = "" if party.internal else party.identity_id
         sha256 = hashlib.sha256
+        marked, us, new_object = batch.marked, stamps.us, NewObject.of
         for i, (obj, verdict, body) in enumerate(zip(valid, admitted, bodies, strict=True)):
-            if isinstance(verdict, str):
+            if verdict.__class__ is not Admitted and isinstance(verdict, str):
                 result.fail(obj, verdict)
                 if not party.internal:
                     self.events.rejected(party, obj, verdict)
@@ -392,17 +395,19 @@ class Exchange:
             if verdict.copy_only:  # one of our own versions, back from a partner
                 copies.append(obj)
                 continue
-            ver = object_version(obj)
+            ver = obj.get("modified")  # ``object_version(obj)``, its common case inline
+            if ver.__class__ is not str:
+                ver = object_version(obj)
             handling = verdict.handling
-            if (obj["id"], ver) in batch.marked:  # said in policy explain
+            if marked and (obj["id"], ver) in marked:  # said in policy explain
                 handling = {**handling, "collection_default": collection_id}
             news.append(
-                NewObject.of(
+                new_object(
                     obj["id"],
                     obj["type"],
                     obj.get("spec_version", "2.1"),
                     ver,
-                    None if ver is None else stamps.us(ver),
+                    None if ver is None else us(ver),
                     body,
                     sha256(body).hexdigest() if digests is None else digests[i],
                     handling,

@@ -21,6 +21,7 @@ from liaison.errors import InvalidInputError
 from liaison.markings.defaults import DefaultHandling
 from liaison.signing.objects import signature_of
 from liaison.stix import object_version, timestamp_us, validate_object
+from liaison.stix.fastpath import plainly_valid
 
 __all__ = [
     "Defaulted",
@@ -72,12 +73,20 @@ def check_one(obj: Any, result: Received, us: Callable[[str], int], notes: Notes
     """``checked`` of one object: True if it is valid (its warnings, if any, added to
     ``notes``), else False and it failed in ``result``. For callers that take each object
     through all its checks in turn while it is in the processor's caches."""
-    warned: list[str] = []
-    reasons = validate_object(obj, warned)
-    if reasons:
-        result.fail(obj, "; ".join(reasons))
-        return False
-    version = object_version(obj)
+    warned: list[str] | None = None
+    # ``validate_object`` begins with ``plainly_valid`` (no reason, no warning): asked
+    # here first, one call fewer an object in the common case
+    if plainly_valid(obj):  # a dict, then
+        version = obj.get("modified")  # ``object_version(obj)``, its common case inline
+        if version.__class__ is not str:
+            version = object_version(obj)
+    else:
+        warned = []
+        reasons = validate_object(obj, warned)
+        if reasons:
+            result.fail(obj, "; ".join(reasons))
+            return False
+        version = object_version(obj)
     if version is not None:  # on an SCO, a custom 'modified' the rules do not check
         try:
             us(version)

@@ -11,7 +11,9 @@ from liaison.agreements import problems
 from liaison.errors import InvalidInputError, SignatureError
 from liaison.node import Node
 from liaison.signing import fingerprint
+from liaison.signing.canonical import canonical
 from liaison.signing.objects import (
+    SIGNATURE_EXT_ID,
     Keyring,
     SignatureInfo,
     canonical_unsigned,
@@ -100,14 +102,20 @@ class NodeSigner:
         fresh: list[int] = []
         forms: list[bytes] = []
         for i, o in enumerate(objs):
-            if signature_of(o) is not None:
+            ext = o.get("extensions")
+            # no signature extension (``signature_of`` finds none, nothing to strip)
+            plain = o.__class__ is dict and (
+                ext is None or (ext.__class__ is dict and SIGNATURE_EXT_ID not in ext)
+            )
+            if not plain and signature_of(o) is not None:
                 try:
                     out[i] = (o, verify_object(o, ring, revoked.__contains__))
                     continue
                 except SignatureError:
                     log.info("%s: replacing a signature that does not verify", o.get("id"))
             try:
-                forms.append(canonical_unsigned(o))
+                # ``canonical_unsigned(o)``: one with no signature to strip, as it is
+                forms.append(canonical(o) if plain else canonical_unsigned(o))
             except InvalidInputError as exc:
                 out[i] = f"cannot be signed: {exc}"
                 continue

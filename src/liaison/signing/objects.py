@@ -178,7 +178,8 @@ def sign_objects(
         )
     if not objs:
         return []
-    bare = [strip_signature(o) for o in objs]
+    # ``strip_signature`` of each: a copy, as it is when it has no extensions
+    bare = [dict(o) if o.get("extensions") is None else strip_signature(o) for o in objs]
     if canonicals is None:
         canonicals = [canonical(o) for o in bare]
     levels = _levels(canonicals)

@@ -74,8 +74,12 @@ def identifiers_of(values: list[object], allowed: frozenset[str] | None) -> bool
     """True if every item of ``values`` is a ``str`` (not a subclass) that
     ``identifier_type`` finds an identifier of an ``allowed`` type (any type when
     ``allowed`` is None or empty). A list of references, checked in one call."""
+    known = _KNOWN_IDS.get
     for value in values:
-        kind = _kind_of(value)
+        # ``_kind_of(value)``, its look-up inline (a call a reference saved)
+        kind = known(value) if value.__class__ is str else None  # type: ignore[call-overload]
+        if kind is None:
+            kind = _kind_of(value)
         if kind is None or (allowed and kind not in allowed):
             return False
     return True
@@ -83,7 +87,9 @@ def identifiers_of(values: list[object], allowed: frozenset[str] | None) -> bool
 
 def identifier_of(value: object, allowed: frozenset[str] | None) -> bool:
     """``identifiers_of([value], allowed)``, without the list: one reference."""
-    kind = _kind_of(value)
+    kind = _KNOWN_IDS.get(value) if value.__class__ is str else None  # type: ignore[call-overload]
+    if kind is None:
+        kind = _kind_of(value)
     return kind is not None and (not allowed or kind in allowed)
 
 

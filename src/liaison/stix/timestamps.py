@@ -83,7 +83,10 @@ def is_millis_timestamp(value: object) -> bool:
         and _real_date(value)
     ):
         return False
-    _remember(value)
+    if value.__class__ is str and len(value) <= _KNOWN_LEN:  # ``_remember``, inline
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[value] = None
     return True
 
 
