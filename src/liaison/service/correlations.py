@@ -114,7 +114,7 @@ STRETCH = 0.5
 
 #: A write that costs more than this many times what its rows were expected to is
 #: an outlier (``_Sizing.update``).
-OUTLIER = 3.0
+OUTLIER = 5.0
 
 _TURNS: dict[str, threading.Lock] = {}
 _TURNS_LOCK = threading.Lock()
