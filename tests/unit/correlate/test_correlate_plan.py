@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -148,6 +149,33 @@ def test_a_plan_stops_after_its_time_but_covers_one_object(conn: SqliteDb) -> No
     items = [(obj(n, n), PARTY) for n in range(5)]
     assert len(index.plan(items, seconds=0.0)) == 1
     assert len(index.plan(items, seconds=60.0)) == 5
+
+
+def test_a_plan_counts_its_cpu_time_within_a_bound_on_the_clock(
+    conn: SqliteDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for a core (a correlator at a lower priority on a busy machine) does not
+    cut a plan short -- its CPU time does -- unless the clock passes ``wall``: each
+    object here lasts 30 ms on the clock and 1 ms of the thread's CPU time."""
+    import liaison.correlate.index as module
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+
+    def perf_counter() -> float:
+        clock["wall"] += 0.03
+        return clock["wall"]
+
+    def thread_time() -> float:
+        clock["cpu"] += 0.001
+        return clock["cpu"]
+
+    fake = SimpleNamespace(perf_counter=perf_counter, thread_time=thread_time)
+    monkeypatch.setattr(module, "time", fake)
+    index = CorrelationIndex(conn)
+    items = [(obj(n, n), PARTY) for n in range(8)]
+    assert len(index.plan(items, seconds=0.05, wall=60.0)) == 8
+    assert len(index.plan(items, seconds=0.05, wall=0.1)) < 8
+    assert len(index.plan(items, seconds=0.002, wall=60.0)) < 8
 
 
 def test_a_common_word_does_not_make_every_name_a_candidate(conn: SqliteDb) -> None:

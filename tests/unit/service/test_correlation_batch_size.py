@@ -74,3 +74,22 @@ def test_an_in_process_write_is_timed_by_its_cpu_within_a_bound_on_its_wall_time
     time.sleep(0.05)
     assert time.thread_time() - c0 < 0.02
     assert time.perf_counter() - w0 >= 0.05
+
+
+def test_one_costly_write_does_not_keep_the_batches_short() -> None:
+    """A write that costs far more than its rows now and then (SQLite: the commit that
+    checkpoints the WAL) halves the next batch, and the size comes back within a few
+    batches: the fitted line once took its slope from that write alone, and batches
+    stayed at a third of their size for 30 batches (issue #15)."""
+    sizing = _Sizing()
+    for _ in range(40):
+        sizing.update(sizing.size, sizing.size, 0.0005 + 0.00003 * sizing.size)
+    settled = sizing.size
+    assert settled >= 250
+    sizing.update(settled, settled, 0.1)  # the checkpoint
+    assert sizing.size == settled // 2
+    sizes = []
+    for _ in range(6):
+        sizing.update(sizing.size, sizing.size, 0.0005 + 0.00003 * sizing.size)
+        sizes.append(sizing.size)
+    assert sizes[-1] >= 0.8 * settled, sizes
