@@ -18,6 +18,7 @@ __all__ = [
     "get_peer",
     "just_before",
     "peers",
+    "pulled_before",
     "put_peer",
     "resume_after",
     "retry_list",
@@ -94,6 +95,12 @@ def resume_after(node: Node, party: str, collection_id: str) -> str | None:
         return None
     after = str(d["added_after"])
     return after if d.get("complete", False) else just_before(after)
+
+
+def pulled_before(node: Node, party: str) -> bool:
+    """Has a pull from ``party`` stored a checkpoint (of any collection) here?"""
+    prefix = f"{party}/"
+    return any(key.startswith(prefix) for key, _ in node.store.records(_CHECKPOINT))
 
 
 def just_before(timestamp: str) -> str:

@@ -31,7 +31,14 @@ from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service import Checked, Exchange, Received, auditing, documents, keys
-from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
+from liaison.service.peers import (
+    Peer,
+    pulled_before,
+    resume_after,
+    retry_list,
+    save_retry,
+    set_checkpoint,
+)
 from liaison.store import PartyRecord, format_us, now_us
 from liaison.sync.checker import Checker, Job, available
 from liaison.sync.client import PeerClient, PeerError
@@ -136,6 +143,8 @@ def pull(
     c = client or PeerClient(peer)
     # a fake client given by a test stays in this process, with the checks
     checker = Checker() if own and node.settings.sync_check_process and available() else None
+    if checker is not None and (rescan or not pulled_before(node, peer.party)):
+        checker.start()  # a first pull (or a rescan) reads everything: the child imports now
     try:
         party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
@@ -201,22 +210,37 @@ def _pull_collection(
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
+    #: the page the child was asked for by ``fetch`` (its token, how to take it)
+    handed: dict[str, Callable[[], Fetched]] = {}
+
     def fetch(token: str | None) -> Fetched:
         """The next page, read and checked (STIX, origin signatures): needing nothing
-        of the store, that runs while the previous page is stored."""
+        of the store, that runs while the previous page is stored. Once the child is
+        up, it is asked for the page after this one as soon as this one is read: it
+        checks that page while this one is checked here (``handed``)."""
         objs, more, next_token, last_added = c.objects_page(
             cid, added_after=since, limit=page_size, next_token=token
         )
-        if checker is not None and token is None and more and next_token:
+        follows = next_token if more else None
+        if checker is not None and follows:
             checker.start()  # more pages to come: the child imports while this one is checked
+            hand(follows)
         checked = exchange.check(party, peer.into, objs) if objs else None
+        if follows:
+            hand(follows)  # the child came up while this page was checked
         return checked, more, next_token, last_added
 
-    def checked_by(job: Job) -> Callable[[], Fetched]:
-        """Ask ``checker`` for the page of ``job``; the page is taken (and its refused
-        signatures audited) when the pipeline needs it."""
+    def hand(token: str) -> None:
+        """Ask the child for the page at ``token`` now if it is up (and not asked yet)."""
+        if checker is not None and token not in handed and checker.ready():
+            handed[token] = ask(token)
+
+    def ask(token: str) -> Callable[[], Fetched]:
+        """Ask ``checker`` for the page at ``token``; the page is taken (and its
+        refused signatures audited) when the pipeline needs it."""
         assert checker is not None
-        checker.request(job)
+        keys = exchange.signer.keys()
+        checker.request(Job(peer, party.name, cid, since, token, page_size, keys))
 
         def take() -> Fetched:
             page = checker.take()
@@ -229,10 +253,12 @@ def _pull_collection(
     def next_page(token: str) -> Callable[[], Fetched]:
         """The next page: from the checking child once it is up, else by the thread."""
         if checker is not None:
+            got = handed.pop(token, None)
+            if got is not None:  # asked for by ``fetch``
+                return got
             checker.start()
             if checker.ready():
-                keys = exchange.signer.keys()
-                return checked_by(Job(peer, party.name, cid, since, token, page_size, keys))
+                return ask(token)
         return fetcher.submit(fetch, token).result
 
     # This process's writes take turns: the acknowledging thread's (the receipt kept,
