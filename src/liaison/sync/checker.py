@@ -50,7 +50,7 @@ from liaison.service.peers import Peer
 from liaison.signing.objects import Keyring
 from liaison.sync.client import PeerClient, PeerError
 
-__all__ = ["CheckedPage", "Checker", "Job", "Later", "available", "check_page"]
+__all__ = ["CheckedPage", "Checker", "Job", "Later", "available", "check_page", "parsed"]
 
 
 Keys = tuple[Keyring, frozenset[str]]
@@ -170,8 +170,12 @@ class Checker:
             self._send(conn, ("next", job.token, keys))
         self._job, self._keys, self._asked = job, job.keys, True
 
-    def take(self) -> CheckedPage:
-        """The page asked for; raises what the child raised, or ``PeerError`` if it died."""
+    def take(self, *, parse: bool = True) -> CheckedPage:
+        """The page asked for; raises what the child raised, or ``PeerError`` if it died.
+
+        ``parse=False``: its valid objects are left as the bytes the child sent
+        (``parsed`` makes them objects): the next page can be asked for first, so the
+        child checks it while this one is parsed."""
         conn = self._conn
         if conn is None or not self._asked:
             raise RuntimeError("no page was asked for")
@@ -190,7 +194,7 @@ class Checker:
         if kind == "error":
             self._job = None  # the child dropped the job
             raise got
-        page: CheckedPage = _parsed(got)
+        page: CheckedPage = parsed(got) if parse else got
         if page.more and page.next_token:
             assert self._job is not None
             self._job = replace(self._job, token=page.next_token)
@@ -231,7 +235,7 @@ class Checker:
                 proc.wait()
 
 
-def _parsed(page: CheckedPage) -> CheckedPage:
+def parsed(page: CheckedPage) -> CheckedPage:
     """``page`` with its valid objects parsed from the bytes the child sent."""
     got = page.checked
     if got is None or got.bodies is None:

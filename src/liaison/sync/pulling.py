@@ -41,7 +41,7 @@ from liaison.service.peers import (
     set_checkpoint,
 )
 from liaison.store import PartyRecord, format_us, now_us
-from liaison.sync.checker import Checker, Job, available
+from liaison.sync.checker import Checker, Job, available, parsed
 from liaison.sync.client import PeerClient, PeerError
 
 __all__ = ["SyncReport", "pull"]
@@ -214,7 +214,8 @@ def _pull_collection(
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
-    #: the page the child was asked for by ``fetch`` (its token, how to take it)
+    #: the page the child was asked for ahead, by ``fetch`` or ``take`` (its token, how
+    #: to take it)
     handed: dict[str, Callable[[], Fetched]] = {}
 
     def fetch(token: str | None) -> Fetched:
@@ -247,7 +248,10 @@ def _pull_collection(
         checker.request(Job(peer, party.name, cid, since, token, page_size, keys))
 
         def take() -> Fetched:
-            page = checker.take()
+            page = checker.take(parse=False)
+            if page.more and page.next_token:  # checked by the child while this one is
+                hand(page.next_token)  # parsed and stored
+            page = parsed(page)
             for obj, reason in page.refused:
                 exchange.events.rejected(party, obj, reason)
             return page.checked, page.more, page.next_token, page.last_added
