@@ -189,7 +189,7 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     """Receive the pages as a sync with a checking process does (``liaison.sync.
     checker``): checks, bodies and texts in the child; unpickling, audit of refused
     signatures, admission and storage in the parent (profiled with ``--profile``)."""
-    from liaison.sync.checker import CheckedPage, _parsed, check_page
+    from liaison.sync.checker import CheckedPage, check_page, parsed
 
     keys = ex.signer.keys()
     c0 = time.process_time()
@@ -206,7 +206,7 @@ def split(ex: Exchange, party: Any, pages: list[list[bytes]], n: int, profile: P
     stored, unpickling = 0, 0.0
     for raw in wire:
         u0 = time.process_time()
-        got: CheckedPage = _parsed(pickle.loads(raw))
+        got: CheckedPage = parsed(pickle.loads(raw))
         unpickling += time.process_time() - u0
         for obj, reason in got.refused:
             ex.events.rejected(party, obj, reason)

@@ -309,8 +309,12 @@ def known_names(node: Node) -> dict[str, str]:
 
 
 def keep_sent_receipt(node: Node, receipt: dict[str, Any]) -> None:
-    """Keep a copy of a receipt this node signed and sent (its proof of what it got)."""
-    node.store.add_record("receipt-sent", str(receipt["id"]), receipt)
+    """Keep a copy of a receipt this node signed and sent (its proof of what it got).
+
+    Not flushed (a killed process loses nothing): a power cut may lose it, and the
+    checkpoint that follows it, with the rest since the last durable commit; the next
+    pull then reads that page again and sends and keeps a receipt for it again."""
+    node.store.add_record("receipt-sent", str(receipt["id"]), receipt, flush=False)
 
 
 def visible_to(party: PartyRecord, doc: Agreement | Consent) -> bool:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liaison.errors import InvalidInputError
-from liaison.markings.defaults import DefaultHandling
 from liaison.signing.objects import signature_of
 from liaison.stix import object_version, timestamp_us, validate_object
 from liaison.stix.fastpath import plainly_valid
+
+if TYPE_CHECKING:  # a type only: the sync's checking process imports this module and
+    from liaison.markings.defaults import DefaultHandling  # no markings (docs/adr/0010)
 
 __all__ = [
     "Defaulted",

@@ -18,6 +18,7 @@ __all__ = [
     "get_peer",
     "just_before",
     "peers",
+    "pulled_before",
     "put_peer",
     "resume_after",
     "retry_list",
@@ -96,6 +97,12 @@ def resume_after(node: Node, party: str, collection_id: str) -> str | None:
     return after if d.get("complete", False) else just_before(after)
 
 
+def pulled_before(node: Node, party: str) -> bool:
+    """Has a pull from ``party`` stored a checkpoint (of any collection) here?"""
+    prefix = f"{party}/"
+    return any(key.startswith(prefix) for key, _ in node.store.records(_CHECKPOINT))
+
+
 def just_before(timestamp: str) -> str:
     """One microsecond before a TAXII timestamp, in TAXII's six-digit form."""
     t = parse_timestamp(timestamp) - timedelta(microseconds=1)
@@ -105,10 +112,15 @@ def just_before(timestamp: str) -> str:
 def set_checkpoint(
     node: Node, party: str, collection_id: str, added_after: str, *, complete: bool = False
 ) -> None:
+    # Not flushed: the commit does not wait for the disk (a killed process loses
+    # nothing). A power cut may lose it with what followed the last durable commit
+    # -- never the objects it follows, stored (and flushed) before it: the next pull
+    # then reads those pages again, as duplicates, and acknowledges them again.
     node.store.put_record(
         _CHECKPOINT,
         f"{party}/{collection_id}",
         {"added_after": added_after, "complete": complete},
+        flush=False,
     )
 
 

@@ -48,10 +48,15 @@ class RecordStore(StoreCore):
         key: str,
         data: dict[str, Any],
         within: Callable[[], None] | None = None,
+        *,
+        flush: bool = True,
     ) -> None:
-        """Store (or replace) a record; ``within`` runs in the same transaction."""
+        """Store (or replace) a record; ``within`` runs in the same transaction.
+
+        ``flush=False``: the commit does not wait for the disk (``_write``): for a
+        record whose loss to a power cut the caller repairs (a sync checkpoint)."""
         body = orjson.dumps(data).decode()
-        with self._write() as cur:
+        with self._write(flush=flush) as cur:
             cur.execute(self._sql("DELETE FROM records WHERE kind=? AND key=?"), (kind, key))
             cur.execute(
                 self._sql("INSERT INTO records (kind, key, data) VALUES (?,?,?)"), (kind, key, body)
@@ -66,10 +71,13 @@ class RecordStore(StoreCore):
         key: str,
         data: dict[str, Any],
         within: Callable[[], None] | None = None,
+        *,
+        flush: bool = True,
     ) -> None:
-        """Store a record that never changes: ``ConflictError`` if ``key`` is taken."""
+        """Store a record that never changes: ``ConflictError`` if ``key`` is taken.
+        ``flush``: as for ``put_record``."""
         body = orjson.dumps(data).decode()
-        with self._write() as cur:
+        with self._write(flush=flush) as cur:
             cur.execute(self._sql("SELECT 1 FROM records WHERE kind=? AND key=?"), (kind, key))
             if cur.fetchone() is not None:
                 raise ConflictError(f"{kind} {key} already exists and never changes")

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,9 +32,16 @@ from liaison.audit import ConsistencyProof, SignedTreeHead
 from liaison.errors import LiaisonError
 from liaison.node import Node
 from liaison.service import Checked, Exchange, Received, auditing, documents, keys
-from liaison.service.peers import Peer, resume_after, retry_list, save_retry, set_checkpoint
+from liaison.service.peers import (
+    Peer,
+    pulled_before,
+    resume_after,
+    retry_list,
+    save_retry,
+    set_checkpoint,
+)
 from liaison.store import PartyRecord, format_us, now_us
-from liaison.sync.checker import Checker, Job, available
+from liaison.sync.checker import Checker, Job, available, parsed
 from liaison.sync.client import PeerClient, PeerError
 
 __all__ = ["SyncReport", "pull"]
@@ -136,6 +144,8 @@ def pull(
     c = client or PeerClient(peer)
     # a fake client given by a test stays in this process, with the checks
     checker = Checker() if own and node.settings.sync_check_process and available() else None
+    if checker is not None and (rescan or not pulled_before(node, peer.party)):
+        checker.start()  # a first pull (or a rescan) reads everything: the child imports now
     try:
         party = _follow_rotation(exchange, party, c)
         _gossip(exchange, peer, party.public_key_b64, c)
@@ -177,8 +187,9 @@ def _pull_collection(
 ) -> None:
     """Pages of one collection, in a pipeline of three threads: the next page is fetched
     and checked (STIX, origin signatures: ``Exchange.check``) while this one is
-    admitted and stored (``Exchange.store_checked``), while the previous one is
-    acknowledged (its signed receipt sent to the partner, then the checkpoint moved).
+    admitted and stored (``Exchange.store_checked``), while the previous ones (at most
+    ``_ACKS_AHEAD``) are acknowledged in turn (each one's receipt signed and sent to
+    the partner, then the checkpoint moved).
     The store's commit waits for the disk without the interpreter lock: the checking
     goes on meanwhile.
 
@@ -187,39 +198,60 @@ def _pull_collection(
     takes the interpreter lock from storing. The first page is fetched here, so that a
     pull with one page (the usual incremental one) starts no process; the child starts
     as soon as the first page's answer says more follow (it imports while that page is
-    checked), and the thread goes on with the next pages until the child says it is
-    ready. Signatures it refused are audited here, when the page is
-    taken, before it is stored -- as ``Exchange.check`` does.
+    checked; a first pull or a rescan starts it at once), and the thread goes on with
+    the next pages until the child says it is ready -- the child is then asked for the
+    page after the one the thread reads. Signatures it refused are audited here, when
+    the page is taken, before it is stored -- as ``Exchange.check`` does.
 
     The checkpoint still moves only after a page is stored and its receipt sent, one
     page after another, so a cut at any point repeats at most the pages in hand (the
-    one being stored, the one being acknowledged), which storage makes idempotent. An
-    acknowledgement that fails stops the pull at the next page.
+    one being stored, those being acknowledged), which storage makes idempotent. An
+    acknowledgement that fails stops those queued after it, and the pull when its page
+    is waited for (at most ``_ACKS_AHEAD`` pages later).
     """
     node = exchange.node
     retry = retry_list(node, peer.party, cid)
     if retry:
         _retry(exchange, party, peer, c, cid, retry, report)
 
+    #: the page the child was asked for ahead, by ``fetch`` or ``take`` (its token, how
+    #: to take it)
+    handed: dict[str, Callable[[], Fetched]] = {}
+
     def fetch(token: str | None) -> Fetched:
         """The next page, read and checked (STIX, origin signatures): needing nothing
-        of the store, that runs while the previous page is stored."""
+        of the store, that runs while the previous page is stored. Once the child is
+        up, it is asked for the page after this one as soon as this one is read: it
+        checks that page while this one is checked here (``handed``)."""
         objs, more, next_token, last_added = c.objects_page(
             cid, added_after=since, limit=page_size, next_token=token
         )
-        if checker is not None and token is None and more and next_token:
+        follows = next_token if more else None
+        if checker is not None and follows:
             checker.start()  # more pages to come: the child imports while this one is checked
+            hand(follows)
         checked = exchange.check(party, peer.into, objs) if objs else None
+        if follows:
+            hand(follows)  # the child came up while this page was checked
         return checked, more, next_token, last_added
 
-    def checked_by(job: Job) -> Callable[[], Fetched]:
-        """Ask ``checker`` for the page of ``job``; the page is taken (and its refused
-        signatures audited) when the pipeline needs it."""
+    def hand(token: str) -> None:
+        """Ask the child for the page at ``token`` now if it is up (and not asked yet)."""
+        if checker is not None and token not in handed and checker.ready():
+            handed[token] = ask(token)
+
+    def ask(token: str) -> Callable[[], Fetched]:
+        """Ask ``checker`` for the page at ``token``; the page is taken (and its
+        refused signatures audited) when the pipeline needs it."""
         assert checker is not None
-        checker.request(job)
+        keys = exchange.signer.keys()
+        checker.request(Job(peer, party.name, cid, since, token, page_size, keys))
 
         def take() -> Fetched:
-            page = checker.take()
+            page = checker.take(parse=False)
+            if page.more and page.next_token:  # checked by the child while this one is
+                hand(page.next_token)  # parsed and stored
+            page = parsed(page)
             for obj, reason in page.refused:
                 exchange.events.rejected(party, obj, reason)
             return page.checked, page.more, page.next_token, page.last_added
@@ -229,10 +261,12 @@ def _pull_collection(
     def next_page(token: str) -> Callable[[], Fetched]:
         """The next page: from the checking child once it is up, else by the thread."""
         if checker is not None:
+            got = handed.pop(token, None)
+            if got is not None:  # asked for by ``fetch``
+                return got
             checker.start()
             if checker.ready():
-                keys = exchange.signer.keys()
-                return checked_by(Job(peer, party.name, cid, since, token, page_size, keys))
+                return ask(token)
         return fetcher.submit(fetch, token).result
 
     # This process's writes take turns: the acknowledging thread's (the receipt kept,
@@ -241,44 +275,54 @@ def _pull_collection(
     # storing thread, done, waits for the acknowledgement (and the other way round).
     turn = threading.Lock()
 
-    def acknowledge(receipt: dict[str, Any] | None, last_added: str | None, last: bool) -> None:
-        if receipt is not None:
-            _send_receipt(node, c, receipt, turn)
-        if last_added:
-            with turn:
-                set_checkpoint(node, peer.party, cid, last_added, complete=last)
+    failed = threading.Event()  # an acknowledgement failed: those queued after it stop
+
+    def acknowledge(result: Received | None, last_added: str | None, last: bool) -> None:
+        """A page's receipt signed and sent, then its checkpoint moved -- unless an
+        earlier page's acknowledgement failed (its error stops the pull)."""
+        if failed.is_set():
+            return
+        try:
+            receipt = _receipt(node, party, cid, result) if result is not None else None
+            if receipt is not None:
+                _send_receipt(node, c, receipt, turn)
+            if last_added:
+                with turn:
+                    set_checkpoint(node, peer.party, cid, last_added, complete=last)
+        except BaseException:
+            failed.set()
+            raise
 
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-prefetch") as fetcher,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-acknowledge") as acks,
     ):
-        acked: Future[None] | None = None
+        acked: deque[Future[None]] = deque()  # in page order
         pending: Callable[[], Fetched] | None = fetcher.submit(fetch, None).result
         while pending is not None:
             checked, more, next_token, last_added = pending()
             pending = next_page(next_token) if more and next_token else None
             report.pages += 1
-            receipt = None
+            result = None
             if checked is not None:
                 report.received += checked.received
                 with turn:
                     stored = exchange.store_checked(party, checked)
                 result = _count(stored, report)
-                receipt = _receipt(node, party, cid, result)
                 refused = {f["id"] for f in result.failures if f.get("id")}
                 if refused:
                     for oid in refused:
                         retry.setdefault(oid, 0)
                     with turn:
                         save_retry(node, peer.party, cid, retry)
-            if acked is not None:
-                acked.result()  # the previous page's: a failure stops here
+            while len(acked) >= _ACKS_AHEAD:
+                acked.popleft().result()  # an earlier page's: a failure stops here
             # the last page: every batch read whole
-            acked = acks.submit(acknowledge, receipt, last_added, pending is None)
+            acked.append(acks.submit(acknowledge, result, last_added, pending is None))
             if progress is not None:
                 progress(title, report.stored, report.rejected)
-        if acked is not None:
-            acked.result()
+        while acked:
+            acked.popleft().result()
 
 
 def _count(result: Received, report: SyncReport) -> Received:
@@ -288,6 +332,12 @@ def _count(result: Received, report: SyncReport) -> Received:
     report.rejected += len(result.failures)
     report.reasons.extend(f"{f.get('id') or '?'}: {f['message']}" for f in result.failures[:20])
     return result
+
+
+#: pages being acknowledged while the next is stored: the receipt's round trip to the
+#: partner (and its writes here, which wait for the page being stored) need not hold
+#: up the storing of the next page
+_ACKS_AHEAD = 2
 
 
 def _receipt(node: Node, party: PartyRecord, cid: str, result: Received) -> dict[str, Any] | None:

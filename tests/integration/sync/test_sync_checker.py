@@ -82,8 +82,8 @@ def children(monkeypatch: pytest.MonkeyPatch) -> Children:
             self._conn.poll(60)  # the child's "ready"
         return real_ready(self)
 
-    def take(self: checker_mod.Checker) -> checker_mod.CheckedPage:
-        page = real_take(self)
+    def take(self: checker_mod.Checker, **kw: Any) -> checker_mod.CheckedPage:
+        page = real_take(self, **kw)
         started.pages += 1
         return page
 
