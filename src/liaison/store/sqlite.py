@@ -256,6 +256,22 @@ class SqliteStore(Store):
         yield db
 
     @contextlib.contextmanager
+    def _write(self, *, ordered: bool = True, flush: bool = True) -> Iterator[Any]:
+        # What writes through ``connection()`` inside this write (the audit log, the
+        # ledgers, the correlation index) opens no savepoint: a failure in it fails
+        # the whole write, caught or not (``SqliteDb.flat``), so that the write keeps
+        # nothing of a part that failed -- as a savepoint rolled back would have.
+        with self.connection() as db, super()._write(ordered=ordered, flush=flush) as cur:
+            own = cast(SqliteDb, db)
+            own.flat, own.broken = True, False
+            try:
+                yield cur
+                if own.broken:
+                    raise StorageError("storage write failed: a part of it failed")
+            finally:
+                own.flat = False
+
+    @contextlib.contextmanager
     def snapshot(self) -> Iterator[Db]:
         with self.connection() as db, read_snapshot(cast(SqliteDb, db)):
             self._local.snapshot = True
