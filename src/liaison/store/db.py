@@ -48,6 +48,11 @@ class SqliteDb:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.raw = conn
         self._depth = 0
+        #: Inside a store write (``SqliteStore._write``): a nested ``transaction()`` is
+        #: part of it, not a savepoint, and a failure inside one sets ``broken`` --
+        #: the store then undoes the whole write, even if the failure was caught.
+        self.flat = False
+        self.broken = False
 
     def close(self) -> None:
         """Close the connection (for a ``SqliteDb`` made over a file by a tool or a test)."""
@@ -223,6 +228,17 @@ class SqliteDb:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        if self.flat and self.raw.in_transaction:
+            # No savepoint: SQLite copies each page changed after one into a
+            # sub-journal first (the audit log's pages in a storing transaction: past
+            # 64 KiB, a temporary file created, written and unlinked at every commit,
+            # issue #15). The store's write is all or nothing for it instead.
+            try:
+                yield
+            except BaseException:
+                self.broken = True
+                raise
+            return
         if self.raw.in_transaction:
             name = f"liaison_{self._depth}"
             self._depth += 1

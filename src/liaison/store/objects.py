@@ -230,13 +230,36 @@ class ObjectStore(StoreCore):
             rows.clear()
 
     def _add_owners(self, cur: Any, owners: list[tuple[str, str]]) -> None:
-        """Record (id, originator) for ids that have no owner yet."""
+        """Record (id, originator) for ids that have no owner yet (after the rows of
+        this write are inserted: a backend may look at them)."""
         cur.executemany(
             self._sql(
                 "INSERT INTO owners (id, originator) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
             ),
             owners,
         )
+
+    def _erasing(self, cur: Any, object_id: str) -> None:
+        """Inside a write, before rows of ``object_id`` are deleted: its owner must
+        outlive them. By default nothing (every id held has its ``owners`` row)."""
+        return None
+
+    def owner_count(self) -> int:
+        """How many ids have an owner here (held now, or before a deletion)."""
+        with self._read() as cur:
+            cur.execute("SELECT COUNT(*) FROM owners")
+            return int(cur.fetchone()[0])
+
+    def complete_owners(self) -> None:
+        """Give every id held without an ``owners`` row one naming this node ('') --
+        what such an id means on a store that leaves them out (SQLite) -- so that a
+        store that does not (``liaison store copy`` into PostgreSQL) knows them."""
+        with self._write(ordered=False) as cur:
+            cur.execute(
+                "INSERT INTO owners (id, originator) SELECT DISTINCT o.id, '' FROM objects o"
+                " WHERE NOT EXISTS (SELECT 1 FROM owners w WHERE w.id = o.id)"
+                " ON CONFLICT (id) DO NOTHING"
+            )
 
     def _known_versions(
         self, cur: Any, collection_id: str, ids: Sequence[str]
@@ -667,6 +690,8 @@ class ObjectStore(StoreCore):
             )
             gone = [self._row(r) for r in cur.fetchall()]
             self._removing(cur)
+            if gone:
+                self._erasing(cur, object_id)
             cur.execute(
                 self._sql(
                     f"DELETE FROM objects WHERE collection_id=? AND id=? AND seq IN ({marks})"

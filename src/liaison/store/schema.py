@@ -72,7 +72,8 @@ _V4 = (
 #: Who originated each object id held here (write authority, ADR 0005). A row outlives
 #: the object's deletion, so an erased id cannot be taken over by someone else. The
 #: originator is an identity id, '' for this node; the backfill takes the first copy's
-#: sender (objects stored before this migration).
+#: sender (objects stored before this migration). On SQLite an id of this node's has a
+#: row only once its rows are deleted (``SqliteStore.owners``: held without a row, '').
 _V5 = (
     """CREATE TABLE IF NOT EXISTS owners (
         id TEXT PRIMARY KEY, originator TEXT NOT NULL)""",

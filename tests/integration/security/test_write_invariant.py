@@ -68,7 +68,14 @@ def snapshot(h: Hostile) -> Snapshot:
         if r.type == "marking-definition":
             defs.setdefault(r.id, set()).add(definition_body(orjson.loads(r.body)))
     with h.db() as db:  # every id ever held, deleted ones included
-        owners = {str(i): str(o) for i, o in db.execute("SELECT id, originator FROM owners")}
+        # (an id held without an owners row is this node's: SQLite writes none, issue #15)
+        owners = {
+            str(i): str(o)
+            for i, o in db.execute(
+                "SELECT id, originator FROM owners UNION ALL SELECT DISTINCT id, '' FROM"
+                " objects WHERE id NOT IN (SELECT id FROM owners)"
+            )
+        }
     return Snapshot(rows, owners, defs)
 
 

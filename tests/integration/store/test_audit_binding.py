@@ -43,8 +43,10 @@ CASES = {
     ),
     # the originator of the id: someone else may now version it
     "handling-changed-owner": (
-        "UPDATE owners SET originator = ? WHERE id = ?",
-        lambda o: ("identity--00000000-0000-4000-8000-000000000009", o),
+        # (an upsert: on SQLite this node's own ids have no row, issue #15)
+        "INSERT INTO owners (id, originator) VALUES (?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET originator = excluded.originator",
+        lambda o: (o, "identity--00000000-0000-4000-8000-000000000009"),
     ),
     # the row, gone without a recorded deletion
     "object-missing": ("DELETE FROM objects WHERE id = ?", lambda o: (o,)),

@@ -319,3 +319,38 @@ def test_a_batch_of_new_ids_stores_what_the_general_path_stores(store: Store, co
         lasts = store.query_objects(ObjectQuery(cid, versions=(VERSION_LAST,), limit=1000))
         assert len(firsts) == len(lasts) == len(batch)
     assert store.owners([o.id for o in batch]) == {o.id: o.originator for o in batch}
+
+
+def test_an_owner_is_kept_and_outlives_the_rows(store: Store, coll: str) -> None:
+    """The originator of an id: this node ('') or another party's; a later version
+    claimed by someone else leaves it, and so does deleting every row of the id. (On
+    SQLite this node's ids have no ``owners`` row: they are the ids held without one.)"""
+    mine, theirs, other = _ind(9001), _ind(9002), _ind(9003)
+    before = store.owner_count()
+
+    def by(obj: NewObject, originator: str) -> NewObject:
+        return NewObject(**{**vars(obj), "originator": originator})
+
+    store.add_objects(coll, [_obj(mine, 1_000), by(_obj(theirs, 1_000), "identity--p")])
+    assert store.owners([mine, theirs, other]) == {mine: "", theirs: "identity--p"}
+    # versions said to be another's (admission refuses them; the store keeps the owner)
+    store.add_objects(coll, [by(_obj(mine, 2_000), "identity--q"), _obj(theirs, 2_000)])
+    store.add_objects(coll, [by(_obj(other, 1_000), "identity--q"), by(_obj(mine, 3_000), "z")])
+    assert store.owners([mine, theirs, other]) == {
+        mine: "",
+        theirs: "identity--p",
+        other: "identity--q",
+    }
+    assert store.owner_count() == before + 3
+    for oid in (mine, theirs, other):
+        seqs = [r.seq for r in store.object_versions(coll, oid)]
+        assert store.delete_versions(coll, oid, seqs)
+    assert store.owners([mine, theirs, other]) == {
+        mine: "",
+        theirs: "identity--p",
+        other: "identity--q",
+    }
+    assert store.owner_count() == before + 3
+    # an id deleted is not taken by the next to store it
+    store.add_objects(coll, [by(_obj(mine, 4_000), "identity--q")])
+    assert store.owners([mine]) == {mine: ""}

@@ -51,6 +51,12 @@ def test_copy_round_trip(
     node.close()
     assert main(["store", "copy", str(home), pg_database, "--quiet"]) == 0
     assert "verified" in capsys.readouterr().out
+    # This node's ids have no owners row on SQLite: each has one on PostgreSQL.
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        owned = conn.execute(
+            "SELECT COUNT(*) FROM owners WHERE id LIKE 'indicator--%' AND originator = ''"
+        ).fetchone()
+    assert owned == (4500,)
     # Interrupted copies resume: drop the tail of the destination and copy again.
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute("DELETE FROM objects WHERE seq > 2000")

@@ -82,11 +82,11 @@ def test_wal_mode_and_full_sync(store: SqliteStore) -> None:
 
 def test_a_new_database_has_16_kib_pages_an_old_one_keeps_its_own(tmp_path: Path) -> None:
     """Rows of 2-3 KiB pack on 16 KiB pages (a commit writes fewer WAL frames); a database
-    made before keeps its page size, and the checkpoint threshold stays 64 MiB."""
+    made before keeps its page size, and the checkpoint threshold stays 256 MiB."""
     new = SqliteStore(tmp_path / "new.db", create=True)
     conn = new._connection()
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4096
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
     new.close()
     old_path = tmp_path / "old.db"
     old = sqlite3.connect(old_path)
@@ -96,7 +96,7 @@ def test_a_new_database_has_16_kib_pages_an_old_one_keeps_its_own(tmp_path: Path
     reopened = SqliteStore(old_path)
     conn = reopened._connection()
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 65536
     reopened.close()
     again = SqliteStore(tmp_path / "new.db")
     assert again._connection().execute("PRAGMA page_size").fetchone()[0] == 16384
